@@ -1,0 +1,579 @@
+//! Parsed request values: each type can only hold a valid value (private field,
+//! `parse` constructor), and each failure has a stable machine-readable code.
+//!
+//! The edge converts raw JSON/path strings into these at the boundary; everything
+//! behind it takes the parsed type, so "is this SKU valid?" is never asked twice.
+
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::DateError;
+
+/// A request value that failed to parse. `code()` is part of the public API contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidInput {
+    #[error(
+        "shop id must be 2-32 characters: lowercase letters, digits and '-', starting with a letter or digit"
+    )]
+    ShopId,
+    #[error(
+        "SKU must be 1-64 characters: letters, digits, '.', '_' and '-', starting with a letter or digit"
+    )]
+    Sku,
+    #[error("{0}")]
+    Email(#[from] EmailError),
+    #[error("quantity must be a whole number from 1 to 999")]
+    Quantity,
+    #[error("locale must be a language tag such as en, de-CH or pt-BR")]
+    Locale,
+    #[error("{0}")]
+    Date(#[from] DateError),
+    #[error("{field} must be at most {max} characters, without control characters")]
+    Text { field: &'static str, max: usize },
+    #[error("{field} is required")]
+    Missing { field: &'static str },
+    #[error("{field} is out of range ({detail})")]
+    Range {
+        field: &'static str,
+        detail: &'static str,
+    },
+}
+
+impl InvalidInput {
+    /// The stable code clients switch on (never reworded; new failures get new codes).
+    pub fn code(&self) -> &'static str {
+        match self {
+            InvalidInput::ShopId => "invalid_shop_id",
+            InvalidInput::Sku => "invalid_sku",
+            InvalidInput::Email(_) => "invalid_email",
+            InvalidInput::Quantity => "invalid_quantity",
+            InvalidInput::Locale => "invalid_locale",
+            InvalidInput::Date(_) => "invalid_date",
+            InvalidInput::Text { .. } => "invalid_text",
+            InvalidInput::Missing { .. } => "missing_field",
+            InvalidInput::Range { .. } => "out_of_range",
+        }
+    }
+
+    /// The request field this error is about, for problem details and form errors.
+    pub fn field(&self) -> &'static str {
+        match self {
+            InvalidInput::ShopId => "shop",
+            InvalidInput::Sku => "sku",
+            InvalidInput::Email(_) => "email",
+            InvalidInput::Quantity => "quantity",
+            InvalidInput::Locale => "locale",
+            InvalidInput::Date(_) => "date",
+            InvalidInput::Text { field, .. }
+            | InvalidInput::Missing { field }
+            | InvalidInput::Range { field, .. } => field,
+        }
+    }
+}
+
+macro_rules! string_newtype {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = <alloc_string::String as Deserialize>::deserialize(d)?;
+                $name::parse(&raw).map_err(|e| serde::de::Error::custom(e.code()))
+            }
+        }
+    };
+}
+
+use std::string as alloc_string;
+
+/// A shop's id: 2-32 of `a-z 0-9 -`, starting with a letter or digit. Appears in URLs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ShopId(String);
+
+impl ShopId {
+    pub fn parse(input: &str) -> Result<ShopId, InvalidInput> {
+        let b = input.as_bytes();
+        let ok = (2..=32).contains(&b.len())
+            && b[0].is_ascii_alphanumeric()
+            && b.iter()
+                .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+        if ok {
+            Ok(ShopId(input.to_owned()))
+        } else {
+            Err(InvalidInput::ShopId)
+        }
+    }
+}
+string_newtype!(ShopId);
+
+/// A stock-keeping unit (product or variant): 1-64 of `A-Z a-z 0-9 . _ -`, starting
+/// with a letter or digit. Kept to URL-safe characters because it is a path segment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sku(String);
+
+impl Sku {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(input: &str) -> Result<Sku, InvalidInput> {
+        let b = input.as_bytes();
+        let ok = (1..=Self::MAX_LEN).contains(&b.len())
+            && b[0].is_ascii_alphanumeric()
+            && b.iter()
+                .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'));
+        if ok {
+            Ok(Sku(input.to_owned()))
+        } else {
+            Err(InvalidInput::Sku)
+        }
+    }
+}
+string_newtype!(Sku);
+
+/// Why an email address was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    #[error("email is required")]
+    Empty,
+    #[error("email is longer than 254 characters")]
+    TooLong,
+    #[error("email needs exactly one @")]
+    At,
+    #[error("the part before @ is not a deliverable mailbox name")]
+    LocalPart,
+    #[error("the part after @ is not a valid domain name")]
+    Domain,
+}
+
+/// A deliverable email address: trimmed, at most 254 bytes, exactly one `@`, an
+/// unquoted ASCII local part (dot-atom, at most 64 bytes) and a lowercase DNS domain
+/// with at least two labels and an alphabetic top-level label.
+///
+/// We refuse what no mail system accepts and also quoted local parts, address
+/// literals (`user@[1.2.3.4]`) and non-ASCII addresses: real shoppers don't use the
+/// first two, and SMTPUTF8 support among providers is too patchy to promise the last.
+/// The local part keeps its case (RFC 5321 says it is the mailbox's business); the
+/// domain is lowercased so `A@Shop.EXAMPLE` and `A@shop.example` are one subscriber.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(input: &str) -> Result<Email, InvalidInput> {
+        Self::parse_inner(input).map_err(InvalidInput::Email)
+    }
+
+    fn parse_inner(input: &str) -> Result<Email, EmailError> {
+        let trimmed = input.trim_matches(|c: char| c.is_ascii_whitespace());
+        if trimmed.is_empty() {
+            return Err(EmailError::Empty);
+        }
+        if trimmed.len() > Self::MAX_LEN {
+            return Err(EmailError::TooLong);
+        }
+        let mut parts = trimmed.split('@');
+        let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(local), Some(domain), None) => (local, domain),
+            _ => return Err(EmailError::At),
+        };
+        if !valid_local_part(local) {
+            return Err(EmailError::LocalPart);
+        }
+        let domain = domain.to_ascii_lowercase();
+        if !valid_domain(&domain) {
+            return Err(EmailError::Domain);
+        }
+        let mut out = String::with_capacity(local.len() + 1 + domain.len());
+        out.push_str(local);
+        out.push('@');
+        out.push_str(&domain);
+        Ok(Email(out))
+    }
+
+    pub fn domain(&self) -> &str {
+        self.0.rsplit('@').next().unwrap_or("")
+    }
+}
+string_newtype!(Email);
+
+fn valid_local_part(local: &str) -> bool {
+    const SPECIALS: &[u8] = b"!#$%&'*+-/=?^_`{|}~";
+    let b = local.as_bytes();
+    (1..=64).contains(&b.len())
+        && b[0] != b'.'
+        && b[b.len() - 1] != b'.'
+        && !local.contains("..")
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'.' || SPECIALS.contains(&c))
+}
+
+fn valid_domain(domain: &str) -> bool {
+    if domain.len() > 253 {
+        return false;
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 {
+        return false;
+    }
+    let label_ok = |l: &&str| {
+        let b = l.as_bytes();
+        (1..=63).contains(&b.len())
+            && b[0] != b'-'
+            && b[b.len() - 1] != b'-'
+            && b.iter()
+                .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    };
+    let tld = labels[labels.len() - 1].as_bytes();
+    labels.iter().all(label_ok) && tld.len() >= 2 && tld.iter().any(u8::is_ascii_lowercase)
+}
+
+/// How many units one order may ask for: 1 to `Quantity::MAX`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Quantity(u32);
+
+impl Quantity {
+    pub const MAX: u32 = 999;
+
+    /// From whatever integer the request carried (JSON numbers may be negative or huge).
+    pub fn new(n: i64) -> Result<Quantity, InvalidInput> {
+        match u32::try_from(n) {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Quantity(n)),
+            _ => Err(InvalidInput::Quantity),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// A BCP 47 language tag reduced to language[-Script][-REGION], normalized
+/// (`EN_us` becomes `en-US`). Extensions and private-use subtags are refused rather
+/// than silently dropped, so what we store is what we will render.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Locale(String);
+
+impl Locale {
+    pub fn parse(input: &str) -> Result<Locale, InvalidInput> {
+        if input.is_empty() || input.len() > 16 {
+            return Err(InvalidInput::Locale);
+        }
+        let mut out = String::with_capacity(input.len());
+        let mut seen_script = false;
+        let mut seen_region = false;
+        for (i, part) in input.split(['-', '_']).enumerate() {
+            let b = part.as_bytes();
+            let alpha = b.iter().all(u8::is_ascii_alphabetic);
+            let digits = b.iter().all(u8::is_ascii_digit);
+            if i == 0 {
+                if !(alpha && (2..=3).contains(&b.len())) {
+                    return Err(InvalidInput::Locale);
+                }
+                out.push_str(&part.to_ascii_lowercase());
+                continue;
+            }
+            out.push('-');
+            if alpha && b.len() == 4 && !seen_script && !seen_region {
+                seen_script = true;
+                out.push(char::from(b[0].to_ascii_uppercase()));
+                out.push_str(&part[1..].to_ascii_lowercase());
+            } else if ((alpha && b.len() == 2) || (digits && b.len() == 3)) && !seen_region {
+                seen_region = true;
+                out.push_str(&part.to_ascii_uppercase());
+            } else {
+                return Err(InvalidInput::Locale);
+            }
+        }
+        Ok(Locale(out))
+    }
+
+    /// The primary language subtag, lowercase (`pt` for `pt-BR`).
+    pub fn language(&self) -> &str {
+        self.0.split('-').next().unwrap_or("en")
+    }
+
+    /// The language we have messages for, falling back to English.
+    pub fn lang(&self) -> Lang {
+        Lang::from_tag(self.language())
+    }
+}
+string_newtype!(Locale);
+
+impl Default for Locale {
+    fn default() -> Self {
+        Locale("en".to_owned())
+    }
+}
+
+/// The languages Restock's own texts (widget, emails, pages) are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    De,
+    Fr,
+    Es,
+    Ja,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 5] = [Lang::En, Lang::De, Lang::Fr, Lang::Es, Lang::Ja];
+
+    /// From a language subtag (any case, region ignored); unknown languages get English.
+    pub fn from_tag(tag: &str) -> Lang {
+        let primary = tag.split(['-', '_']).next().unwrap_or("");
+        match primary.to_ascii_lowercase().as_str() {
+            "de" => Lang::De,
+            "fr" => Lang::Fr,
+            "es" => Lang::Es,
+            "ja" => Lang::Ja,
+            _ => Lang::En,
+        }
+    }
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::De => "de",
+            Lang::Fr => "fr",
+            Lang::Es => "es",
+            Lang::Ja => "ja",
+        }
+    }
+}
+
+/// Free text from a merchant or shopper (product names, consent text, sender names):
+/// trimmed, at most `max` characters, no control characters (newlines included) and
+/// no bidi overrides. It is stored as given and always rendered as text, never markup.
+pub fn clean_text(field: &'static str, input: &str, max: usize) -> Result<String, InvalidInput> {
+    let trimmed = input.trim();
+    let ok = trimmed.chars().count() <= max
+        && !trimmed
+            .chars()
+            .any(|c| c.is_control() || is_bidi_override(c));
+    if ok {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(InvalidInput::Text { field, max })
+    }
+}
+
+/// Bidirectional overrides/isolates let text display differently from what it
+/// is ("Trojan Source"); a product name never needs them.
+fn is_bidi_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_email(input: &str, expected: Result<&str, EmailError>) {
+        let got = Email::parse(input);
+        let want = expected.map(str::to_owned).map_err(InvalidInput::Email);
+        assert_eq!(got.map(|e| e.as_str().to_owned()), want, "input {input:?}");
+    }
+
+    #[test]
+    fn emails_are_trimmed_and_domains_lowercased() {
+        check_email("ada@example.com", Ok("ada@example.com"));
+        check_email(
+            "  Ada.Lovelace+shop@Example.CO.uk \n",
+            Ok("Ada.Lovelace+shop@example.co.uk"),
+        );
+        check_email("o'brien@mail.example", Ok("o'brien@mail.example"));
+        check_email("x@a-b.io", Ok("x@a-b.io"));
+    }
+
+    #[test]
+    fn emails_no_mail_system_accepts_are_refused() {
+        check_email("", Err(EmailError::Empty));
+        check_email("   ", Err(EmailError::Empty));
+        check_email("ada.example.com", Err(EmailError::At));
+        check_email("ada@@example.com", Err(EmailError::At));
+        check_email("a@b@example.com", Err(EmailError::At));
+        check_email("@example.com", Err(EmailError::LocalPart));
+        check_email(".ada@example.com", Err(EmailError::LocalPart));
+        check_email("ada.@example.com", Err(EmailError::LocalPart));
+        check_email("a..da@example.com", Err(EmailError::LocalPart));
+        check_email("a da@example.com", Err(EmailError::LocalPart));
+        check_email("ada\u{0}@example.com", Err(EmailError::LocalPart));
+        check_email("\"ada\"@example.com", Err(EmailError::LocalPart));
+        check_email("adä@example.com", Err(EmailError::LocalPart));
+        check_email("<script>@example.com", Err(EmailError::LocalPart));
+        check_email("ada@localhost", Err(EmailError::Domain));
+        check_email("ada@example", Err(EmailError::Domain));
+        check_email("ada@example.c", Err(EmailError::Domain));
+        check_email("ada@1.2.3.4", Err(EmailError::Domain));
+        check_email("ada@[1.2.3.4]", Err(EmailError::Domain));
+        check_email("ada@-example.com", Err(EmailError::Domain));
+        check_email("ada@example-.com", Err(EmailError::Domain));
+        check_email("ada@exa_mple.com", Err(EmailError::Domain));
+        check_email("ada@example..com", Err(EmailError::Domain));
+        check_email("ada@bücher.de", Err(EmailError::Domain));
+        check_email(
+            "ada@example.com'; DROP TABLE waitlist;--",
+            Err(EmailError::Domain),
+        );
+        let long_local = "a".repeat(65);
+        check_email(
+            &format!("{long_local}@example.com"),
+            Err(EmailError::LocalPart),
+        );
+        let long = format!("a@{}.com", "b".repeat(251));
+        check_email(&long, Err(EmailError::TooLong));
+        let label = "c".repeat(64);
+        check_email(&format!("a@{label}.com"), Err(EmailError::Domain));
+    }
+
+    #[test]
+    fn every_email_error_has_one_code() {
+        assert_eq!(
+            Email::parse("nope").map_err(|e| e.code()),
+            Err("invalid_email")
+        );
+    }
+
+    #[test]
+    fn shop_ids_and_skus() {
+        assert!(ShopId::parse("demo").is_ok());
+        assert!(ShopId::parse("acme-shoes-2").is_ok());
+        for bad in [
+            "",
+            "a",
+            "Demo",
+            "-demo",
+            "de mo",
+            "démo",
+            "a/b",
+            &"x".repeat(33),
+        ] {
+            assert_eq!(ShopId::parse(bad), Err(InvalidInput::ShopId), "{bad:?}");
+        }
+        assert!(Sku::parse("TEE-BLK-M").is_ok());
+        assert!(Sku::parse("a.b_c-1").is_ok());
+        assert!(Sku::parse(&"S".repeat(64)).is_ok());
+        for bad in [
+            "",
+            "-x",
+            ".x",
+            "a b",
+            "a/b",
+            "a%2Fb",
+            "ñ",
+            "a\u{7}",
+            &"S".repeat(65),
+            "1;DROP",
+        ] {
+            assert_eq!(Sku::parse(bad), Err(InvalidInput::Sku), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn quantities_are_positive_and_bounded() {
+        assert_eq!(Quantity::new(1).map(Quantity::get), Ok(1));
+        assert_eq!(Quantity::new(999).map(Quantity::get), Ok(999));
+        for bad in [0, -1, 1000, i64::MAX, i64::MIN, 1 << 32] {
+            assert_eq!(Quantity::new(bad), Err(InvalidInput::Quantity), "{bad}");
+        }
+    }
+
+    fn check_locale(input: &str, expected: Option<&str>) {
+        assert_eq!(
+            Locale::parse(input).ok().as_ref().map(Locale::as_str),
+            expected,
+            "{input:?}"
+        );
+    }
+
+    #[test]
+    fn locales_are_normalized_tags() {
+        check_locale("en", Some("en"));
+        check_locale("EN_us", Some("en-US"));
+        check_locale("pt-br", Some("pt-BR"));
+        check_locale("zh-hant-tw", Some("zh-Hant-TW"));
+        check_locale("es-419", Some("es-419"));
+        check_locale("", None);
+        check_locale("e", None);
+        check_locale("english", None);
+        check_locale("en-US-x-private", None);
+        check_locale("en-US-US", None);
+        check_locale("en--US", None);
+        check_locale("de-CH-1996", None);
+        check_locale("<b>", None);
+    }
+
+    #[test]
+    fn message_language_falls_back_to_english() {
+        assert_eq!(Locale::parse("de-AT").map(|l| l.lang()), Ok(Lang::De));
+        assert_eq!(Locale::parse("pt-BR").map(|l| l.lang()), Ok(Lang::En));
+        assert_eq!(Lang::from_tag("JA"), Lang::Ja);
+        assert_eq!(Lang::from_tag("fr_CA"), Lang::Fr);
+    }
+
+    #[test]
+    fn text_is_trimmed_bounded_and_free_of_controls() {
+        assert_eq!(
+            clean_text("name", "  <b>Tee</b> ", 20),
+            Ok("<b>Tee</b>".to_owned())
+        );
+        assert_eq!(
+            clean_text("name", "日本語の名前", 6),
+            Ok("日本語の名前".to_owned())
+        );
+        let err = InvalidInput::Text {
+            field: "name",
+            max: 5,
+        };
+        assert_eq!(clean_text("name", "toolong", 5), Err(err.clone()));
+        assert_eq!(clean_text("name", "a\u{0}b", 5), Err(err.clone()));
+        assert_eq!(clean_text("name", "a\nb", 5), Err(err.clone()));
+        assert_eq!(clean_text("name", "ab\u{202E}c", 5), Err(err));
+    }
+
+    #[test]
+    fn parsed_types_deserialize_through_parse() {
+        let sku: Sku = serde_json::from_str("\"TEE-1\"").expect("valid");
+        assert_eq!(sku.as_str(), "TEE-1");
+        assert!(serde_json::from_str::<Sku>("\"TEE 1\"").is_err());
+        assert!(serde_json::from_str::<Email>("\"x@y\"").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn email_parse_is_idempotent(s in "\\PC{0,80}") {
+            if let Ok(e) = Email::parse(&s) {
+                proptest::prop_assert_eq!(Email::parse(e.as_str()), Ok(e.clone()));
+                proptest::prop_assert!(e.as_str().len() <= Email::MAX_LEN);
+                proptest::prop_assert!(e.as_str().is_ascii());
+            }
+        }
+
+        #[test]
+        fn locale_parse_is_idempotent(s in "[A-Za-z0-9_-]{0,16}") {
+            if let Ok(l) = Locale::parse(&s) {
+                proptest::prop_assert_eq!(Locale::parse(l.as_str()), Ok(l.clone()));
+            }
+        }
+    }
+}

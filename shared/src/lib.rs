@@ -1,0 +1,41 @@
+//! Restock's domain: the rules of back-in-stock, backorders and preorders, with no I/O.
+//!
+//! Everything here is pure: time comes in as a parameter (`today: Date`, `now:
+//! Timestamp`), ids come in from the caller, decisions come out as values (an
+//! `Availability`, an `Allocation` with its events, a `Wave` plan, `Projection`s).
+//! The Worker (`edge/`) executes those decisions against D1, KV and Queues; the widget
+//! (`widget/`) renders them. Both compile this crate to wasm32; its tests run natively.
+//!
+//! Map of the rules:
+//! - [`input`]: parsed request values (`ShopId`, `Sku`, `Email`, `Quantity`, `Locale`)
+//!   with stable error codes.
+//! - [`policy`]: a product's selling policy and the stock facts rules apply to.
+//! - [`availability`]: the shopper-facing status and whether an order may be placed.
+//! - [`eta`]: the restock date for an order of q units behind the queue.
+//! - [`allocation`]: received units to the queue, first come first served; cancellation.
+//! - [`release`]: waitlist waves of at most ceil(ratio x units).
+//! - [`delay`]: re-projecting promised dates after a change.
+//! - [`wire`]: the public API's JSON shapes, shared by the Worker and the widget.
+
+pub mod allocation;
+pub mod availability;
+pub mod date;
+pub mod delay;
+pub mod eta;
+pub mod input;
+pub mod policy;
+pub mod release;
+pub mod wire;
+
+pub use allocation::{
+    Allocation, AllocationEvent, CancelError, Cancellation, allocate, cancel, position,
+};
+pub use availability::{
+    Availability, OrderError, OrderKind, OrderPlan, ProductState, Status, availability, check_order,
+};
+pub use date::{Date, DateError, Timestamp};
+pub use delay::{Projection, project};
+pub use eta::{EtaBasis, RestockEta, Supply};
+pub use input::{Email, EmailError, InvalidInput, Lang, Locale, Quantity, ShopId, Sku, clean_text};
+pub use policy::{IncomingPo, Policy, ProductSettings, QueuedOrder, ShopRules, Stock, outstanding};
+pub use release::{Ratio, ReleaseRules, Waiter, Wave, plan_wave, recipients};

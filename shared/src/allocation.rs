@@ -56,27 +56,14 @@ pub fn allocate<Id: Clone>(queue: &[QueuedOrder<Id>], received: u32) -> Allocati
         }
         left -= units;
         let allocated = order.allocated + units;
-        events.push(AllocationEvent::Allocated {
-            id: order.id.clone(),
-            units,
-            allocated,
-        });
+        events.push(AllocationEvent::Allocated { id: order.id.clone(), units, allocated });
         if units == owed {
-            events.push(AllocationEvent::Completed {
-                id: order.id.clone(),
-            });
+            events.push(AllocationEvent::Completed { id: order.id.clone() });
         } else {
-            still_open.push(QueuedOrder {
-                allocated,
-                ..order.clone()
-            });
+            still_open.push(QueuedOrder { allocated, ..order.clone() });
         }
     }
-    Allocation {
-        events,
-        queue: still_open,
-        sellable: left,
-    }
+    Allocation { events, queue: still_open, sellable: left }
 }
 
 /// The 1-based queue position of an order, counting only orders still owed units.
@@ -114,26 +101,13 @@ impl CancelError {
 
 /// Removes `id` from the queue. Everyone behind it moves up one place, and units
 /// already allocated to it go to the next orders in line (then to sellable stock).
-pub fn cancel<Id: Clone + PartialEq>(
-    queue: &[QueuedOrder<Id>],
-    id: &Id,
-) -> Result<Cancellation<Id>, CancelError> {
-    let index = queue
-        .iter()
-        .position(|o| &o.id == id && o.outstanding() > 0)
-        .ok_or(CancelError::NotOpen)?;
+pub fn cancel<Id: Clone + PartialEq>(queue: &[QueuedOrder<Id>], id: &Id) -> Result<Cancellation<Id>, CancelError> {
+    let index = queue.iter().position(|o| &o.id == id && o.outstanding() > 0).ok_or(CancelError::NotOpen)?;
     let cancelled = queue[index].clone();
-    let rest: Vec<QueuedOrder<Id>> = queue
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != index)
-        .map(|(_, o)| o.clone())
-        .collect();
+    let rest: Vec<QueuedOrder<Id>> =
+        queue.iter().enumerate().filter(|&(i, _)| i != index).map(|(_, o)| o.clone()).collect();
     let reallocation = allocate(&rest, cancelled.allocated);
-    Ok(Cancellation {
-        cancelled,
-        reallocation,
-    })
+    Ok(Cancellation { cancelled, reallocation })
 }
 
 #[cfg(test)]
@@ -145,13 +119,7 @@ mod tests {
 
     fn order(id: u32, quantity: u32, allocated: u32) -> QueuedOrder<u32> {
         let placed_on = Date::from_ymd(2026, 11, 1).expect("valid");
-        QueuedOrder {
-            id,
-            quantity,
-            allocated,
-            placed_on,
-            promised: None,
-        }
+        QueuedOrder { id, quantity, allocated, placed_on, promised: None }
     }
 
     use AllocationEvent::{Allocated, Completed};
@@ -163,17 +131,9 @@ mod tests {
         assert_eq!(
             a.events,
             vec![
-                Allocated {
-                    id: 1,
-                    units: 2,
-                    allocated: 2
-                },
+                Allocated { id: 1, units: 2, allocated: 2 },
                 Completed { id: 1 },
-                Allocated {
-                    id: 2,
-                    units: 2,
-                    allocated: 2
-                },
+                Allocated { id: 2, units: 2, allocated: 2 },
             ]
         );
         assert_eq!(a.queue, vec![order(2, 3, 2), order(3, 1, 0)]);
@@ -184,24 +144,11 @@ mod tests {
     #[test]
     fn remainder_becomes_sellable() {
         let a = allocate(&[order(1, 2, 1)], 10);
-        assert_eq!(
-            a.events,
-            vec![
-                Allocated {
-                    id: 1,
-                    units: 1,
-                    allocated: 2
-                },
-                Completed { id: 1 }
-            ]
-        );
+        assert_eq!(a.events, vec![Allocated { id: 1, units: 1, allocated: 2 }, Completed { id: 1 }]);
         assert!(a.queue.is_empty());
         assert_eq!(a.sellable, 9);
         let nothing_queued: Allocation<u32> = allocate(&[], 7);
-        assert_eq!(
-            (nothing_queued.events.len(), nothing_queued.sellable),
-            (0, 7)
-        );
+        assert_eq!((nothing_queued.events.len(), nothing_queued.sellable), (0, 7));
     }
 
     #[test]
@@ -225,17 +172,7 @@ mod tests {
         let queue = [order(1, 3, 2), order(2, 2, 0), order(3, 1, 0)];
         let c = cancel(&queue, &1).expect("open");
         assert_eq!(c.cancelled, order(1, 3, 2));
-        assert_eq!(
-            c.reallocation.events,
-            vec![
-                Allocated {
-                    id: 2,
-                    units: 2,
-                    allocated: 2
-                },
-                Completed { id: 2 }
-            ]
-        );
+        assert_eq!(c.reallocation.events, vec![Allocated { id: 2, units: 2, allocated: 2 }, Completed { id: 2 }]);
         assert_eq!(c.reallocation.queue, vec![order(3, 1, 0)]);
         assert_eq!(position(&c.reallocation.queue, &3), Some(1));
         assert_eq!(cancel(&queue, &9), Err(CancelError::NotOpen));
@@ -243,12 +180,8 @@ mod tests {
     }
 
     fn queue_strategy() -> impl Strategy<Value = Vec<QueuedOrder<u32>>> {
-        proptest::collection::vec((1u32..20, 0u32..20), 0..30).prop_map(|v| {
-            v.into_iter()
-                .enumerate()
-                .map(|(i, (q, a))| order(i as u32, q, a % q))
-                .collect()
-        })
+        proptest::collection::vec((1u32..20, 0u32..20), 0..30)
+            .prop_map(|v| v.into_iter().enumerate().map(|(i, (q, a))| order(i as u32, q, a % q)).collect())
     }
 
     proptest! {

@@ -81,44 +81,25 @@ pub fn availability(p: &ProductState<'_>, rules: &ShopRules, today: Date) -> Ava
     let eta = || supply.eta(p.queued, 1, today);
 
     if s.discontinued && sellable == 0 {
-        return Availability {
-            status: Status::Discontinued,
-            waitlist_open: false,
-            eta: None,
-        };
+        return Availability { status: Status::Discontinued, waitlist_open: false, eta: None };
     }
     let status = match s.policy {
-        Policy::Preorder { release, cap } if release > today && !s.discontinued => {
-            match p.places_left(cap) {
-                Some(0) => Status::OutOfStock,
-                left => Status::Preorder { release, left },
-            }
-        }
+        Policy::Preorder { release, cap } if release > today && !s.discontinued => match p.places_left(cap) {
+            Some(0) => Status::OutOfStock,
+            left => Status::Preorder { release, left },
+        },
         _ if sellable > 0 => {
-            let status = if sellable <= s.low_stock_threshold {
-                Status::LowStock { left: sellable }
-            } else {
-                Status::InStock
-            };
-            return Availability {
-                status,
-                waitlist_open: false,
-                eta: None,
-            };
+            let status =
+                if sellable <= s.low_stock_threshold { Status::LowStock { left: sellable } } else { Status::InStock };
+            return Availability { status, waitlist_open: false, eta: None };
         }
-        Policy::Backorder { cap } | Policy::Preorder { cap, .. } if !s.discontinued => {
-            match p.places_left(cap) {
-                Some(0) => Status::OutOfStock,
-                left => Status::Backorder { left },
-            }
-        }
+        Policy::Backorder { cap } | Policy::Preorder { cap, .. } if !s.discontinued => match p.places_left(cap) {
+            Some(0) => Status::OutOfStock,
+            left => Status::Backorder { left },
+        },
         _ => Status::OutOfStock,
     };
-    Availability {
-        status,
-        waitlist_open: s.waitlist && !s.discontinued,
-        eta: eta(),
-    }
+    Availability { status, waitlist_open: s.waitlist && !s.discontinued, eta: eta() }
 }
 
 /// Backorder (ships when stock lands) or preorder (ships on/after release).
@@ -190,11 +171,7 @@ pub fn check_order(
         return Err(OrderError::CapReached { left });
     }
     let eta = p.supply(rules, today).eta(p.queued, quantity.get(), today);
-    Ok(OrderPlan {
-        kind,
-        eta,
-        cap: p.settings.policy.cap(),
-    })
+    Ok(OrderPlan { kind, eta, cap: p.settings.policy.cap() })
 }
 
 #[cfg(test)]
@@ -207,13 +184,7 @@ mod tests {
     }
 
     fn settings(policy: Policy) -> ProductSettings {
-        ProductSettings {
-            policy,
-            low_stock_threshold: 3,
-            discontinued: false,
-            lead_time_days: None,
-            waitlist: true,
-        }
+        ProductSettings { policy, low_stock_threshold: 3, discontinued: false, lead_time_days: None, waitlist: true }
     }
 
     fn state<'a>(
@@ -222,21 +193,11 @@ mod tests {
         queued: u32,
         incoming: &'a [IncomingPo],
     ) -> ProductState<'a> {
-        ProductState {
-            settings,
-            stock: Stock { on_hand, held: 0 },
-            queued,
-            incoming,
-        }
+        ProductState { settings, stock: Stock { on_hand, held: 0 }, queued, incoming }
     }
 
     fn status(settings: ProductSettings, on_hand: u32, queued: u32) -> Status {
-        availability(
-            &state(&settings, on_hand, queued, &[]),
-            &ShopRules::default(),
-            today(),
-        )
-        .status
+        availability(&state(&settings, on_hand, queued, &[]), &ShopRules::default(), today()).status
     }
 
     #[test]
@@ -247,35 +208,14 @@ mod tests {
         assert_eq!(status(deny, 3, 0), Status::LowStock { left: 3 });
         assert_eq!(status(deny, 1, 0), Status::LowStock { left: 1 });
         assert_eq!(status(deny, 0, 0), Status::OutOfStock);
-        assert_eq!(
-            status(
-                ProductSettings {
-                    low_stock_threshold: 0,
-                    ..deny
-                },
-                1,
-                0
-            ),
-            Status::InStock
-        );
+        assert_eq!(status(ProductSettings { low_stock_threshold: 0, ..deny }, 1, 0), Status::InStock);
     }
 
     #[test]
     fn holds_make_units_unsellable() {
         let deny = settings(Policy::Deny);
-        let p = ProductState {
-            settings: &deny,
-            stock: Stock {
-                on_hand: 2,
-                held: 2,
-            },
-            queued: 0,
-            incoming: &[],
-        };
-        assert_eq!(
-            availability(&p, &ShopRules::default(), today()).status,
-            Status::OutOfStock
-        );
+        let p = ProductState { settings: &deny, stock: Stock { on_hand: 2, held: 2 }, queued: 0, incoming: &[] };
+        assert_eq!(availability(&p, &ShopRules::default(), today()).status, Status::OutOfStock);
     }
 
     #[test]
@@ -286,60 +226,28 @@ mod tests {
         assert_eq!(status(capped, 0, 5), Status::OutOfStock);
         assert_eq!(status(capped, 0, 9), Status::OutOfStock);
         assert_eq!(status(capped, 2, 0), Status::LowStock { left: 2 });
-        assert_eq!(
-            status(settings(Policy::Backorder { cap: None }), 0, 1000),
-            Status::Backorder { left: None }
-        );
+        assert_eq!(status(settings(Policy::Backorder { cap: None }), 0, 1000), Status::Backorder { left: None });
     }
 
     #[test]
     fn preorders_until_release_then_backorders() {
         let release = today().add_days(10);
-        let pre = settings(Policy::Preorder {
-            release,
-            cap: Some(3),
-        });
-        assert_eq!(
-            status(pre, 0, 1),
-            Status::Preorder {
-                release,
-                left: Some(2)
-            }
-        );
-        assert_eq!(
-            status(pre, 50, 0),
-            Status::Preorder {
-                release,
-                left: Some(3)
-            },
-            "stock before release is not sold"
-        );
+        let pre = settings(Policy::Preorder { release, cap: Some(3) });
+        assert_eq!(status(pre, 0, 1), Status::Preorder { release, left: Some(2) });
+        assert_eq!(status(pre, 50, 0), Status::Preorder { release, left: Some(3) }, "stock before release is not sold");
         assert_eq!(status(pre, 0, 3), Status::OutOfStock);
-        let released = settings(Policy::Preorder {
-            release: today(),
-            cap: Some(3),
-        });
+        let released = settings(Policy::Preorder { release: today(), cap: Some(3) });
         assert_eq!(status(released, 0, 1), Status::Backorder { left: Some(2) });
         assert_eq!(status(released, 8, 0), Status::InStock);
     }
 
     #[test]
     fn discontinued_sells_what_is_left_then_closes() {
-        let gone = ProductSettings {
-            discontinued: true,
-            ..settings(Policy::Backorder { cap: None })
-        };
+        let gone = ProductSettings { discontinued: true, ..settings(Policy::Backorder { cap: None }) };
         assert_eq!(status(gone, 2, 0), Status::LowStock { left: 2 });
         let p = state(&gone, 0, 0, &[]);
         let a = availability(&p, &ShopRules::default(), today());
-        assert_eq!(
-            a,
-            Availability {
-                status: Status::Discontinued,
-                waitlist_open: false,
-                eta: None
-            }
-        );
+        assert_eq!(a, Availability { status: Status::Discontinued, waitlist_open: false, eta: None });
     }
 
     #[test]
@@ -348,58 +256,26 @@ mod tests {
         let rules = ShopRules::default();
         assert!(!availability(&state(&deny, 5, 0, &[]), &rules, today()).waitlist_open);
         assert!(availability(&state(&deny, 0, 0, &[]), &rules, today()).waitlist_open);
-        let closed = ProductSettings {
-            waitlist: false,
-            ..deny
-        };
+        let closed = ProductSettings { waitlist: false, ..deny };
         assert!(!availability(&state(&closed, 0, 0, &[]), &rules, today()).waitlist_open);
     }
 
     #[test]
     fn eta_is_for_one_more_unit_behind_the_queue() {
-        let s = ProductSettings {
-            lead_time_days: Some(30),
-            ..settings(Policy::Backorder { cap: None })
-        };
-        let incoming = [IncomingPo {
-            quantity: 4,
-            expected: today().add_days(7),
-        }];
+        let s = ProductSettings { lead_time_days: Some(30), ..settings(Policy::Backorder { cap: None }) };
+        let incoming = [IncomingPo { quantity: 4, expected: today().add_days(7) }];
         let rules = ShopRules { handling_days: 1 };
         let a = availability(&state(&s, 0, 3, &incoming), &rules, today());
-        assert_eq!(
-            a.eta,
-            Some(RestockEta {
-                date: today().add_days(8),
-                basis: EtaBasis::PurchaseOrder
-            })
-        );
+        assert_eq!(a.eta, Some(RestockEta { date: today().add_days(8), basis: EtaBasis::PurchaseOrder }));
         let a = availability(&state(&s, 0, 4, &incoming), &rules, today());
-        assert_eq!(
-            a.eta,
-            Some(RestockEta {
-                date: today().add_days(31),
-                basis: EtaBasis::LeadTime
-            })
-        );
+        assert_eq!(a.eta, Some(RestockEta { date: today().add_days(31), basis: EtaBasis::LeadTime }));
         let a = availability(&state(&s, 9, 0, &incoming), &rules, today());
         assert_eq!(a.eta, None, "in stock: no restock date to show");
     }
 
-    fn check(
-        s: ProductSettings,
-        on_hand: u32,
-        queued: u32,
-        q: i64,
-        expected: Result<OrderKind, OrderError>,
-    ) {
+    fn check(s: ProductSettings, on_hand: u32, queued: u32, q: i64, expected: Result<OrderKind, OrderError>) {
         let quantity = Quantity::new(q).expect("test quantities are valid");
-        let got = check_order(
-            &state(&s, on_hand, queued, &[]),
-            &ShopRules::default(),
-            today(),
-            quantity,
-        );
+        let got = check_order(&state(&s, on_hand, queued, &[]), &ShopRules::default(), today(), quantity);
         assert_eq!(got.map(|plan| plan.kind), expected);
     }
 
@@ -412,48 +288,21 @@ mod tests {
         check(capped, 0, 5, 1, Err(OrderError::CapReached { left: 0 }));
         check(capped, 1, 0, 1, Err(OrderError::InStock));
         check(settings(Policy::Deny), 0, 0, 1, Err(OrderError::NotOffered));
-        let gone = ProductSettings {
-            discontinued: true,
-            ..capped
-        };
+        let gone = ProductSettings { discontinued: true, ..capped };
         check(gone, 0, 0, 1, Err(OrderError::NotOffered));
         let release = today().add_days(3);
-        check(
-            settings(Policy::Preorder { release, cap: None }),
-            0,
-            40,
-            999,
-            Ok(OrderKind::Preorder),
-        );
+        check(settings(Policy::Preorder { release, cap: None }), 0, 40, 999, Ok(OrderKind::Preorder));
     }
 
     #[test]
     fn an_accepted_order_carries_its_promise_and_cap() {
         let s = settings(Policy::Backorder { cap: Some(10) });
-        let incoming = [IncomingPo {
-            quantity: 6,
-            expected: today().add_days(5),
-        }];
+        let incoming = [IncomingPo { quantity: 6, expected: today().add_days(5) }];
         let q = Quantity::new(2).expect("valid");
-        let plan = check_order(
-            &state(&s, 0, 4, &incoming),
-            &ShopRules::default(),
-            today(),
-            q,
-        )
-        .expect("accepted");
+        let plan = check_order(&state(&s, 0, 4, &incoming), &ShopRules::default(), today(), q).expect("accepted");
         assert_eq!(plan.cap, Some(10));
         assert_eq!(plan.eta.map(|e| e.date), Some(today().add_days(5)));
-        let plan = check_order(
-            &state(&s, 0, 5, &incoming),
-            &ShopRules::default(),
-            today(),
-            q,
-        )
-        .expect("accepted");
-        assert_eq!(
-            plan.eta, None,
-            "the PO does not cover it and there is no lead time"
-        );
+        let plan = check_order(&state(&s, 0, 5, &incoming), &ShopRules::default(), today(), q).expect("accepted");
+        assert_eq!(plan.eta, None, "the PO does not cover it and there is no lead time");
     }
 }

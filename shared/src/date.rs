@@ -48,11 +48,7 @@ impl Date {
         }
         let num = |range: core::ops::Range<usize>| -> Result<u32, DateError> {
             b[range].iter().try_fold(0u32, |acc, &c| {
-                if c.is_ascii_digit() {
-                    Ok(acc * 10 + u32::from(c - b'0'))
-                } else {
-                    Err(DateError::Format)
-                }
+                if c.is_ascii_digit() { Ok(acc * 10 + u32::from(c - b'0')) } else { Err(DateError::Format) }
             })
         };
         let year = num(0..4)?;
@@ -76,10 +72,7 @@ impl Date {
     }
 
     pub fn add_days(self, days: u32) -> Date {
-        Date(
-            self.0
-                .saturating_add(i32::try_from(days).unwrap_or(i32::MAX)),
-        )
+        Date(self.0.saturating_add(i32::try_from(days).unwrap_or(i32::MAX)))
     }
 
     /// Whole days from `self` to `later` (negative when `later` is earlier).
@@ -218,11 +211,7 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expected: Result<(i32, u32, u32), DateError>) {
-        assert_eq!(
-            Date::parse(input).map(Date::ymd),
-            expected,
-            "input {input:?}"
-        );
+        assert_eq!(Date::parse(input).map(Date::ymd), expected, "input {input:?}");
     }
 
     #[test]
@@ -263,10 +252,7 @@ mod tests {
         let d = Date::from_ymd(2026, 11, 23).expect("valid");
         assert_eq!(d.start().date(), d);
         let day_before = Date::from_days(d.days_since_epoch() - 1);
-        assert_eq!(
-            Timestamp::from_millis(d.start().millis() - 1).date(),
-            day_before
-        );
+        assert_eq!(Timestamp::from_millis(d.start().millis() - 1).date(), day_before);
         assert_eq!(d.start().plus_hours(23).date(), d);
         assert_eq!(d.start().plus_hours(24).date(), d.add_days(1));
     }

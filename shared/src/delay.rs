@@ -33,12 +33,7 @@ pub fn project<Id: Clone>(queue: &[QueuedOrder<Id>], supply: &Supply<'_>) -> Vec
             (Some(_), None) => true,
             (None, _) => false,
         };
-        out.push(Projection {
-            id: order.id.clone(),
-            position,
-            eta,
-            delayed,
-        });
+        out.push(Projection { id: order.id.clone(), position, eta, delayed });
         ahead = ahead.saturating_add(order.outstanding());
     }
     out
@@ -57,75 +52,33 @@ mod tests {
     }
 
     fn order(id: u32, quantity: u32, promised: Option<u32>) -> QueuedOrder<u32> {
-        QueuedOrder {
-            id,
-            quantity,
-            allocated: 0,
-            placed_on: day(0),
-            promised: promised.map(day),
-        }
+        QueuedOrder { id, quantity, allocated: 0, placed_on: day(0), promised: promised.map(day) }
     }
 
     fn supply(incoming: &[IncomingPo], today: u32) -> Supply<'_> {
-        Supply {
-            sellable: 0,
-            incoming,
-            lead_time_days: None,
-            release: None,
-            handling_days: 0,
-            today: day(today),
-        }
+        Supply { sellable: 0, incoming, lead_time_days: None, release: None, handling_days: 0, today: day(today) }
     }
 
     fn delayed(projections: &[Projection<u32>]) -> Vec<u32> {
-        projections
-            .iter()
-            .filter(|p| p.delayed)
-            .map(|p| p.id)
-            .collect()
+        projections.iter().filter(|p| p.delayed).map(|p| p.id).collect()
     }
 
     #[test]
     fn a_smaller_purchase_order_delays_those_at_the_back() {
-        let queue = [
-            order(1, 2, Some(5)),
-            order(2, 2, Some(5)),
-            order(3, 1, Some(9)),
-        ];
-        let on_time = [IncomingPo {
-            quantity: 5,
-            expected: day(5),
-        }];
+        let queue = [order(1, 2, Some(5)), order(2, 2, Some(5)), order(3, 1, Some(9))];
+        let on_time = [IncomingPo { quantity: 5, expected: day(5) }];
         assert!(delayed(&project(&queue, &supply(&on_time, 0))).is_empty());
         // The supplier cuts the PO to 3 units and adds 2 more for day 12.
-        let cut = [
-            IncomingPo {
-                quantity: 3,
-                expected: day(5),
-            },
-            IncomingPo {
-                quantity: 2,
-                expected: day(12),
-            },
-        ];
+        let cut = [IncomingPo { quantity: 3, expected: day(5) }, IncomingPo { quantity: 2, expected: day(12) }];
         let p = project(&queue, &supply(&cut, 0));
         assert_eq!(delayed(&p), vec![2, 3]);
-        assert_eq!(
-            p[1].eta,
-            Some(RestockEta {
-                date: day(12),
-                basis: EtaBasis::PurchaseOrder
-            })
-        );
+        assert_eq!(p[1].eta, Some(RestockEta { date: day(12), basis: EtaBasis::PurchaseOrder }));
     }
 
     #[test]
     fn a_late_purchase_order_means_no_date_and_a_delay() {
         let queue = [order(1, 1, Some(5))];
-        let late = [IncomingPo {
-            quantity: 1,
-            expected: day(5),
-        }];
+        let late = [IncomingPo { quantity: 1, expected: day(5) }];
         let p = project(&queue, &supply(&late, 6));
         assert_eq!((p[0].eta, p[0].delayed), (None, true));
     }
@@ -133,10 +86,7 @@ mod tests {
     #[test]
     fn nothing_promised_nothing_delayed_and_earlier_is_fine() {
         let queue = [order(1, 1, None), order(2, 1, Some(10))];
-        let early = [IncomingPo {
-            quantity: 2,
-            expected: day(3),
-        }];
+        let early = [IncomingPo { quantity: 2, expected: day(3) }];
         assert!(delayed(&project(&queue, &supply(&early, 0))).is_empty());
         assert!(delayed(&project(&[order(1, 1, None)], &supply(&[], 0))).is_empty());
     }
@@ -144,23 +94,10 @@ mod tests {
     #[test]
     fn lead_time_clock_starts_when_the_order_was_placed() {
         let queue = [order(1, 1, Some(14))];
-        let s = Supply {
-            lead_time_days: Some(14),
-            ..supply(&[], 10)
-        };
-        assert!(
-            delayed(&project(&queue, &s)).is_empty(),
-            "day 10 of 14: on time"
-        );
-        let s = Supply {
-            lead_time_days: Some(14),
-            ..supply(&[], 15)
-        };
-        assert_eq!(
-            delayed(&project(&queue, &s)),
-            vec![1],
-            "lead time ran out with nothing on order"
-        );
+        let s = Supply { lead_time_days: Some(14), ..supply(&[], 10) };
+        assert!(delayed(&project(&queue, &s)).is_empty(), "day 10 of 14: on time");
+        let s = Supply { lead_time_days: Some(14), ..supply(&[], 15) };
+        assert_eq!(delayed(&project(&queue, &s)), vec![1], "lead time ran out with nothing on order");
     }
 
     #[test]
@@ -168,10 +105,7 @@ mod tests {
         let mut queue = vec![order(1, 1, None), order(2, 1, None), order(3, 1, None)];
         queue[0].allocated = 1;
         let p = project(&queue, &supply(&[], 0));
-        assert_eq!(
-            p.iter().map(|p| (p.id, p.position)).collect::<Vec<_>>(),
-            vec![(2, 1), (3, 2)]
-        );
+        assert_eq!(p.iter().map(|p| (p.id, p.position)).collect::<Vec<_>>(), vec![(2, 1), (3, 2)]);
     }
 
     proptest! {

@@ -57,51 +57,28 @@ impl Supply<'_> {
     pub fn eta(&self, ahead: u32, units: u32, lead_from: Date) -> Option<RestockEta> {
         let need = (u64::from(ahead) + u64::from(units)).saturating_sub(u64::from(self.sellable));
         let supply = if need == 0 {
-            Some(RestockEta {
-                date: self.today,
-                basis: EtaBasis::OnHand,
-            })
+            Some(RestockEta { date: self.today, basis: EtaBasis::OnHand })
         } else {
-            self.covering_po(need)
-                .map(|date| RestockEta {
-                    date,
-                    basis: EtaBasis::PurchaseOrder,
-                })
-                .or_else(|| {
-                    let days = self.lead_time_days?;
-                    let date = lead_from.add_days(u32::from(days));
-                    (date >= self.today).then_some(RestockEta {
-                        date,
-                        basis: EtaBasis::LeadTime,
-                    })
-                })
+            self.covering_po(need).map(|date| RestockEta { date, basis: EtaBasis::PurchaseOrder }).or_else(|| {
+                let days = self.lead_time_days?;
+                let date = lead_from.add_days(u32::from(days));
+                (date >= self.today).then_some(RestockEta { date, basis: EtaBasis::LeadTime })
+            })
         };
         let shipped = match (supply, self.release) {
-            (Some(eta), Some(release)) if release > eta.date => Some(RestockEta {
-                date: release,
-                basis: EtaBasis::Release,
-            }),
-            (None, Some(release)) => Some(RestockEta {
-                date: release,
-                basis: EtaBasis::Release,
-            }),
+            (Some(eta), Some(release)) if release > eta.date => {
+                Some(RestockEta { date: release, basis: EtaBasis::Release })
+            }
+            (None, Some(release)) => Some(RestockEta { date: release, basis: EtaBasis::Release }),
             (eta, _) => eta,
         };
-        shipped.map(|eta| RestockEta {
-            date: eta.date.add_days(u32::from(self.handling_days)),
-            ..eta
-        })
+        shipped.map(|eta| RestockEta { date: eta.date.add_days(u32::from(self.handling_days)), ..eta })
     }
 
     /// The earliest expected date by which purchase orders due today or later bring
     /// in at least `need` units.
     fn covering_po(&self, need: u64) -> Option<Date> {
-        let mut due: Vec<IncomingPo> = self
-            .incoming
-            .iter()
-            .copied()
-            .filter(|po| po.expected >= self.today)
-            .collect();
+        let mut due: Vec<IncomingPo> = self.incoming.iter().copied().filter(|po| po.expected >= self.today).collect();
         due.sort_by_key(|po| po.expected);
         let mut total = 0u64;
         due.into_iter().find_map(|po| {
@@ -121,29 +98,16 @@ mod tests {
     }
 
     fn po(quantity: u32, in_days: u32) -> IncomingPo {
-        IncomingPo {
-            quantity,
-            expected: day(in_days),
-        }
+        IncomingPo { quantity, expected: day(in_days) }
     }
 
     fn supply(incoming: &[IncomingPo]) -> Supply<'_> {
-        Supply {
-            sellable: 0,
-            incoming,
-            lead_time_days: None,
-            release: None,
-            handling_days: 0,
-            today: day(0),
-        }
+        Supply { sellable: 0, incoming, lead_time_days: None, release: None, handling_days: 0, today: day(0) }
     }
 
     fn check(s: Supply<'_>, ahead: u32, units: u32, expected: Option<(u32, EtaBasis)>) {
         let got = s.eta(ahead, units, s.today);
-        let want = expected.map(|(d, basis)| RestockEta {
-            date: day(d),
-            basis,
-        });
+        let want = expected.map(|(d, basis)| RestockEta { date: day(d), basis });
         assert_eq!(got, want, "ahead {ahead}, units {units}");
     }
 
@@ -167,59 +131,25 @@ mod tests {
 
     #[test]
     fn overdue_purchase_orders_are_unknown_not_today() {
-        let pos = [IncomingPo {
-            quantity: 50,
-            expected: Date::from_days(day(0).days_since_epoch() - 3),
-        }];
+        let pos = [IncomingPo { quantity: 50, expected: Date::from_days(day(0).days_since_epoch() - 3) }];
         check(supply(&pos), 0, 1, None);
-        check(
-            Supply {
-                lead_time_days: Some(14),
-                ..supply(&pos)
-            },
-            0,
-            1,
-            Some((14, EtaBasis::LeadTime)),
-        );
+        check(Supply { lead_time_days: Some(14), ..supply(&pos) }, 0, 1, Some((14, EtaBasis::LeadTime)));
     }
 
     #[test]
     fn lead_time_when_purchase_orders_fall_short() {
         let pos = [po(1, 3)];
-        let s = Supply {
-            lead_time_days: Some(21),
-            ..supply(&pos)
-        };
+        let s = Supply { lead_time_days: Some(21), ..supply(&pos) };
         check(s, 0, 1, Some((3, EtaBasis::PurchaseOrder)));
         check(s, 1, 1, Some((21, EtaBasis::LeadTime)));
     }
 
     #[test]
     fn lead_time_runs_from_the_order_day_and_expires() {
-        let s = Supply {
-            lead_time_days: Some(10),
-            today: day(12),
-            ..supply(&[])
-        };
-        assert_eq!(
-            s.eta(0, 1, day(5)),
-            Some(RestockEta {
-                date: day(15),
-                basis: EtaBasis::LeadTime
-            })
-        );
-        assert_eq!(
-            s.eta(0, 1, day(2)),
-            Some(RestockEta {
-                date: day(12),
-                basis: EtaBasis::LeadTime
-            })
-        );
-        assert_eq!(
-            s.eta(0, 1, day(1)),
-            None,
-            "lead time over and nothing on order: unknown"
-        );
+        let s = Supply { lead_time_days: Some(10), today: day(12), ..supply(&[]) };
+        assert_eq!(s.eta(0, 1, day(5)), Some(RestockEta { date: day(15), basis: EtaBasis::LeadTime }));
+        assert_eq!(s.eta(0, 1, day(2)), Some(RestockEta { date: day(12), basis: EtaBasis::LeadTime }));
+        assert_eq!(s.eta(0, 1, day(1)), None, "lead time over and nothing on order: unknown");
     }
 
     #[test]
@@ -230,10 +160,7 @@ mod tests {
     #[test]
     fn sellable_units_cover_the_front_of_the_queue() {
         let pos = [po(10, 8)];
-        let s = Supply {
-            sellable: 3,
-            ..supply(&pos)
-        };
+        let s = Supply { sellable: 3, ..supply(&pos) };
         check(s, 1, 2, Some((0, EtaBasis::OnHand)));
         check(s, 2, 2, Some((8, EtaBasis::PurchaseOrder)));
     }
@@ -241,60 +168,23 @@ mod tests {
     #[test]
     fn preorders_ship_no_earlier_than_release() {
         let pos = [po(10, 5)];
-        let s = Supply {
-            release: Some(day(9)),
-            ..supply(&pos)
-        };
+        let s = Supply { release: Some(day(9)), ..supply(&pos) };
         check(s, 0, 1, Some((9, EtaBasis::Release)));
-        check(
-            Supply {
-                release: Some(day(3)),
-                ..supply(&pos)
-            },
-            0,
-            1,
-            Some((5, EtaBasis::PurchaseOrder)),
-        );
-        check(
-            Supply {
-                release: Some(day(9)),
-                ..supply(&[])
-            },
-            0,
-            1,
-            Some((9, EtaBasis::Release)),
-        );
+        check(Supply { release: Some(day(3)), ..supply(&pos) }, 0, 1, Some((5, EtaBasis::PurchaseOrder)));
+        check(Supply { release: Some(day(9)), ..supply(&[]) }, 0, 1, Some((9, EtaBasis::Release)));
     }
 
     #[test]
     fn handling_days_are_added_last() {
         let pos = [po(1, 4)];
-        let s = Supply {
-            handling_days: 2,
-            release: Some(day(9)),
-            ..supply(&pos)
-        };
+        let s = Supply { handling_days: 2, release: Some(day(9)), ..supply(&pos) };
         check(s, 0, 1, Some((11, EtaBasis::Release)));
-        check(
-            Supply {
-                handling_days: 2,
-                ..supply(&pos)
-            },
-            0,
-            1,
-            Some((6, EtaBasis::PurchaseOrder)),
-        );
+        check(Supply { handling_days: 2, ..supply(&pos) }, 0, 1, Some((6, EtaBasis::PurchaseOrder)));
     }
 
     fn pos_strategy() -> impl Strategy<Value = Vec<IncomingPo>> {
-        proptest::collection::vec((0u32..40, 0u32..60), 0..8).prop_map(|v| {
-            v.into_iter()
-                .map(|(q, d)| IncomingPo {
-                    quantity: q,
-                    expected: day(d),
-                })
-                .collect()
-        })
+        proptest::collection::vec((0u32..40, 0u32..60), 0..8)
+            .prop_map(|v| v.into_iter().map(|(q, d)| IncomingPo { quantity: q, expected: day(d) }).collect())
     }
 
     proptest! {

@@ -13,13 +13,9 @@ use crate::date::DateError;
 /// A request value that failed to parse. `code()` is part of the public API contract.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidInput {
-    #[error(
-        "shop id must be 2-32 characters: lowercase letters, digits and '-', starting with a letter or digit"
-    )]
+    #[error("shop id must be 2-32 characters: lowercase letters, digits and '-', starting with a letter or digit")]
     ShopId,
-    #[error(
-        "SKU must be 1-64 characters: letters, digits, '.', '_' and '-', starting with a letter or digit"
-    )]
+    #[error("SKU must be 1-64 characters: letters, digits, '.', '_' and '-', starting with a letter or digit")]
     Sku,
     #[error("{0}")]
     Email(#[from] EmailError),
@@ -34,10 +30,7 @@ pub enum InvalidInput {
     #[error("{field} is required")]
     Missing { field: &'static str },
     #[error("{field} is out of range ({detail})")]
-    Range {
-        field: &'static str,
-        detail: &'static str,
-    },
+    Range { field: &'static str, detail: &'static str },
 }
 
 impl InvalidInput {
@@ -65,9 +58,9 @@ impl InvalidInput {
             InvalidInput::Quantity => "quantity",
             InvalidInput::Locale => "locale",
             InvalidInput::Date(_) => "date",
-            InvalidInput::Text { field, .. }
-            | InvalidInput::Missing { field }
-            | InvalidInput::Range { field, .. } => field,
+            InvalidInput::Text { field, .. } | InvalidInput::Missing { field } | InvalidInput::Range { field, .. } => {
+                field
+            }
         }
     }
 }
@@ -114,13 +107,8 @@ impl ShopId {
         let b = input.as_bytes();
         let ok = (2..=32).contains(&b.len())
             && b[0].is_ascii_alphanumeric()
-            && b.iter()
-                .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
-        if ok {
-            Ok(ShopId(input.to_owned()))
-        } else {
-            Err(InvalidInput::ShopId)
-        }
+            && b.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+        if ok { Ok(ShopId(input.to_owned())) } else { Err(InvalidInput::ShopId) }
     }
 }
 string_newtype!(ShopId);
@@ -137,13 +125,8 @@ impl Sku {
         let b = input.as_bytes();
         let ok = (1..=Self::MAX_LEN).contains(&b.len())
             && b[0].is_ascii_alphanumeric()
-            && b.iter()
-                .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'));
-        if ok {
-            Ok(Sku(input.to_owned()))
-        } else {
-            Err(InvalidInput::Sku)
-        }
+            && b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'));
+        if ok { Ok(Sku(input.to_owned())) } else { Err(InvalidInput::Sku) }
     }
 }
 string_newtype!(Sku);
@@ -222,8 +205,7 @@ fn valid_local_part(local: &str) -> bool {
         && b[0] != b'.'
         && b[b.len() - 1] != b'.'
         && !local.contains("..")
-        && b.iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'.' || SPECIALS.contains(&c))
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'.' || SPECIALS.contains(&c))
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -239,8 +221,7 @@ fn valid_domain(domain: &str) -> bool {
         (1..=63).contains(&b.len())
             && b[0] != b'-'
             && b[b.len() - 1] != b'-'
-            && b.iter()
-                .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            && b.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
     };
     let tld = labels[labels.len() - 1].as_bytes();
     labels.iter().all(label_ok) && tld.len() >= 2 && tld.iter().any(u8::is_ascii_lowercase)
@@ -367,15 +348,8 @@ impl Lang {
 /// no bidi overrides. It is stored as given and always rendered as text, never markup.
 pub fn clean_text(field: &'static str, input: &str, max: usize) -> Result<String, InvalidInput> {
     let trimmed = input.trim();
-    let ok = trimmed.chars().count() <= max
-        && !trimmed
-            .chars()
-            .any(|c| c.is_control() || is_bidi_override(c));
-    if ok {
-        Ok(trimmed.to_owned())
-    } else {
-        Err(InvalidInput::Text { field, max })
-    }
+    let ok = trimmed.chars().count() <= max && !trimmed.chars().any(|c| c.is_control() || is_bidi_override(c));
+    if ok { Ok(trimmed.to_owned()) } else { Err(InvalidInput::Text { field, max }) }
 }
 
 /// Bidirectional overrides/isolates let text display differently from what it
@@ -397,10 +371,7 @@ mod tests {
     #[test]
     fn emails_are_trimmed_and_domains_lowercased() {
         check_email("ada@example.com", Ok("ada@example.com"));
-        check_email(
-            "  Ada.Lovelace+shop@Example.CO.uk \n",
-            Ok("Ada.Lovelace+shop@example.co.uk"),
-        );
+        check_email("  Ada.Lovelace+shop@Example.CO.uk \n", Ok("Ada.Lovelace+shop@example.co.uk"));
         check_email("o'brien@mail.example", Ok("o'brien@mail.example"));
         check_email("x@a-b.io", Ok("x@a-b.io"));
     }
@@ -431,15 +402,9 @@ mod tests {
         check_email("ada@exa_mple.com", Err(EmailError::Domain));
         check_email("ada@example..com", Err(EmailError::Domain));
         check_email("ada@bücher.de", Err(EmailError::Domain));
-        check_email(
-            "ada@example.com'; DROP TABLE waitlist;--",
-            Err(EmailError::Domain),
-        );
+        check_email("ada@example.com'; DROP TABLE waitlist;--", Err(EmailError::Domain));
         let long_local = "a".repeat(65);
-        check_email(
-            &format!("{long_local}@example.com"),
-            Err(EmailError::LocalPart),
-        );
+        check_email(&format!("{long_local}@example.com"), Err(EmailError::LocalPart));
         let long = format!("a@{}.com", "b".repeat(251));
         check_email(&long, Err(EmailError::TooLong));
         let label = "c".repeat(64);
@@ -448,43 +413,20 @@ mod tests {
 
     #[test]
     fn every_email_error_has_one_code() {
-        assert_eq!(
-            Email::parse("nope").map_err(|e| e.code()),
-            Err("invalid_email")
-        );
+        assert_eq!(Email::parse("nope").map_err(|e| e.code()), Err("invalid_email"));
     }
 
     #[test]
     fn shop_ids_and_skus() {
         assert!(ShopId::parse("demo").is_ok());
         assert!(ShopId::parse("acme-shoes-2").is_ok());
-        for bad in [
-            "",
-            "a",
-            "Demo",
-            "-demo",
-            "de mo",
-            "démo",
-            "a/b",
-            &"x".repeat(33),
-        ] {
+        for bad in ["", "a", "Demo", "-demo", "de mo", "démo", "a/b", &"x".repeat(33)] {
             assert_eq!(ShopId::parse(bad), Err(InvalidInput::ShopId), "{bad:?}");
         }
         assert!(Sku::parse("TEE-BLK-M").is_ok());
         assert!(Sku::parse("a.b_c-1").is_ok());
         assert!(Sku::parse(&"S".repeat(64)).is_ok());
-        for bad in [
-            "",
-            "-x",
-            ".x",
-            "a b",
-            "a/b",
-            "a%2Fb",
-            "ñ",
-            "a\u{7}",
-            &"S".repeat(65),
-            "1;DROP",
-        ] {
+        for bad in ["", "-x", ".x", "a b", "a/b", "a%2Fb", "ñ", "a\u{7}", &"S".repeat(65), "1;DROP"] {
             assert_eq!(Sku::parse(bad), Err(InvalidInput::Sku), "{bad:?}");
         }
     }
@@ -499,11 +441,7 @@ mod tests {
     }
 
     fn check_locale(input: &str, expected: Option<&str>) {
-        assert_eq!(
-            Locale::parse(input).ok().as_ref().map(Locale::as_str),
-            expected,
-            "{input:?}"
-        );
+        assert_eq!(Locale::parse(input).ok().as_ref().map(Locale::as_str), expected, "{input:?}");
     }
 
     #[test]
@@ -533,18 +471,9 @@ mod tests {
 
     #[test]
     fn text_is_trimmed_bounded_and_free_of_controls() {
-        assert_eq!(
-            clean_text("name", "  <b>Tee</b> ", 20),
-            Ok("<b>Tee</b>".to_owned())
-        );
-        assert_eq!(
-            clean_text("name", "日本語の名前", 6),
-            Ok("日本語の名前".to_owned())
-        );
-        let err = InvalidInput::Text {
-            field: "name",
-            max: 5,
-        };
+        assert_eq!(clean_text("name", "  <b>Tee</b> ", 20), Ok("<b>Tee</b>".to_owned()));
+        assert_eq!(clean_text("name", "日本語の名前", 6), Ok("日本語の名前".to_owned()));
+        let err = InvalidInput::Text { field: "name", max: 5 };
         assert_eq!(clean_text("name", "toolong", 5), Err(err.clone()));
         assert_eq!(clean_text("name", "a\u{0}b", 5), Err(err.clone()));
         assert_eq!(clean_text("name", "a\nb", 5), Err(err.clone()));

@@ -27,9 +27,7 @@ pub mod policy;
 pub mod release;
 pub mod wire;
 
-pub use allocation::{
-    Allocation, AllocationEvent, CancelError, Cancellation, allocate, cancel, position,
-};
+pub use allocation::{Allocation, AllocationEvent, CancelError, Cancellation, allocate, cancel, position};
 pub use availability::{
     Availability, OrderError, OrderKind, OrderPlan, ProductState, Status, availability, check_order,
 };

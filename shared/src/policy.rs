@@ -40,26 +40,16 @@ impl Policy {
 
     /// Builds a policy from its stored/wire parts, refusing combinations that mean
     /// nothing (a preorder without a release date, a release date on a deny policy).
-    pub fn from_parts(
-        name: &str,
-        cap: Option<u32>,
-        release: Option<Date>,
-    ) -> Result<Policy, InvalidInput> {
+    pub fn from_parts(name: &str, cap: Option<u32>, release: Option<Date>) -> Result<Policy, InvalidInput> {
         match (name, release) {
             ("deny", None) => Ok(Policy::Deny),
             ("backorder", None) => Ok(Policy::Backorder { cap }),
             ("preorder", Some(release)) => Ok(Policy::Preorder { release, cap }),
-            ("preorder", None) => Err(InvalidInput::Missing {
-                field: "release_date",
-            }),
-            ("deny" | "backorder", Some(_)) => Err(InvalidInput::Range {
-                field: "release_date",
-                detail: "only preorders have a release date",
-            }),
-            _ => Err(InvalidInput::Range {
-                field: "policy",
-                detail: "one of deny, backorder, preorder",
-            }),
+            ("preorder", None) => Err(InvalidInput::Missing { field: "release_date" }),
+            ("deny" | "backorder", Some(_)) => {
+                Err(InvalidInput::Range { field: "release_date", detail: "only preorders have a release date" })
+            }
+            _ => Err(InvalidInput::Range { field: "policy", detail: "one of deny, backorder, preorder" }),
         }
     }
 }
@@ -139,9 +129,7 @@ impl<Id> QueuedOrder<Id> {
 
 /// Units still owed across a queue.
 pub fn outstanding<Id>(queue: &[QueuedOrder<Id>]) -> u32 {
-    queue
-        .iter()
-        .fold(0u32, |sum, o| sum.saturating_add(o.outstanding()))
+    queue.iter().fold(0u32, |sum, o| sum.saturating_add(o.outstanding()))
 }
 
 #[cfg(test)]
@@ -152,48 +140,16 @@ mod tests {
     fn policy_parts_must_make_sense() {
         let d = Date::from_ymd(2027, 1, 15).expect("valid");
         assert_eq!(Policy::from_parts("deny", None, None), Ok(Policy::Deny));
-        assert_eq!(
-            Policy::from_parts("backorder", Some(5), None),
-            Ok(Policy::Backorder { cap: Some(5) })
-        );
-        assert_eq!(
-            Policy::from_parts("preorder", None, Some(d)),
-            Ok(Policy::Preorder {
-                release: d,
-                cap: None
-            })
-        );
-        assert_eq!(
-            Policy::from_parts("preorder", None, None).map_err(|e| e.code()),
-            Err("missing_field")
-        );
-        assert_eq!(
-            Policy::from_parts("deny", None, Some(d)).map_err(|e| e.code()),
-            Err("out_of_range")
-        );
-        assert_eq!(
-            Policy::from_parts("DROP TABLE", None, None).map_err(|e| e.field()),
-            Err("policy")
-        );
+        assert_eq!(Policy::from_parts("backorder", Some(5), None), Ok(Policy::Backorder { cap: Some(5) }));
+        assert_eq!(Policy::from_parts("preorder", None, Some(d)), Ok(Policy::Preorder { release: d, cap: None }));
+        assert_eq!(Policy::from_parts("preorder", None, None).map_err(|e| e.code()), Err("missing_field"));
+        assert_eq!(Policy::from_parts("deny", None, Some(d)).map_err(|e| e.code()), Err("out_of_range"));
+        assert_eq!(Policy::from_parts("DROP TABLE", None, None).map_err(|e| e.field()), Err("policy"));
     }
 
     #[test]
     fn holds_are_not_sellable() {
-        assert_eq!(
-            Stock {
-                on_hand: 5,
-                held: 2
-            }
-            .sellable(),
-            3
-        );
-        assert_eq!(
-            Stock {
-                on_hand: 1,
-                held: 4
-            }
-            .sellable(),
-            0
-        );
+        assert_eq!(Stock { on_hand: 5, held: 2 }.sellable(), 3);
+        assert_eq!(Stock { on_hand: 1, held: 4 }.sellable(), 0);
     }
 }

@@ -20,10 +20,7 @@ impl Ratio {
         if (Self::MIN_PERMILLE..=Self::MAX_PERMILLE).contains(&permille) {
             Ok(Ratio(permille))
         } else {
-            Err(InvalidInput::Range {
-                field: "release_ratio",
-                detail: "0.1 to 10",
-            })
+            Err(InvalidInput::Range { field: "release_ratio", detail: "0.1 to 10" })
         }
     }
 
@@ -56,11 +53,7 @@ pub struct ReleaseRules {
 
 impl Default for ReleaseRules {
     fn default() -> Self {
-        ReleaseRules {
-            ratio: Ratio::ONE,
-            hold_hours: None,
-            interval_minutes: 60,
-        }
+        ReleaseRules { ratio: Ratio::ONE, hold_hours: None, interval_minutes: 60 }
     }
 }
 
@@ -95,11 +88,7 @@ pub fn plan_wave(sellable: u32, waiting: u32, rules: &ReleaseRules, now: Timesta
         count = count.min(sellable);
         now.plus_hours(u32::from(h))
     });
-    Wave::Notify {
-        count,
-        hold_until,
-        next_check_at: now.plus_minutes(rules.interval_minutes),
-    }
+    Wave::Notify { count, hold_until, next_check_at: now.plus_minutes(rules.interval_minutes) }
 }
 
 /// One waitlist subscriber, in signup order.
@@ -111,11 +100,7 @@ pub struct Waiter<Id> {
 
 /// The recipients of a wave: the `count` oldest not yet notified.
 pub fn recipients<Id>(subscribers: &[Waiter<Id>], count: u32) -> impl Iterator<Item = &Id> {
-    subscribers
-        .iter()
-        .filter(|w| !w.notified)
-        .take(count as usize)
-        .map(|w| &w.id)
+    subscribers.iter().filter(|w| !w.notified).take(count as usize).map(|w| &w.id)
 }
 
 #[cfg(test)]
@@ -128,11 +113,7 @@ mod tests {
     }
 
     fn rules(permille: u32, hold_hours: Option<u16>) -> ReleaseRules {
-        ReleaseRules {
-            ratio: Ratio::from_permille(permille).expect("valid"),
-            hold_hours,
-            interval_minutes: 30,
-        }
+        ReleaseRules { ratio: Ratio::from_permille(permille).expect("valid"), hold_hours, interval_minutes: 30 }
     }
 
     fn count(wave: Wave) -> u32 {
@@ -147,22 +128,14 @@ mod tests {
         assert_eq!(Ratio::ONE.apply(10), 10);
         assert_eq!(Ratio::from_permille(1500).map(|r| r.apply(3)), Ok(5));
         assert_eq!(Ratio::from_permille(250).map(|r| r.apply(1)), Ok(1));
-        assert_eq!(
-            Ratio::from_permille(10_000).map(|r| r.apply(u32::MAX)),
-            Ok(u32::MAX)
-        );
+        assert_eq!(Ratio::from_permille(10_000).map(|r| r.apply(u32::MAX)), Ok(u32::MAX));
         assert!(Ratio::from_permille(99).is_err());
         assert!(Ratio::from_permille(10_001).is_err());
     }
 
     #[test]
     fn ten_units_notify_the_ten_oldest() {
-        let subs: Vec<Waiter<u32>> = (0..50)
-            .map(|id| Waiter {
-                id,
-                notified: false,
-            })
-            .collect();
+        let subs: Vec<Waiter<u32>> = (0..50).map(|id| Waiter { id, notified: false }).collect();
         let wave = plan_wave(10, 50, &ReleaseRules::default(), now());
         assert_eq!(count(wave), 10);
         let picked: Vec<u32> = recipients(&subs, count(wave)).copied().collect();
@@ -171,27 +144,12 @@ mod tests {
 
     #[test]
     fn next_wave_skips_the_notified_and_rechecks_stock() {
-        let subs: Vec<Waiter<u32>> = (0..50)
-            .map(|id| Waiter {
-                id,
-                notified: id < 10,
-            })
-            .collect();
-        let picked: Vec<u32> = recipients(
-            &subs,
-            count(plan_wave(4, 40, &ReleaseRules::default(), now())),
-        )
-        .copied()
-        .collect();
+        let subs: Vec<Waiter<u32>> = (0..50).map(|id| Waiter { id, notified: id < 10 }).collect();
+        let picked: Vec<u32> =
+            recipients(&subs, count(plan_wave(4, 40, &ReleaseRules::default(), now()))).copied().collect();
         assert_eq!(picked, vec![10, 11, 12, 13]);
-        assert_eq!(
-            plan_wave(0, 40, &ReleaseRules::default(), now()),
-            Wave::SoldOut
-        );
-        assert_eq!(
-            plan_wave(3, 0, &ReleaseRules::default(), now()),
-            Wave::NobodyWaiting
-        );
+        assert_eq!(plan_wave(0, 40, &ReleaseRules::default(), now()), Wave::SoldOut);
+        assert_eq!(plan_wave(3, 0, &ReleaseRules::default(), now()), Wave::NobodyWaiting);
     }
 
     #[test]
@@ -199,11 +157,7 @@ mod tests {
         let wave = plan_wave(2, 9, &rules(2000, Some(24)), now());
         assert_eq!(
             wave,
-            Wave::Notify {
-                count: 2,
-                hold_until: Some(now().plus_hours(24)),
-                next_check_at: now().plus_minutes(30),
-            },
+            Wave::Notify { count: 2, hold_until: Some(now().plus_hours(24)), next_check_at: now().plus_minutes(30) },
             "with holds, a wave never exceeds the units to hold"
         );
         assert_eq!(count(plan_wave(2, 9, &rules(2000, None), now())), 4);

@@ -54,9 +54,7 @@ impl AvailabilityView {
             Status::Discontinued => (StatusCode::Discontinued, None, None),
         };
         let max_quantity = match status {
-            StatusCode::Backorder | StatusCode::Preorder => {
-                left.unwrap_or(Quantity::MAX).min(Quantity::MAX)
-            }
+            StatusCode::Backorder | StatusCode::Preorder => left.unwrap_or(Quantity::MAX).min(Quantity::MAX),
             _ => 0,
         };
         AvailabilityView {
@@ -141,29 +139,15 @@ impl TryFrom<WaitlistRequest> for WaitlistSignup {
         let is_bot = r.website.as_deref().is_some_and(|w| !w.is_empty());
         let sku = Sku::parse(&r.sku)?;
         let email = Email::parse(&r.email)?;
-        let locale = r
-            .locale
-            .as_deref()
-            .map(Locale::parse)
-            .transpose()?
-            .unwrap_or_default();
+        let locale = r.locale.as_deref().map(Locale::parse).transpose()?.unwrap_or_default();
         if !r.consent {
             return Err(InvalidInput::Missing { field: "consent" });
         }
-        let consent_text =
-            clean_text("consent_text", &r.consent_text, WaitlistSignup::CONSENT_MAX)?;
+        let consent_text = clean_text("consent_text", &r.consent_text, WaitlistSignup::CONSENT_MAX)?;
         if consent_text.is_empty() {
-            return Err(InvalidInput::Missing {
-                field: "consent_text",
-            });
+            return Err(InvalidInput::Missing { field: "consent_text" });
         }
-        Ok(WaitlistSignup {
-            sku,
-            email,
-            locale,
-            consent_text,
-            is_bot,
-        })
+        Ok(WaitlistSignup { sku, email, locale, consent_text, is_bot })
     }
 }
 
@@ -216,18 +200,8 @@ impl TryFrom<BackorderRequest> for BackorderOrder {
             return Err(InvalidInput::Quantity);
         };
         let email = Email::parse(&r.email)?;
-        let locale = r
-            .locale
-            .as_deref()
-            .map(Locale::parse)
-            .transpose()?
-            .unwrap_or_default();
-        Ok(BackorderOrder {
-            sku,
-            quantity,
-            email,
-            locale,
-        })
+        let locale = r.locale.as_deref().map(Locale::parse).transpose()?.unwrap_or_default();
+        Ok(BackorderOrder { sku, quantity, email, locale })
     }
 }
 
@@ -316,11 +290,9 @@ mod tests {
         assert_eq!(s.email.as_str(), "Ada@example.com");
         assert_eq!(s.locale.as_str(), "de-DE");
         assert!(!s.is_bot);
-        let bot = WaitlistSignup::try_from(signup("ada@example.com", true, Some("http://spam")))
-            .expect("valid");
+        let bot = WaitlistSignup::try_from(signup("ada@example.com", true, Some("http://spam"))).expect("valid");
         assert!(bot.is_bot);
-        let err = WaitlistSignup::try_from(signup("ada@example.com", false, None))
-            .expect_err("no consent");
+        let err = WaitlistSignup::try_from(signup("ada@example.com", false, None)).expect_err("no consent");
         assert_eq!((err.code(), err.field()), ("missing_field", "consent"));
         let err = WaitlistSignup::try_from(signup("nope", true, None)).expect_err("bad email");
         assert_eq!(err.code(), "invalid_email");
@@ -328,18 +300,12 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        let body =
-            r#"{"sku":"A","email":"a@b.co","consent":true,"consent_text":"ok","admin":true}"#;
+        let body = r#"{"sku":"A","email":"a@b.co","consent":true,"consent_text":"ok","admin":true}"#;
         assert!(serde_json::from_str::<WaitlistRequest>(body).is_err());
     }
 
     fn order(quantity: f64) -> Result<BackorderOrder, &'static str> {
-        let r = BackorderRequest {
-            sku: "TEE-1".into(),
-            quantity,
-            email: "a@b.co".into(),
-            locale: None,
-        };
+        let r = BackorderRequest { sku: "TEE-1".into(), quantity, email: "a@b.co".into(), locale: None };
         BackorderOrder::try_from(r).map_err(|e| e.code())
     }
 
@@ -347,48 +313,23 @@ mod tests {
     fn backorder_quantities_must_be_whole_and_in_range() {
         assert_eq!(order(3.0).map(|o| o.quantity.get()), Ok(3));
         for bad in [0.0, -1.0, 1.5, 1000.0, 1e30, f64::NAN, f64::INFINITY, -0.5] {
-            assert_eq!(
-                order(bad).map(|o| o.quantity.get()),
-                Err("invalid_quantity"),
-                "{bad}"
-            );
+            assert_eq!(order(bad).map(|o| o.quantity.get()), Err("invalid_quantity"), "{bad}");
         }
     }
 
     #[test]
     fn availability_views_expose_places_not_stock() {
-        let eta = RestockEta {
-            date: Date::from_ymd(2026, 12, 24).expect("valid"),
-            basis: EtaBasis::PurchaseOrder,
-        };
-        let a = Availability {
-            status: Status::Backorder { left: Some(4) },
-            waitlist_open: true,
-            eta: Some(eta),
-        };
+        let eta = RestockEta { date: Date::from_ymd(2026, 12, 24).expect("valid"), basis: EtaBasis::PurchaseOrder };
+        let a = Availability { status: Status::Backorder { left: Some(4) }, waitlist_open: true, eta: Some(eta) };
         let v = AvailabilityView::new("TEE-1", "<b>Tee</b>", &a);
-        assert_eq!(
-            (v.status, v.left, v.max_quantity),
-            (StatusCode::Backorder, Some(4), 4)
-        );
+        assert_eq!((v.status, v.left, v.max_quantity), (StatusCode::Backorder, Some(4), 4));
         let json = serde_json::to_value(&v).expect("ser");
         assert_eq!(json["eta"]["date"], "2026-12-24");
         assert_eq!(json["eta"]["basis"], "purchase_order");
         assert_eq!(json["name"], "<b>Tee</b>");
-        let uncapped = Availability {
-            status: Status::Backorder { left: None },
-            waitlist_open: false,
-            eta: None,
-        };
-        assert_eq!(
-            AvailabilityView::new("A", "A", &uncapped).max_quantity,
-            Quantity::MAX
-        );
-        let in_stock = Availability {
-            status: Status::InStock,
-            waitlist_open: false,
-            eta: None,
-        };
+        let uncapped = Availability { status: Status::Backorder { left: None }, waitlist_open: false, eta: None };
+        assert_eq!(AvailabilityView::new("A", "A", &uncapped).max_quantity, Quantity::MAX);
+        let in_stock = Availability { status: Status::InStock, waitlist_open: false, eta: None };
         let v = AvailabilityView::new("A", "A", &in_stock);
         assert_eq!((v.left, v.max_quantity), (None, 0));
     }

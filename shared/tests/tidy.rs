@@ -3,37 +3,22 @@
 use std::fs;
 use std::path::Path;
 
-const FORBIDDEN: &[&str] = &[
-    "worker",
-    "web-sys",
-    "web_sys",
-    "wasm-bindgen",
-    "wasm_bindgen",
-    "js-sys",
-    "js_sys",
-    "gloo",
-    "getrandom",
-];
+const FORBIDDEN: &[&str] =
+    &["worker", "web-sys", "web_sys", "wasm-bindgen", "wasm_bindgen", "js-sys", "js_sys", "gloo", "getrandom"];
 
 fn check_file(path: &Path, offenders: &mut Vec<String>) {
     let text = fs::read_to_string(path).unwrap_or_default();
     for (n, line) in text.lines().enumerate() {
         let code = line.split("//").next().unwrap_or("");
         for name in FORBIDDEN {
-            let hit = code
-                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-                .any(|word| word == *name);
+            let hit = code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).any(|word| word == *name);
             if hit {
                 offenders.push(format!("{}:{}: names `{name}`", path.display(), n + 1));
             }
         }
         for clock in ["SystemTime", "Instant::now", "thread_rng"] {
             if code.contains(clock) {
-                offenders.push(format!(
-                    "{}:{}: reads a clock or randomness (`{clock}`)",
-                    path.display(),
-                    n + 1
-                ));
+                offenders.push(format!("{}:{}: reads a clock or randomness (`{clock}`)", path.display(), n + 1));
             }
         }
     }
@@ -56,11 +41,7 @@ fn shared_names_no_io_crate_and_reads_no_clock() {
     let mut offenders = Vec::new();
     walk(&root.join("src"), &mut offenders);
     check_file(&root.join("Cargo.toml"), &mut offenders);
-    assert!(
-        offenders.is_empty(),
-        "shared/ must stay pure:\n{}",
-        offenders.join("\n")
-    );
+    assert!(offenders.is_empty(), "shared/ must stay pure:\n{}", offenders.join("\n"));
 }
 
 #[test]
@@ -68,11 +49,7 @@ fn the_tidy_check_itself_catches_an_offender() {
     let dir = std::env::temp_dir().join(format!("restock-tidy-{}", std::process::id()));
     fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("bad.rs");
-    fs::write(
-        &file,
-        "use web_sys::Window;\nfn now() { std::time::SystemTime::now(); }\n",
-    )
-    .expect("write");
+    fs::write(&file, "use web_sys::Window;\nfn now() { std::time::SystemTime::now(); }\n").expect("write");
     let mut offenders = Vec::new();
     check_file(&file, &mut offenders);
     fs::remove_dir_all(&dir).ok();

@@ -1,1 +1,14 @@
-//! placeholder
+//! End-to-end test support for Restock, and the dev-server harness `cargo xtask` uses.
+//!
+//! - [`server`]: start the *built* Worker under `wrangler dev` (real workerd, local D1,
+//!   KV and Queues) on a chosen port with its own state directory; apply migrations;
+//!   stop the whole process group.
+//! - [`client`]: a small HTTP client for the API (status codes are data, not errors).
+//! - [`browser`]: a W3C WebDriver client for headless Chromium via chromedriver.
+//! - [`env`]: what `cargo xtask test` hands the tests (URL, operator token, demo key).
+
+pub mod browser;
+pub mod client;
+pub mod env;
+pub mod server;
+pub mod sizes;

@@ -1,0 +1,3 @@
+//! Public availability reads: one SKU, or a bounded batch for collection pages.
+
+pub mod api;

@@ -1,0 +1,119 @@
+//! D1 access: binding arguments without precision traps, and small query helpers.
+//!
+//! `D1Type::Integer` is an `i32` and wasm-bindgen turns `i64` into a BigInt (which D1
+//! refuses), so integers are bound as JS numbers (exact up to 2^53: fine for our
+//! millisecond timestamps and counts). A D1 batch runs as one transaction; there are no
+//! interactive transactions, so every check-and-write is one statement or one batch.
+
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, D1Result};
+
+use crate::error::ApiError;
+
+/// D1 allows at most 100 bound parameters in one statement.
+pub const MAX_PARAMS: usize = 100;
+
+/// A value that can be bound to a D1 statement.
+pub trait Arg {
+    fn js(&self) -> JsValue;
+}
+
+impl Arg for &str {
+    fn js(&self) -> JsValue {
+        JsValue::from_str(self)
+    }
+}
+
+impl Arg for String {
+    fn js(&self) -> JsValue {
+        JsValue::from_str(self)
+    }
+}
+
+impl Arg for &String {
+    fn js(&self) -> JsValue {
+        JsValue::from_str(self)
+    }
+}
+
+impl Arg for i64 {
+    fn js(&self) -> JsValue {
+        JsValue::from_f64(*self as f64)
+    }
+}
+
+impl Arg for u32 {
+    fn js(&self) -> JsValue {
+        JsValue::from_f64(f64::from(*self))
+    }
+}
+
+impl Arg for bool {
+    fn js(&self) -> JsValue {
+        JsValue::from_f64(if *self { 1.0 } else { 0.0 })
+    }
+}
+
+impl<T: Arg> Arg for Option<T> {
+    fn js(&self) -> JsValue {
+        self.as_ref().map_or(JsValue::NULL, Arg::js)
+    }
+}
+
+/// `args![a, b, c]` — a parameter list for [`stmt`].
+#[macro_export]
+macro_rules! args {
+    ($($a:expr),* $(,)?) => { vec![$($crate::db::Arg::js(&$a)),*] };
+}
+
+/// A prepared statement with its parameters bound.
+pub fn stmt(db: &D1Database, sql: &str, params: Vec<JsValue>) -> Result<D1PreparedStatement, ApiError> {
+    debug_assert!(params.len() <= MAX_PARAMS, "too many parameters for D1: {sql}");
+    Ok(db.prepare(sql).bind(&params)?)
+}
+
+pub async fn all<T: DeserializeOwned>(s: D1PreparedStatement) -> Result<Vec<T>, ApiError> {
+    Ok(s.all().await?.results()?)
+}
+
+pub async fn first<T: DeserializeOwned>(s: D1PreparedStatement) -> Result<Option<T>, ApiError> {
+    Ok(s.first(None).await?)
+}
+
+/// Runs a write and returns how many rows it changed.
+pub async fn run(s: D1PreparedStatement) -> Result<usize, ApiError> {
+    let result = s.run().await?;
+    Ok(changes(&result))
+}
+
+pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>, ApiError> {
+    Ok(db.batch(statements).await?)
+}
+
+/// Rows changed by one statement of a batch.
+pub fn changes(result: &D1Result) -> usize {
+    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
+}
+
+/// The rows of one statement of a batch.
+pub fn rows<T: DeserializeOwned>(result: &D1Result) -> Result<Vec<T>, ApiError> {
+    Ok(result.results()?)
+}
+
+/// `?,?,?` with `n` placeholders starting at `?{start}` (numbered, so a statement can
+/// mix fixed and list parameters).
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_placeholders() {
+        assert_eq!(placeholders(3, 3), "?3,?4,?5");
+        assert_eq!(placeholders(1, 0), "");
+    }
+}

@@ -1,0 +1,77 @@
+//! The `shops` table: one row per tenant, holding its settings and key hash.
+
+use restock_shared::wire::{BackorderMode, WidgetSettings};
+use restock_shared::{Ratio, ReleaseRules, ShopId, ShopRules};
+use serde::Deserialize;
+use worker::D1Database;
+
+use crate::args;
+use crate::db;
+use crate::error::ApiError;
+
+/// A `shops` row. Flags are INTEGER 0/1 in SQLite.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ShopRow {
+    pub id: String,
+    pub name: String,
+    pub key_hash: String,
+    pub key_prefix: String,
+    pub allowed_origins: String,
+    pub double_opt_in: i64,
+    pub release_ratio_permille: i64,
+    pub release_interval_minutes: i64,
+    pub hold_hours: Option<i64>,
+    pub handling_days: i64,
+    pub sender_name: String,
+    pub reply_to: Option<String>,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub consent_text: String,
+    pub discount_code: Option<String>,
+    pub backorder_mode: String,
+    pub currency: String,
+    pub shop_url: Option<String>,
+    pub brand_color: Option<String>,
+    pub created_at: i64,
+}
+
+impl ShopRow {
+    pub fn rules(&self) -> ShopRules {
+        ShopRules { handling_days: u16::try_from(self.handling_days).unwrap_or(0) }
+    }
+
+    pub fn release_rules(&self) -> ReleaseRules {
+        let ratio = u32::try_from(self.release_ratio_permille)
+            .ok()
+            .and_then(|p| Ratio::from_permille(p).ok())
+            .unwrap_or_default();
+        ReleaseRules {
+            ratio,
+            hold_hours: self.hold_hours.and_then(|h| u16::try_from(h).ok()).filter(|&h| h > 0),
+            interval_minutes: u32::try_from(self.release_interval_minutes).unwrap_or(60),
+        }
+    }
+
+    pub fn widget_settings(&self) -> WidgetSettings {
+        WidgetSettings {
+            consent_text: self.consent_text.clone(),
+            double_opt_in: self.double_opt_in != 0,
+            backorder_mode: if self.backorder_mode == "event" { BackorderMode::Event } else { BackorderMode::Api },
+        }
+    }
+
+    pub fn allowed_origins(&self) -> Vec<String> {
+        serde_json::from_str(&self.allowed_origins).unwrap_or_default()
+    }
+
+    /// Whether a browser on `origin` may call this shop's public endpoints.
+    /// `self_origin` (the Worker's own origin: demo storefront, dashboard) always may.
+    pub fn allows_origin(&self, origin: &str, self_origin: &str) -> bool {
+        origin == self_origin || self.allowed_origins().iter().any(|o| o == origin)
+    }
+}
+
+pub async fn load_shop(db: &D1Database, shop: &ShopId) -> Result<ShopRow, ApiError> {
+    let s = db::stmt(db, "SELECT * FROM shops WHERE id = ?1", args![shop.as_str()])?;
+    db::first::<ShopRow>(s).await?.ok_or_else(|| ApiError::not_found("shop_not_found", "no shop with this id"))
+}

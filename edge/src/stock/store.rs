@@ -1,0 +1,159 @@
+//! Reading a product's facts from D1 in one consistent batch: its settings and stock,
+//! the units its open backorders are owed, its active claim holds, and its open
+//! purchase orders.
+
+use restock_shared::{
+    Availability, Date, IncomingPo, Policy, ProductSettings, ProductState, ShopId, ShopRules, Sku, Stock, Timestamp,
+    availability,
+};
+use serde::Deserialize;
+use worker::D1Database;
+
+use crate::db;
+use crate::error::ApiError;
+
+/// A `products` row joined with its queue and hold totals.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProductRow {
+    pub sku: String,
+    pub name: String,
+    pub url: Option<String>,
+    pub price_cents: i64,
+    pub policy: String,
+    pub cap: Option<i64>,
+    pub release_date: Option<String>,
+    pub low_stock_threshold: i64,
+    pub discontinued: i64,
+    pub lead_time_days: Option<i64>,
+    pub waitlist: i64,
+    pub supplier: Option<String>,
+    pub on_hand: i64,
+    pub rev: String,
+    pub updated_at: i64,
+    /// Units still owed to open backorders/preorders.
+    pub queued: i64,
+    /// Units held for notified waitlist subscribers right now.
+    pub held: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct PoRow {
+    sku: String,
+    quantity: i64,
+    expected_date: String,
+}
+
+/// One product's facts, parsed into domain types.
+#[derive(Clone, Debug)]
+pub struct ProductFacts {
+    pub row: ProductRow,
+    pub settings: ProductSettings,
+    pub stock: Stock,
+    pub queued: u32,
+    pub incoming: Vec<IncomingPo>,
+}
+
+impl ProductFacts {
+    pub fn state(&self) -> ProductState<'_> {
+        ProductState { settings: &self.settings, stock: self.stock, queued: self.queued, incoming: &self.incoming }
+    }
+
+    pub fn availability(&self, rules: &ShopRules, today: Date) -> Availability {
+        availability(&self.state(), rules, today)
+    }
+}
+
+fn count(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+fn parse(row: ProductRow, incoming: Vec<IncomingPo>) -> Result<ProductFacts, ApiError> {
+    let bad = |what: &str| ApiError::Internal(format!("stored product {} has an invalid {what}", row.sku));
+    let release = row.release_date.as_deref().map(Date::parse).transpose().map_err(|_| bad("release_date"))?;
+    let cap = row.cap.map(count);
+    let policy = Policy::from_parts(&row.policy, cap, release).map_err(|_| bad("policy"))?;
+    let settings = ProductSettings {
+        policy,
+        low_stock_threshold: count(row.low_stock_threshold),
+        discontinued: row.discontinued != 0,
+        lead_time_days: row.lead_time_days.and_then(|d| u16::try_from(d).ok()),
+        waitlist: row.waitlist != 0,
+    };
+    let stock = Stock { on_hand: count(row.on_hand), held: count(row.held) };
+    let queued = count(row.queued);
+    Ok(ProductFacts { row, settings, stock, queued, incoming })
+}
+
+/// The columns of `ProductRow`, for queries that read products.
+pub const PRODUCT_COLUMNS: &str = "p.sku, p.name, p.url, p.price_cents, p.policy, p.cap, p.release_date, \
+    p.low_stock_threshold, p.discontinued, p.lead_time_days, p.waitlist, p.supplier, p.on_hand, p.rev, p.updated_at, \
+    (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b \
+       WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') AS queued, \
+    (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku \
+       AND w.status = 'notified' AND w.hold_until > ?2 AND w.converted_at IS NULL) AS held";
+
+/// Loads the facts of `skus` (at most 50) in one batch, in the order asked for; SKUs
+/// the shop does not have are left out.
+pub async fn load_products(
+    db: &D1Database,
+    shop: &ShopId,
+    skus: &[Sku],
+    now: Timestamp,
+) -> Result<Vec<ProductFacts>, ApiError> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sku_args = || skus.iter().map(|s| db::Arg::js(&s.as_str()));
+    let mut product_params = crate::args![shop.as_str(), now.millis()];
+    product_params.extend(sku_args());
+    let products = db::stmt(
+        db,
+        &format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.shop_id = ?1 AND p.sku IN ({})",
+            db::placeholders(3, skus.len())
+        ),
+        product_params,
+    )?;
+    let mut po_params = crate::args![shop.as_str()];
+    po_params.extend(sku_args());
+    let pos = db::stmt(
+        db,
+        &format!(
+            "SELECT sku, quantity, expected_date FROM purchase_orders \
+             WHERE shop_id = ?1 AND status = 'open' AND sku IN ({})",
+            db::placeholders(2, skus.len())
+        ),
+        po_params,
+    )?;
+    let results = db::batch(db, vec![products, pos]).await?;
+    let (Some(product_rows), Some(po_rows)) = (results.first(), results.get(1)) else {
+        return Err(ApiError::Internal("D1 batch returned fewer results than statements".into()));
+    };
+    let rows: Vec<ProductRow> = db::rows(product_rows)?;
+    let pos: Vec<PoRow> = db::rows(po_rows)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for sku in skus {
+        let Some(row) = rows.iter().find(|r| r.sku == sku.as_str()) else {
+            continue;
+        };
+        let incoming = pos
+            .iter()
+            .filter(|po| po.sku == row.sku)
+            .map(|po| {
+                let expected = Date::parse(&po.expected_date)
+                    .map_err(|_| ApiError::Internal(format!("stored purchase order for {} has a bad date", po.sku)))?;
+                Ok(IncomingPo { quantity: count(po.quantity), expected })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        out.push(parse(row.clone(), incoming)?);
+    }
+    Ok(out)
+}
+
+/// One product's facts, or 404 `product_not_found`.
+pub async fn load_product(db: &D1Database, shop: &ShopId, sku: &Sku, now: Timestamp) -> Result<ProductFacts, ApiError> {
+    load_products(db, shop, std::slice::from_ref(sku), now)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("product_not_found", "this shop has no product with this SKU"))
+}

@@ -1,0 +1,196 @@
+//! Running the built Worker under `wrangler dev`, with fresh or persisted local state.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The repository root (this crate lives in `tests/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+}
+
+/// `wrangler <args>` run from `edge/` with the project's Node 24 first on PATH
+/// (npm's `node` devDependency) and telemetry off.
+pub fn wrangler(args: &[&str]) -> Command {
+    let root = repo_root();
+    let bin = root.join("node_modules/.bin");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new(bin.join("wrangler"));
+    cmd.args(args)
+        .current_dir(root.join("edge"))
+        .env("PATH", path)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CI", "1")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn run(mut cmd: Command, what: &str) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{what}: could not start wrangler: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Applies `edge/migrations` to the local D1 database under `persist`.
+pub fn apply_migrations(persist: &Path) -> Result<(), String> {
+    let dir = persist.display().to_string();
+    run(wrangler(&["d1", "migrations", "apply", "DB", "--local", "--persist-to", &dir]), "d1 migrations apply")
+}
+
+/// Executes a SQL file against the local D1 database under `persist`.
+pub fn execute_sql(persist: &Path, file: &Path) -> Result<(), String> {
+    let dir = persist.display().to_string();
+    let file = file.display().to_string();
+    run(wrangler(&["d1", "execute", "DB", "--local", "--persist-to", &dir, "--file", &file, "--yes"]), "d1 execute")
+}
+
+/// How to start a dev server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub port: u16,
+    pub persist: PathBuf,
+    /// `--var NAME:VALUE` pairs (secrets locally).
+    pub vars: Vec<(String, String)>,
+    /// Where wrangler's output goes; `None` inherits the terminal.
+    pub log: Option<PathBuf>,
+}
+
+/// A running `wrangler dev`; stopped (with every process it started) on drop.
+#[derive(Debug)]
+pub struct DevServer {
+    child: Child,
+    pub url: String,
+    pub options: Options,
+}
+
+impl DevServer {
+    /// Starts `wrangler dev` in its own process group and waits until `/v1/health`
+    /// answers (or fails after `timeout`).
+    pub fn start(options: Options, timeout: Duration) -> Result<DevServer, String> {
+        let port = options.port.to_string();
+        let inspector = free_port().to_string();
+        let persist = options.persist.display().to_string();
+        let mut args = vec![
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--inspector-port",
+            &inspector,
+            "--persist-to",
+            &persist,
+            "--test-scheduled",
+            "--show-interactive-dev-session=false",
+            "--log-level",
+            "info",
+        ];
+        let vars: Vec<String> = options.vars.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        for v in &vars {
+            args.push("--var");
+            args.push(v);
+        }
+        let mut cmd = wrangler(&args);
+        cmd.process_group(0).stdin(Stdio::null());
+        if let Some(log) = &options.log {
+            let file = File::create(log).map_err(|e| format!("log file {}: {e}", log.display()))?;
+            let err = file.try_clone().map_err(|e| e.to_string())?;
+            cmd.stdout(file).stderr(err);
+        }
+        let child =
+            cmd.spawn().map_err(|e| format!("could not start wrangler dev: {e} (run `cargo xtask build` first?)"))?;
+        let url = format!("http://127.0.0.1:{}", options.port);
+        let mut server = DevServer { child, url, options };
+        server.wait_ready(timeout)?;
+        Ok(server)
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(2)))
+            .build()
+            .into();
+        let health = format!("{}/v1/health", self.url);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("wrangler dev exited early ({status}); see {:?}", self.options.log));
+            }
+            if agent.get(&health).call().is_ok_and(|r| r.status().as_u16() == 200) {
+                return Ok(());
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+        Err(format!("wrangler dev did not answer on {} within {timeout:?}; see {:?}", self.url, self.options.log))
+    }
+
+    /// The process id of wrangler, which is also its process group id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for the server to exit by itself (the `dev` command's foreground mode).
+    pub fn wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.wait().ok()
+    }
+
+    /// Stops wrangler, workerd and anything else in the process group: TERM, then
+    /// KILL if they are still there after five seconds.
+    pub fn stop(&mut self) {
+        kill_group(self.child.id(), "TERM");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                // The leader is gone; make sure its children are too.
+                kill_group(self.child.id(), "KILL");
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        kill_group(self.child.id(), "KILL");
+        let _ = self.child.wait();
+    }
+
+    /// Kills the server abruptly (SIGKILL to the whole group), as a crash would.
+    pub fn crash(&mut self) {
+        kill_group(self.child.id(), "KILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn kill_group(pgid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .args([&format!("-{signal}"), "--", &format!("-{pgid}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}

@@ -1,0 +1,73 @@
+//! Availability over HTTP against the built Worker: the seeded demo shop's states,
+//! the batch endpoint, and 4xx problems (never 5xx) for unknown or malformed ids.
+
+use restock_e2e::client::{Client, Shop};
+
+#[test]
+fn seeded_products_answer_with_their_status() {
+    let demo = Shop::demo();
+    for (sku, status) in [
+        ("TEE-ORG-M", "in_stock"),
+        ("TEE-ORG-L", "low_stock"),
+        ("TEE-ORG-XL", "out_of_stock"),
+        ("JACKET-RAIN-M", "backorder"),
+        ("LAMP-ORBIT", "preorder"),
+        ("KETTLE-CLASSIC", "discontinued"),
+    ] {
+        let reply = demo.availability(sku);
+        assert_eq!(reply.status, 200, "{sku}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        let v = reply.json();
+        assert_eq!(v["sku"], sku);
+        assert_eq!(v["status"], status, "{sku}: {v}");
+    }
+    let low = demo.availability("TEE-ORG-L").json();
+    assert_eq!(low["left"], 3);
+    let out = demo.availability("TEE-ORG-XL").json();
+    assert_eq!(out["waitlist"], true);
+    assert_eq!(out["eta"]["basis"], "purchase_order");
+    let pre = demo.availability("LAMP-ORBIT").json();
+    assert!(pre["release_date"].is_string(), "{pre}");
+}
+
+#[test]
+fn unknown_shop_or_sku_is_a_404_problem() {
+    let client = Client::from_env();
+    client.get("/v1/shops/no-such-shop/products/TEE-ORG-M/availability").assert_problem(404, "shop_not_found");
+    client.get("/v1/shops/demo/products/NO-SUCH-SKU/availability").assert_problem(404, "product_not_found");
+    client.get("/v1/shops/demo/products/TEE-ORG-M/nope").assert_problem(404, "route_not_found");
+}
+
+#[test]
+fn malformed_ids_are_422_problems_naming_the_field() {
+    let client = Client::from_env();
+    let p = client.get("/v1/shops/demo/products/%3Cscript%3E/availability").assert_problem(422, "invalid_sku");
+    assert_eq!(p["field"], "sku");
+    client.get("/v1/shops/DEMO!/products/A/availability").assert_problem(422, "invalid_shop_id");
+    let long = "S".repeat(65);
+    client.get(&format!("/v1/shops/demo/products/{long}/availability")).assert_problem(422, "invalid_sku");
+    client.get("/v1/shops/demo/products/A%27%20OR%201%3D1--/availability").assert_problem(422, "invalid_sku");
+}
+
+#[test]
+fn wrong_methods_are_405_with_allow() {
+    let client = Client::from_env();
+    let reply = client.request("DELETE", "/v1/shops/demo/products/TEE-ORG-M/availability", &[], None);
+    reply.assert_problem(405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("GET, OPTIONS"));
+}
+
+#[test]
+fn batch_answers_many_skus_in_order_and_lists_unknown_ones() {
+    let client = Client::from_env();
+    let reply = client.get("/v1/shops/demo/availability?skus=TEE-ORG-L,NOPE,TEE-ORG-M");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let v = reply.json();
+    let skus: Vec<&str> = v["items"].as_array().into_iter().flatten().filter_map(|i| i["sku"].as_str()).collect();
+    assert_eq!(skus, ["TEE-ORG-L", "TEE-ORG-M"]);
+    assert_eq!(v["unknown"], serde_json::json!(["NOPE"]));
+    assert!(v["shop"]["consent_text"].is_string());
+    client.get("/v1/shops/demo/availability").assert_problem(422, "missing_field");
+    let too_many: Vec<String> = (0..51).map(|i| format!("S{i}")).collect();
+    client.get(&format!("/v1/shops/demo/availability?skus={}", too_many.join(","))).assert_problem(422, "out_of_range");
+}

@@ -1,0 +1,120 @@
+//! `cargo xtask test`: every test, in the order that fails fastest.
+//!
+//! 0. lint: `cargo fmt --check` and `cargo clippy --workspace --all-targets -D warnings`,
+//! 1. native: unit and property tests of every crate (`cargo test --workspace`),
+//! 2. wasm: the widget's tests in headless Chromium (wasm-bindgen-test-runner),
+//! 3. e2e: the built Worker under `wrangler dev` with fresh local state on a free
+//!    port, driven over HTTP and through headless Chromium (`tests/`).
+//!
+//! `cargo xtask test lint|native|wasm|e2e` runs one stage (for local iteration; CI runs all).
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use restock_e2e::server::{DevServer, Options, free_port, repo_root};
+
+use crate::dev::{Credentials, SERVER_PGID, install_ctrl_c, prepare_state};
+use crate::tools::run as run_cmd;
+use crate::tools::{self, Need, Tools};
+use crate::{build, step};
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn lint() -> Result<(), String> {
+    step("lint: rustfmt and clippy");
+    run_cmd(cargo().args(["fmt", "--all", "--check"]).current_dir(repo_root()))?;
+    run_cmd(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).current_dir(repo_root()))
+}
+
+fn native() -> Result<(), String> {
+    step("native tests (unit + property)");
+    run_cmd(cargo().args(["test", "--workspace", "--exclude", "restock-e2e"]).current_dir(repo_root()))
+}
+
+fn wasm(tools: &Tools) -> Result<(), String> {
+    step("widget tests in headless Chromium");
+    run_cmd(
+        cargo()
+            .args(["test", "--package", "restock-widget", "--target", "wasm32-unknown-unknown", "--test", "browser"])
+            .current_dir(repo_root())
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &tools.test_runner)
+            .env("CHROMEDRIVER", &tools.chromedriver)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+    )
+}
+
+fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
+    step("end-to-end tests against the built Worker under wrangler dev");
+    let root = repo_root();
+    let run_dir = root.join("target/e2e").join(crate::dev::now().millis().to_string());
+    let state = run_dir.join("state");
+    let creds = Credentials::fresh()?;
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    prepare_state(&state, &creds.demo_key, std::slice::from_ref(&url))?;
+    let log = run_dir.join("wrangler.log");
+    let started = Instant::now();
+    let options = Options { port, persist: state.clone(), vars: creds.vars(), log: Some(log.clone()) };
+    let mut server = DevServer::start(options, Duration::from_secs(90))?;
+    SERVER_PGID.store(server.pid(), Ordering::SeqCst);
+    eprintln!("worker ready on {url} in {:.1}s (log: {})", started.elapsed().as_secs_f64(), log.display());
+    let mut cmd = cargo();
+    cmd.args(["test", "--package", "restock-e2e", "--tests"])
+        .current_dir(&root)
+        .env("RESTOCK_URL", &url)
+        .env("RESTOCK_OPERATOR_TOKEN", &creds.operator_token)
+        .env("RESTOCK_DEMO_KEY", &creds.demo_key)
+        .env("RESTOCK_PERSIST", &state)
+        .env("RESTOCK_TOKEN_SECRET", &creds.token_secret)
+        .env("CHROMEDRIVER", &tools.chromedriver);
+    if !filter.is_empty() {
+        cmd.arg("--").args(filter);
+    }
+    let result = run_cmd(&mut cmd);
+    server.stop();
+    SERVER_PGID.store(0, Ordering::SeqCst);
+    if result.is_err() {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(40).collect();
+        eprintln!("\n--- last lines of {} ---", log.display());
+        for line in tail.iter().rev() {
+            eprintln!("{line}");
+        }
+    }
+    result
+}
+
+pub fn run_stage(stage: &str, tools: &Tools, filter: &[String]) -> Result<(), String> {
+    match stage {
+        "lint" => lint(),
+        "native" => native(),
+        "wasm" => wasm(tools),
+        "e2e" => e2e(tools, filter),
+        other => Err(format!("unknown stage {other}: use lint, native, wasm or e2e")),
+    }
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let started = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    install_ctrl_c(stop.clone());
+    let tools = tools::ensure(Need::Test)?;
+    build::all(&tools)?;
+    let stages: Vec<&str> = match args.first().map(String::as_str) {
+        Some(stage) => vec![stage],
+        None => vec!["lint", "native", "wasm", "e2e"],
+    };
+    let filter = args.get(1..).unwrap_or(&[]);
+    for stage in stages {
+        if stop.load(Ordering::SeqCst) {
+            return Err("interrupted".into());
+        }
+        run_stage(stage, &tools, filter)?;
+    }
+    eprintln!("\nall tests passed in {:.0}s", started.elapsed().as_secs_f64());
+    Ok(())
+}

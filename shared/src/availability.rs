@@ -51,9 +51,9 @@ pub struct ProductState<'a> {
     pub incoming: &'a [IncomingPo],
 }
 
-impl ProductState<'_> {
+impl<'a> ProductState<'a> {
     /// The supply view used for ETAs: a preorder's release only matters while ahead.
-    pub fn supply(&self, rules: &ShopRules, today: Date) -> Supply<'_> {
+    pub fn supply(&self, rules: &ShopRules, today: Date) -> Supply<'a> {
         let release = match self.settings.policy {
             Policy::Preorder { release, .. } if release > today => Some(release),
             _ => None,

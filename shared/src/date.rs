@@ -204,6 +204,21 @@ impl Timestamp {
     pub fn plus_hours(self, hours: u32) -> Timestamp {
         self.plus_minutes(hours.saturating_mul(60))
     }
+
+    /// RFC 3339 in UTC with second precision: `2026-11-23T19:05:00Z`.
+    pub fn to_iso(self) -> String {
+        let secs_of_day = self.0.rem_euclid(MILLIS_PER_DAY) / 1000;
+        let mut out = self.date().to_iso();
+        out.push('T');
+        for (i, part) in [secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60].into_iter().enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            push_digits(&mut out, part as u32, 2);
+        }
+        out.push('Z');
+        out
+    }
 }
 
 #[cfg(test)]
@@ -255,6 +270,13 @@ mod tests {
         assert_eq!(Timestamp::from_millis(d.start().millis() - 1).date(), day_before);
         assert_eq!(d.start().plus_hours(23).date(), d);
         assert_eq!(d.start().plus_hours(24).date(), d.add_days(1));
+    }
+
+    #[test]
+    fn timestamps_print_as_rfc3339() {
+        let d = Date::from_ymd(2026, 11, 23).expect("valid");
+        assert_eq!(d.start().to_iso(), "2026-11-23T00:00:00Z");
+        assert_eq!(Timestamp::from_millis(d.start().millis() + 68_645_999).to_iso(), "2026-11-23T19:04:05Z");
     }
 
     #[test]

@@ -115,10 +115,11 @@ mod tests {
         fn projections_are_fifo_and_flag_exactly_the_slips(
             sizes in proptest::collection::vec((1u32..5, proptest::option::of(0u32..30)), 0..20),
             pos in proptest::collection::vec((1u32..8, 0u32..40), 0..6),
+            lead in proptest::option::of(0u16..40),
         ) {
             let queue: Vec<QueuedOrder<u32>> = sizes.iter().enumerate().map(|(i, &(q, p))| order(i as u32, q, p)).collect();
             let incoming: Vec<IncomingPo> = pos.iter().map(|&(q, d)| IncomingPo { quantity: q, expected: day(d) }).collect();
-            let p = project(&queue, &supply(&incoming, 0));
+            let p = project(&queue, &Supply { lead_time_days: lead, ..supply(&incoming, 0) });
             prop_assert_eq!(p.len(), queue.len());
             for w in p.windows(2) {
                 match (w[0].eta, w[1].eta) {

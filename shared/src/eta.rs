@@ -7,7 +7,9 @@
 //!    received) count as *unknown*, not as "today": a late supplier is not a date.
 //! 3. Otherwise, when the product has a lead time, the day the lead-time clock
 //!    started (today for a new order, the order day for an existing one) plus the lead
-//!    time, unless that day has already passed.
+//!    time, unless that day has already passed; and never before the last purchase
+//!    order due, because everyone ahead is served from those first (so a later order
+//!    never gets an earlier date than an earlier one).
 //! 4. Otherwise no ETA, except that a preorder ships no earlier than its release day,
 //!    which the merchant stated and we may show.
 //!
@@ -61,8 +63,10 @@ impl Supply<'_> {
         } else {
             self.covering_po(need).map(|date| RestockEta { date, basis: EtaBasis::PurchaseOrder }).or_else(|| {
                 let days = self.lead_time_days?;
-                let date = lead_from.add_days(u32::from(days));
-                (date >= self.today).then_some(RestockEta { date, basis: EtaBasis::LeadTime })
+                let lead = lead_from.add_days(u32::from(days));
+                let last_po = self.due().map(|po| po.expected).max();
+                let date = last_po.map_or(lead, |po| po.max(lead));
+                (lead >= self.today).then_some(RestockEta { date, basis: EtaBasis::LeadTime })
             })
         };
         let shipped = match (supply, self.release) {
@@ -75,10 +79,15 @@ impl Supply<'_> {
         shipped.map(|eta| RestockEta { date: eta.date.add_days(u32::from(self.handling_days)), ..eta })
     }
 
+    /// Purchase orders due today or later (overdue ones are unknown, not supply).
+    fn due(&self) -> impl Iterator<Item = IncomingPo> + '_ {
+        self.incoming.iter().copied().filter(|po| po.expected >= self.today && po.quantity > 0)
+    }
+
     /// The earliest expected date by which purchase orders due today or later bring
     /// in at least `need` units.
     fn covering_po(&self, need: u64) -> Option<Date> {
-        let mut due: Vec<IncomingPo> = self.incoming.iter().copied().filter(|po| po.expected >= self.today).collect();
+        let mut due: Vec<IncomingPo> = self.due().collect();
         due.sort_by_key(|po| po.expected);
         let mut total = 0u64;
         due.into_iter().find_map(|po| {
@@ -153,6 +162,18 @@ mod tests {
     }
 
     #[test]
+    fn lead_time_never_jumps_ahead_of_a_purchase_order_it_waits_behind() {
+        // 3 units due on day 27, lead time 20: the second order (4 units needed) cannot
+        // ship before the first, which waits for the PO.
+        let pos = [po(3, 27)];
+        let s = Supply { lead_time_days: Some(20), ..supply(&pos) };
+        check(s, 0, 2, Some((27, EtaBasis::PurchaseOrder)));
+        check(s, 2, 2, Some((27, EtaBasis::LeadTime)));
+        let early = [po(3, 5)];
+        check(Supply { lead_time_days: Some(20), ..supply(&early) }, 2, 2, Some((20, EtaBasis::LeadTime)));
+    }
+
+    #[test]
     fn no_data_no_date() {
         check(supply(&[]), 0, 1, None);
     }
@@ -214,7 +235,14 @@ mod tests {
                             .map(|po| u64::from(po.quantity)).sum();
                         prop_assert!(before + u64::from(sellable) < need);
                     }
-                    EtaBasis::LeadTime => prop_assert_eq!(Some(ship_day), lead.map(|l| s.today.add_days(u32::from(l)))),
+                    EtaBasis::LeadTime => {
+                        let lead_day = lead.map(|l| s.today.add_days(u32::from(l)));
+                        let last_po = incoming.iter().filter(|po| po.expected >= s.today && po.quantity > 0).map(|po| po.expected).max();
+                        prop_assert_eq!(Some(ship_day), lead_day.max(last_po));
+                        // Purchase orders alone do not cover it.
+                        let all_due: u64 = incoming.iter().filter(|po| po.expected >= s.today).map(|po| u64::from(po.quantity)).sum();
+                        prop_assert!(all_due + u64::from(sellable) < need);
+                    }
                     EtaBasis::Release => prop_assert!(false, "no release given"),
                 }
             } else {
@@ -225,8 +253,11 @@ mod tests {
 
         /// Ordering more, or behind more people, never ships sooner.
         #[test]
-        fn eta_is_monotonic_in_queue_position(incoming in pos_strategy(), ahead in 0u32..100, extra in 0u32..20) {
-            let s = supply(&incoming);
+        fn eta_is_monotonic_in_queue_position(
+            incoming in pos_strategy(), ahead in 0u32..100, extra in 0u32..20,
+            lead in proptest::option::of(0u16..60),
+        ) {
+            let s = Supply { lead_time_days: lead, ..supply(&incoming) };
             let a = s.eta(ahead, 1, s.today).map(|e| e.date);
             let b = s.eta(ahead + extra, 1, s.today).map(|e| e.date);
             if let Some(b) = b {

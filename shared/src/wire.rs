@@ -219,6 +219,8 @@ pub struct BackorderView {
     /// The ship date promised when it was placed (null: no data for one).
     pub promised_date: Option<Date>,
     pub created_at: Timestamp,
+    /// The shopper's own link to cancel it (only in the answer to the shopper).
+    pub cancel_url: Option<String>,
 }
 
 /// `backorder` or `preorder` on the wire.

@@ -1,4 +1,7 @@
-//! Per-request context: bindings, the clock reading for this request, our own origin.
+//! Per-invocation context: bindings, the clock reading for this invocation, our own
+//! origin, and the runtime context for work that outlives the response.
+
+use std::future::Future;
 
 use restock_shared::{Date, Timestamp};
 use worker::{D1Database, Env};
@@ -8,18 +11,19 @@ use crate::error::ApiError;
 pub struct Ctx {
     pub env: Env,
     pub db: D1Database,
-    /// Read once per request: every rule applied in one request sees the same instant.
+    /// Read once per invocation: every rule applied in it sees the same instant.
     pub now: Timestamp,
     /// `scheme://host[:port]` this Worker was called on (it serves the demo storefront
-    /// and dashboard, so it is always an allowed origin).
+    /// and dashboard, so it is always an allowed origin). Empty outside `fetch`.
     pub self_origin: String,
+    runtime: Option<worker::Context>,
 }
 
 impl Ctx {
-    pub fn new(env: Env, self_origin: String) -> Result<Ctx, ApiError> {
+    pub fn new(env: Env, self_origin: String, runtime: Option<worker::Context>) -> Result<Ctx, ApiError> {
         let db = env.d1("DB")?;
         let now = Timestamp::from_millis(worker::Date::now().as_millis() as i64);
-        Ok(Ctx { env, db, now, self_origin })
+        Ok(Ctx { env, db, now, self_origin, runtime })
     }
 
     pub fn today(&self) -> Date {
@@ -34,5 +38,18 @@ impl Ctx {
     /// A Worker secret (or, locally, a `--var`), if set.
     pub fn secret(&self, name: &str) -> Option<String> {
         self.env.secret(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty()).or_else(|| self.var(name))
+    }
+
+    /// Whether this deployment is a development one (`ENVIRONMENT = "development"`).
+    pub fn is_development(&self) -> bool {
+        self.var("ENVIRONMENT").as_deref() == Some("development")
+    }
+
+    /// Runs `work` after the response is sent (or right away outside `fetch`).
+    pub fn wait_until<F: Future<Output = ()> + 'static>(&self, work: F) {
+        match &self.runtime {
+            Some(rt) => rt.wait_until(work),
+            None => wasm_bindgen_futures::spawn_local(work),
+        }
     }
 }

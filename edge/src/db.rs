@@ -61,6 +61,60 @@ impl<T: Arg> Arg for Option<T> {
     }
 }
 
+/// A bindable value built without touching JS (so validation code stays testable natively).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl Arg for Val {
+    fn js(&self) -> JsValue {
+        match self {
+            Val::Null => JsValue::NULL,
+            Val::Int(n) => n.js(),
+            Val::Text(s) => JsValue::from_str(s),
+        }
+    }
+}
+
+impl From<i64> for Val {
+    fn from(n: i64) -> Val {
+        Val::Int(n)
+    }
+}
+
+impl From<u32> for Val {
+    fn from(n: u32) -> Val {
+        Val::Int(i64::from(n))
+    }
+}
+
+impl From<bool> for Val {
+    fn from(b: bool) -> Val {
+        Val::Int(i64::from(b))
+    }
+}
+
+impl From<String> for Val {
+    fn from(s: String) -> Val {
+        Val::Text(s)
+    }
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Val {
+        Val::Text(s.to_owned())
+    }
+}
+
+impl<T: Into<Val>> From<Option<T>> for Val {
+    fn from(v: Option<T>) -> Val {
+        v.map_or(Val::Null, Into::into)
+    }
+}
+
 /// `args![a, b, c]` — a parameter list for [`stmt`].
 #[macro_export]
 macro_rules! args {

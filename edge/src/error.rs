@@ -37,6 +37,11 @@ pub enum ApiError {
         code: &'static str,
         detail: String,
     },
+    /// It existed but is no longer available (410): an expired link.
+    Gone {
+        code: &'static str,
+        detail: &'static str,
+    },
     /// Well-formed and parsed, but refused on its meaning (422).
     Unprocessable {
         code: &'static str,
@@ -72,6 +77,7 @@ impl ApiError {
             ApiError::NotFound { .. } => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } => 409,
+            ApiError::Gone { .. } => 410,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Invalid(_) | ApiError::Unprocessable { .. } => 422,
@@ -87,6 +93,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Forbidden { code, .. }
             | ApiError::NotFound { code, .. }
+            | ApiError::Gone { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
@@ -107,6 +114,7 @@ impl ApiError {
             404 => "Not found",
             405 => "Method not allowed",
             409 => "Conflict",
+            410 => "Gone",
             413 => "Payload too large",
             415 => "Unsupported media type",
             422 => "Unprocessable content",
@@ -122,7 +130,9 @@ impl ApiError {
             ApiError::BadRequest { detail, .. }
             | ApiError::Conflict { detail, .. }
             | ApiError::Unprocessable { detail, .. } => detail.clone(),
-            ApiError::Forbidden { detail, .. } | ApiError::NotFound { detail, .. } => (*detail).to_owned(),
+            ApiError::Forbidden { detail, .. } | ApiError::NotFound { detail, .. } | ApiError::Gone { detail, .. } => {
+                (*detail).to_owned()
+            }
             ApiError::Unauthorized => "send the shop's secret key as `Authorization: Bearer <key>`".to_owned(),
             ApiError::MethodNotAllowed { allow } => format!("allowed: {allow}"),
             ApiError::PayloadTooLarge { limit } => {

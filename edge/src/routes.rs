@@ -3,43 +3,134 @@
 
 use worker::{Method, Request, Response};
 
-use crate::availability;
 use crate::ctx::Ctx;
 use crate::error::ApiError;
-use crate::http;
+use crate::waitlist::api::LinkPage;
+use crate::{admin, availability, backorders, http, shops, stock, waitlist};
 
 const PUBLIC_GET: &str = "GET, OPTIONS";
+const PUBLIC_POST: &str = "POST, OPTIONS";
 
-pub async fn handle(req: Request, env: worker::Env) -> Response {
-    match dispatch(req, env).await {
+/// The OpenAPI 3.1 description of this API, served at `/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+pub async fn handle(req: Request, env: worker::Env, runtime: worker::Context) -> Response {
+    match dispatch(req, env, runtime).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     }
 }
 
-async fn dispatch(req: Request, env: worker::Env) -> Result<Response, ApiError> {
+fn not_allowed(allow: &'static str) -> Result<Response, ApiError> {
+    Err(ApiError::MethodNotAllowed { allow })
+}
+
+async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) -> Result<Response, ApiError> {
     let url = req.url().map_err(|_| ApiError::bad_request("invalid_url", "the request URL could not be parsed"))?;
     let self_origin = url.origin().ascii_serialization();
     let path = url.path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
-    let ctx = Ctx::new(env, self_origin)?;
+    let ctx = Ctx::new(env, self_origin, Some(runtime))?;
+    let r = &mut req;
+    use Method::{Delete, Get, Options, Patch, Post, Put};
 
-    match segments.as_slice() {
-        ["v1", "health"] => match method {
-            Method::Get => http::json(200, &serde_json::json!({ "ok": true })),
-            _ => Err(ApiError::MethodNotAllowed { allow: "GET" }),
-        },
-        ["v1", "shops", shop, "products", sku, "availability"] => match method {
-            Method::Get => availability::api::get_one(&ctx, &req, shop, sku).await,
-            Method::Options => public_preflight(&ctx, &req, shop, PUBLIC_GET).await,
-            _ => Err(ApiError::MethodNotAllowed { allow: PUBLIC_GET }),
-        },
-        ["v1", "shops", shop, "availability"] => match method {
-            Method::Get => availability::api::get_batch(&ctx, &req, shop).await,
-            Method::Options => public_preflight(&ctx, &req, shop, PUBLIC_GET).await,
-            _ => Err(ApiError::MethodNotAllowed { allow: PUBLIC_GET }),
-        },
+    match (segments.as_slice(), method) {
+        (["v1", "health"], Get) => http::json(200, &serde_json::json!({ "ok": true })),
+        (["v1", "health"], _) => not_allowed("GET"),
+        (["v1", "openapi.json"], Get) => Ok(http::respond(
+            200,
+            &[("content-type", "application/json"), ("cache-control", "public, max-age=300")],
+            OPENAPI.as_bytes().to_vec(),
+        )),
+        (["v1", "openapi.json"], _) => not_allowed("GET"),
+
+        // Operator.
+        (["v1", "shops"], Post) => shops::api::create(&ctx, r).await,
+        (["v1", "shops"], _) => not_allowed("POST"),
+
+        // Public: availability.
+        (["v1", "shops", shop, "products", sku, "availability"], Get) => {
+            availability::api::get_one(&ctx, r, shop, sku).await
+        }
+        (["v1", "shops", shop, "availability"], Get) => availability::api::get_batch(&ctx, r, shop).await,
+        (["v1", "shops", shop, "products", _, "availability"] | ["v1", "shops", shop, "availability"], Options) => {
+            public_preflight(&ctx, r, shop, PUBLIC_GET).await
+        }
+        (["v1", "shops", _, "products", _, "availability"] | ["v1", "shops", _, "availability"], _) => {
+            not_allowed(PUBLIC_GET)
+        }
+
+        // Public: waitlist and backorders.
+        (["v1", "shops", shop, "waitlist"], Post) => waitlist::api::signup(&ctx, r, shop).await,
+        (["v1", "shops", shop, "backorders"], Post) => backorders::place::place(&ctx, r, shop).await,
+        (["v1", "shops", shop, "waitlist" | "backorders"], Options) => {
+            public_preflight(&ctx, r, shop, PUBLIC_POST).await
+        }
+        (["v1", "shops", _, "waitlist" | "backorders"], _) => not_allowed(PUBLIC_POST),
+
+        // Signed links (pages on GET, actions on POST).
+        (["v1", "shops", shop, "waitlist", "confirm"], Get | Post) => {
+            let post = r.method() == Post;
+            waitlist::api::link(&ctx, r, shop, LinkPage::Confirm, post).await
+        }
+        (["v1", "shops", shop, "waitlist", "unsubscribe"], Get | Post) => {
+            let post = r.method() == Post;
+            waitlist::api::link(&ctx, r, shop, LinkPage::Unsubscribe, post).await
+        }
+        (["v1", "shops", shop, "backorders", "cancel"], Get | Post) => {
+            let post = r.method() == Post;
+            backorders::cancel::link(&ctx, r, shop, post).await
+        }
+        (["v1", "shops", _, "waitlist", "confirm" | "unsubscribe"] | ["v1", "shops", _, "backorders", "cancel"], _) => {
+            not_allowed("GET, POST")
+        }
+
+        // Merchant: products and stock.
+        (["v1", "admin", "products"], Get) => stock::api::list(&ctx, r).await,
+        (["v1", "admin", "products"], _) => not_allowed("GET"),
+        (["v1", "admin", "products", sku], Get) => stock::api::get(&ctx, r, sku).await,
+        (["v1", "admin", "products", sku], Put) => stock::api::put(&ctx, r, sku).await,
+        (["v1", "admin", "products", sku], Delete) => stock::api::delete(&ctx, r, sku).await,
+        (["v1", "admin", "products", _], _) => not_allowed("GET, PUT, DELETE"),
+        (["v1", "admin", "products", sku, "receive"], Post) => stock::api::receive(&ctx, r, sku).await,
+        (["v1", "admin", "products", _, "receive"], _) => not_allowed("POST"),
+        (["v1", "admin", "products", sku, "purchase-orders"], Get) => {
+            stock::api::purchase_orders(&ctx, r, sku, false).await
+        }
+        (["v1", "admin", "products", sku, "purchase-orders"], Post) => {
+            stock::api::purchase_orders(&ctx, r, sku, true).await
+        }
+        (["v1", "admin", "products", _, "purchase-orders"], _) => not_allowed("GET, POST"),
+        (["v1", "admin", "products", sku, "purchase-orders", id], Put) => {
+            stock::api::purchase_order(&ctx, r, sku, id, false).await
+        }
+        (["v1", "admin", "products", sku, "purchase-orders", id], Delete) => {
+            stock::api::purchase_order(&ctx, r, sku, id, true).await
+        }
+        (["v1", "admin", "products", _, "purchase-orders", _], _) => not_allowed("PUT, DELETE"),
+        (["v1", "admin", "products", sku, "waitlist"], Get) => waitlist::api::admin_list(&ctx, r, sku).await,
+        (["v1", "admin", "products", _, "waitlist"], _) => not_allowed("GET"),
+        (["v1", "admin", "orders"], Post) => stock::api::report_order(&ctx, r).await,
+        (["v1", "admin", "orders"], _) => not_allowed("POST"),
+
+        // Merchant: backorders, insights, exports, erasure, settings.
+        (["v1", "admin", "backorders"], Get) => backorders::admin::list(&ctx, r).await,
+        (["v1", "admin", "backorders"], _) => not_allowed("GET"),
+        (["v1", "admin", "backorders", id], Get) => backorders::admin::get(&ctx, r, id).await,
+        (["v1", "admin", "backorders", _], _) => not_allowed("GET"),
+        (["v1", "admin", "backorders", id, "cancel"], Post) => backorders::admin::cancel(&ctx, r, id).await,
+        (["v1", "admin", "backorders", _, "cancel"], _) => not_allowed("POST"),
+        (["v1", "admin", "insights"], Get) => admin::api::insights(&ctx, r).await,
+        (["v1", "admin", "insights"], _) => not_allowed("GET"),
+        (["v1", "admin", "export", what], Get) => admin::api::export(&ctx, r, what).await,
+        (["v1", "admin", "export", _], _) => not_allowed("GET"),
+        (["v1", "admin", "subscribers", email], Delete) => admin::api::erase(&ctx, r, email).await,
+        (["v1", "admin", "subscribers", _], _) => not_allowed("DELETE"),
+        (["v1", "admin", "settings"], Get) => shops::api::get(&ctx, r).await,
+        (["v1", "admin", "settings"], Patch) => shops::api::patch(&ctx, r).await,
+        (["v1", "admin", "settings"], _) => not_allowed("GET, PATCH"),
+
         _ => Err(ApiError::not_found("route_not_found", "no such endpoint; see /v1/openapi.json")),
     }
 }
@@ -48,8 +139,8 @@ async fn dispatch(req: Request, env: worker::Env) -> Result<Response, ApiError> 
 async fn public_preflight(ctx: &Ctx, req: &Request, shop: &str, methods: &str) -> Result<Response, ApiError> {
     let origin = http::origin(req);
     let allowed = match (restock_shared::ShopId::parse(shop), origin.as_deref()) {
-        (Ok(shop), Some(o)) => match crate::shops::load_shop(&ctx.db, &shop).await {
-            Ok(row) => row.allows_origin(o, &ctx.self_origin),
+        (Ok(shop), Some(o)) => match shops::cache::public_shop(ctx, &shop, false).await {
+            Ok(public) => public.allows_origin(o, &ctx.self_origin),
             Err(ApiError::NotFound { .. }) => false,
             Err(e) => return Err(e),
         },

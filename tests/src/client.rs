@@ -183,3 +183,65 @@ impl Shop {
         self.client.get(&format!("/v1/shops/{}/products/{sku}/availability?fresh=1", self.id))
     }
 }
+
+/// Requests shoppers make (public API), with a chosen client IP so rate limits can be
+/// exercised per IP (`CF-Connecting-IP`; set by Cloudflare in production).
+impl Shop {
+    pub fn backorder(&self, sku: &str, quantity: i64, email: &str, ip: &str, key: Option<&str>) -> Reply {
+        let mut headers = vec![("cf-connecting-ip", ip)];
+        if let Some(k) = key {
+            headers.push(("idempotency-key", k));
+        }
+        let body = serde_json::json!({ "sku": sku, "quantity": quantity, "email": email });
+        self.client.send_json("POST", &format!("/v1/shops/{}/backorders", self.id), &headers, &body)
+    }
+
+    pub fn signup(&self, sku: &str, email: &str, ip: &str) -> Reply {
+        let body = serde_json::json!({
+            "sku": sku, "email": email, "consent": true,
+            "consent_text": "Email me once when it is back.", "locale": "en"
+        });
+        self.client.send_json("POST", &format!("/v1/shops/{}/waitlist", self.id), &[("cf-connecting-ip", ip)], &body)
+    }
+
+    /// `POST /v1/admin/products/{sku}/receive`, asserting success.
+    #[track_caller]
+    pub fn receive(&self, sku: &str, quantity: u32) -> Value {
+        let reply =
+            self.admin("POST", &format!("/v1/admin/products/{sku}/receive"), Some(&json!({ "quantity": quantity })));
+        assert_eq!(reply.status, 200, "receive {sku}: {}", reply.body);
+        reply.json()
+    }
+
+    /// Every item of a paged admin list (follows `next_cursor`).
+    #[track_caller]
+    pub fn all_pages(&self, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}limit=200&cursor={c}"),
+                None => format!("{path}{sep}limit=200"),
+            };
+            let reply = self.admin("GET", &url, None);
+            assert_eq!(reply.status, 200, "GET {url}: {}", reply.body);
+            let v = reply.json();
+            items.extend(v["items"].as_array().cloned().unwrap_or_default());
+            match v["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return items,
+            }
+        }
+    }
+
+    /// Open backorders of a SKU, oldest first.
+    pub fn backorders(&self, sku: &str) -> Vec<Value> {
+        self.all_pages(&format!("/v1/admin/backorders?sku={sku}"))
+    }
+}
+
+/// A distinct client IP for request `n` (10.x.y.z).
+pub fn ip(n: usize) -> String {
+    format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
+}

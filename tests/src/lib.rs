@@ -10,5 +10,6 @@
 pub mod browser;
 pub mod client;
 pub mod env;
+pub mod mailbox;
 pub mod server;
 pub mod sizes;

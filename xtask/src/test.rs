@@ -6,7 +6,8 @@
 //! 3. e2e: the built Worker under `wrangler dev` with fresh local state on a free
 //!    port, driven over HTTP and through headless Chromium (`tests/`).
 //!
-//! `cargo xtask test lint|native|wasm|e2e` runs one stage (for local iteration; CI runs all).
+//! `cargo xtask test lint|native|wasm|e2e` runs one stage, and `cargo xtask test e2e
+//! <suite> [filter]` one file of `tests/tests/` (for local iteration; CI runs all).
 
 use std::process::Command;
 use std::sync::Arc;
@@ -63,8 +64,19 @@ fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
     SERVER_PGID.store(server.pid(), Ordering::SeqCst);
     eprintln!("worker ready on {url} in {:.1}s (log: {})", started.elapsed().as_secs_f64(), log.display());
     let mut cmd = cargo();
-    cmd.args(["test", "--package", "restock-e2e", "--tests"])
-        .current_dir(&root)
+    cmd.args(["test", "--package", "restock-e2e"]);
+    // `e2e <suite> [filter]` runs one file of tests/tests/; otherwise all of them.
+    let mut filter = filter;
+    match filter.first() {
+        Some(suite) if root.join("tests/tests").join(format!("{suite}.rs")).exists() => {
+            cmd.args(["--test", suite]);
+            filter = &filter[1..];
+        }
+        _ => {
+            cmd.arg("--tests");
+        }
+    }
+    cmd.current_dir(&root)
         .env("RESTOCK_URL", &url)
         .env("RESTOCK_OPERATOR_TOKEN", &creds.operator_token)
         .env("RESTOCK_DEMO_KEY", &creds.demo_key)

@@ -1,31 +1,75 @@
 //! `GET /v1/shops/{shop}/products/{sku}/availability` and
 //! `GET /v1/shops/{shop}/availability?skus=a,b,c`.
+//!
+//! Answers come from a fresh KV snapshot when there is one, else from D1 through the
+//! domain crate (then snapshotted). `?fresh=1` skips the snapshot. The header
+//! `x-restock-source` says which (`kv` or `d1`).
 
 use restock_shared::wire::{AvailabilityView, BatchAvailabilityResponse};
 use restock_shared::{InvalidInput, ShopId, Sku};
 use worker::{Request, Response};
 
+use crate::cache;
 use crate::ctx::Ctx;
 use crate::error::ApiError;
 use crate::http;
-use crate::shops::load_shop;
-use crate::stock::store::{load_product, load_products};
+use crate::shops::cache::{PublicShop, public_shop};
+use crate::stock::store::{ProductFacts, load_products};
 
 /// At most this many SKUs in one batch request (one D1 statement's parameters).
 pub const MAX_BATCH: usize = 50;
 
+fn wants_fresh(req: &Request) -> bool {
+    http::query_param(req, "fresh").is_some_and(|v| v == "1" || v == "true")
+}
+
+fn view_of(ctx: &Ctx, shop: &PublicShop, facts: &ProductFacts) -> AvailabilityView {
+    AvailabilityView::new(&facts.row.sku, &facts.row.name, &facts.availability(&shop.rules(), ctx.today()))
+}
+
+/// Computes views from D1 for `skus`, snapshots each, and returns them.
+pub async fn compute(ctx: &Ctx, shop: &PublicShop, skus: &[Sku]) -> Result<Vec<AvailabilityView>, ApiError> {
+    let id = ShopId::parse(&shop.id)?;
+    let facts = load_products(&ctx.db, &id, skus, ctx.now).await?;
+    let views: Vec<AvailabilityView> = facts.iter().map(|f| view_of(ctx, shop, f)).collect();
+    for v in &views {
+        cache::put(ctx, cache::availability_key(&shop.id, &v.sku), v);
+    }
+    Ok(views)
+}
+
+/// Re-snapshots one SKU after a merchant change (best effort).
+pub async fn refresh(ctx: &Ctx, shop: &ShopId, sku: &Sku) {
+    if let Ok(public) = public_shop(ctx, shop, true).await {
+        let _ = compute(ctx, &public, std::slice::from_ref(sku)).await;
+    }
+}
+
+fn finish(req: &Request, ctx: &Ctx, shop: &PublicShop, mut resp: Response, source: &str) -> Response {
+    let origin = http::origin(req);
+    let allowed = origin.as_deref().is_some_and(|o| shop.allows_origin(o, &ctx.self_origin));
+    http::apply_cors(&mut resp, origin.as_deref(), allowed);
+    http::set_header(&mut resp, "cache-control", "public, max-age=5");
+    http::set_header(&mut resp, "x-restock-source", source);
+    resp
+}
+
 pub async fn get_one(ctx: &Ctx, req: &Request, shop: &str, sku: &str) -> Result<Response, ApiError> {
     let shop = ShopId::parse(shop)?;
     let sku = Sku::parse(sku)?;
-    let shop_row = load_shop(&ctx.db, &shop).await?;
-    let facts = load_product(&ctx.db, &shop, &sku, ctx.now).await?;
-    let a = facts.availability(&shop_row.rules(), ctx.today());
-    let view = AvailabilityView::new(&facts.row.sku, &facts.row.name, &a);
-    let mut resp = http::json(200, &view)?;
-    let origin = http::origin(req);
-    let allowed = origin.as_deref().is_some_and(|o| shop_row.allows_origin(o, &ctx.self_origin));
-    http::apply_cors(&mut resp, origin.as_deref(), allowed);
-    Ok(resp)
+    let fresh = wants_fresh(req);
+    let public = public_shop(ctx, &shop, fresh).await?;
+    if !fresh
+        && let Some(view) =
+            cache::get::<AvailabilityView>(ctx, &cache::availability_key(shop.as_str(), sku.as_str())).await
+    {
+        return Ok(finish(req, ctx, &public, http::json(200, &view)?, "kv"));
+    }
+    let view = compute(ctx, &public, std::slice::from_ref(&sku))
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("product_not_found", "this shop has no product with this SKU"))?;
+    Ok(finish(req, ctx, &public, http::json(200, &view)?, "d1"))
 }
 
 /// Parses `skus=a,b,c`: 1 to `MAX_BATCH` valid SKUs, duplicates dropped.
@@ -47,21 +91,32 @@ pub fn parse_skus(raw: Option<&str>) -> Result<Vec<Sku>, ApiError> {
 pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response, ApiError> {
     let shop = ShopId::parse(shop)?;
     let skus = parse_skus(http::query_param(req, "skus").as_deref())?;
-    let shop_row = load_shop(&ctx.db, &shop).await?;
-    let facts = load_products(&ctx.db, &shop, &skus, ctx.now).await?;
-    let rules = shop_row.rules();
-    let items: Vec<AvailabilityView> = facts
-        .iter()
-        .map(|f| AvailabilityView::new(&f.row.sku, &f.row.name, &f.availability(&rules, ctx.today())))
-        .collect();
-    let unknown =
-        skus.iter().filter(|s| !facts.iter().any(|f| f.row.sku == s.as_str())).map(|s| s.as_str().to_owned()).collect();
-    let body = BatchAvailabilityResponse { shop: shop_row.widget_settings(), items, unknown };
-    let mut resp = http::json(200, &body)?;
-    let origin = http::origin(req);
-    let allowed = origin.as_deref().is_some_and(|o| shop_row.allows_origin(o, &ctx.self_origin));
-    http::apply_cors(&mut resp, origin.as_deref(), allowed);
-    Ok(resp)
+    let fresh = wants_fresh(req);
+    let public = public_shop(ctx, &shop, fresh).await?;
+    let cached: Vec<(String, AvailabilityView)> = if fresh {
+        Vec::new()
+    } else {
+        let keys: Vec<String> = skus.iter().map(|s| cache::availability_key(shop.as_str(), s.as_str())).collect();
+        cache::get_many(ctx, &keys).await
+    };
+    let missing: Vec<Sku> = skus.iter().filter(|s| !cached.iter().any(|(_, v)| v.sku == s.as_str())).cloned().collect();
+    let computed = if missing.is_empty() { Vec::new() } else { compute(ctx, &public, &missing).await? };
+    let source = match (cached.is_empty(), computed.is_empty()) {
+        (false, true) => "kv",
+        (true, _) => "d1",
+        (false, false) => "kv+d1",
+    };
+    let mut items = Vec::with_capacity(skus.len());
+    let mut unknown = Vec::new();
+    for sku in &skus {
+        let found = cached.iter().map(|(_, v)| v).chain(computed.iter()).find(|v| v.sku == sku.as_str());
+        match found {
+            Some(v) => items.push(v.clone()),
+            None => unknown.push(sku.as_str().to_owned()),
+        }
+    }
+    let body = BatchAvailabilityResponse { shop: public.widget.clone(), items, unknown };
+    Ok(finish(req, ctx, &public, http::json(200, &body)?, source))
 }
 
 #[cfg(test)]

@@ -63,12 +63,6 @@ impl ShopRow {
     pub fn allowed_origins(&self) -> Vec<String> {
         serde_json::from_str(&self.allowed_origins).unwrap_or_default()
     }
-
-    /// Whether a browser on `origin` may call this shop's public endpoints.
-    /// `self_origin` (the Worker's own origin: demo storefront, dashboard) always may.
-    pub fn allows_origin(&self, origin: &str, self_origin: &str) -> bool {
-        origin == self_origin || self.allowed_origins().iter().any(|o| o == origin)
-    }
 }
 
 pub async fn load_shop(db: &D1Database, shop: &ShopId) -> Result<ShopRow, ApiError> {

@@ -7,7 +7,7 @@ use restock_shared::{
     availability,
 };
 use serde::Deserialize;
-use worker::D1Database;
+use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use crate::db;
 use crate::error::ApiError;
@@ -92,17 +92,13 @@ pub const PRODUCT_COLUMNS: &str = "p.sku, p.name, p.url, p.price_cents, p.policy
     (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku \
        AND w.status = 'notified' AND w.hold_until > ?2 AND w.converted_at IS NULL) AS held";
 
-/// Loads the facts of `skus` (at most 50) in one batch, in the order asked for; SKUs
-/// the shop does not have are left out.
-pub async fn load_products(
+/// The two statements that read `skus`' facts (products, then purchase orders).
+pub fn facts_statements(
     db: &D1Database,
     shop: &ShopId,
     skus: &[Sku],
     now: Timestamp,
-) -> Result<Vec<ProductFacts>, ApiError> {
-    if skus.is_empty() {
-        return Ok(Vec::new());
-    }
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
     let sku_args = || skus.iter().map(|s| db::Arg::js(&s.as_str()));
     let mut product_params = crate::args![shop.as_str(), now.millis()];
     product_params.extend(sku_args());
@@ -125,17 +121,17 @@ pub async fn load_products(
         ),
         po_params,
     )?;
-    let results = db::batch(db, vec![products, pos]).await?;
-    let (Some(product_rows), Some(po_rows)) = (results.first(), results.get(1)) else {
-        return Err(ApiError::Internal("D1 batch returned fewer results than statements".into()));
-    };
-    let rows: Vec<ProductRow> = db::rows(product_rows)?;
-    let pos: Vec<PoRow> = db::rows(po_rows)?;
+    Ok(vec![products, pos])
+}
+
+/// Parses the results of [`facts_statements`], in the order of `skus`, leaving out
+/// SKUs the shop does not have.
+pub fn parse_facts(products: &D1Result, pos: &D1Result, skus: &[Sku]) -> Result<Vec<ProductFacts>, ApiError> {
+    let rows: Vec<ProductRow> = db::rows(products)?;
+    let pos: Vec<PoRow> = db::rows(pos)?;
     let mut out = Vec::with_capacity(rows.len());
     for sku in skus {
-        let Some(row) = rows.iter().find(|r| r.sku == sku.as_str()) else {
-            continue;
-        };
+        let Some(row) = rows.iter().find(|r| r.sku == sku.as_str()) else { continue };
         let incoming = pos
             .iter()
             .filter(|po| po.sku == row.sku)
@@ -148,6 +144,24 @@ pub async fn load_products(
         out.push(parse(row.clone(), incoming)?);
     }
     Ok(out)
+}
+
+/// Loads the facts of `skus` (at most 50) in one batch, in the order asked for; SKUs
+/// the shop does not have are left out.
+pub async fn load_products(
+    db: &D1Database,
+    shop: &ShopId,
+    skus: &[Sku],
+    now: Timestamp,
+) -> Result<Vec<ProductFacts>, ApiError> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let results = db::batch(db, facts_statements(db, shop, skus, now)?).await?;
+    let [products, pos] = results.as_slice() else {
+        return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into()));
+    };
+    parse_facts(products, pos, skus)
 }
 
 /// One product's facts, or 404 `product_not_found`.

@@ -1,0 +1,3 @@
+//! Merchant-wide admin endpoints: insights, exports, erasure.
+
+pub mod api;

@@ -1,0 +1,250 @@
+//! `POST /v1/shops/{shop}/backorders`: placing a backorder or preorder.
+//!
+//! The domain decides whether the request may be accepted and what to promise; one
+//! guarded INSERT then makes it so only if, at the moment it runs, the product still
+//! takes orders under the same policy, nothing is sellable (backorders), the release is
+//! still ahead (preorders), the units owed plus this order stay within the cap, and no
+//! order with the same `Idempotency-Key` exists. D1 runs statements one at a time, so
+//! any number of concurrent requests accept at most the cap in total.
+
+use restock_shared::wire::{BackorderOrder, BackorderRequest, BackorderStatus, BackorderView, OrderKindCode};
+use restock_shared::{Date, ShopId, Timestamp, check_order};
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Request, Response};
+
+use crate::crypto::{new_id, sha256_hex};
+use crate::ctx::Ctx;
+use crate::db;
+use crate::error::ApiError;
+use crate::http;
+use crate::notify::{self, Outgoing};
+use crate::ratelimit::{self, BACKORDER_PER_IP};
+use crate::shops::load_shop;
+use crate::stock::store::{facts_statements, load_product, parse_facts};
+use crate::tokens::{self, LinkKind};
+
+/// The `Idempotency-Key` header, if sent: 1-255 visible ASCII characters.
+fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(key) = req.headers().get("idempotency-key").ok().flatten() else { return Ok(None) };
+    let ok = (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if ok {
+        Ok(Some(key))
+    } else {
+        Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1-255 visible ASCII characters"))
+    }
+}
+
+/// Same key + same order = same request, whatever the JSON spacing or field order.
+fn fingerprint(o: &BackorderOrder) -> String {
+    sha256_hex(format!("{}\n{}\n{}\n{}", o.sku, o.quantity.get(), o.email, o.locale).as_bytes())
+}
+
+#[derive(Deserialize)]
+struct Existing {
+    request_hash: Option<String>,
+    response_body: Option<String>,
+}
+
+/// The first answer for a key already used at this shop; 422 if the body differs.
+async fn replay(ctx: &Ctx, shop: &str, key: &str, hash: &str) -> Result<Option<Response>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT request_hash, response_body FROM backorders WHERE shop_id = ?1 AND idempotency_key = ?2",
+        crate::args![shop, key],
+    )?;
+    let Some(existing) = db::first::<Existing>(s).await? else { return Ok(None) };
+    if existing.request_hash.as_deref() != Some(hash) {
+        return Err(ApiError::Unprocessable {
+            code: "idempotency_key_reused",
+            detail: "this Idempotency-Key was used for a different request".into(),
+        });
+    }
+    let body = existing.response_body.unwrap_or_else(|| "{}".into()).into_bytes();
+    Ok(Some(http::respond(
+        201,
+        &[("content-type", "application/json"), ("cache-control", "no-store"), ("idempotent-replayed", "true")],
+        body,
+    )))
+}
+
+#[derive(Deserialize)]
+struct Placed {
+    ahead: i64,
+    before: i64,
+}
+
+fn view(
+    id: &str,
+    o: &BackorderOrder,
+    kind: OrderKindCode,
+    position: Option<u32>,
+    promised: Option<Date>,
+    at: Timestamp,
+    cancel_url: String,
+) -> BackorderView {
+    BackorderView {
+        id: id.to_owned(),
+        sku: o.sku.as_str().to_owned(),
+        kind,
+        quantity: o.quantity.get(),
+        allocated: 0,
+        status: BackorderStatus::Open,
+        position,
+        promised_date: promised,
+        created_at: at,
+        cancel_url: Some(cancel_url),
+    }
+}
+
+pub async fn place(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response, ApiError> {
+    let shop = ShopId::parse(shop)?;
+    let origin = http::origin(req);
+    let row = load_shop(&ctx.db, &shop).await?;
+    let public = crate::shops::cache::PublicShop::from_row(&row);
+    let allowed = origin.as_deref().is_none_or(|o| public.allows_origin(o, &ctx.self_origin));
+    if !allowed {
+        return Err(ApiError::Forbidden {
+            code: "origin_not_allowed",
+            detail: "this origin may not call this shop's API",
+        });
+    }
+    let key = idempotency_key(req)?;
+    let request: BackorderRequest = http::read_json(req).await?;
+    let order = BackorderOrder::try_from(request)?;
+    let hash = fingerprint(&order);
+    if let Some(key) = &key
+        && let Some(resp) = replay(ctx, shop.as_str(), key, &hash).await?
+    {
+        return Ok(with_cors(resp, origin.as_deref()));
+    }
+    ratelimit::check(ctx, &[(BACKORDER_PER_IP, format!("{}:{}", shop, http::client_ip(req)))]).await?;
+
+    let facts = load_product(&ctx.db, &shop, &order.sku, ctx.now).await?;
+    let rules = row.rules();
+    let plan = check_order(&facts.state(), &rules, ctx.today(), order.quantity)
+        .map_err(|e| ApiError::Conflict { code: e.code(), detail: e.to_string() })?;
+    let kind: OrderKindCode = plan.kind.into();
+    let kind_name = plan.kind.name();
+    let id = new_id("bo");
+    let estimate = plan.eta.map(|e| e.date);
+    let cancel_token = tokens::sign(ctx, LinkKind::Cancel, shop.as_str(), &id, 0)?;
+    let cancel_url = tokens::url(&ctx.self_origin, &format!("/v1/shops/{shop}/backorders/cancel"), &cancel_token);
+    let first = view(&id, &order, kind, None, estimate, ctx.now, cancel_url.clone());
+
+    let insert = db::stmt(
+        &ctx.db,
+        "INSERT INTO backorders (id, shop_id, sku, kind, email, locale, quantity, allocated, status, placed_on, \
+           promised_date, current_promise, projected_date, unit_price_cents, idempotency_key, request_hash, response_body, created_at, updated_at) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 'open', ?8, ?9, ?9, ?9, p.price_cents, ?10, ?11, ?14, ?12, ?12 \
+         FROM products p \
+         WHERE p.shop_id = ?2 AND p.sku = ?3 AND p.discontinued = 0 AND p.policy = ?13 \
+           AND (CASE WHEN ?4 = 'preorder' THEN p.release_date > ?8 \
+                ELSE p.on_hand <= (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = ?2 AND w.sku = ?3 \
+                     AND w.status = 'notified' AND w.hold_until > ?12 AND w.converted_at IS NULL) END) \
+           AND (p.cap IS NULL OR (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b \
+                WHERE b.shop_id = ?2 AND b.sku = ?3 AND b.status = 'open') + ?7 <= p.cap) \
+           AND (?10 IS NULL OR NOT EXISTS (SELECT 1 FROM backorders k WHERE k.shop_id = ?2 AND k.idempotency_key = ?10))",
+        crate::args![
+            id.as_str(),
+            shop.as_str(),
+            order.sku.as_str(),
+            kind_name,
+            order.email.as_str(),
+            order.locale.as_str(),
+            order.quantity.get(),
+            ctx.today().to_iso(),
+            estimate.map(Date::to_iso),
+            key.clone(),
+            hash.as_str(),
+            ctx.now.millis(),
+            facts.settings.policy.name(),
+            serde_json::to_string(&first)?,
+        ],
+    )?;
+    let exists = "EXISTS (SELECT 1 FROM backorders WHERE id = ?3)";
+    let bump = db::stmt(
+        &ctx.db,
+        &format!("UPDATE products SET rev = ?4, updated_at = ?5 WHERE shop_id = ?1 AND sku = ?2 AND {exists}"),
+        crate::args![shop.as_str(), order.sku.as_str(), id.as_str(), new_id("rev"), ctx.now.millis()],
+    )?;
+    let mut statements = vec![insert, bump];
+    let email = Outgoing::email(
+        shop.as_str(),
+        "backorder_confirmation",
+        order.email.as_str(),
+        order.locale.as_str(),
+        format!("backorder_confirmation:{id}"),
+        json!({ "backorder_id": id, "cancel_url": cancel_url }),
+    )
+    .about(order.sku.as_str(), &id);
+    let hook = notify::webhook(
+        ctx,
+        &row,
+        &format!("{kind_name}.created"),
+        json!({ "id": id, "sku": order.sku.as_str(), "quantity": order.quantity.get(), "email": order.email.as_str() }),
+    );
+    for out in std::iter::once(email).chain(hook) {
+        let (sql, mut params) = out.insert(ctx, 2, "EXISTS (SELECT 1 FROM backorders WHERE id = ?1)");
+        params.insert(0, db::Arg::js(&id.as_str()));
+        statements.push(db::stmt(&ctx.db, &sql, params)?);
+    }
+    let results = db::batch(&ctx.db, statements).await?;
+
+    if results.first().map(db::changes) != Some(1) {
+        // Not inserted: the same key won a race, or the state changed since we read it.
+        if let Some(key) = &key
+            && let Some(resp) = replay(ctx, shop.as_str(), key, &hash).await?
+        {
+            return Ok(with_cors(resp, origin.as_deref()));
+        }
+        let facts = load_product(&ctx.db, &shop, &order.sku, ctx.now).await?;
+        let err = check_order(&facts.state(), &rules, ctx.today(), order.quantity)
+            .err()
+            .map_or(("cap_reached", "the last places were just taken".to_owned()), |e| (e.code(), e.to_string()));
+        return Err(ApiError::Conflict { code: err.0, detail: err.1 });
+    }
+
+    // Promise what the queue *actually* ahead of this order allows (another order may
+    // have landed between our read and our insert).
+    let mut reads = vec![db::stmt(
+        &ctx.db,
+        "SELECT o.seq, \
+           (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b WHERE b.shop_id = ?1 AND b.sku = ?2 AND b.status = 'open' AND b.seq < o.seq) AS ahead, \
+           (SELECT COUNT(*) FROM backorders b WHERE b.shop_id = ?1 AND b.sku = ?2 AND b.status = 'open' AND b.seq < o.seq AND b.quantity > b.allocated) AS before \
+         FROM backorders o WHERE o.id = ?3",
+        crate::args![shop.as_str(), order.sku.as_str(), id.as_str()],
+    )?];
+    reads.extend(facts_statements(&ctx.db, &shop, std::slice::from_ref(&order.sku), ctx.now)?);
+    let results = db::batch(&ctx.db, reads).await?;
+    let placed = results.first().map(db::rows::<Placed>).transpose()?.and_then(|mut v| v.pop());
+    let facts = match (results.get(1), results.get(2)) {
+        (Some(p), Some(po)) => parse_facts(p, po, std::slice::from_ref(&order.sku))?.pop(),
+        _ => None,
+    };
+    let (Some(placed), Some(facts)) = (placed, facts) else {
+        return Err(ApiError::Internal("a placed backorder could not be read back".into()));
+    };
+    let ahead = u32::try_from(placed.ahead).unwrap_or(u32::MAX);
+    let promise =
+        facts.state().supply(&rules, ctx.today()).eta(ahead, order.quantity.get(), ctx.today()).map(|e| e.date);
+    let position = u32::try_from(placed.before + 1).ok();
+    let final_view = view(&id, &order, kind, position, promise, ctx.now, cancel_url);
+    let body = serde_json::to_string(&final_view)?;
+    db::run(db::stmt(
+        &ctx.db,
+        "UPDATE backorders SET promised_date = ?2, current_promise = ?2, projected_date = ?2, response_body = ?3 WHERE id = ?1",
+        crate::args![id.as_str(), promise.map(Date::to_iso), body.as_str()],
+    )?)
+    .await?;
+    notify::kick(ctx);
+    let resp =
+        http::respond(201, &[("content-type", "application/json"), ("cache-control", "no-store")], body.into_bytes());
+    Ok(with_cors(resp, origin.as_deref()))
+}
+
+fn with_cors(mut resp: Response, origin: Option<&str>) -> Response {
+    // The origin was checked against the shop's list before anything was done.
+    http::apply_cors(&mut resp, origin, origin.is_some());
+    resp
+}

@@ -1,0 +1,84 @@
+//! KV snapshots for public reads.
+//!
+//! KV is eventually consistent and takes about one write per second per key, so it
+//! never holds anything that decides a write (caps, counters, the queue): it holds
+//! *answers* (a SKU's availability view, a shop's public settings), each stamped with
+//! the instant it was computed. A reader trusts a snapshot only while it is younger
+//! than `FRESH_MS`, whatever KV's own propagation does, so a change is visible in
+//! cached answers within seconds. Writes are best-effort and happen after the
+//! response (`wait_until`): a burst of changes or KV's rate limit can make one fail,
+//! and then the next reader simply computes from D1 again.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::Ctx;
+
+/// How long a snapshot answers for.
+pub const FRESH_MS: i64 = 5_000;
+/// KV drops snapshots after this long (its minimum TTL is 60 s).
+const EXPIRE_SECS: u64 = 300;
+const BINDING: &str = "CACHE";
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot<T> {
+    at: i64,
+    value: T,
+}
+
+fn decode<T: DeserializeOwned>(ctx: &Ctx, text: &str) -> Option<T> {
+    let snap: Snapshot<T> = serde_json::from_str(text).ok()?;
+    let age = ctx.now.millis() - snap.at;
+    (0..FRESH_MS).contains(&age).then_some(snap.value)
+}
+
+/// A fresh snapshot under `key`, or `None` (missing, stale, unreadable, KV down).
+pub async fn get<T: DeserializeOwned>(ctx: &Ctx, key: &str) -> Option<T> {
+    let kv = ctx.env.kv(BINDING).ok()?;
+    let text = kv.get(key).text().await.ok()??;
+    decode(ctx, &text)
+}
+
+/// Fresh snapshots for many keys at once (missing ones are absent from the result).
+pub async fn get_many<T: DeserializeOwned>(ctx: &Ctx, keys: &[String]) -> Vec<(String, T)> {
+    let Ok(kv) = ctx.env.kv(BINDING) else { return Vec::new() };
+    let mut out = Vec::new();
+    if let Ok(map) = kv.get_bulk(keys).text().await {
+        for (key, text) in map {
+            if let Some(value) = text.as_deref().and_then(|t| decode(ctx, t)) {
+                out.push((key, value));
+            }
+        }
+        return out;
+    }
+    for key in keys {
+        if let Some(v) = get(ctx, key).await {
+            out.push((key.clone(), v));
+        }
+    }
+    out
+}
+
+/// Stores a snapshot of `value` after the response is sent. Failures are logged and
+/// otherwise ignored: the cache is an optimization, never a source of truth.
+pub fn put<T: Serialize>(ctx: &Ctx, key: String, value: &T) {
+    let Ok(text) = serde_json::to_string(&Snapshot { at: ctx.now.millis(), value }) else { return };
+    let Ok(kv) = ctx.env.kv(BINDING) else { return };
+    ctx.wait_until(async move {
+        let result = match kv.put(&key, text) {
+            Ok(builder) => builder.expiration_ttl(EXPIRE_SECS).execute().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            worker::console_warn!("KV snapshot {key} not written: {e}");
+        }
+    });
+}
+
+pub fn shop_key(shop: &str) -> String {
+    format!("shop:v1:{shop}")
+}
+
+pub fn availability_key(shop: &str, sku: &str) -> String {
+    format!("avail:v1:{shop}:{sku}")
+}

@@ -1,0 +1,147 @@
+//! Notifications: every email and webhook we owe is first a row in `deliveries`,
+//! written in the same D1 batch as the change that caused it, with a unique
+//! `dedupe_key` (recipient + event) so it can exist only once. Sending is separate
+//! and retryable (see the queue consumer).
+
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+
+use crate::crypto::new_id;
+use crate::ctx::Ctx;
+use crate::shops::ShopRow;
+
+/// Email or webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Webhook,
+}
+
+/// A notification to record.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub shop_id: String,
+    pub channel: Channel,
+    /// `confirm`, `restock`, `backorder_confirmation`, `delay`, `allocated`, `digest`,
+    /// or for webhooks the event type.
+    pub kind: String,
+    /// An email address or a webhook URL.
+    pub recipient: String,
+    pub locale: String,
+    pub sku: Option<String>,
+    pub subject_id: Option<String>,
+    pub release_id: Option<String>,
+    /// What the template (or the webhook body) needs.
+    pub payload: Value,
+    pub dedupe_key: String,
+}
+
+impl Outgoing {
+    pub fn email(shop_id: &str, kind: &str, to: &str, locale: &str, dedupe_key: String, payload: Value) -> Outgoing {
+        Outgoing {
+            shop_id: shop_id.to_owned(),
+            channel: Channel::Email,
+            kind: kind.to_owned(),
+            recipient: to.to_owned(),
+            locale: locale.to_owned(),
+            sku: None,
+            subject_id: None,
+            release_id: None,
+            payload,
+            dedupe_key,
+        }
+    }
+
+    pub fn about(mut self, sku: &str, subject_id: &str) -> Outgoing {
+        self.sku = Some(sku.to_owned());
+        self.subject_id = Some(subject_id.to_owned());
+        self
+    }
+
+    /// `INSERT OR IGNORE` of this delivery (parameters numbered from `?{first}`),
+    /// inserted only when `condition` (SQL) holds.
+    pub fn insert(&self, ctx: &Ctx, first: usize, condition: &str) -> (String, Vec<JsValue>) {
+        let p = |i: usize| format!("?{}", first + i);
+        let sql = format!(
+            "INSERT OR IGNORE INTO deliveries (id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, release_id, payload, created_at, updated_at) \
+             SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} WHERE {condition}",
+            p(0),
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5),
+            p(6),
+            p(7),
+            p(8),
+            p(9),
+            p(10),
+            p(11),
+            p(11)
+        );
+        let channel = match self.channel {
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+        };
+        let params = crate::args![
+            new_id("dl"),
+            self.shop_id.as_str(),
+            self.dedupe_key.as_str(),
+            channel,
+            self.kind.as_str(),
+            self.recipient.as_str(),
+            self.locale.as_str(),
+            self.sku.clone(),
+            self.subject_id.clone(),
+            self.release_id.clone(),
+            self.payload.to_string(),
+            ctx.now.millis(),
+        ];
+        (sql, params)
+    }
+}
+
+/// A webhook to the shop's URL (none when the shop has no webhook configured).
+pub fn webhook(ctx: &Ctx, shop: &ShopRow, event: &str, data: Value) -> Option<Outgoing> {
+    let url = shop.webhook_url.clone()?;
+    let id = new_id("evt");
+    let payload = serde_json::json!({ "id": id, "type": event, "created": ctx.now.millis() / 1000, "shop": shop.id, "data": data });
+    Some(Outgoing {
+        shop_id: shop.id.clone(),
+        channel: Channel::Webhook,
+        kind: event.to_owned(),
+        recipient: url,
+        locale: "en".into(),
+        sku: data_str(&payload, "sku"),
+        subject_id: None,
+        release_id: None,
+        payload,
+        dedupe_key: format!("webhook:{id}"),
+    })
+}
+
+fn data_str(payload: &Value, key: &str) -> Option<String> {
+    payload["data"][key].as_str().map(str::to_owned)
+}
+
+/// Asks the queue consumer to send whatever is queued (a no-op without the queue
+/// binding; the scheduled sweep picks deliveries up then).
+pub fn kick(ctx: &Ctx) {
+    let Ok(queue) = ctx.env.queue("NOTIFY") else { return };
+    ctx.wait_until(async move {
+        if let Err(e) = queue.send(serde_json::json!({ "t": "sweep" })).await {
+            worker::console_warn!("could not enqueue a notification sweep: {e}");
+        }
+    });
+}
+
+/// Starts the fan-out of a planned waitlist release (see the queue consumer).
+pub fn start_release(ctx: &Ctx, release_id: &str) {
+    let Ok(queue) = ctx.env.queue("NOTIFY") else { return };
+    let body = serde_json::json!({ "t": "release", "r": release_id });
+    ctx.wait_until(async move {
+        if let Err(e) = queue.send(body).await {
+            worker::console_warn!("could not enqueue a release: {e}");
+        }
+    });
+}

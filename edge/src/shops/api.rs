@@ -1,0 +1,102 @@
+//! `POST /v1/shops` (operator) and `GET`/`PATCH /v1/admin/settings` (merchant).
+
+use serde_json::{Map, Value, json};
+use worker::{Request, Response};
+
+use restock_shared::{InvalidInput, ShopId};
+
+use crate::crypto::{base64url, new_secret_key, random_bytes, sha256_hex};
+use crate::ctx::Ctx;
+use crate::db::{self, Arg};
+use crate::error::ApiError;
+use crate::http;
+use crate::shops::settings::{Assign, SettingsPatch, SettingsView};
+use crate::shops::store::load_shop;
+use crate::shops::{auth, cache};
+
+pub const DEFAULT_CONSENT: &str = "Email me once when this item is back in stock. I can unsubscribe at any time, and my address is used for nothing else.";
+
+fn new_webhook_secret() -> String {
+    let mut s = String::from("whsec_");
+    s.push_str(&base64url(&random_bytes::<24>()));
+    s
+}
+
+/// Builds `UPDATE shops SET a = ?3, b = ?4 ... WHERE id = ?1` from validated
+/// assignments; with `key_hash`, only the row with that key hash (?2) is touched.
+fn update_statement(
+    ctx: &Ctx,
+    shop: &str,
+    assigns: &[Assign],
+    key_hash: Option<&str>,
+) -> Result<Option<worker::D1PreparedStatement>, ApiError> {
+    if assigns.is_empty() {
+        return Ok(None);
+    }
+    let sets: Vec<String> = assigns.iter().enumerate().map(|(i, a)| format!("{} = ?{}", a.column, i + 3)).collect();
+    let mut params = crate::args![shop, key_hash.map(str::to_owned)];
+    params.extend(assigns.iter().map(|a| a.value.js()));
+    let sql = format!("UPDATE shops SET {} WHERE id = ?1 AND (?2 IS NULL OR key_hash = ?2)", sets.join(", "));
+    Ok(Some(db::stmt(&ctx.db, &sql, params)?))
+}
+
+/// `POST /v1/shops`: creates a shop and returns its secret key (shown this once).
+pub async fn create(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
+    auth::operator(ctx, req)?;
+    let mut body: Map<String, Value> = http::read_json(req).await?;
+    let id =
+        body.remove("id").and_then(|v| v.as_str().map(str::to_owned)).ok_or(InvalidInput::Missing { field: "id" })?;
+    let shop = ShopId::parse(&id)?;
+    let name = body
+        .remove("name")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .ok_or(InvalidInput::Missing { field: "name" })?;
+    let name = restock_shared::clean_text("name", &name, 100)?;
+    if name.is_empty() {
+        return Err(InvalidInput::Missing { field: "name" }.into());
+    }
+    let patch: SettingsPatch = serde_json::from_value(Value::Object(body))
+        .map_err(|e| ApiError::bad_request("invalid_body", format!("the body does not match the schema: {e}")))?;
+    // Validate before writing anything: a bad field must not leave a half-made shop.
+    let assigns = patch.validate(None, &new_webhook_secret())?;
+
+    let key = new_secret_key();
+    let hash = sha256_hex(key.as_bytes());
+    let insert = db::stmt(
+        &ctx.db,
+        "INSERT INTO shops (id, name, key_hash, key_prefix, consent_text, sender_name, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?2, ?6) ON CONFLICT(id) DO NOTHING",
+        crate::args![shop.as_str(), name.as_str(), hash.as_str(), &key[..10], DEFAULT_CONSENT, ctx.now.millis()],
+    )?;
+    let mut statements = vec![insert];
+    // Settings apply only to the row this request inserted (same key hash).
+    if let Some(update) = update_statement(ctx, shop.as_str(), &assigns, Some(&hash))? {
+        statements.push(update);
+    }
+    let results = db::batch(&ctx.db, statements).await?;
+    if results.first().map(db::changes) != Some(1) {
+        return Err(ApiError::Conflict { code: "shop_exists", detail: "a shop with this id already exists".into() });
+    }
+    let row = load_shop(&ctx.db, &shop).await?;
+    http::json(201, &json!({ "id": row.id, "secret_key": key, "settings": SettingsView::from(&row) }))
+}
+
+/// `GET /v1/admin/settings`.
+pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
+    let shop = auth::shop(ctx, req).await?;
+    http::json(200, &SettingsView::from(&shop))
+}
+
+/// `PATCH /v1/admin/settings`: absent fields keep their value.
+pub async fn patch(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
+    let shop = auth::shop(ctx, req).await?;
+    let patch: SettingsPatch = http::read_json(req).await?;
+    let assigns = patch.validate(Some(&shop), &new_webhook_secret())?;
+    if let Some(update) = update_statement(ctx, &shop.id, &assigns, None)? {
+        db::run(update).await?;
+    }
+    let id = ShopId::parse(&shop.id)?;
+    let row = load_shop(&ctx.db, &id).await?;
+    cache::refresh_shop(ctx, &row).await;
+    http::json(200, &SettingsView::from(&row))
+}

@@ -1,0 +1,62 @@
+//! Who is calling: a merchant with their shop's secret key, or the operator.
+//!
+//! Shop keys are stored as SHA-256 hashes and looked up by hash (a 256-bit random key
+//! needs no slow hash); the operator token is a Worker secret compared in constant time.
+//! The shop a key belongs to scopes every admin query, so one shop's key can never
+//! name another shop's data: it simply is not found (404).
+
+use worker::Request;
+
+use crate::crypto::{ct_eq, sha256_hex};
+use crate::ctx::Ctx;
+use crate::db;
+use crate::error::ApiError;
+use crate::shops::store::ShopRow;
+
+/// The bearer token from `Authorization: Bearer <token>`, if well-formed.
+pub fn bearer(req: &Request) -> Option<String> {
+    let value = req.headers().get("authorization").ok().flatten()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 256).then(|| token.to_owned())
+}
+
+/// Shop keys are `sk_` + 43 base64url characters; anything else is refused unseen.
+fn looks_like_key(token: &str) -> bool {
+    token.len() == 46
+        && token.starts_with("sk_")
+        && token[3..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The shop whose secret key authorizes this request, or 401.
+pub async fn shop(ctx: &Ctx, req: &Request) -> Result<ShopRow, ApiError> {
+    let token = bearer(req).filter(|t| looks_like_key(t)).ok_or(ApiError::Unauthorized)?;
+    let hash = sha256_hex(token.as_bytes());
+    let s = db::stmt(&ctx.db, "SELECT * FROM shops WHERE key_hash = ?1", crate::args![hash.as_str()])?;
+    let row = db::first::<ShopRow>(s).await?.ok_or(ApiError::Unauthorized)?;
+    if ct_eq(row.key_hash.as_bytes(), hash.as_bytes()) { Ok(row) } else { Err(ApiError::Unauthorized) }
+}
+
+/// Succeeds when the request carries the operator token (the `OPERATOR_TOKEN` secret).
+/// Without that secret configured, the operator API is off (401 for everyone).
+pub fn operator(ctx: &Ctx, req: &Request) -> Result<(), ApiError> {
+    let expected = ctx.secret("OPERATOR_TOKEN").ok_or(ApiError::Unauthorized)?;
+    let given = bearer(req).ok_or(ApiError::Unauthorized)?;
+    // Hash both so the comparison's length and timing say nothing about the token.
+    let ok = ct_eq(sha256_hex(given.as_bytes()).as_bytes(), sha256_hex(expected.as_bytes()).as_bytes());
+    if ok { Ok(()) } else { Err(ApiError::Unauthorized) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_keys_reach_the_database() {
+        assert!(looks_like_key(&format!("sk_{}", "A".repeat(43))));
+        assert!(!looks_like_key(&format!("sk_{}", "A".repeat(42))));
+        assert!(!looks_like_key(&format!("pk_{}", "A".repeat(43))));
+        assert!(!looks_like_key(&format!("sk_{}'", "A".repeat(42))));
+        assert!(!looks_like_key(&format!("sk_{}é", "A".repeat(41))));
+    }
+}

@@ -1,0 +1,58 @@
+//! A shop's public face (what public endpoints need: CORS origins, widget settings,
+//! ETA rules), served from a KV snapshot when fresh.
+
+use restock_shared::wire::WidgetSettings;
+use restock_shared::{ShopId, ShopRules};
+use serde::{Deserialize, Serialize};
+
+use crate::cache;
+use crate::ctx::Ctx;
+use crate::error::ApiError;
+use crate::shops::store::{ShopRow, load_shop};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PublicShop {
+    pub id: String,
+    pub allowed_origins: Vec<String>,
+    pub widget: WidgetSettings,
+    pub handling_days: u16,
+}
+
+impl PublicShop {
+    pub fn from_row(row: &ShopRow) -> PublicShop {
+        PublicShop {
+            id: row.id.clone(),
+            allowed_origins: row.allowed_origins(),
+            widget: row.widget_settings(),
+            handling_days: row.rules().handling_days,
+        }
+    }
+
+    pub fn rules(&self) -> ShopRules {
+        ShopRules { handling_days: self.handling_days }
+    }
+
+    /// Whether a browser on `origin` may call this shop's public endpoints. The
+    /// Worker's own origin (demo storefront, dashboard) always may.
+    pub fn allows_origin(&self, origin: &str, self_origin: &str) -> bool {
+        origin == self_origin || self.allowed_origins.iter().any(|o| o == origin)
+    }
+}
+
+/// The shop's public face: from KV when a fresh snapshot exists (and `fresh` is not
+/// asked for), else from D1 (then snapshotted). 404 `shop_not_found` for no such shop.
+pub async fn public_shop(ctx: &Ctx, shop: &ShopId, fresh: bool) -> Result<PublicShop, ApiError> {
+    let key = cache::shop_key(shop.as_str());
+    if !fresh && let Some(s) = cache::get::<PublicShop>(ctx, &key).await {
+        return Ok(s);
+    }
+    let row = load_shop(&ctx.db, shop).await?;
+    let public = PublicShop::from_row(&row);
+    cache::put(ctx, key, &public);
+    Ok(public)
+}
+
+/// Re-snapshots a shop after its settings changed.
+pub async fn refresh_shop(ctx: &Ctx, row: &ShopRow) {
+    cache::put(ctx, cache::shop_key(&row.id), &PublicShop::from_row(row));
+}

@@ -1,0 +1,298 @@
+//! Shop settings: the merchant's patch request, validated field by field into column
+//! assignments, and the view the merchant reads back.
+
+use restock_shared::{Email, InvalidInput, Ratio, clean_text};
+use serde::{Deserialize, Deserializer, Serialize};
+use worker::Url;
+
+use crate::db::Val;
+use crate::shops::store::ShopRow;
+
+/// Distinguishes "absent" (`None`) from "null" (`Some(None)`) for clearable fields.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Ok(Some(Option::<T>::deserialize(d)?))
+}
+
+/// `PATCH /v1/admin/settings` (and the settings part of `POST /v1/shops`): every field
+/// optional; absent fields keep their value, `null` clears a clearable one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub name: Option<String>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub double_opt_in: Option<bool>,
+    pub release_ratio: Option<f64>,
+    pub release_interval_minutes: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub hold_hours: Option<Option<i64>>,
+    pub handling_days: Option<i64>,
+    pub sender_name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub reply_to: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub webhook_url: Option<Option<String>>,
+    pub rotate_webhook_secret: Option<bool>,
+    pub consent_text: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub discount_code: Option<Option<String>>,
+    pub backorder_mode: Option<String>,
+    pub currency: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub shop_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub brand_color: Option<Option<String>>,
+}
+
+/// A validated column assignment (`column` is from a fixed list, never from input).
+pub struct Assign {
+    pub column: &'static str,
+    pub value: Val,
+}
+
+fn range(field: &'static str, detail: &'static str) -> InvalidInput {
+    InvalidInput::Range { field, detail }
+}
+
+fn int_in(field: &'static str, v: i64, lo: i64, hi: i64, detail: &'static str) -> Result<i64, InvalidInput> {
+    if (lo..=hi).contains(&v) { Ok(v) } else { Err(range(field, detail)) }
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, http(s), nothing else.
+pub fn parse_origin(input: &str) -> Result<String, InvalidInput> {
+    let bad = || range("allowed_origins", "each an origin such as https://shop.example (no path)");
+    if input.len() > 200 {
+        return Err(bad());
+    }
+    let url = Url::parse(input).map_err(|_| bad())?;
+    let origin = url.origin().ascii_serialization();
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.path() == "/"
+        && input.trim_end_matches('/') == origin;
+    if ok { Ok(origin) } else { Err(bad()) }
+}
+
+/// An http(s) URL; plain http only for the local machine (development).
+pub fn parse_url(field: &'static str, input: &str) -> Result<String, InvalidInput> {
+    let bad = || range(field, "an https:// URL (http:// only for localhost)");
+    if input.len() > 500 {
+        return Err(bad());
+    }
+    let url = Url::parse(input).map_err(|_| bad())?;
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let ok = (url.scheme() == "https" || (url.scheme() == "http" && local))
+        && url.host_str().is_some()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if ok { Ok(url.to_string()) } else { Err(bad()) }
+}
+
+fn text_required(field: &'static str, input: &str, max: usize) -> Result<String, InvalidInput> {
+    let t = clean_text(field, input, max)?;
+    if t.is_empty() { Err(InvalidInput::Missing { field }) } else { Ok(t) }
+}
+
+fn discount_code(input: &str) -> Result<String, InvalidInput> {
+    let ok =
+        (1..=64).contains(&input.len()) && input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok { Ok(input.to_owned()) } else { Err(range("discount_code", "1-64 of A-Z, 0-9, - and _")) }
+}
+
+fn brand_color(input: &str) -> Result<String, InvalidInput> {
+    let b = input.as_bytes();
+    let ok = b.len() == 7 && b[0] == b'#' && b[1..].iter().all(u8::is_ascii_hexdigit);
+    if ok { Ok(input.to_ascii_lowercase()) } else { Err(range("brand_color", "a colour as #rrggbb")) }
+}
+
+fn currency(input: &str) -> Result<String, InvalidInput> {
+    let ok = input.len() == 3 && input.bytes().all(|b| b.is_ascii_uppercase());
+    if ok { Ok(input.to_owned()) } else { Err(range("currency", "an ISO 4217 code such as EUR")) }
+}
+
+impl SettingsPatch {
+    /// Validates every present field; the first invalid one is the error.
+    /// `new_webhook_secret` is used when a secret must be created or rotated.
+    pub fn validate(&self, current: Option<&ShopRow>, new_webhook_secret: &str) -> Result<Vec<Assign>, InvalidInput> {
+        let mut out = Vec::new();
+        let mut set = |column: &'static str, value: Val| out.push(Assign { column, value });
+        if let Some(v) = &self.name {
+            set("name", Val::from(text_required("name", v, 100)?));
+        }
+        if let Some(list) = &self.allowed_origins {
+            if list.len() > 20 {
+                return Err(range("allowed_origins", "at most 20 origins"));
+            }
+            let origins = list.iter().map(|o| parse_origin(o)).collect::<Result<Vec<_>, _>>()?;
+            set("allowed_origins", Val::from(serde_json::to_string(&origins).unwrap_or_else(|_| "[]".into())));
+        }
+        if let Some(v) = self.double_opt_in {
+            set("double_opt_in", Val::from(v));
+        }
+        if let Some(r) = self.release_ratio {
+            let permille = (r * 1000.0).round();
+            let ratio = if r.is_finite() && (0.0..=1e7).contains(&permille) {
+                Ratio::from_permille(permille as u32)?
+            } else {
+                return Err(range("release_ratio", "0.1 to 10"));
+            };
+            set("release_ratio_permille", Val::from(ratio.permille()));
+        }
+        if let Some(v) = self.release_interval_minutes {
+            set("release_interval_minutes", Val::from(int_in("release_interval_minutes", v, 5, 10_080, "5 to 10080")?));
+        }
+        if let Some(v) = self.hold_hours {
+            let v = v.map(|h| int_in("hold_hours", h, 1, 168, "1 to 168, or null for no holds")).transpose()?;
+            set("hold_hours", Val::from(v));
+        }
+        if let Some(v) = self.handling_days {
+            set("handling_days", Val::from(int_in("handling_days", v, 0, 30, "0 to 30")?));
+        }
+        if let Some(v) = &self.sender_name {
+            set("sender_name", Val::from(clean_text("sender_name", v, 100)?));
+        }
+        if let Some(v) = &self.reply_to {
+            let v = v.as_deref().map(Email::parse).transpose().map_err(|_| range("reply_to", "an email address"))?;
+            set("reply_to", Val::from(v.map(|e| e.as_str().to_owned())));
+        }
+        let had_secret = current.and_then(|c| c.webhook_secret.as_deref()).is_some();
+        if let Some(v) = &self.webhook_url {
+            let url = v.as_deref().map(|u| parse_url("webhook_url", u)).transpose()?;
+            if url.is_some() && !had_secret {
+                set("webhook_secret", Val::from(new_webhook_secret));
+            }
+            set("webhook_url", Val::from(url));
+        }
+        if self.rotate_webhook_secret == Some(true) {
+            set("webhook_secret", Val::from(new_webhook_secret));
+        }
+        if let Some(v) = &self.consent_text {
+            set("consent_text", Val::from(text_required("consent_text", v, 1000)?));
+        }
+        if let Some(v) = &self.discount_code {
+            set("discount_code", Val::from(v.as_deref().map(discount_code).transpose()?));
+        }
+        if let Some(v) = &self.backorder_mode {
+            if !matches!(v.as_str(), "api" | "event") {
+                return Err(range("backorder_mode", "api or event"));
+            }
+            set("backorder_mode", Val::from(v.as_str()));
+        }
+        if let Some(v) = &self.currency {
+            set("currency", Val::from(currency(v)?));
+        }
+        if let Some(v) = &self.shop_url {
+            set("shop_url", Val::from(v.as_deref().map(|u| parse_url("shop_url", u)).transpose()?));
+        }
+        if let Some(v) = &self.brand_color {
+            set("brand_color", Val::from(v.as_deref().map(brand_color).transpose()?));
+        }
+        Ok(out)
+    }
+}
+
+/// What the merchant reads at `GET /v1/admin/settings`.
+#[derive(Debug, Serialize)]
+pub struct SettingsView {
+    pub id: String,
+    pub name: String,
+    pub key_prefix: String,
+    pub allowed_origins: Vec<String>,
+    pub double_opt_in: bool,
+    pub release_ratio: f64,
+    pub release_interval_minutes: i64,
+    pub hold_hours: Option<i64>,
+    pub handling_days: i64,
+    pub sender_name: String,
+    pub reply_to: Option<String>,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub consent_text: String,
+    pub discount_code: Option<String>,
+    pub backorder_mode: String,
+    pub currency: String,
+    pub shop_url: Option<String>,
+    pub brand_color: Option<String>,
+    pub created_at: i64,
+}
+
+impl From<&ShopRow> for SettingsView {
+    fn from(s: &ShopRow) -> Self {
+        SettingsView {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            key_prefix: s.key_prefix.clone(),
+            allowed_origins: s.allowed_origins(),
+            double_opt_in: s.double_opt_in != 0,
+            release_ratio: s.release_ratio_permille as f64 / 1000.0,
+            release_interval_minutes: s.release_interval_minutes,
+            hold_hours: s.hold_hours,
+            handling_days: s.handling_days,
+            sender_name: s.sender_name.clone(),
+            reply_to: s.reply_to.clone(),
+            webhook_url: s.webhook_url.clone(),
+            webhook_secret: s.webhook_secret.clone(),
+            consent_text: s.consent_text.clone(),
+            discount_code: s.discount_code.clone(),
+            backorder_mode: s.backorder_mode.clone(),
+            currency: s.currency.clone(),
+            shop_url: s.shop_url.clone(),
+            brand_color: s.brand_color.clone(),
+            created_at: s.created_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_bare_http_origins() {
+        assert_eq!(parse_origin("https://shop.example"), Ok("https://shop.example".into()));
+        assert_eq!(parse_origin("https://shop.example/"), Ok("https://shop.example".into()));
+        assert_eq!(parse_origin("http://localhost:3000"), Ok("http://localhost:3000".into()));
+        for bad in [
+            "shop.example",
+            "https://shop.example/path",
+            "ftp://x.example",
+            "https://u:p@x.example",
+            "*",
+            "javascript:alert(1)",
+            "https://x.example?q=1",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn webhook_urls_must_be_https_except_locally() {
+        assert!(parse_url("webhook_url", "https://hooks.example/restock").is_ok());
+        assert!(parse_url("webhook_url", "http://127.0.0.1:9999/hook").is_ok());
+        assert!(parse_url("webhook_url", "http://hooks.example/restock").is_err());
+        assert!(parse_url("webhook_url", "file:///etc/passwd").is_err());
+    }
+
+    fn patch(json: &str) -> Result<usize, &'static str> {
+        let p: SettingsPatch = serde_json::from_str(json).map_err(|_| "serde")?;
+        p.validate(None, "whsec_test").map(|a| a.len()).map_err(|e| e.code())
+    }
+
+    #[test]
+    fn patches_validate_every_field() {
+        assert_eq!(patch(r#"{"release_ratio": 1.5, "hold_hours": null, "double_opt_in": true}"#), Ok(3));
+        assert_eq!(patch(r#"{"webhook_url": "https://h.example/x"}"#), Ok(2), "a first webhook URL gets a secret");
+        assert_eq!(patch(r#"{"release_ratio": 0}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"release_ratio": 1e308}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"hold_hours": 0}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"consent_text": "  "}"#), Err("missing_field"));
+        assert_eq!(patch(r#"{"brand_color": "red"}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"discount_code": "10% OFF"}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"backorder_mode": "cart"}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"reply_to": "not-an-email"}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"name": "a\u0000b"}"#), Err("invalid_text"));
+        assert_eq!(patch(r#"{"key_hash": "x"}"#), Err("serde"), "unknown fields are refused");
+    }
+}

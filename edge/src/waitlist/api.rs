@@ -1,0 +1,285 @@
+//! Waitlist signups (`POST /v1/shops/{shop}/waitlist`), the signed links that confirm
+//! (double opt-in) and unsubscribe, and the merchant's view of a SKU's waitlist.
+
+use restock_shared::wire::{SignupStatus, WaitlistRequest, WaitlistResponse, WaitlistSignup};
+use restock_shared::{Lang, ShopId, Sku};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use worker::{Request, Response};
+
+use crate::crypto::new_id;
+use crate::ctx::Ctx;
+use crate::db;
+use crate::error::ApiError;
+use crate::http;
+use crate::i18n::{M, fill, t};
+use crate::notify::{self, Outgoing};
+use crate::pages::{Action, page};
+use crate::ratelimit::{self, SIGNUP_PER_EMAIL, SIGNUP_PER_IP};
+use crate::shops::cache::PublicShop;
+use crate::shops::{auth, load_shop};
+use crate::stock::api::Page;
+use crate::stock::store::load_product;
+use crate::tokens::{self, LinkKind};
+
+/// Days a double opt-in confirmation link stays valid.
+const CONFIRM_DAYS: i64 = 7;
+
+#[derive(Deserialize)]
+struct Upserted {
+    id: String,
+    status: String,
+    created_at: i64,
+}
+
+pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response, ApiError> {
+    let shop = ShopId::parse(shop)?;
+    let row = load_shop(&ctx.db, &shop).await?;
+    let origin = http::origin(req);
+    let public = PublicShop::from_row(&row);
+    if origin.as_deref().is_some_and(|o| !public.allows_origin(o, &ctx.self_origin)) {
+        return Err(ApiError::Forbidden {
+            code: "origin_not_allowed",
+            detail: "this origin may not call this shop's API",
+        });
+    }
+    let request: WaitlistRequest = http::read_json(req).await?;
+    let signup = WaitlistSignup::try_from(request)?;
+    let double_opt_in = row.double_opt_in != 0;
+    // The answer depends only on the shop's setting, never on whether the address was
+    // already on the list (or whether we believe a bot sent it).
+    let status = if double_opt_in { SignupStatus::PendingConfirmation } else { SignupStatus::Subscribed };
+    let answer = |ctx: &Ctx| -> Result<Response, ApiError> {
+        let mut resp = http::json(202, &WaitlistResponse { status })?;
+        http::apply_cors(&mut resp, origin.as_deref(), origin.is_some());
+        let _ = ctx;
+        Ok(resp)
+    };
+    if signup.is_bot {
+        return answer(ctx);
+    }
+    ratelimit::check(
+        ctx,
+        &[
+            (SIGNUP_PER_IP, format!("{shop}:{}", http::client_ip(req))),
+            (SIGNUP_PER_EMAIL, format!("{shop}:{}", signup.email.as_str().to_ascii_lowercase())),
+        ],
+    )
+    .await?;
+    let facts = load_product(&ctx.db, &shop, &signup.sku, ctx.now).await?;
+    if !facts.availability(&row.rules(), ctx.today()).waitlist_open {
+        return Err(ApiError::Conflict {
+            code: "waitlist_closed",
+            detail: "this product is not taking waitlist signups now (it may be in stock)".into(),
+        });
+    }
+    let new_status = if double_opt_in { "pending" } else { "active" };
+    let upsert = db::stmt(
+        &ctx.db,
+        "INSERT INTO waitlist (id, shop_id, sku, email, locale, consent_text, consent_at, status, confirmed_at, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?8 = 'active' THEN ?7 END, ?7, ?7) \
+         ON CONFLICT(shop_id, sku, email) DO UPDATE SET \
+           locale = excluded.locale, consent_text = excluded.consent_text, consent_at = excluded.consent_at, updated_at = excluded.updated_at, \
+           confirmed_at = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN excluded.confirmed_at ELSE waitlist.confirmed_at END, \
+           notified_at = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.notified_at END, \
+           release_id = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.release_id END, \
+           hold_until = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.hold_until END, \
+           status = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN excluded.status ELSE waitlist.status END \
+         RETURNING id, status, created_at",
+        crate::args![
+            new_id("wl"),
+            shop.as_str(),
+            signup.sku.as_str(),
+            signup.email.as_str(),
+            signup.locale.as_str(),
+            signup.consent_text.as_str(),
+            ctx.now.millis(),
+            new_status,
+        ],
+    )?;
+    let saved: Upserted =
+        db::first(upsert).await?.ok_or_else(|| ApiError::Internal("waitlist upsert returned nothing".into()))?;
+    let mut follow_up = Vec::new();
+    if saved.status == "pending" {
+        let token = tokens::sign(ctx, LinkKind::Confirm, shop.as_str(), &saved.id, CONFIRM_DAYS)?;
+        let url = tokens::url(&ctx.self_origin, &format!("/v1/shops/{shop}/waitlist/confirm"), &token);
+        // At most one confirmation mail per signup per day, however often it is repeated.
+        let day = ctx.today().to_iso();
+        let email = Outgoing::email(
+            shop.as_str(),
+            "confirm",
+            signup.email.as_str(),
+            signup.locale.as_str(),
+            format!("confirm:{}:{day}", saved.id),
+            json!({ "waitlist_id": saved.id, "confirm_url": url }),
+        )
+        .about(signup.sku.as_str(), &saved.id);
+        follow_up.push(email);
+    }
+    if saved.created_at == ctx.now.millis()
+        && let Some(hook) = notify::webhook(
+            ctx,
+            &row,
+            "waitlist.signup",
+            json!({ "id": saved.id, "sku": signup.sku.as_str(), "email": signup.email.as_str(), "status": saved.status }),
+        )
+    {
+        follow_up.push(hook);
+    }
+    if !follow_up.is_empty() {
+        let statements = follow_up
+            .iter()
+            .map(|o| {
+                let (sql, params) = o.insert(ctx, 1, "1");
+                db::stmt(&ctx.db, &sql, params)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        db::batch(&ctx.db, statements).await?;
+        notify::kick(ctx);
+    }
+    answer(ctx)
+}
+
+#[derive(Deserialize)]
+struct Subscriber {
+    id: String,
+    status: String,
+    locale: String,
+    name: String,
+}
+
+async fn subscriber(ctx: &Ctx, shop: &str, id: &str) -> Result<Option<Subscriber>, ApiError> {
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT w.id, w.status, w.locale, p.name FROM waitlist w JOIN products p ON p.shop_id = w.shop_id AND p.sku = w.sku \
+         WHERE w.shop_id = ?1 AND w.id = ?2",
+        crate::args![shop, id],
+    )?;
+    db::first(s).await
+}
+
+/// Which signed-link page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum LinkPage {
+    Confirm,
+    Unsubscribe,
+}
+
+/// `GET`/`POST /v1/shops/{shop}/waitlist/{confirm|unsubscribe}?token=`.
+///
+/// GET shows a page with one button (so link scanners that prefetch change nothing);
+/// POST acts. For unsubscribe, the POST is also RFC 8058's one-click unsubscribe
+/// (`List-Unsubscribe-Post: List-Unsubscribe=One-Click`). Both are idempotent.
+pub async fn link(ctx: &Ctx, req: &Request, shop: &str, which: LinkPage, post: bool) -> Result<Response, ApiError> {
+    let shop_id = ShopId::parse(shop)?;
+    let row = load_shop(&ctx.db, &shop_id).await?;
+    let kind = if which == LinkPage::Confirm { LinkKind::Confirm } else { LinkKind::Unsubscribe };
+    let token = http::query_param(req, "token").unwrap_or_default();
+    let link = match tokens::verify(ctx, &token, kind, shop_id.as_str()) {
+        Ok(link) => link,
+        Err(e) => return Ok(crate::backorders::cancel::link_error(&row, e)),
+    };
+    let Some(sub) = subscriber(ctx, shop_id.as_str(), &link.id).await? else {
+        // Erased on request: nothing left to confirm or unsubscribe.
+        let lang = Lang::En;
+        return Ok(page(
+            200,
+            lang,
+            &row.name,
+            &row.name,
+            t(lang, M::Unsubscribed).replace("{product}", "…").as_str(),
+            None,
+        ));
+    };
+    let lang = Lang::from_tag(&sub.locale);
+    let vars = [("product", sub.name.as_str())];
+    let (title, prompt, button, done) = match which {
+        LinkPage::Confirm => (M::ConfirmTitle, M::ConfirmPrompt, M::ConfirmButton, M::Confirmed),
+        LinkPage::Unsubscribe => (M::UnsubscribeTitle, M::UnsubscribePrompt, M::UnsubscribeButton, M::Unsubscribed),
+    };
+    let already_done = match which {
+        LinkPage::Confirm => sub.status != "pending",
+        LinkPage::Unsubscribe => sub.status == "unsubscribed",
+    };
+    if !post {
+        if already_done {
+            return Ok(page(200, lang, &row.name, t(lang, title), &fill(lang, done, &vars), None));
+        }
+        let url = req.url().map(|u| u.to_string()).unwrap_or_default();
+        let action = Action { url: &url, label: t(lang, button) };
+        return Ok(page(200, lang, &row.name, t(lang, title), &fill(lang, prompt, &vars), Some(action)));
+    }
+    if !already_done {
+        let sql = match which {
+            LinkPage::Confirm => {
+                "UPDATE waitlist SET status = 'active', confirmed_at = ?3, updated_at = ?3 WHERE shop_id = ?1 AND id = ?2 AND status = 'pending'"
+            }
+            LinkPage::Unsubscribe => {
+                "UPDATE waitlist SET status = 'unsubscribed', hold_until = NULL, updated_at = ?3 WHERE shop_id = ?1 AND id = ?2"
+            }
+        };
+        db::run(db::stmt(&ctx.db, sql, crate::args![shop_id.as_str(), sub.id.as_str(), ctx.now.millis()])?).await?;
+        let event = if which == LinkPage::Confirm { "waitlist.confirmed" } else { "waitlist.unsubscribed" };
+        if let Some(hook) = notify::webhook(ctx, &row, event, json!({ "id": sub.id })) {
+            let (sql, params) = hook.insert(ctx, 1, "1");
+            db::run(db::stmt(&ctx.db, &sql, params)?).await?;
+            notify::kick(ctx);
+        }
+    }
+    Ok(page(200, lang, &row.name, t(lang, title), &fill(lang, done, &vars), None))
+}
+
+/// A signup as the merchant sees it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SignupRow {
+    pub id: String,
+    pub seq: i64,
+    pub email: String,
+    pub locale: String,
+    pub status: String,
+    pub consent_text: String,
+    pub consent_at: i64,
+    pub confirmed_at: Option<i64>,
+    pub notified_at: Option<i64>,
+    pub release_id: Option<String>,
+    pub hold_until: Option<i64>,
+    pub converted_at: Option<i64>,
+    pub created_at: i64,
+}
+
+pub const SIGNUP_COLUMNS: &str = "id, seq, email, locale, status, consent_text, consent_at, confirmed_at, notified_at, \
+     release_id, hold_until, converted_at, created_at";
+
+/// `GET /v1/admin/products/{sku}/waitlist?status=&cursor=&limit=`: signups in signup
+/// order (the order they are notified in).
+pub async fn admin_list(ctx: &Ctx, req: &Request, sku: &str) -> Result<Response, ApiError> {
+    let shop = auth::shop(ctx, req).await?;
+    let sku = Sku::parse(sku)?;
+    let shop_id = ShopId::parse(&shop.id)?;
+    load_product(&ctx.db, &shop_id, &sku, ctx.now).await?;
+    let status = http::query_param(req, "status");
+    if let Some(s) = &status
+        && !matches!(s.as_str(), "pending" | "active" | "notified" | "unsubscribed")
+    {
+        return Err(ApiError::Invalid(restock_shared::InvalidInput::Range {
+            field: "status",
+            detail: "pending, active, notified or unsubscribed",
+        }));
+    }
+    let page = Page::from_request(req)?;
+    let after = page.cursor_seq()?;
+    let s = db::stmt(
+        &ctx.db,
+        &format!(
+            "SELECT {SIGNUP_COLUMNS} FROM waitlist WHERE shop_id = ?1 AND sku = ?2 AND (?3 IS NULL OR status = ?3) \
+             AND seq > ?4 ORDER BY seq LIMIT ?5"
+        ),
+        crate::args![shop.id.as_str(), sku.as_str(), status, after, page.limit + 1],
+    )?;
+    let mut items: Vec<SignupRow> = db::all(s).await?;
+    let next = (items.len() > page.limit as usize).then(|| {
+        items.truncate(page.limit as usize);
+        items.last().map(|i| Page::encode_seq(i.seq))
+    });
+    http::json(200, &json!({ "items": items, "next_cursor": next.flatten() }))
+}

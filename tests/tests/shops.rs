@@ -1,0 +1,85 @@
+//! The operator endpoint that creates shops, and shop settings.
+
+use restock_e2e::client::{Client, Shop, unique_id};
+use restock_e2e::env;
+use serde_json::json;
+
+fn create(body: &serde_json::Value, token: Option<&str>) -> restock_e2e::client::Reply {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    Client::from_env().send_json("POST", "/v1/shops", &headers, body)
+}
+
+#[test]
+fn the_operator_creates_shops_and_sees_the_key_once() {
+    let id = unique_id("op");
+    let r = create(
+        &json!({ "id": id, "name": "Op shop", "allowed_origins": ["https://op.example"] }),
+        Some(&env::get().operator_token),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.json();
+    let key = v["secret_key"].as_str().unwrap_or_default();
+    assert!(key.starts_with("sk_") && key.len() == 46);
+    assert_eq!(v["settings"]["allowed_origins"], json!(["https://op.example"]));
+    // The key works, and is never shown again.
+    let shop = Shop { id: id.clone(), key: key.into(), client: Client::from_env() };
+    let settings = shop.admin("GET", "/v1/admin/settings", None);
+    assert_eq!(settings.status, 200);
+    assert!(!settings.body.contains(key), "settings never echo the key");
+    assert_eq!(settings.json()["key_prefix"], &key[..10]);
+    let again = create(&json!({ "id": id, "name": "Again" }), Some(&env::get().operator_token));
+    again.assert_problem(409, "shop_exists");
+}
+
+#[test]
+fn only_the_operator_token_creates_shops() {
+    let body = json!({ "id": unique_id("nop"), "name": "Nope" });
+    create(&body, None).assert_problem(401, "unauthorized");
+    create(&body, Some("op_wrong")).assert_problem(401, "unauthorized");
+    create(&body, Some(&Shop::demo().key)).assert_problem(401, "unauthorized");
+    let r = create(&body, None);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer realm=\"restock\""));
+}
+
+#[test]
+fn shop_creation_validates_before_writing_anything() {
+    let op = env::get().operator_token.clone();
+    create(&json!({ "id": "Bad Id", "name": "x" }), Some(&op)).assert_problem(422, "invalid_shop_id");
+    create(&json!({ "name": "x" }), Some(&op)).assert_problem(422, "missing_field");
+    let id = unique_id("val");
+    create(&json!({ "id": id, "name": "x", "release_ratio": 50 }), Some(&op)).assert_problem(422, "out_of_range");
+    create(&json!({ "id": id, "name": "x", "allowed_origins": ["not a url"] }), Some(&op))
+        .assert_problem(422, "out_of_range");
+    create(&json!({ "id": id, "name": "x", "key_hash": "mine" }), Some(&op)).assert_problem(400, "invalid_body");
+    // Nothing was created by the failed attempts: the id is still free.
+    assert_eq!(create(&json!({ "id": id, "name": "x" }), Some(&op)).status, 201);
+}
+
+#[test]
+fn settings_are_patched_field_by_field_and_validated() {
+    let shop = Shop::create("settings");
+    let r = shop.admin(
+        "PATCH",
+        "/v1/admin/settings",
+        Some(&json!({ "release_ratio": 1.5, "hold_hours": 24, "double_opt_in": true, "sender_name": "Acme <Shop>", "brand_color": "#AA3300" })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(
+        (v["release_ratio"].as_f64(), v["hold_hours"].as_i64(), v["double_opt_in"].as_bool()),
+        (Some(1.5), Some(24), Some(true))
+    );
+    assert_eq!(v["sender_name"], "Acme <Shop>", "stored as text");
+    assert_eq!(v["brand_color"], "#aa3300");
+    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "hold_hours": null })));
+    assert!(r.json()["hold_hours"].is_null(), "null clears");
+    assert_eq!(r.json()["release_ratio"], 1.5, "absent keeps");
+    shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "webhook_url": "http://hooks.example/x" })))
+        .assert_problem(422, "out_of_range");
+    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "webhook_url": "https://hooks.example/x" })));
+    let secret = r.json()["webhook_secret"].as_str().unwrap_or_default().to_owned();
+    assert!(secret.starts_with("whsec_"), "a webhook gets a signing secret");
+    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "rotate_webhook_secret": true })));
+    assert_ne!(r.json()["webhook_secret"], secret);
+}

@@ -49,7 +49,8 @@ CREATE TABLE deliveries (
   subject_id TEXT,
   release_id TEXT,
   payload TEXT NOT NULL DEFAULT '{}',
-  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'dead')),
+  -- skipped: no longer to be sent (the subscriber left, the order was cancelled).
+  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'dead', 'skipped')),
   attempts INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
   lease_until INTEGER,

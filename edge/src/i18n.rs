@@ -92,6 +92,106 @@ messages! {
         "Este enlace no es válido. Puede que se haya acortado o modificado.",
         "このリンクは無効です。短縮または変更された可能性があります。"
     ],
+    ConfirmSubject => [
+        "Confirm: email me when {product} is back",
+        "Bestätigen: E-Mail, wenn {product} wieder da ist",
+        "Confirmez : e-mail quand {product} revient",
+        "Confirma: avísame cuando {product} vuelva",
+        "確認：{product}の再入荷通知"
+    ],
+    ConfirmBody => [
+        "Please confirm that you want one email when {product} is back in stock.",
+        "Bitte bestätigen Sie, dass Sie eine E-Mail erhalten möchten, sobald {product} wieder verfügbar ist.",
+        "Merci de confirmer que vous souhaitez un e-mail quand {product} sera de retour en stock.",
+        "Confirma que quieres un correo cuando {product} vuelva a estar disponible.",
+        "{product}が再入荷したときにメールを受け取るには、登録を確認してください。"
+    ],
+    RestockSubject => ["{product} is back in stock", "{product} ist wieder da", "{product} est de retour", "{product} vuelve a estar disponible", "{product}が再入荷しました"],
+    RestockBody => [
+        "Good news: {product} is back in stock. Stock is limited, and we are telling everyone on the list in the order they signed up.",
+        "Gute Nachricht: {product} ist wieder verfügbar. Der Bestand ist begrenzt; wir benachrichtigen alle auf der Liste in der Reihenfolge ihrer Anmeldung.",
+        "Bonne nouvelle : {product} est de retour en stock. Le stock est limité et nous prévenons chacun dans l'ordre d'inscription.",
+        "Buenas noticias: {product} vuelve a estar disponible. Las existencias son limitadas y avisamos por orden de suscripción.",
+        "{product}が再入荷しました。在庫に限りがあるため、登録順にお知らせしています。"
+    ],
+    RestockHeld => [
+        "We are holding one for you until {date}.",
+        "Wir halten bis {date} ein Exemplar für Sie zurück.",
+        "Nous vous en réservons un jusqu'au {date}.",
+        "Te guardamos una unidad hasta el {date}.",
+        "{date}まで1点をお取り置きしています。"
+    ],
+    RestockCode => [
+        "Use the code {code} at checkout.",
+        "Verwenden Sie an der Kasse den Code {code}.",
+        "Utilisez le code {code} lors du paiement.",
+        "Usa el código {code} al pagar.",
+        "ご購入時にコード{code}をご利用ください。"
+    ],
+    ViewProduct => ["View {product}", "{product} ansehen", "Voir {product}", "Ver {product}", "{product}を見る"],
+    BackorderSubject => ["Your order of {product}", "Ihre Bestellung: {product}", "Votre commande : {product}", "Tu pedido: {product}", "ご注文：{product}"],
+    BackorderBody => [
+        "Thank you. We have your order of {qty} × {product}. You are number {position} in the queue and we will ship as soon as stock arrives.",
+        "Vielen Dank. Wir haben Ihre Bestellung von {qty} × {product}. Sie sind Nummer {position} in der Warteschlange; wir versenden, sobald Ware eintrifft.",
+        "Merci. Nous avons bien votre commande de {qty} × {product}. Vous êtes numéro {position} dans la file ; nous expédions dès l'arrivée du stock.",
+        "Gracias. Tenemos tu pedido de {qty} × {product}. Eres el número {position} de la cola y enviaremos en cuanto llegue el stock.",
+        "ご注文ありがとうございます。{product}（{qty}点）を承りました。順番は{position}番目で、入荷次第発送します。"
+    ],
+    ExpectedShip => ["Expected to ship: {date}.", "Voraussichtlicher Versand: {date}.", "Expédition prévue : {date}.", "Envío previsto: {date}.", "発送予定日：{date}"],
+    NoDateYet => [
+        "We don't have a shipping date yet and will email you when we do.",
+        "Wir haben noch kein Versanddatum und melden uns, sobald es feststeht.",
+        "Nous n'avons pas encore de date d'expédition et vous écrirons dès que possible.",
+        "Aún no tenemos fecha de envío; te escribiremos cuando la tengamos.",
+        "発送日が決まり次第、メールでお知らせします。"
+    ],
+    CancelAnyTime => [
+        "Changed your mind? Cancel with one click:",
+        "Anders entschieden? Mit einem Klick stornieren:",
+        "Vous avez changé d'avis ? Annulez en un clic :",
+        "¿Has cambiado de idea? Cancela con un clic:",
+        "キャンセルはワンクリックで："
+    ],
+    DelaySubject => ["Your order of {product} is delayed", "Ihre Bestellung von {product} verzögert sich", "Votre commande de {product} est retardée", "Tu pedido de {product} se retrasa", "{product}のご注文が遅れています"],
+    DelayBody => [
+        "We're sorry: your order of {product} will not ship on the date we gave you.",
+        "Es tut uns leid: Ihre Bestellung von {product} wird nicht zum angegebenen Datum versendet.",
+        "Nous sommes désolés : votre commande de {product} ne sera pas expédiée à la date annoncée.",
+        "Lo sentimos: tu pedido de {product} no se enviará en la fecha indicada.",
+        "申し訳ありません。{product}のご注文は、お知らせした日に発送できません。"
+    ],
+    NewDate => ["The new expected date is {date}.", "Neuer voraussichtlicher Termin: {date}.", "La nouvelle date prévue est le {date}.", "La nueva fecha prevista es el {date}.", "新しい発送予定日は{date}です。"],
+    UnknownDate => [
+        "We don't know the new date yet and will tell you as soon as we do.",
+        "Den neuen Termin kennen wir noch nicht; wir melden uns, sobald er feststeht.",
+        "Nous ne connaissons pas encore la nouvelle date et vous tiendrons informé.",
+        "Aún no conocemos la nueva fecha y te avisaremos en cuanto la sepamos.",
+        "新しい日程は未定です。決まり次第お知らせします。"
+    ],
+    AllocatedSubject => ["{product} is ready to ship", "{product} ist versandbereit", "{product} est prêt à être expédié", "{product} está listo para enviar", "{product}の発送準備ができました"],
+    AllocatedBody => [
+        "Good news: all {qty} of your {product} are set aside for you and will ship soon.",
+        "Gute Nachricht: alle {qty} × {product} sind für Sie reserviert und werden bald versendet.",
+        "Bonne nouvelle : vos {qty} × {product} vous sont réservés et partiront bientôt.",
+        "Buenas noticias: tus {qty} × {product} están apartados y se enviarán pronto.",
+        "{product}（{qty}点）をお取り置きしました。まもなく発送します。"
+    ],
+    Unsubscribe => ["Unsubscribe", "Abmelden", "Se désinscrire", "Darse de baja", "配信停止"],
+    WhyThisEmail => [
+        "You asked {shop} to tell you about this product.",
+        "Sie haben {shop} gebeten, Sie zu diesem Produkt zu benachrichtigen.",
+        "Vous avez demandé à {shop} de vous prévenir pour ce produit.",
+        "Pediste a {shop} que te avisara sobre este producto.",
+        "{shop}にこの商品のお知らせを依頼されました。"
+    ],
+    DigestSubject => ["Weekly supplier digest", "Wöchentliche Lieferantenübersicht", "Récapitulatif fournisseurs hebdomadaire", "Resumen semanal de proveedores", "週次サプライヤーダイジェスト"],
+    DigestBody => [
+        "Open backorders per supplier and SKU, as CSV below (also attached).",
+        "Offene Rückstände je Lieferant und SKU, unten als CSV (auch im Anhang).",
+        "Commandes en attente par fournisseur et SKU, en CSV ci-dessous (et en pièce jointe).",
+        "Pedidos pendientes por proveedor y SKU, en CSV abajo (también adjunto).",
+        "サプライヤー・SKUごとの未出荷注文（CSV、添付あり）。"
+    ],
     ExpiredLink => [
         "This link has expired. Sign up again on the product page.",
         "Dieser Link ist abgelaufen. Melden Sie sich auf der Produktseite erneut an.",
@@ -99,6 +199,79 @@ messages! {
         "Este enlace ha caducado. Vuelve a suscribirte en la página del producto.",
         "このリンクは期限切れです。商品ページから再度登録してください。"
     ],
+}
+
+const MONTHS: [[&str; 12]; 4] = [
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
+    [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+];
+
+/// A date written out the way each language writes it ("24 December 2026",
+/// "24. Dezember 2026", "24 décembre 2026", "24 de diciembre de 2026", "2026年12月24日").
+pub fn long_date(lang: Lang, date: restock_shared::Date) -> String {
+    let (y, m, d) = date.ymd();
+    let month = |i: usize| MONTHS[i][(m as usize).saturating_sub(1).min(11)];
+    match lang {
+        Lang::En => format!("{d} {} {y}", month(0)),
+        Lang::De => format!("{d}. {} {y}", month(1)),
+        Lang::Fr => format!("{d} {} {y}", month(2)),
+        Lang::Es => format!("{d} de {} de {y}", month(3)),
+        Lang::Ja => format!("{y}年{m}月{d}日"),
+    }
 }
 
 /// `t(lang, m)` with placeholders filled in (as plain text).
@@ -130,6 +303,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn dates_are_written_per_language() {
+        let d = restock_shared::Date::from_ymd(2026, 12, 24).expect("valid");
+        assert_eq!(long_date(Lang::En, d), "24 December 2026");
+        assert_eq!(long_date(Lang::De, d), "24. Dezember 2026");
+        assert_eq!(long_date(Lang::Fr, d), "24 décembre 2026");
+        assert_eq!(long_date(Lang::Es, d), "24 de diciembre de 2026");
+        assert_eq!(long_date(Lang::Ja, d), "2026年12月24日");
     }
 
     #[test]

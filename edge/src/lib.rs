@@ -24,9 +24,27 @@ pub mod stock;
 pub mod tokens;
 pub mod waitlist;
 
-use worker::{Context, Env, Request, Response, event};
+use worker::{Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent, event};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     Ok(routes::handle(req, env, ctx).await)
+}
+
+#[event(queue)]
+pub async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, ctx: Context) -> worker::Result<()> {
+    notify::consumer::consume(batch, env, ctx).await
+}
+
+#[event(scheduled)]
+pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let cron = event.cron();
+    let result = match ctx::Ctx::new(env, String::new(), None) {
+        Ok(ctx) => notify::cron::run(&ctx, &cron).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(report) => worker::console_log!("cron {cron}: {}", serde_json::to_string(&report).unwrap_or_default()),
+        Err(e) => worker::console_error!("cron {cron} failed: {e:?}"),
+    }
 }

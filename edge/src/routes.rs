@@ -6,7 +6,7 @@ use worker::{Method, Request, Response};
 use crate::ctx::Ctx;
 use crate::error::ApiError;
 use crate::waitlist::api::LinkPage;
-use crate::{admin, availability, backorders, http, shops, stock, waitlist};
+use crate::{admin, availability, backorders, http, notify, shops, stock, waitlist};
 
 const PUBLIC_GET: &str = "GET, OPTIONS";
 const PUBLIC_POST: &str = "POST, OPTIONS";
@@ -127,9 +127,19 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["v1", "admin", "export", _], _) => not_allowed("GET"),
         (["v1", "admin", "subscribers", email], Delete) => admin::api::erase(&ctx, r, email).await,
         (["v1", "admin", "subscribers", _], _) => not_allowed("DELETE"),
+        (["v1", "admin", "deliveries"], Get) => notify::api::list(&ctx, r).await,
+        (["v1", "admin", "deliveries"], _) => not_allowed("GET"),
+        (["v1", "admin", "deliveries", id, "retry"], Post) => notify::api::retry(&ctx, r, id).await,
+        (["v1", "admin", "deliveries", _, "retry"], _) => not_allowed("POST"),
         (["v1", "admin", "settings"], Get) => shops::api::get(&ctx, r).await,
         (["v1", "admin", "settings"], Patch) => shops::api::patch(&ctx, r).await,
         (["v1", "admin", "settings"], _) => not_allowed("GET, PATCH"),
+
+        // Development only (404 unless ENVIRONMENT = "development").
+        (["dev", "mailbox"], Get) => notify::api::mailbox(&ctx, r).await,
+        (["dev", "mailbox.json"], Get) => notify::api::mailbox_json(&ctx, r).await,
+        (["dev", "queue"], Post) => notify::api::queue(&ctx, r).await,
+        (["dev", "releases", "due"], Post) => notify::api::make_due(&ctx, r).await,
 
         _ => Err(ApiError::not_found("route_not_found", "no such endpoint; see /v1/openapi.json")),
     }

@@ -138,13 +138,18 @@ impl Shop {
     /// Creates a fresh shop with settings merged into the request.
     #[track_caller]
     pub fn create_with(prefix: &str, settings: Value) -> Shop {
-        let client = Client::from_env();
+        Shop::create_on(Client::from_env(), &env::get().operator_token, prefix, settings)
+    }
+
+    /// Creates a fresh shop on the Worker `client` talks to.
+    #[track_caller]
+    pub fn create_on(client: Client, operator_token: &str, prefix: &str, settings: Value) -> Shop {
         let id = unique_id(prefix);
         let mut body = json!({ "id": id, "name": format!("Test shop {id}") });
         if let (Some(b), Some(s)) = (body.as_object_mut(), settings.as_object()) {
             b.extend(s.clone());
         }
-        let auth = format!("Bearer {}", env::get().operator_token);
+        let auth = format!("Bearer {operator_token}");
         let reply = client.send_json("POST", "/v1/shops", &[("authorization", &auth)], &body);
         assert_eq!(reply.status, 201, "creating shop {id}: {}", reply.body);
         let key = reply.json()["secret_key"].as_str().unwrap_or_default().to_owned();
@@ -244,4 +249,31 @@ impl Shop {
 /// A distinct client IP for request `n` (10.x.y.z).
 pub fn ip(n: usize) -> String {
     format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
+}
+
+impl Shop {
+    /// Runs the every-5-minutes scheduled jobs now (`wrangler dev --test-scheduled`).
+    #[track_caller]
+    pub fn run_cron(&self) {
+        let r = self.client.get("/__scheduled?cron=*/5+*+*+*+*");
+        assert_eq!(r.status, 200, "scheduled run: {}", r.body);
+    }
+
+    /// Makes this SKU's current waitlist wave due for its next-wave check now.
+    #[track_caller]
+    pub fn make_wave_due(&self, sku: &str) {
+        let r = self.client.request("POST", &format!("/dev/releases/due?shop={}&sku={sku}", self.id), &[], None);
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    /// Reports a sale of `quantity` units (takes them off stock).
+    #[track_caller]
+    pub fn report_order(&self, sku: &str, quantity: u32, reference: &str) {
+        let r = self.admin(
+            "POST",
+            "/v1/admin/orders",
+            Some(&json!({ "sku": sku, "quantity": quantity, "reference": reference })),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
 }

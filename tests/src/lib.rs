@@ -11,5 +11,6 @@ pub mod browser;
 pub mod client;
 pub mod env;
 pub mod mailbox;
+pub mod mailserver;
 pub mod server;
 pub mod sizes;

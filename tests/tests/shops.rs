@@ -83,3 +83,11 @@ fn settings_are_patched_field_by_field_and_validated() {
     let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "rotate_webhook_secret": true })));
     assert_ne!(r.json()["webhook_secret"], secret);
 }
+
+#[test]
+fn the_seeded_demo_key_authenticates() {
+    let demo = Shop::demo();
+    let r = demo.admin("GET", "/v1/admin/settings", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["id"], "demo");
+}

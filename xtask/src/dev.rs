@@ -39,6 +39,10 @@ pub fn random_token(prefix: &str) -> Result<String, String> {
             out.push(char::from(A[((acc >> bits) & 63) as usize]));
         }
     }
+    if bits > 0 {
+        // The last partial group, as base64url does: 32 bytes are 43 characters.
+        out.push(char::from(A[((acc << (6 - bits)) & 63) as usize]));
+    }
     Ok(out)
 }
 
@@ -153,5 +157,17 @@ pub fn run() -> Result<(), String> {
             thread::spawn(move || client.try_request("GET", "/__scheduled?cron=*/5+*+*+*+*", &[], None));
         }
         thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_the_shape_the_worker_accepts() {
+        let key = random_token("sk_").expect("random");
+        assert_eq!(key.len(), 46, "sk_ + 43 base64url characters: {key}");
+        assert!(key[3..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }
 }

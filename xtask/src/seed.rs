@@ -170,8 +170,8 @@ pub fn demo_sql(now: Timestamp, demo_key: &str, origins: &[String]) -> String {
     sql.push_str(&format!(
         "INSERT INTO shops (id, name, key_hash, key_prefix, allowed_origins, double_opt_in, release_ratio_permille, \
          release_interval_minutes, hold_hours, handling_days, sender_name, reply_to, consent_text, discount_code, \
-         backorder_mode, currency, shop_url, brand_color, created_at) VALUES ('demo', 'Northwind Outfitters', {}, {}, {}, 1, 1000, 60, NULL, {}, \
-         'Northwind Outfitters', 'help@northwind.example', {}, 'WELCOMEBACK10', 'api', 'EUR', {}, '#1f5f4a', {});\n",
+         backorder_mode, currency, shop_url, brand_color, created_at, base_url, notify_email) VALUES ('demo', 'Northwind Outfitters', {}, {}, {}, 1, 1000, 60, NULL, {}, \
+         'Northwind Outfitters', 'help@northwind.example', {}, 'WELCOMEBACK10', 'api', 'EUR', {}, '#1f5f4a', {}, {}, 'buyer@northwind.example');\n",
         q(&key_hash(demo_key)),
         q(&demo_key[..10.min(demo_key.len())]),
         q(&origins_json),
@@ -179,6 +179,7 @@ pub fn demo_sql(now: Timestamp, demo_key: &str, origins: &[String]) -> String {
         q("Email me once when this is back in stock. Northwind Outfitters stores my address only for this and deletes it after."),
         q(origins.first().map(String::as_str).unwrap_or("http://127.0.0.1:8787")),
         ms - 30 * DAY_MS,
+        q(origins.first().map(String::as_str).unwrap_or("http://127.0.0.1:8787")),
     ));
     let mut order_no = 0u32;
     let mut signup_no = 0u32;
@@ -270,7 +271,8 @@ pub fn demo_sql(now: Timestamp, demo_key: &str, origins: &[String]) -> String {
         }
         for i in 0..p.waitlist {
             signup_no += 1;
-            let at = ms - i64::from((p.waitlist - i) % 21 + 1) * DAY_MS + i64::from(i) * 3_600_000;
+            // Oldest first, spread over three weeks (signup order = seq order = time order).
+            let at = ms - i64::from(p.waitlist - i) * 21 * DAY_MS / i64::from(p.waitlist) - 3_600_000;
             let locale = ["en", "de", "fr", "es", "ja"][(signup_no % 5) as usize];
             sql.push_str(&format!(
                 "INSERT INTO waitlist (id, shop_id, sku, email, locale, consent_text, consent_at, status, confirmed_at, created_at, updated_at) \

@@ -1,7 +1,17 @@
 //! Notifications: every email and webhook we owe is first a row in `deliveries`,
 //! written in the same D1 batch as the change that caused it, with a unique
 //! `dedupe_key` (recipient + event) so it can exist only once. Sending is separate
-//! and retryable (see the queue consumer).
+//! and retryable: see `consumer` (queue jobs), `release` (waitlist fan-out), `render`
+//! (emails), `provider` (outbox / HTTP API), `webhooks` (signed events), `cron`
+//! (scheduled jobs) and `api` (delivery log, dev mailbox).
+
+pub mod api;
+pub mod consumer;
+pub mod cron;
+pub mod provider;
+pub mod release;
+pub mod render;
+pub mod webhooks;
 
 use serde_json::Value;
 use wasm_bindgen::JsValue;
@@ -129,19 +139,17 @@ fn data_str(payload: &Value, key: &str) -> Option<String> {
 pub fn kick(ctx: &Ctx) {
     let Ok(queue) = ctx.env.queue("NOTIFY") else { return };
     ctx.wait_until(async move {
-        if let Err(e) = queue.send(serde_json::json!({ "t": "sweep" })).await {
+        // A typed job: a serde_json::Value would arrive as a JS Map, not an object.
+        if let Err(e) = queue.send(consumer::Job::Sweep).await {
             worker::console_warn!("could not enqueue a notification sweep: {e}");
         }
     });
 }
 
-/// Starts the fan-out of a planned waitlist release (see the queue consumer).
-pub fn start_release(ctx: &Ctx, release_id: &str) {
-    let Ok(queue) = ctx.env.queue("NOTIFY") else { return };
-    let body = serde_json::json!({ "t": "release", "r": release_id });
-    ctx.wait_until(async move {
-        if let Err(e) = queue.send(body).await {
-            worker::console_warn!("could not enqueue a release: {e}");
-        }
-    });
+/// Starts the fan-out of a planned waitlist release (logged, not fatal, if the queue
+/// is unreachable: the scheduled job restarts releases that stay in planning).
+pub async fn start_release(ctx: &Ctx, release_id: &str) {
+    if let Err(e) = release::start(ctx, release_id).await {
+        worker::console_warn!("could not start release {release_id}: {e:?}");
+    }
 }

@@ -64,9 +64,17 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> 
     let hash = sha256_hex(key.as_bytes());
     let insert = db::stmt(
         &ctx.db,
-        "INSERT INTO shops (id, name, key_hash, key_prefix, consent_text, sender_name, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?2, ?6) ON CONFLICT(id) DO NOTHING",
-        crate::args![shop.as_str(), name.as_str(), hash.as_str(), &key[..10], DEFAULT_CONSENT, ctx.now.millis()],
+        "INSERT INTO shops (id, name, key_hash, key_prefix, consent_text, sender_name, created_at, base_url) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?2, ?6, ?7) ON CONFLICT(id) DO NOTHING",
+        crate::args![
+            shop.as_str(),
+            name.as_str(),
+            hash.as_str(),
+            &key[..10],
+            DEFAULT_CONSENT,
+            ctx.now.millis(),
+            ctx.self_origin.as_str()
+        ],
     )?;
     let mut statements = vec![insert];
     // Settings apply only to the row this request inserted (same key hash).

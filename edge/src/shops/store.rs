@@ -33,6 +33,10 @@ pub struct ShopRow {
     pub shop_url: Option<String>,
     pub brand_color: Option<String>,
     pub created_at: i64,
+    #[serde(default)]
+    pub base_url: String,
+    #[serde(default)]
+    pub notify_email: Option<String>,
 }
 
 impl ShopRow {

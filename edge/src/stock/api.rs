@@ -541,7 +541,7 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, sku: &str) -> Result<Response
         body["promises"] = json!(promises::recheck(ctx, &shop, &sku).await?);
         after_change(ctx, &shop, &sku).await;
         if let Some(release) = &result.release {
-            crate::notify::start_release(ctx, &release.id);
+            crate::notify::start_release(ctx, &release.id).await;
         }
     }
     http::json(200, &body)

@@ -1,0 +1,621 @@
+//! The notification queue's consumer.
+//!
+//! Jobs (JSON messages on `restock-notify`):
+//! - `{"t":"send","d":<delivery id>}`: send one email or webhook;
+//! - `{"t":"release","r":<release id>}`: turn the next chunk of a waitlist release into
+//!   deliveries and enqueue their sends;
+//! - `{"t":"sweep"}`: enqueue sends for deliveries that are queued but have no job
+//!   (just created, or orphaned by a crash).
+//!
+//! Exactly-once effect: a delivery is *claimed* (status `sending` with a lease) by one
+//! conditional UPDATE before anything is sent, so a replayed or duplicated message
+//! finds nothing to claim. The outbox row and the `sent` status are written in one
+//! transaction; HTTP providers get the dedupe key as `Idempotency-Key`. A failure
+//! leaves the delivery `failed` and the message is retried with exponential backoff;
+//! after the queue's retries it lands in the dead-letter queue, whose consumer marks
+//! the delivery `dead` (visible in the merchant's delivery log, retryable from there).
+
+use std::collections::HashMap;
+
+use futures_util::future::join_all;
+use restock_shared::{Date, Lang, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::{MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+
+use crate::ctx::Ctx;
+use crate::db;
+use crate::error::ApiError;
+use crate::notify::provider::{self, Outcome, Provider};
+use crate::notify::render::{Body, Brand, Email, render};
+use crate::notify::{release, webhooks};
+use crate::shops::ShopRow;
+use crate::tokens::{self, LinkKind};
+
+pub const DEAD_LETTER_QUEUE: &str = "restock-notify-dlq";
+/// How long a claim protects a delivery from being sent by anyone else.
+const LEASE_MS: i64 = 120_000;
+/// Attempts before a delivery is given up on (the queue's own retries stop earlier).
+pub const MAX_ATTEMPTS: i64 = 10;
+/// Deliveries claimed per statement (D1 allows 100 bound parameters).
+const CLAIM_CHUNK: usize = 50;
+
+/// A job on the notification queue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "t")]
+pub enum Job {
+    #[serde(rename = "sweep")]
+    Sweep,
+    #[serde(rename = "send")]
+    Send { d: String },
+    #[serde(rename = "release")]
+    Release { r: String },
+}
+
+/// A claimed delivery.
+#[derive(Debug, Clone, Deserialize)]
+struct Claimed {
+    id: String,
+    shop_id: String,
+    dedupe_key: String,
+    channel: String,
+    kind: String,
+    recipient: String,
+    locale: String,
+    sku: Option<String>,
+    subject_id: Option<String>,
+    payload: String,
+    attempts: i64,
+}
+
+/// How the queue should treat a send job's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Done,
+    RetryAfter(u32),
+}
+
+pub async fn consume(batch: MessageBatch<Value>, env: worker::Env, rt: worker::Context) -> worker::Result<()> {
+    let ctx = match Ctx::new(env, String::new(), Some(rt)) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            worker::console_error!("queue consumer could not start: {e:?}");
+            batch.retry_all();
+            return Ok(());
+        }
+    };
+    let messages = batch.messages()?;
+    if batch.queue() == DEAD_LETTER_QUEUE {
+        for m in &messages {
+            if let Ok(Job::Send { d }) = serde_json::from_value::<Job>(m.body().clone())
+                && let Err(e) = mark_dead(&ctx, &d, "gave up after the queue's retries").await
+            {
+                worker::console_error!("could not dead-letter {d}: {e:?}");
+                m.retry();
+                continue;
+            }
+            m.ack();
+        }
+        return Ok(());
+    }
+    let mut sends = Vec::new();
+    let mut sweep_requested = false;
+    for m in &messages {
+        match serde_json::from_value::<Job>(m.body().clone()) {
+            Ok(Job::Send { d }) => sends.push((d, m)),
+            Ok(Job::Release { r }) => match release::chunk(&ctx, &r).await {
+                Ok(()) => m.ack(),
+                Err(e) => {
+                    worker::console_error!("release {r} chunk failed: {e:?}");
+                    m.retry();
+                }
+            },
+            Ok(Job::Sweep) => {
+                sweep_requested = true;
+                m.ack();
+            }
+            Err(e) => {
+                worker::console_warn!("dropping an unreadable job: {e}");
+                m.ack();
+            }
+        }
+    }
+    if sweep_requested && let Err(e) = sweep(&ctx).await {
+        worker::console_error!("sweep failed: {e:?}");
+    }
+    if !sends.is_empty() {
+        let ids: Vec<String> = sends.iter().map(|(d, _)| d.clone()).collect();
+        match deliver(&ctx, &ids).await {
+            Ok(verdicts) => {
+                for (id, m) in sends {
+                    match verdicts.get(&id) {
+                        Some(Verdict::RetryAfter(secs)) => {
+                            m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(*secs).build());
+                        }
+                        _ => m.ack(),
+                    }
+                }
+            }
+            Err(e) => {
+                worker::console_error!("delivery batch failed: {e:?}");
+                for (_, m) in sends {
+                    m.retry();
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Exponential backoff for the n-th failed attempt: base x 2^(n-1), at most an hour.
+pub fn backoff_secs(base: u32, attempts: i64) -> u32 {
+    let exp = u32::try_from(attempts.clamp(1, 12) - 1).unwrap_or(0);
+    base.saturating_mul(1 << exp).min(3600)
+}
+
+async fn mark_dead(ctx: &Ctx, id: &str, why: &str) -> Result<(), ApiError> {
+    db::run(db::stmt(
+        &ctx.db,
+        "UPDATE deliveries SET status = 'dead', last_error = COALESCE(last_error || ' | ', '') || ?2, lease_until = NULL, updated_at = ?3 \
+         WHERE id = ?1 AND status IN ('queued', 'sending', 'failed')",
+        crate::args![id, why, ctx.now.millis()],
+    )?)
+    .await?;
+    Ok(())
+}
+
+/// Sends `job`s to the notification queue, at most 100 per call.
+pub async fn enqueue(ctx: &Ctx, jobs: Vec<Job>) -> Result<(), ApiError> {
+    let queue = ctx.env.queue("NOTIFY")?;
+    for chunk in jobs.chunks(100) {
+        queue.send_batch(chunk.to_vec()).await?;
+    }
+    Ok(())
+}
+
+/// Enqueues sends for deliveries that have no job yet (or lost theirs), at most 500
+/// per sweep; asks for another sweep if more remain.
+pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
+    const BATCH: i64 = 500;
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let now = ctx.now.millis();
+    let statements = vec![
+        // A claim whose holder vanished (crash, redeploy): back to queued.
+        db::stmt(
+            &ctx.db,
+            "UPDATE deliveries SET status = 'queued', lease_until = NULL, updated_at = ?1 \
+             WHERE status = 'sending' AND lease_until < ?1",
+            crate::args![now],
+        )?,
+        // Queued and not enqueued recently: enqueue now (the lease marks it enqueued).
+        db::stmt(
+            &ctx.db,
+            "UPDATE deliveries SET lease_until = ?1 + ?2, updated_at = ?1 WHERE id IN \
+               (SELECT id FROM deliveries WHERE status = 'queued' AND (lease_until IS NULL OR lease_until < ?1) ORDER BY seq LIMIT ?3) \
+             RETURNING id",
+            crate::args![now, LEASE_MS, BATCH],
+        )?,
+    ];
+    let results = db::batch(&ctx.db, statements).await?;
+    let ids: Vec<Id> = results.get(1).map(db::rows).transpose()?.unwrap_or_default();
+    let n = ids.len();
+    let mut jobs: Vec<Job> = ids.into_iter().map(|i| Job::Send { d: i.id }).collect();
+    if n as i64 == BATCH {
+        jobs.push(Job::Sweep);
+    }
+    if !jobs.is_empty() {
+        enqueue(ctx, jobs).await?;
+    }
+    Ok(n)
+}
+
+/// Claims, renders and sends the deliveries `ids`; says per id whether to retry.
+pub async fn deliver(ctx: &Ctx, ids: &[String]) -> Result<HashMap<String, Verdict>, ApiError> {
+    let mut verdicts = HashMap::new();
+    for chunk in ids.chunks(CLAIM_CHUNK) {
+        deliver_chunk(ctx, chunk, &mut verdicts).await?;
+    }
+    Ok(verdicts)
+}
+
+#[derive(Debug, Deserialize)]
+struct ProductInfo {
+    shop_id: String,
+    sku: String,
+    name: String,
+    url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SubscriberInfo {
+    id: String,
+    status: String,
+    hold_until: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BackorderInfo {
+    id: String,
+    quantity: i64,
+    status: String,
+    current_promise: Option<String>,
+    position: Option<i64>,
+}
+
+/// What to do with one claimed delivery.
+enum Plan {
+    Email(Email),
+    Webhook { url: String, secret: String, event: String, body: String },
+    Skip(String),
+    Dead(String),
+}
+
+async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String, Verdict>) -> Result<(), ApiError> {
+    let now = ctx.now.millis();
+    let mut params = crate::args![now, LEASE_MS];
+    params.extend(ids.iter().map(|id| db::Arg::js(&id.as_str())));
+    let claim = db::stmt(
+        &ctx.db,
+        &format!(
+            "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?1 + ?2, updated_at = ?1 \
+             WHERE id IN ({}) AND (status IN ('queued', 'failed') OR (status = 'sending' AND lease_until < ?1)) \
+             RETURNING id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, payload, attempts",
+            db::placeholders(3, ids.len())
+        ),
+        params,
+    )?;
+    let claimed: Vec<Claimed> = db::all(claim).await?;
+    // Whatever was not claimed is sent, being sent, or given up on: nothing to do.
+    for id in ids {
+        verdicts.insert(id.clone(), Verdict::Done);
+    }
+    if claimed.is_empty() {
+        return Ok(());
+    }
+    let plans = plan(ctx, &claimed).await?;
+    let provider = Provider::from_env(ctx);
+    let timeout = provider::timeout_ms(ctx);
+    let base = ctx.var("RETRY_BASE_SECONDS").and_then(|v| v.parse().ok()).unwrap_or(30u32);
+
+    let mut statements = Vec::new();
+    let mut pending = Vec::new();
+    for (d, p) in claimed.iter().zip(plans) {
+        match p {
+            Plan::Skip(why) => statements.push(finish(ctx, &d.id, "skipped", None, Some(&why))?),
+            Plan::Dead(why) => statements.push(finish(ctx, &d.id, "dead", None, Some(&why))?),
+            Plan::Email(email) if matches!(provider, Provider::Outbox) => {
+                statements.push(db::stmt(
+                    &ctx.db,
+                    "INSERT OR IGNORE INTO outbox (delivery_id, shop_id, to_addr, from_name, reply_to, subject, text_body, html_body, headers, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    crate::args![
+                        d.id.as_str(),
+                        d.shop_id.as_str(),
+                        email.to.as_str(),
+                        email.from_name.as_str(),
+                        email.reply_to.clone(),
+                        email.subject.as_str(),
+                        email.text.as_str(),
+                        email.html.as_str(),
+                        serde_json::to_string(&email.headers.iter().cloned().collect::<HashMap<_, _>>())?,
+                        now,
+                    ],
+                )?);
+                statements.push(finish(ctx, &d.id, "sent", Some("outbox"), None)?);
+            }
+            other => pending.push((d, other)),
+        }
+    }
+    let provider = &provider;
+    let outcomes = join_all(pending.iter().map(|(d, p)| async move {
+        match (p, provider) {
+            (Plan::Email(email), Provider::Http { url, key, from }) => {
+                provider::send_http(url, key, from, email, &d.dedupe_key, timeout).await
+            }
+            (Plan::Webhook { url, secret, event, body }, _) => {
+                webhooks::send(url, secret, event, &d.id, body, now / 1000, timeout).await
+            }
+            _ => Outcome::Permanent("no provider for this delivery".into()),
+        }
+    }))
+    .await;
+    for ((d, _), outcome) in pending.iter().zip(outcomes) {
+        match outcome {
+            Outcome::Sent { provider_id } => {
+                statements.push(finish(ctx, &d.id, "sent", Some(provider_id.as_deref().unwrap_or(&d.channel)), None)?);
+            }
+            Outcome::Permanent(e) => statements.push(finish(ctx, &d.id, "dead", None, Some(&e))?),
+            Outcome::Retry(e) if d.attempts >= MAX_ATTEMPTS => {
+                statements.push(finish(
+                    ctx,
+                    &d.id,
+                    "dead",
+                    None,
+                    Some(&format!("{e} (after {} attempts)", d.attempts)),
+                )?);
+            }
+            Outcome::Retry(e) => {
+                statements.push(finish(ctx, &d.id, "failed", None, Some(&e))?);
+                verdicts.insert(d.id.clone(), Verdict::RetryAfter(backoff_secs(base, d.attempts)));
+            }
+        }
+    }
+    db::batch(&ctx.db, statements).await?;
+    Ok(())
+}
+
+/// Ends a claim: `sent`, `failed`, `dead` or `skipped` (only while still ours).
+fn finish(
+    ctx: &Ctx,
+    id: &str,
+    status: &str,
+    provider_id: Option<&str>,
+    error: Option<&str>,
+) -> Result<worker::D1PreparedStatement, ApiError> {
+    db::stmt(
+        &ctx.db,
+        "UPDATE deliveries SET status = ?2, provider_id = COALESCE(?3, provider_id), last_error = ?4, lease_until = NULL, \
+           sent_at = CASE WHEN ?2 = 'sent' THEN ?5 ELSE sent_at END, updated_at = ?5 \
+         WHERE id = ?1 AND status = 'sending'",
+        crate::args![
+            id,
+            status,
+            provider_id.map(str::to_owned),
+            error.map(|e| e.chars().take(500).collect::<String>()),
+            ctx.now.millis()
+        ],
+    )
+}
+
+/// Public base URL for links: the `PUBLIC_URL` variable, else the shop's recorded one.
+pub fn base_url(ctx: &Ctx, shop: &ShopRow) -> String {
+    ctx.var("PUBLIC_URL")
+        .or_else(|| (!shop.base_url.is_empty()).then(|| shop.base_url.clone()))
+        .or_else(|| (!ctx.self_origin.is_empty()).then(|| ctx.self_origin.clone()))
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Loads what the claimed deliveries need and decides each one's message.
+async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
+    let mut shop_ids: Vec<&str> = claimed.iter().map(|d| d.shop_id.as_str()).collect();
+    shop_ids.sort_unstable();
+    shop_ids.dedup();
+    let mut statements = Vec::new();
+    let mut params = Vec::new();
+    params.extend(shop_ids.iter().map(db::Arg::js));
+    statements.push(db::stmt(
+        &ctx.db,
+        &format!("SELECT * FROM shops WHERE id IN ({})", db::placeholders(1, shop_ids.len())),
+        params,
+    )?);
+    let mut pairs: Vec<(&str, &str)> =
+        claimed.iter().filter_map(|d| d.sku.as_deref().map(|s| (d.shop_id.as_str(), s))).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    for (shop, sku) in &pairs {
+        statements.push(db::stmt(
+            &ctx.db,
+            "SELECT shop_id, sku, name, url FROM products WHERE shop_id = ?1 AND sku = ?2",
+            crate::args![*shop, *sku],
+        )?);
+    }
+    let subject = |kinds: &[&str]| -> Vec<String> {
+        claimed.iter().filter(|d| kinds.contains(&d.kind.as_str())).filter_map(|d| d.subject_id.clone()).collect()
+    };
+    let subscribers = subject(&["confirm", "restock"]);
+    let orders = subject(&["backorder_confirmation", "delay", "allocated"]);
+    let sub_stmt = db::stmt(
+        &ctx.db,
+        &format!(
+            "SELECT id, status, hold_until FROM waitlist WHERE id IN ({})",
+            db::placeholders(1, subscribers.len().max(1))
+        ),
+        if subscribers.is_empty() {
+            crate::args![""]
+        } else {
+            subscribers.iter().map(|s| db::Arg::js(&s.as_str())).collect()
+        },
+    )?;
+    let order_stmt = db::stmt(
+        &ctx.db,
+        &format!(
+            "SELECT b.id, b.quantity, b.status, b.current_promise, \
+               CASE WHEN b.status = 'open' THEN (SELECT COUNT(*) FROM backorders q WHERE q.shop_id = b.shop_id AND q.sku = b.sku \
+                 AND q.status = 'open' AND q.quantity > q.allocated AND q.seq <= b.seq) END AS position \
+             FROM backorders b WHERE b.id IN ({})",
+            db::placeholders(1, orders.len().max(1))
+        ),
+        if orders.is_empty() { crate::args![""] } else { orders.iter().map(|s| db::Arg::js(&s.as_str())).collect() },
+    )?;
+    statements.push(sub_stmt);
+    statements.push(order_stmt);
+    let results = db::batch(&ctx.db, statements).await?;
+    if results.len() != pairs.len() + 3 {
+        return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into()));
+    }
+    let (first, rest) = results.split_at(1);
+    let (product_results, tail) = rest.split_at(pairs.len());
+    let shops: Vec<ShopRow> = first.iter().map(db::rows).collect::<Result<Vec<Vec<ShopRow>>, _>>()?.concat();
+    let mut products: Vec<ProductInfo> = Vec::new();
+    for r in product_results {
+        products.extend(db::rows::<ProductInfo>(r)?);
+    }
+    let (subs, backorders): (Vec<SubscriberInfo>, Vec<BackorderInfo>) = match tail {
+        [s, b] => (db::rows(s)?, db::rows(b)?),
+        _ => return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into())),
+    };
+
+    let mut out = Vec::with_capacity(claimed.len());
+    for d in claimed {
+        let Some(shop) = shops.iter().find(|s| s.id == d.shop_id) else {
+            out.push(Plan::Dead("the shop no longer exists".into()));
+            continue;
+        };
+        if d.channel == "webhook" {
+            out.push(match &shop.webhook_secret {
+                Some(secret) => Plan::Webhook {
+                    url: d.recipient.clone(),
+                    secret: secret.clone(),
+                    event: d.kind.clone(),
+                    body: d.payload.clone(),
+                },
+                None => Plan::Skip("the shop has no webhook secret any more".into()),
+            });
+            continue;
+        }
+        let product = d.sku.as_deref().and_then(|sku| products.iter().find(|p| p.shop_id == d.shop_id && p.sku == sku));
+        out.push(email_plan(ctx, shop, d, product, &subs, &backorders));
+    }
+    Ok(out)
+}
+
+fn email_plan(
+    ctx: &Ctx,
+    shop: &ShopRow,
+    d: &Claimed,
+    product: Option<&ProductInfo>,
+    subs: &[SubscriberInfo],
+    backorders: &[BackorderInfo],
+) -> Plan {
+    let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
+    let lang = Lang::from_tag(&d.locale);
+    let brand = Brand {
+        shop_name: &shop.name,
+        sender_name: &shop.sender_name,
+        reply_to: shop.reply_to.as_deref(),
+        color: shop.brand_color.as_deref().unwrap_or("#1f5f4a"),
+    };
+    let base = base_url(ctx, shop);
+    let name = product.map_or("", |p| p.name.as_str());
+    let sub = d.subject_id.as_deref().and_then(|id| subs.iter().find(|s| s.id == id));
+    let order = d.subject_id.as_deref().and_then(|id| backorders.iter().find(|b| b.id == id));
+    let link = |kind: LinkKind, path: &str| -> Option<String> {
+        let id = d.subject_id.as_deref()?;
+        let token = tokens::sign(ctx, kind, &shop.id, id, 0).ok()?;
+        Some(tokens::url(&base, &format!("/v1/shops/{}/{path}", shop.id), &token))
+    };
+    let date = |v: &Value| v.as_str().and_then(|s| Date::parse(s).ok());
+    let body = match d.kind.as_str() {
+        "confirm" => {
+            if sub.is_none_or(|s| s.status != "pending") {
+                return Plan::Skip("no longer waiting for confirmation".into());
+            }
+            let (Some(confirm), Some(unsub)) =
+                (payload["confirm_url"].as_str(), link(LinkKind::Unsubscribe, "waitlist/unsubscribe"))
+            else {
+                return Plan::Dead("confirmation link missing".into());
+            };
+            return Plan::Email(render(
+                lang,
+                &brand,
+                &d.recipient,
+                Body::Confirm { product: name, confirm_url: confirm, unsubscribe_url: &unsub },
+            ));
+        }
+        "restock" => {
+            let Some(sub) = sub.filter(|s| s.status == "notified") else {
+                return Plan::Skip("unsubscribed or erased since the release".into());
+            };
+            let Some(unsub) = link(LinkKind::Unsubscribe, "waitlist/unsubscribe") else {
+                return Plan::Dead("unsubscribe link could not be signed".into());
+            };
+            let url =
+                product.and_then(|p| p.url.as_deref()).map(|u| absolute(u, shop.shop_url.as_deref().unwrap_or(&base)));
+            let held = sub.hold_until.map(|ms| Timestamp::from_millis(ms).date());
+            return Plan::Email(render(
+                lang,
+                &brand,
+                &d.recipient,
+                Body::Restock {
+                    product: name,
+                    product_url: url.as_deref(),
+                    held_until: held,
+                    code: shop.discount_code.as_deref(),
+                    unsubscribe_url: &unsub,
+                },
+            ));
+        }
+        "digest" => {
+            let csv = payload["csv"].as_str().unwrap_or_default();
+            return Plan::Email(render(lang, &brand, &d.recipient, Body::Digest { csv }));
+        }
+        _ => {
+            let Some(order) = order else { return Plan::Skip("the order was erased".into()) };
+            let qty = u32::try_from(order.quantity).unwrap_or(0);
+            let cancel = payload["cancel_url"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| link(LinkKind::Cancel, "backorders/cancel"));
+            match (d.kind.as_str(), cancel) {
+                ("allocated", _) => Body::Allocated { product: name, qty },
+                (_, _) if order.status == "cancelled" => return Plan::Skip("the order was cancelled".into()),
+                ("backorder_confirmation", Some(c)) => {
+                    let promised = order.current_promise.as_deref().and_then(|s| Date::parse(s).ok());
+                    let position = order.position.and_then(|p| u32::try_from(p).ok());
+                    return Plan::Email(render(
+                        lang,
+                        &brand,
+                        &d.recipient,
+                        Body::BackorderConfirmation { product: name, qty, position, promised, cancel_url: &c },
+                    ));
+                }
+                ("delay", Some(c)) => {
+                    return Plan::Email(render(
+                        lang,
+                        &brand,
+                        &d.recipient,
+                        Body::Delay { product: name, new_date: date(&payload["new_date"]), cancel_url: &c },
+                    ));
+                }
+                (kind, _) => return Plan::Dead(format!("cannot render a {kind} email")),
+            }
+        }
+    };
+    Plan::Email(render(lang, &brand, &d.recipient, body))
+}
+
+/// A product URL as an absolute link (relative ones resolve against the shop's URL).
+fn absolute(url: &str, base: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        url.to_owned()
+    } else {
+        format!("{}{url}", base.trim_end_matches('/'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff_secs(30, 1), 30);
+        assert_eq!(backoff_secs(30, 2), 60);
+        assert_eq!(backoff_secs(30, 5), 480);
+        assert_eq!(backoff_secs(30, 9), 3600);
+        assert_eq!(backoff_secs(1, 3), 4);
+        assert_eq!(backoff_secs(30, 0), 30);
+        assert_eq!(backoff_secs(u32::MAX, 3), 3600);
+    }
+
+    #[test]
+    fn jobs_have_a_stable_wire_form() {
+        assert_eq!(
+            serde_json::to_string(&Job::Send { d: "dl_1".into() }).unwrap_or_default(),
+            r#"{"t":"send","d":"dl_1"}"#
+        );
+        assert!(matches!(serde_json::from_str::<Job>(r#"{"t":"release","r":"rl_1"}"#), Ok(Job::Release { .. })));
+        assert!(serde_json::from_str::<Job>(r#"{"t":"nope"}"#).is_err());
+    }
+
+    #[test]
+    fn relative_product_urls_resolve_against_the_shop() {
+        assert_eq!(absolute("/p/1", "https://shop.example/"), "https://shop.example/p/1");
+        assert_eq!(absolute("https://x.example/p", "https://shop.example"), "https://x.example/p");
+    }
+}

@@ -1,0 +1,154 @@
+//! Where emails go. `outbox` (the default, and what development uses) stores each
+//! message in D1, in the same transaction that marks its delivery sent, so it exists
+//! exactly once. `http` POSTs each message as JSON to an email API configured by
+//! secrets (`EMAIL_API_URL`, `EMAIL_API_KEY`, `EMAIL_FROM`), with the delivery's dedupe
+//! key as `Idempotency-Key` so a provider that honours it never sends twice even when
+//! we retry after a timeout.
+
+use futures_util::future::{Either, select};
+use serde_json::json;
+use wasm_bindgen::JsValue;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+use crate::crypto::base64url;
+use crate::ctx::Ctx;
+use crate::notify::render::Email;
+
+/// The configured email provider.
+#[derive(Debug, Clone)]
+pub enum Provider {
+    Outbox,
+    Http { url: String, key: String, from: String },
+}
+
+impl Provider {
+    pub fn from_env(ctx: &Ctx) -> Provider {
+        match (ctx.var("EMAIL_PROVIDER").as_deref(), ctx.secret("EMAIL_API_URL")) {
+            (Some("http"), Some(url)) => Provider::Http {
+                url,
+                key: ctx.secret("EMAIL_API_KEY").unwrap_or_default(),
+                from: ctx.var("EMAIL_FROM").unwrap_or_else(|| "restock@localhost".into()),
+            },
+            _ => Provider::Outbox,
+        }
+    }
+}
+
+/// What happened to one send attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent {
+        provider_id: Option<String>,
+    },
+    /// Worth retrying (network, timeout, 429, 5xx).
+    Retry(String),
+    /// Will never succeed as is (4xx): dead-lettered at once.
+    Permanent(String),
+}
+
+/// Classifies an HTTP status from a provider or webhook endpoint.
+pub fn classify(status: u16, body_hint: &str) -> Outcome {
+    match status {
+        200..=299 => Outcome::Sent { provider_id: None },
+        408 | 425 | 429 | 500..=599 => Outcome::Retry(format!("HTTP {status} {body_hint}")),
+        _ => Outcome::Permanent(format!("HTTP {status} {body_hint}")),
+    }
+}
+
+/// How long one outbound request may take.
+pub fn timeout_ms(ctx: &Ctx) -> u32 {
+    ctx.var("OUTBOUND_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(10_000)
+}
+
+/// POSTs `body` to `url` with `headers`, giving up after `timeout_ms`.
+pub async fn post(url: &str, headers: &[(&str, &str)], body: &str, timeout_ms: u32) -> Result<(u16, String), String> {
+    let h = Headers::new();
+    for (k, v) in headers {
+        h.set(k, v).map_err(|e| e.to_string())?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(h).with_body(Some(JsValue::from_str(body)));
+    let request = Request::new_with_init(url, &init).map_err(|e| format!("bad request: {e}"))?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let send = Box::pin(fetch.send_with_signal(&signal));
+    let timer = Box::pin(Delay::from(std::time::Duration::from_millis(u64::from(timeout_ms))));
+    match select(send, timer).await {
+        Either::Left((Ok(mut resp), _)) => {
+            let status = resp.status_code();
+            let text = resp.text().await.unwrap_or_default();
+            Ok((status, text.chars().take(200).collect()))
+        }
+        Either::Left((Err(e), _)) => Err(format!("network: {e}")),
+        Either::Right(((), _)) => {
+            controller.abort();
+            Err(format!("timed out after {timeout_ms} ms"))
+        }
+    }
+}
+
+/// Sends one email through an HTTP email API.
+pub async fn send_http(
+    url: &str,
+    key: &str,
+    from: &str,
+    email: &Email,
+    idempotency_key: &str,
+    timeout: u32,
+) -> Outcome {
+    let headers: serde_json::Map<String, serde_json::Value> =
+        email.headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let attachments: Vec<serde_json::Value> = email
+        .attachments
+        .iter()
+        .map(|a| json!({ "filename": a.filename, "content_type": a.content_type, "content_base64url": base64url(a.content.as_bytes()) }))
+        .collect();
+    let body = json!({
+        "from": { "name": email.from_name, "email": from },
+        "reply_to": email.reply_to,
+        "to": email.to,
+        "subject": email.subject,
+        "text": email.text,
+        "html": email.html,
+        "headers": headers,
+        "attachments": attachments,
+    })
+    .to_string();
+    let auth = format!("Bearer {key}");
+    match post(
+        url,
+        &[("content-type", "application/json"), ("authorization", &auth), ("idempotency-key", idempotency_key)],
+        &body,
+        timeout,
+    )
+    .await
+    {
+        Ok((status, text)) => match classify(status, &text) {
+            Outcome::Sent { .. } => {
+                let id = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v["id"].as_str().map(str::to_owned));
+                Outcome::Sent { provider_id: id }
+            }
+            other => other,
+        },
+        Err(e) => Outcome::Retry(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_classified_for_retry() {
+        assert_eq!(classify(202, ""), Outcome::Sent { provider_id: None });
+        assert!(matches!(classify(503, ""), Outcome::Retry(_)));
+        assert!(matches!(classify(429, ""), Outcome::Retry(_)));
+        assert!(matches!(classify(408, ""), Outcome::Retry(_)));
+        assert!(matches!(classify(400, ""), Outcome::Permanent(_)));
+        assert!(matches!(classify(401, ""), Outcome::Permanent(_)));
+        assert!(matches!(classify(410, ""), Outcome::Permanent(_)));
+    }
+}

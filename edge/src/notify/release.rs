@@ -1,0 +1,128 @@
+//! Waitlist release fan-out: a planned wave (a `releases` row saying "notify the
+//! `target` oldest waiting subscribers of this SKU") becomes deliveries in chunks of
+//! `CHUNK`, each chunk one D1 transaction that marks exactly that many subscribers
+//! notified and creates their deliveries, never exceeding the wave's target (the LIMIT
+//! is computed inside the transaction). Chunks are independent queue jobs, so a wave
+//! of 100,000 is 1,000 bounded jobs; a lost job is re-enqueued by the scheduled sweep.
+
+use serde::Deserialize;
+
+use crate::crypto::new_id;
+use crate::ctx::Ctx;
+use crate::db;
+use crate::error::ApiError;
+use crate::notify::consumer::{Job, enqueue};
+
+/// Subscribers per chunk (one `send_batch` of jobs).
+pub const CHUNK: i64 = 100;
+/// Chunk jobs enqueued at once when a wave starts; each finished chunk tops up.
+const INITIAL_JOBS: i64 = 1000;
+
+#[derive(Debug, Deserialize)]
+struct ReleaseRow {
+    shop_id: String,
+    sku: String,
+    target: i64,
+    planned: i64,
+    chunks: i64,
+    status: String,
+}
+
+async fn load(ctx: &Ctx, id: &str) -> Result<Option<ReleaseRow>, ApiError> {
+    db::first(db::stmt(
+        &ctx.db,
+        "SELECT shop_id, sku, target, planned, chunks, status FROM releases WHERE id = ?1",
+        crate::args![id],
+    )?)
+    .await
+}
+
+/// Starts the fan-out of a planned release: enqueues enough chunk jobs for its target.
+pub async fn start(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
+    let Some(r) = load(ctx, id).await? else { return Ok(()) };
+    if r.status != "planning" {
+        return Ok(());
+    }
+    let jobs = ((r.target - r.planned + CHUNK - 1) / CHUNK).clamp(1, INITIAL_JOBS);
+    db::run(db::stmt(
+        &ctx.db,
+        "UPDATE releases SET chunks = chunks + ?2, updated_at = ?3 WHERE id = ?1",
+        crate::args![id, jobs, ctx.now.millis()],
+    )?)
+    .await?;
+    enqueue(ctx, (0..jobs).map(|_| Job::Release { r: id.to_owned() }).collect()).await
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: String,
+}
+
+/// Plans the next chunk of release `id` and enqueues its sends.
+pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
+    let Some(r) = load(ctx, id).await? else { return Ok(()) };
+    if r.status != "planning" {
+        return Ok(());
+    }
+    let token = new_id("ck");
+    let now = ctx.now.millis();
+    let statements = vec![
+        // Mark the next subscribers in signup order, never past the wave's target.
+        db::stmt(
+            &ctx.db,
+            "UPDATE waitlist SET status = 'notified', notified_at = ?4, release_id = ?1, notify_token = ?5, updated_at = ?4, \
+               hold_until = (SELECT hold_until FROM releases WHERE id = ?1) \
+             WHERE seq IN (SELECT seq FROM waitlist WHERE shop_id = ?2 AND sku = ?3 AND status = 'active' ORDER BY seq \
+               LIMIT (SELECT COALESCE(MAX(MIN(?6, target - planned), 0), 0) FROM releases WHERE id = ?1 AND status = 'planning'))",
+            crate::args![id, r.shop_id.as_str(), r.sku.as_str(), now, token.as_str(), CHUNK],
+        )?,
+        // One restock email owed to each of exactly those subscribers.
+        db::stmt(
+            &ctx.db,
+            "INSERT OR IGNORE INTO deliveries (id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, release_id, \
+               payload, status, lease_until, created_at, updated_at) \
+             SELECT 'dl_' || lower(hex(randomblob(10))), shop_id, 'restock:' || id || ':' || ?1, 'email', 'restock', email, locale, \
+               sku, id, ?1, '{}', 'queued', ?2 + ?3, ?2, ?2 \
+             FROM waitlist WHERE notify_token = ?4",
+            crate::args![id, now, 120_000i64, token.as_str()],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "UPDATE releases SET planned = planned + (SELECT COUNT(*) FROM waitlist WHERE notify_token = ?2), updated_at = ?3, \
+               status = CASE WHEN planned + (SELECT COUNT(*) FROM waitlist WHERE notify_token = ?2) >= target \
+                   OR NOT EXISTS (SELECT 1 FROM waitlist WHERE shop_id = ?4 AND sku = ?5 AND status = 'active') \
+                 THEN 'sent' ELSE status END \
+             WHERE id = ?1 AND status = 'planning'",
+            crate::args![id, token.as_str(), now, r.shop_id.as_str(), r.sku.as_str()],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "SELECT d.id FROM deliveries d WHERE d.release_id = ?1 AND d.kind = 'restock' \
+               AND d.subject_id IN (SELECT id FROM waitlist WHERE notify_token = ?2)",
+            crate::args![id, token.as_str()],
+        )?,
+    ];
+    let results = db::batch(&ctx.db, statements).await?;
+    let ids: Vec<Id> = results.get(3).map(db::rows).transpose()?.unwrap_or_default();
+    let mut jobs: Vec<Job> = ids.into_iter().map(|i| Job::Send { d: i.id }).collect();
+    // Top up: if the wave is still planning although every enqueued chunk job has had
+    // its share (the initial jobs were capped), one more job keeps it going.
+    if let Some(after) = load(ctx, id).await?
+        && after.status == "planning"
+        && after.planned >= after.chunks * CHUNK
+    {
+        let grew = db::run(db::stmt(
+            &ctx.db,
+            "UPDATE releases SET chunks = chunks + 1 WHERE id = ?1 AND chunks = ?2",
+            crate::args![id, after.chunks],
+        )?)
+        .await?;
+        if grew == 1 {
+            jobs.push(Job::Release { r: id.to_owned() });
+        }
+    }
+    if !jobs.is_empty() {
+        enqueue(ctx, jobs).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,349 @@
+//! Emails: what each notification says, in the recipient's language, with the shop's
+//! branding, as plain text and HTML built from one document (so both parts always say
+//! the same thing). Every value is escaped in the HTML part; nothing supplied by a
+//! shopper or merchant is ever markup.
+
+use restock_shared::{Date, Lang};
+use serde::Serialize;
+
+use crate::http::escape_html;
+use crate::i18n::{M, fill, long_date, t};
+
+/// An email ready for a provider.
+#[derive(Debug, Clone, Serialize)]
+pub struct Email {
+    pub to: String,
+    pub from_name: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub headers: Vec<(String, String)>,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: String,
+}
+
+/// The shop's look and voice.
+#[derive(Debug, Clone, Copy)]
+pub struct Brand<'a> {
+    pub shop_name: &'a str,
+    pub sender_name: &'a str,
+    pub reply_to: Option<&'a str>,
+    /// `#rrggbb` (validated when set).
+    pub color: &'a str,
+}
+
+/// What one email is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    Confirm {
+        product: &'a str,
+        confirm_url: &'a str,
+        unsubscribe_url: &'a str,
+    },
+    Restock {
+        product: &'a str,
+        product_url: Option<&'a str>,
+        held_until: Option<Date>,
+        code: Option<&'a str>,
+        unsubscribe_url: &'a str,
+    },
+    BackorderConfirmation {
+        product: &'a str,
+        qty: u32,
+        position: Option<u32>,
+        promised: Option<Date>,
+        cancel_url: &'a str,
+    },
+    Delay {
+        product: &'a str,
+        new_date: Option<Date>,
+        cancel_url: &'a str,
+    },
+    Allocated {
+        product: &'a str,
+        qty: u32,
+    },
+    Digest {
+        csv: &'a str,
+    },
+}
+
+/// A document both parts are rendered from.
+struct Doc {
+    paragraphs: Vec<String>,
+    button: Option<(String, String)>,
+    /// Smaller text with an optional link (cancel, unsubscribe).
+    notes: Vec<(String, Option<String>)>,
+    pre: Option<String>,
+}
+
+pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email {
+    let product_vars = |p: &str| vec![("product".to_owned(), p.to_owned())];
+    let f = |m: M, vars: &[(String, String)]| {
+        let v: Vec<(&str, &str)> = vars.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        fill(lang, m, &v)
+    };
+    let mut headers = Vec::new();
+    let mut attachments = Vec::new();
+    let why = || f(M::WhyThisEmail, &[("shop".into(), brand.shop_name.into())]);
+    let (subject, doc) = match body {
+        Body::Confirm { product, confirm_url, unsubscribe_url } => {
+            list_unsubscribe(&mut headers, unsubscribe_url);
+            let v = product_vars(product);
+            (
+                f(M::ConfirmSubject, &v),
+                Doc {
+                    paragraphs: vec![f(M::ConfirmBody, &v)],
+                    button: Some((t(lang, M::ConfirmButton).to_owned(), confirm_url.to_owned())),
+                    notes: vec![(why(), None), (t(lang, M::Unsubscribe).to_owned(), Some(unsubscribe_url.to_owned()))],
+                    pre: None,
+                },
+            )
+        }
+        Body::Restock { product, product_url, held_until, code, unsubscribe_url } => {
+            list_unsubscribe(&mut headers, unsubscribe_url);
+            let v = product_vars(product);
+            let mut paragraphs = vec![f(M::RestockBody, &v)];
+            if let Some(d) = held_until {
+                paragraphs.push(f(M::RestockHeld, &[("date".into(), long_date(lang, d))]));
+            }
+            if let Some(c) = code {
+                paragraphs.push(f(M::RestockCode, &[("code".into(), c.into())]));
+            }
+            (
+                f(M::RestockSubject, &v),
+                Doc {
+                    paragraphs,
+                    button: product_url.map(|u| (f(M::ViewProduct, &v), u.to_owned())),
+                    notes: vec![(why(), None), (t(lang, M::Unsubscribe).to_owned(), Some(unsubscribe_url.to_owned()))],
+                    pre: None,
+                },
+            )
+        }
+        Body::BackorderConfirmation { product, qty, position, promised, cancel_url } => {
+            let mut v = product_vars(product);
+            v.push(("qty".into(), qty.to_string()));
+            v.push(("position".into(), position.map_or_else(|| "–".into(), |p| p.to_string())));
+            let when = match promised {
+                Some(d) => f(M::ExpectedShip, &[("date".into(), long_date(lang, d))]),
+                None => t(lang, M::NoDateYet).to_owned(),
+            };
+            (
+                f(M::BackorderSubject, &v),
+                Doc {
+                    paragraphs: vec![f(M::BackorderBody, &v), when],
+                    button: None,
+                    notes: vec![(t(lang, M::CancelAnyTime).to_owned(), Some(cancel_url.to_owned()))],
+                    pre: None,
+                },
+            )
+        }
+        Body::Delay { product, new_date, cancel_url } => {
+            let v = product_vars(product);
+            let when = match new_date {
+                Some(d) => f(M::NewDate, &[("date".into(), long_date(lang, d))]),
+                None => t(lang, M::UnknownDate).to_owned(),
+            };
+            (
+                f(M::DelaySubject, &v),
+                Doc {
+                    paragraphs: vec![f(M::DelayBody, &v), when],
+                    button: Some((t(lang, M::CancelButton).to_owned(), cancel_url.to_owned())),
+                    notes: vec![(t(lang, M::CancelAnyTime).to_owned(), Some(cancel_url.to_owned()))],
+                    pre: None,
+                },
+            )
+        }
+        Body::Allocated { product, qty } => {
+            let mut v = product_vars(product);
+            v.push(("qty".into(), qty.to_string()));
+            (
+                f(M::AllocatedSubject, &v),
+                Doc { paragraphs: vec![f(M::AllocatedBody, &v)], button: None, notes: Vec::new(), pre: None },
+            )
+        }
+        Body::Digest { csv } => {
+            attachments.push(Attachment {
+                filename: "supplier-digest.csv".into(),
+                content_type: "text/csv".into(),
+                content: csv.to_owned(),
+            });
+            (
+                t(lang, M::DigestSubject).to_owned(),
+                Doc {
+                    paragraphs: vec![t(lang, M::DigestBody).to_owned()],
+                    button: None,
+                    notes: Vec::new(),
+                    pre: Some(csv.to_owned()),
+                },
+            )
+        }
+    };
+    Email {
+        to: to.to_owned(),
+        from_name: if brand.sender_name.is_empty() { brand.shop_name.to_owned() } else { brand.sender_name.to_owned() },
+        reply_to: brand.reply_to.map(str::to_owned),
+        text: text_part(brand, &doc),
+        html: html_part(lang, brand, &subject, &doc),
+        subject,
+        headers,
+        attachments,
+    }
+}
+
+/// RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs.
+fn list_unsubscribe(headers: &mut Vec<(String, String)>, url: &str) {
+    headers.push(("List-Unsubscribe".into(), format!("<{url}>")));
+    headers.push(("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()));
+}
+
+fn text_part(brand: &Brand<'_>, doc: &Doc) -> String {
+    let mut out = String::new();
+    for p in &doc.paragraphs {
+        out.push_str(p);
+        out.push_str("\n\n");
+    }
+    if let Some((label, url)) = &doc.button {
+        out.push_str(&format!("{label}: {url}\n\n"));
+    }
+    if let Some(pre) = &doc.pre {
+        out.push_str(pre);
+        out.push('\n');
+    }
+    out.push_str("-- \n");
+    out.push_str(brand.shop_name);
+    out.push('\n');
+    for (note, link) in &doc.notes {
+        match link {
+            Some(url) => out.push_str(&format!("{note} {url}\n")),
+            None => out.push_str(&format!("{note}\n")),
+        }
+    }
+    out
+}
+
+fn html_part(lang: Lang, brand: &Brand<'_>, subject: &str, doc: &Doc) -> String {
+    let color = escape_html(brand.color);
+    let mut body = String::new();
+    for p in &doc.paragraphs {
+        body.push_str(&format!("<p style=\"margin:0 0 16px\">{}</p>", escape_html(p)));
+    }
+    if let Some((label, url)) = &doc.button {
+        body.push_str(&format!(
+            "<p style=\"margin:24px 0\"><a href=\"{}\" style=\"background:{color};color:#ffffff;text-decoration:none;padding:12px 20px;border-radius:6px;display:inline-block;font-weight:600\">{}</a></p>",
+            escape_html(url),
+            escape_html(label)
+        ));
+    }
+    if let Some(pre) = &doc.pre {
+        body.push_str(&format!(
+            "<pre style=\"font-size:13px;background:#f4f5f4;padding:12px;overflow:auto\">{}</pre>",
+            escape_html(pre)
+        ));
+    }
+    let mut notes = String::new();
+    for (note, link) in &doc.notes {
+        let content = match link {
+            Some(url) => format!(
+                "{} <a href=\"{}\" style=\"color:#5b6663\">{}</a>",
+                escape_html(note),
+                escape_html(url),
+                escape_html(url)
+            ),
+            None => escape_html(note),
+        };
+        notes.push_str(&format!("<p style=\"margin:0 0 8px\">{content}</p>"));
+    }
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\
+         <body style=\"margin:0;background:#f6f7f5;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1c2321\">\
+         <div style=\"max-width:560px;margin:0 auto;padding:24px\">\
+         <p style=\"font-weight:700;font-size:18px;color:{color};margin:0 0 24px\">{shop}</p>\
+         <div style=\"background:#ffffff;border-radius:10px;padding:24px;line-height:1.5\">{body}</div>\
+         <div style=\"font-size:13px;color:#5b6663;padding:16px 4px\">{notes}</div></div></body></html>",
+        lang = lang.tag(),
+        title = escape_html(subject),
+        shop = escape_html(brand.shop_name),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn brand() -> Brand<'static> {
+        Brand { shop_name: "Bob's <Bikes>", sender_name: "", reply_to: Some("help@bikes.example"), color: "#1f5f4a" }
+    }
+
+    #[test]
+    fn restock_emails_escape_everything_and_carry_unsubscribe_headers() {
+        let e = render(
+            Lang::En,
+            &brand(),
+            "ada@example.com",
+            Body::Restock {
+                product: "<img src=x onerror=alert(1)> Tee",
+                product_url: Some("https://shop.example/p?a=1&b=\"2\""),
+                held_until: Date::from_ymd(2026, 12, 1).ok(),
+                code: Some("BACK10"),
+                unsubscribe_url: "https://r.example/u?token=t",
+            },
+        );
+        assert_eq!(e.subject, "<img src=x onerror=alert(1)> Tee is back in stock", "subjects are plain text");
+        assert!(!e.html.contains("<img src=x"), "{}", e.html);
+        assert!(e.html.contains("&lt;img src=x onerror=alert(1)&gt; Tee"));
+        assert!(e.html.contains("href=\"https://shop.example/p?a=1&amp;b=&quot;2&quot;\""));
+        assert!(!e.html.contains("<Bikes>") && e.html.contains("Bob&#39;s &lt;Bikes&gt;"));
+        assert!(e.text.contains("1 December 2026") && e.text.contains("BACK10"));
+        assert!(e.headers.contains(&("List-Unsubscribe".into(), "<https://r.example/u?token=t>".into())));
+        assert!(e.headers.contains(&("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into())));
+        assert_eq!(e.from_name, "Bob's <Bikes>", "sender falls back to the shop name");
+    }
+
+    #[test]
+    fn every_kind_renders_in_every_language_with_both_parts() {
+        let d = Date::from_ymd(2027, 1, 5).ok();
+        let bodies = [
+            Body::Confirm { product: "Mug", confirm_url: "https://x/c", unsubscribe_url: "https://x/u" },
+            Body::Restock {
+                product: "Mug",
+                product_url: None,
+                held_until: None,
+                code: None,
+                unsubscribe_url: "https://x/u",
+            },
+            Body::BackorderConfirmation {
+                product: "Mug",
+                qty: 2,
+                position: Some(3),
+                promised: d,
+                cancel_url: "https://x/x",
+            },
+            Body::Delay { product: "Mug", new_date: None, cancel_url: "https://x/x" },
+            Body::Allocated { product: "Mug", qty: 2 },
+            Body::Digest { csv: "supplier,sku\nA,B" },
+        ];
+        for lang in Lang::ALL {
+            for body in bodies {
+                let e = render(lang, &brand(), "a@example.com", body);
+                assert!(!e.subject.is_empty() && !e.text.is_empty(), "{lang:?} {body:?}");
+                assert!(e.html.starts_with("<!doctype html>") && e.html.contains(&format!("lang=\"{}\"", lang.tag())));
+                assert!(!e.text.contains('{') && !e.subject.contains('{'), "unfilled placeholder: {}", e.text);
+            }
+        }
+        let delay = render(
+            Lang::De,
+            &brand(),
+            "a@example.com",
+            Body::Delay { product: "Tasse", new_date: d, cancel_url: "https://x/x" },
+        );
+        assert!(delay.text.contains("5. Januar 2027") && delay.text.contains("https://x/x"));
+    }
+}

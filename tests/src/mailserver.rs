@@ -1,0 +1,175 @@
+//! A stand-in for an HTTP email API (the one third party we cannot reach offline): a
+//! real local HTTP server that accepts, fails with 5xx, rejects with 4xx, or stalls
+//! past the caller's timeout, on command. Like real providers it honours
+//! `Idempotency-Key`: a repeated key is answered 200 without delivering again.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// How the server answers the next requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Accept,
+    /// 503 Service Unavailable.
+    Fail,
+    /// 400 Bad Request (a permanent error).
+    Reject,
+    /// Accept (and deliver), but answer only after this long.
+    Stall(Duration),
+}
+
+/// One message the provider delivered.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub idempotency_key: String,
+    pub to: String,
+    pub subject: String,
+    pub body: Value,
+}
+
+/// Any request received, as sent.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    mode: Option<Mode>,
+    delivered: Vec<Delivered>,
+    keys: HashSet<String>,
+    attempts: usize,
+    received: Vec<Received>,
+}
+
+/// A running stand-in provider; stops accepting when dropped.
+#[derive(Debug, Clone)]
+pub struct MailServer {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl MailServer {
+    pub fn start() -> MailServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the stand-in provider");
+        let url = format!("http://{}/send", listener.local_addr().expect("address"));
+        let state = Arc::new(Mutex::new(State { mode: Some(Mode::Accept), ..State::default() }));
+        let shared = state.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let state = shared.clone();
+                thread::spawn(move || handle(stream, &state));
+            }
+        });
+        MailServer { url, state }
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        if let Ok(mut s) = self.state.lock() {
+            s.mode = Some(mode);
+        }
+    }
+
+    /// Messages delivered (once per idempotency key).
+    pub fn delivered(&self) -> Vec<Delivered> {
+        self.state.lock().map(|s| s.delivered.clone()).unwrap_or_default()
+    }
+
+    /// Every request received, including failed and repeated ones.
+    pub fn attempts(&self) -> usize {
+        self.state.lock().map(|s| s.attempts).unwrap_or(0)
+    }
+
+    /// Every request received, in order.
+    pub fn received(&self) -> Vec<Received> {
+        self.state.lock().map(|s| s.received.clone()).unwrap_or_default()
+    }
+}
+
+fn handle(mut stream: TcpStream, state: &Mutex<State>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let mut length = 0usize;
+    let mut key = String::new();
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).is_err() || header == "\r\n" || header.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = header.split_once(':') {
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+        let lower = header.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if lower.starts_with("idempotency-key:") {
+            key = header.split_once(':').map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+        }
+    }
+    let mut body = vec![0u8; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mode = {
+        let Ok(mut s) = state.lock() else { return };
+        s.attempts += 1;
+        s.received.push(Received { headers: headers.clone(), body: String::from_utf8_lossy(&body).into_owned() });
+        s.mode.unwrap_or(Mode::Accept)
+    };
+    let deliver = |s: &mut State| {
+        if s.keys.insert(key.clone()) {
+            s.delivered.push(Delivered {
+                idempotency_key: key.clone(),
+                to: json["to"].as_str().unwrap_or_default().to_owned(),
+                subject: json["subject"].as_str().unwrap_or_default().to_owned(),
+                body: json.clone(),
+            });
+        }
+    };
+    let (status, text) = match mode {
+        Mode::Accept => {
+            if let Ok(mut s) = state.lock() {
+                deliver(&mut s);
+            }
+            (200, "OK")
+        }
+        Mode::Fail => (503, "Service Unavailable"),
+        Mode::Reject => (400, "Bad Request"),
+        Mode::Stall(d) => {
+            if let Ok(mut s) = state.lock() {
+                deliver(&mut s);
+            }
+            thread::sleep(d);
+            (200, "OK")
+        }
+    };
+    let payload = format!("{{\"id\":\"msg_{}\"}}", key.len());
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} {text}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{payload}",
+        payload.len()
+    );
+}

@@ -1,0 +1,238 @@
+//! Notifications against the built Worker: waitlist waves through the queue to the
+//! outbox, re-checking stock before each next wave; backorder lifecycle emails;
+//! signed webhooks; replayed jobs send nothing twice.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hmac::{KeyInit, Mac};
+use restock_e2e::client::{Shop, ip};
+use restock_e2e::mailbox;
+use restock_e2e::mailserver::MailServer;
+use serde_json::{Value, json};
+
+/// Restock emails in the shop's outbox (newest first).
+fn restock_mails(shop: &Shop) -> Vec<Value> {
+    let r = shop.client.get(&format!("/dev/mailbox.json?shop={}&limit=1000", shop.id));
+    r.json()["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains("back in stock")))
+        .collect()
+}
+
+fn wait_count(shop: &Shop, n: usize, what: &str) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let m = restock_mails(shop);
+        assert!(m.len() <= n, "{what}: more than {n} emails: {}", m.len());
+        if m.len() == n {
+            return m;
+        }
+        assert!(Instant::now() < deadline, "{what}: {} of {n} emails after 40 s", m.len());
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits a little more and checks nothing else arrives.
+fn settle(shop: &Shop, n: usize) {
+    thread::sleep(Duration::from_millis(2500));
+    assert_eq!(restock_mails(shop).len(), n, "no more emails after settling");
+}
+
+fn recipients(mails: &[Value]) -> Vec<String> {
+    let mut to: Vec<String> = mails.iter().filter_map(|m| m["to"].as_str().map(str::to_owned)).collect();
+    to.sort();
+    to
+}
+
+#[test]
+fn ten_units_notify_exactly_the_ten_oldest_of_fifty_then_waves_follow_stock() {
+    let shop = Shop::create("wave");
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    let emails: Vec<String> = (0..50).map(|i| format!("sub{i:02}@example.com")).collect();
+    for (i, e) in emails.iter().enumerate() {
+        assert_eq!(shop.signup("MUG", e, &ip(i)).status, 202);
+    }
+    let r = shop.receive("MUG", 10);
+    assert_eq!(r["release"]["notify"], 10);
+    let first = wait_count(&shop, 10, "first wave");
+    settle(&shop, 10);
+    assert_eq!(recipients(&first), emails[..10].to_vec(), "the ten oldest");
+
+    // The interval has not passed: a scheduled run sends nothing.
+    shop.run_cron();
+    settle(&shop, 10);
+
+    // Seven sold. When the next wave is due, stock is re-checked: 3 left, 3 notified.
+    shop.report_order("MUG", 7, "#1");
+    shop.make_wave_due("MUG");
+    shop.run_cron();
+    let second = wait_count(&shop, 13, "second wave");
+    settle(&shop, 13);
+    let new: Vec<String> = recipients(&second).into_iter().filter(|e| !first.iter().any(|m| m["to"] == *e)).collect();
+    assert_eq!(new, emails[10..13].to_vec(), "the next three oldest");
+
+    // Sold out: the next check stops the release.
+    shop.report_order("MUG", 3, "#2");
+    shop.make_wave_due("MUG");
+    shop.run_cron();
+    settle(&shop, 13);
+    let releases = shop.admin("GET", "/v1/admin/products/MUG", None).json()["releases"].clone();
+    assert!(releases.as_array().is_some_and(|r| r.iter().all(|r| r["status"] == "done")), "{releases}");
+    let waiting = shop.all_pages("/v1/admin/products/MUG/waitlist?status=active");
+    assert_eq!(waiting.len(), 37);
+}
+
+#[test]
+fn a_ratio_above_one_and_claim_holds_shape_the_wave() {
+    let shop = Shop::create_with("ratio", json!({ "release_ratio": 2.0 }));
+    shop.put_product("LAMP", json!({ "name": "Lamp", "policy": "deny" }));
+    for i in 0..20 {
+        shop.signup("LAMP", &format!("r{i:02}@example.com"), &ip(i));
+    }
+    assert_eq!(shop.receive("LAMP", 3)["release"]["notify"], 6, "ceil(2.0 x 3)");
+    wait_count(&shop, 6, "ratio wave");
+
+    let held = Shop::create_with("hold", json!({ "release_ratio": 2.0, "hold_hours": 24 }));
+    held.put_product("LAMP", json!({ "name": "Lamp", "policy": "deny" }));
+    for i in 0..20 {
+        held.signup("LAMP", &format!("h{i:02}@example.com"), &ip(i));
+    }
+    assert_eq!(held.receive("LAMP", 3)["release"]["notify"], 3, "one held unit each: never more than the units");
+    let mails = wait_count(&held, 3, "held wave");
+    assert!(mails.iter().all(|m| m["text"].as_str().is_some_and(|t| t.contains("holding one for you"))));
+    let a = held.availability("LAMP").json();
+    assert_eq!(a["status"], "out_of_stock", "held units are not for sale to others: {a}");
+}
+
+#[test]
+fn backorders_get_confirmation_delay_and_allocation_emails() {
+    let shop = Shop::create("bo-mail");
+    shop.put_product("JKT", json!({ "name": "Rain <jacket>", "policy": "backorder" }));
+    let po = shop
+        .admin(
+            "POST",
+            "/v1/admin/products/JKT/purchase-orders",
+            Some(&json!({ "quantity": 2, "expected_date": "2031-05-01" })),
+        )
+        .json();
+    let po_id = po["purchase_order"]["id"].as_str().unwrap_or_default().to_owned();
+    shop.backorder("JKT", 1, "first@example.com", &ip(1), None);
+    shop.backorder("JKT", 1, "second@example.com", &ip(2), None);
+    let conf = mailbox::wait_for(&shop.id, "second@example.com", "a confirmation", |m| !m.is_empty());
+    let text = conf[0]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("number 2 in the queue") && text.contains("1 May 2031"), "{text}");
+    assert!(text.contains("/backorders/cancel?token="), "one-click cancel link");
+    assert!(conf[0]["html"].as_str().is_some_and(|h| h.contains("Rain &lt;jacket&gt;") && !h.contains("<jacket>")));
+
+    // The supplier cuts the PO: the second shopper's date is gone.
+    shop.admin(
+        "PUT",
+        &format!("/v1/admin/products/JKT/purchase-orders/{po_id}"),
+        Some(&json!({ "quantity": 1, "expected_date": "2031-05-01" })),
+    );
+    let delay = mailbox::wait_for(&shop.id, "second@example.com", "a delay notice", |m| {
+        m.iter().any(|m| m["subject"].as_str().is_some_and(|s| s.contains("delayed")))
+    });
+    let notice = delay
+        .iter()
+        .find(|m| m["subject"].as_str().is_some_and(|s| s.contains("delayed")))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        notice["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("don't know the new date") && t.contains("/backorders/cancel?token="))
+    );
+    assert!(
+        mailbox::messages(&shop.id, "first@example.com")
+            .iter()
+            .all(|m| !m["subject"].as_str().unwrap_or("").contains("delayed"))
+    );
+
+    // Stock for the first: ready to ship.
+    shop.receive("JKT", 1);
+    mailbox::wait_for(&shop.id, "first@example.com", "a ready-to-ship email", |m| {
+        m.iter().any(|m| m["subject"].as_str().is_some_and(|s| s.contains("ready to ship")))
+    });
+}
+
+fn verify(secret: &str, header: &str, body: &str) -> bool {
+    let mut t = "";
+    let mut v1 = "";
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", x)) => t = x,
+            Some(("v1", x)) => v1 = x,
+            _ => {}
+        }
+    }
+    let Ok(mut mac) = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()) else { return false };
+    mac.update(format!("{t}.{body}").as_bytes());
+    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let fresh = t.parse::<u64>().is_ok_and(|t| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        now.abs_diff(t) < 300
+    });
+    expected == v1 && fresh
+}
+
+#[test]
+fn webhooks_are_signed_and_cover_the_lifecycle() {
+    let hooks = MailServer::start();
+    let shop = Shop::create_with("hooks", json!({}));
+    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "webhook_url": hooks.url })));
+    let secret = r.json()["webhook_secret"].as_str().unwrap_or_default().to_owned();
+    shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder" }));
+    shop.signup("JKT", "w@example.com", &ip(1));
+    shop.backorder("JKT", 2, "b@example.com", &ip(2), None);
+    shop.receive("JKT", 3);
+    let want = ["waitlist.signup", "backorder.created", "stock.received", "restock.released"];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got: Vec<String> =
+            hooks.received().iter().filter_map(|r| r.header("restock-event").map(str::to_owned)).collect();
+        if want.iter().all(|w| got.iter().any(|g| g == w)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "webhooks so far: {got:?}");
+        thread::sleep(Duration::from_millis(200));
+    }
+    for r in hooks.received() {
+        let sig = r.header("restock-signature").unwrap_or_default();
+        assert!(verify(&secret, sig, &r.body), "bad signature {sig} for {}", r.body);
+        assert!(!verify("whsec_wrong", sig, &r.body));
+        assert!(!verify(&secret, sig, &format!("{} ", r.body)), "a changed body fails verification");
+        let event: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+        assert_eq!(event["shop"], shop.id.as_str());
+        assert_eq!(Some(event["type"].as_str().unwrap_or_default()), r.header("restock-event"));
+    }
+}
+
+#[test]
+fn a_replayed_queue_batch_sends_nothing_twice() {
+    let shop = Shop::create("replay");
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    for i in 0..12 {
+        shop.signup("MUG", &format!("re{i:02}@example.com"), &ip(i));
+    }
+    let release = shop.receive("MUG", 8)["release"]["id"].as_str().unwrap_or_default().to_owned();
+    wait_count(&shop, 8, "the wave");
+    let log = shop.all_pages("/v1/admin/deliveries?kind=restock");
+    assert_eq!(log.len(), 8);
+    assert!(log.iter().all(|d| d["status"] == "sent" && d["attempts"] == 1), "{log:?}");
+    // Replay every send job, twice, and the release's chunk job.
+    let mut jobs: Vec<Value> = log.iter().map(|d| json!({ "t": "send", "d": d["id"] })).collect();
+    jobs.extend(jobs.clone());
+    jobs.push(json!({ "t": "release", "r": release }));
+    jobs.push(json!({ "t": "sweep" }));
+    let r = shop.client.send_json("POST", "/dev/queue", &[], &json!({ "jobs": jobs }));
+    assert_eq!(r.status, 202, "{}", r.body);
+    settle(&shop, 8);
+    let after = shop.all_pages("/v1/admin/deliveries?kind=restock");
+    assert_eq!(after.len(), 8, "no new deliveries");
+    assert!(after.iter().all(|d| d["attempts"] == 1), "nothing was claimed again: {after:?}");
+}

@@ -165,15 +165,20 @@ impl Email {
         Self::parse_inner(input).map_err(InvalidInput::Email)
     }
 
+    // One pass over the bytes, no string searching: the widget validates with this too,
+    // and `str::split`/`contains` would cost it kilobytes of wasm.
     fn parse_inner(input: &str) -> Result<Email, EmailError> {
-        let trimmed = input.trim_matches(|c: char| c.is_ascii_whitespace());
-        if trimmed.is_empty() {
+        let all = input.as_bytes();
+        let start = all.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(all.len());
+        let end = all.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+        let b = all.get(start..end).unwrap_or_default();
+        if b.is_empty() {
             return Err(EmailError::Empty);
         }
-        if trimmed.len() > Self::MAX_LEN {
+        if b.len() > Self::MAX_LEN {
             return Err(EmailError::TooLong);
         }
-        let mut parts = trimmed.split('@');
+        let mut parts = b.split(|&c| c == b'@');
         let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
             (Some(local), Some(domain), None) => (local, domain),
             _ => return Err(EmailError::At),
@@ -181,14 +186,13 @@ impl Email {
         if !valid_local_part(local) {
             return Err(EmailError::LocalPart);
         }
-        let domain = domain.to_ascii_lowercase();
-        if !valid_domain(&domain) {
+        if !valid_domain(domain) {
             return Err(EmailError::Domain);
         }
-        let mut out = String::with_capacity(local.len() + 1 + domain.len());
-        out.push_str(local);
+        let mut out = String::with_capacity(b.len());
+        out.extend(local.iter().map(|&c| char::from(c)));
         out.push('@');
-        out.push_str(&domain);
+        out.extend(domain.iter().map(|&c| char::from(c.to_ascii_lowercase())));
         Ok(Email(out))
     }
 
@@ -198,33 +202,37 @@ impl Email {
 }
 string_newtype!(Email);
 
-fn valid_local_part(local: &str) -> bool {
+/// A dot-atom local part: 1-64 of letters, digits, `.` and RFC 5322 specials, with no
+/// leading, trailing or doubled dot.
+fn valid_local_part(local: &[u8]) -> bool {
     const SPECIALS: &[u8] = b"!#$%&'*+-/=?^_`{|}~";
-    let b = local.as_bytes();
-    (1..=64).contains(&b.len())
-        && b[0] != b'.'
-        && b[b.len() - 1] != b'.'
-        && !local.contains("..")
-        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'.' || SPECIALS.contains(&c))
+    let mut prev = b'.';
+    for &c in local {
+        let ok = c.is_ascii_alphanumeric() || SPECIALS.contains(&c) || (c == b'.' && prev != b'.');
+        if !ok {
+            return false;
+        }
+        prev = c;
+    }
+    (1..=64).contains(&local.len()) && prev != b'.'
 }
 
-fn valid_domain(domain: &str) -> bool {
-    if domain.len() > 253 {
-        return false;
-    }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
-        return false;
-    }
-    let label_ok = |l: &&str| {
-        let b = l.as_bytes();
-        (1..=63).contains(&b.len())
-            && b[0] != b'-'
-            && b[b.len() - 1] != b'-'
-            && b.iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+/// A DNS name (any case) of at least two labels of 1-63 letters, digits and inner
+/// hyphens, at most 253 bytes, whose last label has 2+ characters and a letter.
+fn valid_domain(domain: &[u8]) -> bool {
+    let label_ok = |l: &[u8]| {
+        (1..=63).contains(&l.len())
+            && l.first() != Some(&b'-')
+            && l.last() != Some(&b'-')
+            && l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
     };
-    let tld = labels[labels.len() - 1].as_bytes();
-    labels.iter().all(label_ok) && tld.len() >= 2 && tld.iter().any(u8::is_ascii_lowercase)
+    let labels = domain.split(|&c| c == b'.');
+    let tld = domain.rsplit(|&c| c == b'.').next().unwrap_or_default();
+    domain.len() <= 253
+        && domain.split(|&c| c == b'.').count() >= 2
+        && labels.clone().all(label_ok)
+        && tld.len() >= 2
+        && tld.iter().any(u8::is_ascii_alphabetic)
 }
 
 /// How many units one order may ask for: 1 to `Quantity::MAX`.

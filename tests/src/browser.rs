@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::client::{Client, unique_id};
 use crate::server::free_port;
 
-const ELEMENT_KEY: &str = "element-6066-11e4-a6fc-ca88-87b0ab9f0d8f";
-const SHADOW_KEY: &str = "shadow-6066-11e4-a6fc-ca88-87b0ab9f0d8f";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+const SHADOW_KEY: &str = "shadow-6066-11e4-a52e-4f735466cecf";
 
 /// WebDriver key codes.
 pub mod keys {
@@ -140,7 +140,7 @@ impl Browser {
     #[track_caller]
     pub fn find(&self, css: &str) -> Element {
         let v = self.call("POST", "/element", Some(json!({ "using": "css selector", "value": css })));
-        Browser::element_from(&v, ELEMENT_KEY).unwrap_or_else(|| panic!("no element {css}"))
+        Browser::element_from(&v, ELEMENT_KEY).unwrap_or_else(|| panic!("no element {css}: {v}"))
     }
 
     /// The first element matching `css` inside the shadow root of `host`.

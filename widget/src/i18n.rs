@@ -1,67 +1,84 @@
-//! The widget's texts in each language Restock speaks (`Lang`), and number/date
-//! formatting that avoids `core::fmt` (the widget's bytes are a feature).
+//! The widget's texts in each language Restock speaks (`Lang`), with `{n}`, `{date}` and
+//! `{name}` placeholders, and number formatting without `core::fmt` (the widget's bytes
+//! are a feature). Dates are formatted by the browser (`Intl.DateTimeFormat`).
 
 use restock_shared::Lang;
-use restock_shared::wire::StatusCode;
 
-/// A message the widget shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Text {
-    Checking,
-    InStock,
-    /// Followed by a count: "Only 3 left".
-    OnlyLeft,
-    OutOfStock,
-    Backorder,
-    Preorder,
-    Discontinued,
+macro_rules! texts {
+    ($($name:ident => [$en:expr, $de:expr, $fr:expr, $es:expr, $ja:expr]),* $(,)?) => {
+        /// A message the widget shows.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum T { $($name),* }
+
+        impl T {
+            pub const ALL: &'static [T] = &[$(T::$name),*];
+        }
+
+        /// The text of `t` in `lang`.
+        pub fn text(lang: Lang, t: T) -> &'static str {
+            let row: [&str; 5] = match t { $(T::$name => [$en, $de, $fr, $es, $ja]),* };
+            row[lang as usize]
+        }
+    };
 }
 
-pub fn text(lang: Lang, t: Text) -> &'static str {
-    use Lang::*;
-    use Text::*;
-    match (lang, t) {
-        (En, Checking) => "Checking stock…",
-        (De, Checking) => "Lagerbestand wird geprüft…",
-        (Fr, Checking) => "Vérification du stock…",
-        (Es, Checking) => "Comprobando existencias…",
-        (Ja, Checking) => "在庫を確認中…",
-        (En, InStock) => "In stock",
-        (De, InStock) => "Auf Lager",
-        (Fr, InStock) => "En stock",
-        (Es, InStock) => "En stock",
-        (Ja, InStock) => "在庫あり",
-        (En, OnlyLeft) => "Only {n} left",
-        (De, OnlyLeft) => "Nur noch {n} verfügbar",
-        (Fr, OnlyLeft) => "Plus que {n} en stock",
-        (Es, OnlyLeft) => "Solo quedan {n}",
-        (Ja, OnlyLeft) => "残り{n}点",
-        (En, OutOfStock) => "Out of stock",
-        (De, OutOfStock) => "Ausverkauft",
-        (Fr, OutOfStock) => "Épuisé",
-        (Es, OutOfStock) => "Agotado",
-        (Ja, OutOfStock) => "在庫切れ",
-        (En, Backorder) => "Available on backorder",
-        (De, Backorder) => "Jetzt vorbestellen, Versand bei Eingang",
-        (Fr, Backorder) => "Disponible en précommande",
-        (Es, Backorder) => "Disponible bajo pedido",
-        (Ja, Backorder) => "お取り寄せ可能",
-        (En, Preorder) => "Preorder now",
-        (De, Preorder) => "Jetzt vorbestellen",
-        (Fr, Preorder) => "Précommander",
-        (Es, Preorder) => "Resérvalo ya",
-        (Ja, Preorder) => "予約受付中",
-        (En, Discontinued) => "No longer available",
-        (De, Discontinued) => "Nicht mehr erhältlich",
-        (Fr, Discontinued) => "Plus disponible",
-        (Es, Discontinued) => "Ya no está disponible",
-        (Ja, Discontinued) => "販売終了",
+texts! {
+    Checking => ["Checking stock…", "Lagerbestand wird geprüft…", "Vérification du stock…", "Comprobando existencias…", "在庫を確認中…"],
+    InStock => ["In stock", "Auf Lager", "En stock", "En stock", "在庫あり"],
+    OnlyLeft => ["Only {n} left", "Nur noch {n} verfügbar", "Plus que {n} en stock", "Solo quedan {n}", "残り{n}点"],
+    OutOfStock => ["Out of stock", "Ausverkauft", "Épuisé", "Agotado", "在庫切れ"],
+    Backorder => ["Available on backorder", "Jetzt bestellen, Versand bei Eingang", "Disponible en réapprovisionnement", "Disponible bajo pedido", "お取り寄せ可能"],
+    Preorder => ["Preorder: out {date}", "Vorbestellung: erscheint am {date}", "Précommande : sortie le {date}", "Preventa: sale el {date}", "予約受付中：{date}発売"],
+    Discontinued => ["No longer available", "Nicht mehr erhältlich", "Plus disponible", "Ya no está disponible", "販売終了"],
+    BackBy => ["Expected back {date}", "Voraussichtlich wieder da am {date}", "Retour prévu le {date}", "Vuelve previsiblemente el {date}", "{date}に再入荷予定"],
+    BackAround => ["Usually back by {date}", "Meist bis {date} wieder da", "Généralement de retour d'ici le {date}", "Suele volver antes del {date}", "通常{date}までに再入荷"],
+    ShipsBy => ["Ships {date}", "Versand am {date}", "Expédition le {date}", "Se envía el {date}", "{date}発送予定"],
+    ShipsAround => ["Ships around {date}", "Versand um den {date}", "Expédition vers le {date}", "Se envía hacia el {date}", "{date}頃発送"],
+    ShipsWhenIn => ["Ships as soon as stock arrives", "Versand, sobald Ware eintrifft", "Expédié dès l'arrivée du stock", "Se envía en cuanto llegue el stock", "入荷次第発送"],
+    PlacesLeft => ["{n} left to order", "Noch {n} bestellbar", "Encore {n} à commander", "Quedan {n} por pedir", "あと{n}点注文可能"],
+    WaitlistHeading => ["Get an email when {name} is back", "E-Mail erhalten, wenn {name} wieder da ist", "Recevoir un e-mail au retour de {name}", "Recibe un correo cuando {name} vuelva", "{name}の再入荷をメールで受け取る"],
+    OrderHeading => ["Order {name} now", "{name} jetzt bestellen", "Commander {name} maintenant", "Pide {name} ahora", "{name}を今すぐ注文"],
+    EmailLabel => ["Email", "E-Mail", "E-mail", "Correo electrónico", "メールアドレス"],
+    QuantityLabel => ["Quantity", "Menge", "Quantité", "Cantidad", "数量"],
+    NotifyButton => ["Notify me", "Benachrichtigen", "M'avertir", "Avisarme", "通知を受け取る"],
+    BackorderButton => ["Backorder", "Bestellen", "Commander", "Pedir", "取り寄せ注文"],
+    PreorderButton => ["Preorder", "Vorbestellen", "Précommander", "Reservar", "予約する"],
+    PreferWaitlist => ["Just email me when it's back", "Nur benachrichtigen, wenn wieder da", "Simplement m'avertir du retour", "Solo avisarme cuando vuelva", "再入荷の通知だけ受け取る"],
+    PreferOrder => ["Order instead", "Doch bestellen", "Commander plutôt", "Mejor pedirlo", "注文する"],
+    Sending => ["Sending…", "Wird gesendet…", "Envoi…", "Enviando…", "送信中…"],
+    CheckInbox => ["Almost there: check your inbox to confirm.", "Fast geschafft: Bitte bestätigen Sie über den Link in Ihrem Postfach.", "Presque fini : confirmez via l'e-mail reçu.", "Casi listo: confirma desde tu bandeja de entrada.", "あと少し：受信メールから登録を確認してください。"],
+    Joined => ["You're on the list. We'll email you once when it's back.", "Sie stehen auf der Liste. Wir schreiben Ihnen einmal, sobald es wieder da ist.", "Vous êtes sur la liste. Nous vous écrirons une fois à son retour.", "Estás en la lista. Te escribiremos una vez cuando vuelva.", "登録しました。再入荷時に一度だけお知らせします。"],
+    Ordered => ["Thank you! You're number {n} in line; we've emailed you the details.", "Danke! Sie sind Nummer {n} in der Warteschlange; die Details kommen per E-Mail.", "Merci ! Vous êtes numéro {n} dans la file ; les détails vous ont été envoyés.", "¡Gracias! Eres el número {n} de la cola; te hemos enviado los detalles.", "ありがとうございます。{n}番目で承りました。詳細をメールでお送りしました。"],
+    HandedToCart => ["Added to your cart.", "Zum Warenkorb hinzugefügt.", "Ajouté à votre panier.", "Añadido a tu carrito.", "カートに追加しました。"],
+    ErrorEmail => ["Enter an email address like name@example.com.", "Geben Sie eine E-Mail-Adresse wie name@example.com ein.", "Saisissez une adresse comme nom@exemple.com.", "Escribe un correo como nombre@ejemplo.com.", "name@example.com の形式で入力してください。"],
+    ErrorConsent => ["Please tick the box to agree.", "Bitte setzen Sie das Häkchen, um zuzustimmen.", "Cochez la case pour accepter.", "Marca la casilla para aceptar.", "同意のチェックを入れてください。"],
+    ErrorQuantity => ["Choose a quantity from 1 to {n}.", "Wählen Sie eine Menge von 1 bis {n}.", "Choisissez une quantité de 1 à {n}.", "Elige una cantidad de 1 a {n}.", "1〜{n}の数量を選んでください。"],
+    ErrorNetwork => ["Something went wrong. Please try again.", "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.", "Un problème est survenu. Veuillez réessayer.", "Algo salió mal. Inténtalo de nuevo.", "エラーが発生しました。もう一度お試しください。"],
+    ErrorRateLimited => ["Too many attempts. Please wait a minute and try again.", "Zu viele Versuche. Bitte warten Sie eine Minute.", "Trop de tentatives. Patientez une minute.", "Demasiados intentos. Espera un minuto.", "試行回数が多すぎます。1分後にお試しください。"],
+    ErrorSoldOut => ["Sorry, the last places were just taken.", "Leider wurden die letzten Plätze gerade vergeben.", "Désolé, les dernières places viennent de partir.", "Lo sentimos, acaban de agotarse las últimas plazas.", "申し訳ありません。ちょうど受付枠が埋まりました。"],
+}
+
+/// Replaces `{key}` in `template` with `value`: a byte scan with checked slicing
+/// (`str::replace` and plain slicing each pull kilobytes of panic formatting into the
+/// wasm).
+pub fn fill(template: &str, key: &str, value: &str) -> String {
+    let bytes = template.as_bytes();
+    let mut out = String::with_capacity(template.len() + value.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = i + 1 + key.len();
+        if bytes[i] == b'{' && bytes.get(end) == Some(&b'}') && template.get(i + 1..end) == Some(key) {
+            out.push_str(template.get(copied..i).unwrap_or(""));
+            out.push_str(value);
+            i = end + 1;
+            copied = i;
+        } else {
+            i += 1;
+        }
     }
-}
-
-/// Replaces `{n}` in a template with a number.
-pub fn with_count(template: &str, n: u32) -> String {
-    template.replace("{n}", &digits(n))
+    out.push_str(template.get(copied..).unwrap_or(""));
+    out
 }
 
 /// Decimal digits of `n` without `core::fmt`.
@@ -79,18 +96,6 @@ pub fn digits(mut n: u32) -> String {
     buf[i..].iter().map(|&b| char::from(b)).collect()
 }
 
-/// The headline for a status.
-pub fn status_line(lang: Lang, status: StatusCode, left: Option<u32>) -> String {
-    match status {
-        StatusCode::InStock => text(lang, Text::InStock).to_owned(),
-        StatusCode::LowStock => with_count(text(lang, Text::OnlyLeft), left.unwrap_or(0)),
-        StatusCode::OutOfStock => text(lang, Text::OutOfStock).to_owned(),
-        StatusCode::Backorder => text(lang, Text::Backorder).to_owned(),
-        StatusCode::Preorder => text(lang, Text::Preorder).to_owned(),
-        StatusCode::Discontinued => text(lang, Text::Discontinued).to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,22 +108,25 @@ mod tests {
     }
 
     #[test]
-    fn every_language_has_every_text() {
-        for lang in Lang::ALL {
-            for t in [
-                Text::Checking,
-                Text::InStock,
-                Text::OnlyLeft,
-                Text::OutOfStock,
-                Text::Backorder,
-                Text::Preorder,
-                Text::Discontinued,
-            ] {
-                assert!(!text(lang, t).is_empty());
+    fn every_language_has_every_text_with_the_same_placeholders() {
+        for &t in T::ALL {
+            let en = text(Lang::En, t);
+            for lang in Lang::ALL {
+                let s = text(lang, t);
+                assert!(!s.is_empty(), "{t:?} {lang:?}");
+                for hole in ["{n}", "{date}", "{name}"] {
+                    assert_eq!(en.contains(hole), s.contains(hole), "{t:?} in {lang:?}: {hole}");
+                }
             }
-            assert!(text(lang, Text::OnlyLeft).contains("{n}"));
         }
-        assert_eq!(status_line(Lang::En, StatusCode::LowStock, Some(3)), "Only 3 left");
-        assert_eq!(status_line(Lang::Ja, StatusCode::LowStock, Some(2)), "残り2点");
+        assert_eq!(fill(text(Lang::En, T::OnlyLeft), "n", &digits(3)), "Only 3 left");
+        assert_eq!(fill(text(Lang::Ja, T::OnlyLeft), "n", "2"), "残り2点");
+        assert_eq!(fill("{a}{n}{n}x{", "n", "1"), "{a}11x{");
+        assert_eq!(fill("{name}", "n", "1"), "{name}");
+    }
+
+    #[test]
+    fn lang_indexes_the_rows_in_order() {
+        assert_eq!(Lang::ALL.map(|l| l as usize), [0, 1, 2, 3, 4]);
     }
 }

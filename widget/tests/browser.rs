@@ -1,84 +1,184 @@
 //! The widget's components in a real browser (headless Chromium through
-//! wasm-bindgen-test-runner): what the shopper sees for each state.
+//! wasm-bindgen-test-runner): the DOM the view model paints, input forwarding, the
+//! backorder event, and a calm failure when the API is unreachable.
 
-use restock_shared::Lang;
-use restock_shared::wire::{AvailabilityView, StatusCode};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use restock_shared::wire::{AvailabilityView, BackorderMode, StatusCode, WidgetSettings};
+use restock_shared::{Date, Lang};
+use restock_widget::dom::{self, OnInput};
 use restock_widget::state::{Msg, State};
-use restock_widget::view::View;
-use wasm_bindgen::JsCast;
+use restock_widget::view;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Document, Element, ShadowRoot};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn doc() -> web_sys::Document {
+fn doc() -> Document {
     web_sys::window().and_then(|w| w.document()).expect("a document")
 }
 
-fn host() -> web_sys::Element {
-    let d = doc();
-    let el = d.create_element("div").expect("div");
-    d.body().expect("body").append_child(&el).expect("append");
+fn host() -> Element {
+    let el = doc().create_element("div").expect("div");
+    doc().body().expect("body").append_child(&el).expect("append");
     el
 }
 
-fn view(sku: &str, status: StatusCode, left: Option<u32>) -> AvailabilityView {
-    AvailabilityView {
-        sku: sku.into(),
-        name: "<img src=x onerror=alert(1)>Tee".into(),
+type Seen = Rc<RefCell<Vec<(u32, u32, String)>>>;
+
+fn build(host: &Element) -> (JsValue, OnInput, Seen) {
+    let seen: Seen = Rc::new(RefCell::new(Vec::new()));
+    let log = seen.clone();
+    let on = Closure::new(move |id: u32, kind: u32, value: String| log.borrow_mut().push((id, kind, value)));
+    let root = dom::build(host, view::STYLE, view::TEMPLATE, 7, &on).expect("build");
+    (root, on, seen)
+}
+
+fn shadow(host: &Element) -> ShadowRoot {
+    host.shadow_root().expect("an open shadow root")
+}
+
+fn by_id(host: &Element, id: &str) -> Element {
+    shadow(host).get_element_by_id(id).unwrap_or_else(|| panic!("#{id}"))
+}
+
+fn visible(host: &Element, id: &str) -> bool {
+    !by_id(host, id).has_attribute("hidden")
+}
+
+fn text(host: &Element, id: &str) -> String {
+    by_id(host, id).text_content().unwrap_or_default()
+}
+
+fn loaded(status: StatusCode, name: &str, waitlist: bool, max: u32) -> State {
+    let mut s = State::new("A".into(), Lang::En);
+    let v = AvailabilityView {
+        sku: "A".into(),
+        name: name.into(),
         status,
-        left,
+        left: Some(2),
         release_date: None,
         eta: None,
-        waitlist: false,
-        max_quantity: 0,
+        waitlist,
+        max_quantity: max,
+    };
+    let settings = WidgetSettings {
+        consent_text: "I agree <b>really</b>".into(),
+        double_opt_in: false,
+        backorder_mode: BackorderMode::Api,
+    };
+    s.update(Msg::Loaded(v, settings));
+    s
+}
+
+fn paint(root: &JsValue, state: &State) {
+    dom::paint(root, &view::model(state, &|d: Date| d.to_iso(), false)).expect("paint");
+}
+
+#[wasm_bindgen_test]
+fn paints_status_in_a_live_region_and_keeps_the_host_page_clean() {
+    let h = host();
+    let (root, _on, _) = build(&h);
+    paint(&root, &State::new("A".into(), Lang::En));
+    assert_eq!(text(&h, "l"), "Checking stock…");
+    assert_eq!(by_id(&h, "s").get_attribute("role").as_deref(), Some("status"));
+    paint(&root, &loaded(StatusCode::LowStock, "Tee", false, 0));
+    assert_eq!(text(&h, "l"), "Only 2 left");
+    assert_eq!(h.child_element_count(), 0, "everything lives in the shadow root");
+}
+
+#[wasm_bindgen_test]
+fn names_and_consent_texts_are_text_never_markup() {
+    let h = host();
+    let (root, _on, _) = build(&h);
+    let name = "<img src=x onerror=\"window.pwned=1\">Tee";
+    paint(&root, &loaded(StatusCode::OutOfStock, name, true, 0));
+    assert!(visible(&h, "f"));
+    assert_eq!(text(&h, "g"), format!("Get an email when {name} is back"));
+    assert_eq!(text(&h, "kl"), "I agree <b>really</b>");
+    assert!(shadow(&h).query_selector("img, b").expect("query").is_none(), "no element was created from data");
+}
+
+#[wasm_bindgen_test]
+fn inputs_and_submit_are_forwarded_with_the_widget_id() {
+    let h = host();
+    let (root, _on, seen) = build(&h);
+    paint(&root, &loaded(StatusCode::OutOfStock, "Tee", true, 0));
+    let email: web_sys::HtmlInputElement = by_id(&h, "m").dyn_into().expect("input");
+    email.set_value("ada@example.com");
+    email.dispatch_event(&web_sys::Event::new("input").expect("event")).expect("dispatch");
+    let consent: web_sys::HtmlInputElement = by_id(&h, "k").dyn_into().expect("checkbox");
+    consent.click();
+    let form: web_sys::HtmlFormElement = by_id(&h, "f").dyn_into().expect("form");
+    form.request_submit().expect("submit");
+    let seen = seen.borrow().clone();
+    assert_eq!(
+        seen,
+        vec![
+            (7, dom::EMAIL_INPUT, "ada@example.com".into()),
+            (7, dom::CONSENT_INPUT, "1".into()),
+            (7, dom::SUBMIT, String::new())
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
+fn an_invalid_field_is_announced_and_focused() {
+    let h = host();
+    let (root, _on, _) = build(&h);
+    let mut s = loaded(StatusCode::OutOfStock, "Tee", true, 0);
+    s.update(Msg::EmailInput("nope".into()));
+    s.update(Msg::Submit);
+    dom::paint(&root, &view::model(&s, &|d: Date| d.to_iso(), true)).expect("paint");
+    assert!(visible(&h, "me"));
+    assert_eq!(by_id(&h, "m").get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(by_id(&h, "m").get_attribute("aria-describedby").as_deref(), Some("me"));
+    let active = shadow(&h).active_element().map(|e| e.id());
+    assert_eq!(active.as_deref(), Some("m"));
+}
+
+#[wasm_bindgen_test]
+fn the_backorder_event_leaves_the_shadow_root() {
+    let h = host();
+    build(&h);
+    let got = Rc::new(RefCell::new(JsValue::NULL));
+    let sink = got.clone();
+    let listener =
+        Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| *sink.borrow_mut() = e.detail());
+    doc().add_event_listener_with_callback("restock:backorder", listener.as_ref().unchecked_ref()).expect("listen");
+    dom::fire(&h, "JKT-M", 2).expect("fire");
+    doc()
+        .remove_event_listener_with_callback("restock:backorder", listener.as_ref().unchecked_ref())
+        .expect("unlisten");
+    let detail = got.borrow().clone();
+    let sku = js_sys::Reflect::get(&detail, &"sku".into()).expect("sku").as_string();
+    let qty = js_sys::Reflect::get(&detail, &"quantity".into()).expect("qty").as_f64();
+    assert_eq!((sku.as_deref(), qty), (Some("JKT-M"), Some(2.0)));
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().expect("window").set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_api_leaves_nothing_broken() {
+    // Port 9 (discard) refuses connections: the request fails fast.
+    restock_widget::start("demo".into(), "http://127.0.0.1:9".into(), "en".into());
+    let h = host();
+    h.set_attribute("data-restock-sku", "TEE-1").expect("attr");
+    restock_widget::mount(h.clone());
+    assert!(visible(&h, "r"), "shows it is checking");
+    for _ in 0..100 {
+        if !visible(&h, "r") {
+            break;
+        }
+        sleep(50).await;
     }
-}
-
-fn shadow_status(host: &web_sys::Element) -> (String, bool) {
-    let root = host.shadow_root().expect("shadow root");
-    let status = root.query_selector("[role=status]").expect("query").expect("status element");
-    let container = root.query_selector(".restock").expect("query").expect("container");
-    (status.text_content().unwrap_or_default(), container.has_attribute("hidden"))
-}
-
-#[wasm_bindgen_test]
-fn renders_loading_then_status_in_a_live_region() {
-    let host = host();
-    let view_ = View::attach(&doc(), &host).expect("attach");
-    let mut state = State::new("A".into(), Lang::En);
-    view_.render(&state);
-    assert_eq!(shadow_status(&host), ("Checking stock…".into(), false));
-    state.update(Msg::Loaded(view("A", StatusCode::LowStock, Some(2))));
-    view_.render(&state);
-    assert_eq!(shadow_status(&host), ("Only 2 left".into(), false));
-}
-
-#[wasm_bindgen_test]
-fn speaks_the_pages_language() {
-    let host = host();
-    let v = View::attach(&doc(), &host).expect("attach");
-    let mut state = State::new("A".into(), Lang::De);
-    state.update(Msg::Loaded(view("A", StatusCode::OutOfStock, None)));
-    v.render(&state);
-    assert_eq!(shadow_status(&host).0, "Ausverkauft");
-}
-
-#[wasm_bindgen_test]
-fn renders_nothing_broken_when_the_api_is_down() {
-    let host = host();
-    let v = View::attach(&doc(), &host).expect("attach");
-    let mut state = State::new("A".into(), Lang::En);
-    state.update(Msg::Failed);
-    v.render(&state);
-    assert_eq!(shadow_status(&host), (String::new(), true));
-}
-
-#[wasm_bindgen_test]
-fn the_host_page_never_sees_widget_markup() {
-    let host = host();
-    let v = View::attach(&doc(), &host).expect("attach");
-    v.render(&State::new("A".into(), Lang::En));
-    assert_eq!(host.child_element_count(), 0, "everything lives in the shadow root");
-    let html: web_sys::HtmlElement = host.dyn_into().expect("html element");
-    assert_eq!(html.inner_text(), "");
+    assert!(!visible(&h, "r"), "hidden, not broken, once the API fails");
 }

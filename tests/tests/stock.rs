@@ -123,7 +123,15 @@ fn a_smaller_purchase_order_delays_those_at_the_back() {
         let r = shop.backorder("JKT", 1, &format!("d{i}@example.com"), &ip(i), None).json();
         assert_eq!(r["promised_date"], "2031-02-01");
     }
-    // The supplier ships only 2 on that date, and 2 more a month later.
+    // The supplier ships only 2 on that date, and 2 more a month later. A preview says so
+    // first and changes nothing.
+    let change = json!({ "quantity": 2, "expected_date": "2031-02-01" });
+    let po_path = format!("/v1/admin/products/JKT/purchase-orders/{id}");
+    let preview = shop.admin("PUT", &format!("{po_path}?preview=1"), Some(&change)).json();
+    assert_eq!((preview["preview"].as_bool(), preview["promises"]["delayed"].as_i64()), (Some(true), Some(2)));
+    assert!(shop.backorders("JKT").iter().all(|o| o["delayed"] == 0), "a preview delays nobody");
+    let still = shop.admin("GET", "/v1/admin/products/JKT/purchase-orders", None).json();
+    assert_eq!(still["items"][0]["quantity"], 4, "a preview changes no purchase order");
     let r = shop.admin(
         "PUT",
         &format!("/v1/admin/products/JKT/purchase-orders/{id}"),
@@ -147,6 +155,12 @@ fn a_smaller_purchase_order_delays_those_at_the_back() {
     let only_delayed = shop.all_pages("/v1/admin/backorders?delayed=1");
     assert_eq!(only_delayed.len(), 2);
     // Cancelling the first PO: the front two slip to March, the back two have no date.
+    let preview = shop.admin("DELETE", &format!("{po_path}?preview=1"), None).json();
+    assert_eq!(preview["promises"]["delayed"], 4);
+    assert_eq!(
+        shop.admin("GET", "/v1/admin/products/JKT/purchase-orders", None).json()["items"].as_array().map(Vec::len),
+        Some(2)
+    );
     let r = shop.admin("DELETE", &format!("/v1/admin/products/JKT/purchase-orders/{id}"), None);
     assert_eq!(r.json()["promises"]["delayed"], 4);
     let orders = shop.backorders("JKT");
@@ -159,6 +173,19 @@ fn setting_on_hand_higher_is_stock_arriving() {
     let shop = Shop::create("onhand");
     shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder" }));
     shop.backorder("JKT", 2, "a@example.com", &ip(1), None);
+    let body = json!({ "name": "Jacket", "policy": "backorder", "on_hand": 5 });
+    let preview = shop.admin("PUT", "/v1/admin/products/JKT?preview=1", Some(&body)).json();
+    assert_eq!(
+        (preview["received"]["allocated"].as_i64(), preview["received"]["to_stock"].as_i64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(preview["availability"]["status"], "in_stock", "what shoppers would see");
+    let unchanged = shop.admin("GET", "/v1/admin/products/JKT", None).json();
+    assert_eq!(
+        (unchanged["on_hand"].as_i64(), unchanged["queue"]["open"].as_i64()),
+        (Some(0), Some(1)),
+        "a preview changes nothing"
+    );
     let p = shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder", "on_hand": 5 }));
     assert_eq!(p["received"]["allocated"], 2, "the backorder is served first");
     assert_eq!(p["on_hand"], 3);

@@ -1,7 +1,7 @@
 //! The merchant's stock API (`/v1/admin/products/...`, `/v1/admin/orders`).
 
 use restock_shared::wire::AvailabilityView;
-use restock_shared::{Date, InvalidInput, Policy, ProductSettings, ShopId, Sku, clean_text};
+use restock_shared::{Date, IncomingPo, InvalidInput, Policy, ProductSettings, ShopId, Sku, clean_text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use worker::{Request, Response};
@@ -329,11 +329,63 @@ impl Page {
     }
 }
 
-/// `PUT /v1/admin/products/{sku}`: create (201) or replace (200).
+fn wants_preview(req: &Request) -> bool {
+    http::query_param(req, "preview").is_some_and(|v| v == "1" || v == "true")
+}
+
+/// What replacing the product with `input` would do: its new availability, the
+/// allocation an on-hand increase would make, and the promises it would move.
+async fn preview_put(ctx: &Ctx, shop: &ShopRow, sku: &Sku, input: &ProductInput) -> Result<Response, ApiError> {
+    let shop_id = ShopId::parse(&shop.id)?;
+    let rules = shop.rules();
+    let snap = match commit::load_snapshot(ctx, &shop_id, sku).await {
+        Ok(snap) => snap,
+        Err(ApiError::NotFound { .. }) => {
+            // A new product: no stock, no queue, no purchase orders yet.
+            let settings = input.settings;
+            let stock = restock_shared::Stock { on_hand: input.on_hand.unwrap_or(0), held: 0 };
+            let state = restock_shared::ProductState { settings: &settings, stock, queued: 0, incoming: &[] };
+            let a = restock_shared::availability(&state, &rules, ctx.today());
+            let view = AvailabilityView::new(sku.as_str(), &input.name, &a);
+            return http::json(
+                200,
+                &json!({ "preview": true, "created": true, "availability": view, "received": null, "promises": Rechecked::default() }),
+            );
+        }
+        Err(e) => return Err(e),
+    };
+    let current = u32::try_from(snap.facts.row.on_hand).unwrap_or(0);
+    let arriving = input.on_hand.map_or(0, |t| t.saturating_sub(current));
+    let alloc = restock_shared::allocate(&snap.orders(), arriving);
+    let on_hand = match input.on_hand {
+        Some(t) if t > current => current + alloc.sellable,
+        Some(t) => t,
+        None => current,
+    };
+    let queued = restock_shared::outstanding(&alloc.queue);
+    let stock = restock_shared::Stock { on_hand, held: snap.facts.stock.held };
+    let state =
+        restock_shared::ProductState { settings: &input.settings, stock, queued, incoming: &snap.facts.incoming };
+    let a = restock_shared::availability(&state, &rules, ctx.today());
+    let view = AvailabilityView::new(sku.as_str(), &input.name, &a);
+    let promises = promises::evaluate(&snap, &rules, ctx.today(), &input.settings, &snap.facts.incoming);
+    let completed =
+        alloc.events.iter().filter(|e| matches!(e, restock_shared::AllocationEvent::Completed { .. })).count();
+    let received = (arriving > 0).then(|| json!({ "received": arriving, "allocated": alloc.allocated(), "backorders_completed": completed, "to_stock": alloc.sellable }));
+    http::json(
+        200,
+        &json!({ "preview": true, "created": false, "availability": view, "received": received, "promises": promises }),
+    )
+}
+
+/// `PUT /v1/admin/products/{sku}[?preview=1]`: create (201) or replace (200).
 pub async fn put(ctx: &Ctx, req: &mut Request, sku: &str) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
     let sku = Sku::parse(sku)?;
     let input = ProductInput::try_from(http::read_json::<ProductRequest>(req).await?)?;
+    if wants_preview(req) {
+        return preview_put(ctx, &shop, &sku, &input).await;
+    }
     let s = &input.settings;
     let (policy, cap, release) = match s.policy {
         Policy::Deny => ("deny", None, None),
@@ -479,7 +531,7 @@ pub struct ReceiveRequest {
 pub async fn receive(ctx: &Ctx, req: &mut Request, sku: &str) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
     let sku = Sku::parse(sku)?;
-    let preview = http::query_param(req, "preview").is_some_and(|v| v == "1" || v == "true");
+    let preview = wants_preview(req);
     let body: ReceiveRequest = http::read_json(req).await?;
     let po = match &body.purchase_order_id {
         None => None,
@@ -595,6 +647,53 @@ async fn po_by_id(ctx: &Ctx, shop: &str, sku: &Sku, id: &str) -> Result<Purchase
         .ok_or_else(|| ApiError::not_found("purchase_order_not_found", "no such purchase order for this SKU"))
 }
 
+/// Open purchase orders of a SKU with their ids.
+async fn open_pos(ctx: &Ctx, shop: &str, sku: &Sku) -> Result<Vec<(String, IncomingPo)>, ApiError> {
+    #[derive(Deserialize)]
+    struct Po {
+        id: String,
+        quantity: i64,
+        expected_date: String,
+    }
+    let rows: Vec<Po> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT id, quantity, expected_date FROM purchase_orders WHERE shop_id = ?1 AND sku = ?2 AND status = 'open'",
+        crate::args![shop, sku.as_str()],
+    )?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let expected = Date::parse(&r.expected_date).ok()?;
+            Some((r.id, IncomingPo { quantity: u32::try_from(r.quantity).unwrap_or(0), expected }))
+        })
+        .collect())
+}
+
+/// What a purchase-order change would do to open backorders' promises.
+async fn preview_pos(
+    ctx: &Ctx,
+    shop: &ShopRow,
+    sku: &Sku,
+    incoming: Vec<(String, IncomingPo)>,
+) -> Result<Response, ApiError> {
+    let shop_id = ShopId::parse(&shop.id)?;
+    let snap = commit::load_snapshot(ctx, &shop_id, sku).await?;
+    let incoming: Vec<IncomingPo> = incoming.into_iter().map(|(_, po)| po).collect();
+    let promises = promises::evaluate(&snap, &shop.rules(), ctx.today(), &snap.facts.settings, &incoming);
+    let state = restock_shared::ProductState {
+        settings: &snap.facts.settings,
+        stock: snap.facts.stock,
+        queued: snap.facts.queued,
+        incoming: &incoming,
+    };
+    let a = restock_shared::availability(&state, &shop.rules(), ctx.today());
+    http::json(
+        200,
+        &json!({ "preview": true, "promises": promises, "availability": AvailabilityView::new(sku.as_str(), &snap.facts.row.name, &a) }),
+    )
+}
+
 async fn po_changed(
     ctx: &Ctx,
     shop: &ShopRow,
@@ -623,6 +722,11 @@ pub async fn purchase_orders(ctx: &Ctx, req: &mut Request, sku: &str, create: bo
         return http::json(200, &json!({ "items": db::all::<PurchaseOrderRow>(s).await? }));
     }
     let input = po_input(ctx, http::read_json(req).await?)?;
+    if wants_preview(req) {
+        let mut incoming = open_pos(ctx, &shop.id, &sku).await?;
+        incoming.push((String::new(), IncomingPo { quantity: input.quantity, expected: input.expected }));
+        return preview_pos(ctx, &shop, &sku, incoming).await;
+    }
     let id = new_id("po");
     db::run(db::stmt(
         &ctx.db,
@@ -651,6 +755,20 @@ pub async fn purchase_order(
             code: "purchase_order_closed",
             detail: format!("this purchase order is {}", current.status),
         });
+    }
+    if wants_preview(req) {
+        let mut incoming = open_pos(ctx, &shop.id, &sku).await?;
+        if delete {
+            incoming.retain(|(pid, _)| pid != id);
+        } else {
+            let input = po_input(ctx, http::read_json(req).await?)?;
+            for (pid, po) in &mut incoming {
+                if pid == id {
+                    *po = IncomingPo { quantity: input.quantity, expected: input.expected };
+                }
+            }
+        }
+        return preview_pos(ctx, &shop, &sku, incoming).await;
     }
     let changed = if delete {
         db::run(db::stmt(

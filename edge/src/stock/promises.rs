@@ -12,7 +12,7 @@
 //! has a dedupe key naming the old and new promise, so running this twice (or
 //! concurrently) never notifies twice.
 
-use restock_shared::{Date, ShopId, Sku, project};
+use restock_shared::{Date, IncomingPo, ProductSettings, ProductState, ShopId, ShopRules, Sku, project};
 use serde_json::json;
 use wasm_bindgen::JsValue;
 
@@ -21,7 +21,7 @@ use crate::db;
 use crate::error::ApiError;
 use crate::notify::{self, Outgoing};
 use crate::shops::ShopRow;
-use crate::stock::commit::load_snapshot;
+use crate::stock::commit::{Snapshot, load_snapshot};
 
 /// What a recheck found.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
@@ -29,6 +29,30 @@ pub struct Rechecked {
     pub open: usize,
     pub changed: usize,
     pub delayed: usize,
+}
+
+/// What a recheck would find if the product had `settings` and `incoming` (a preview
+/// of a change; writes nothing).
+pub fn evaluate(
+    snap: &Snapshot,
+    rules: &ShopRules,
+    today: Date,
+    settings: &ProductSettings,
+    incoming: &[IncomingPo],
+) -> Rechecked {
+    let state = ProductState { settings, stock: snap.facts.stock, queued: snap.facts.queued, incoming };
+    let projections = project(&snap.orders(), &state.supply(rules, today));
+    let mut out = Rechecked { open: projections.len(), ..Rechecked::default() };
+    for p in &projections {
+        let Some(row) = snap.queue.iter().find(|r| r.id == p.id) else { continue };
+        if p.eta.map(|e| e.date.to_iso()) != row.projected_date {
+            out.changed += 1;
+        }
+        if p.delayed {
+            out.delayed += 1;
+        }
+    }
+    out
 }
 
 /// Statements per D1 batch when many rows change at once.

@@ -1,0 +1,50 @@
+// Notifications: the delivery log (sent, failed, retried, dead-lettered) with filters.
+import { api } from '../api.js';
+import { announce, clear, count, field, h, table, when } from '../dom.js';
+
+const statuses = ['', 'queued', 'sending', 'sent', 'failed', 'dead', 'skipped'];
+const kinds = ['', 'confirm', 'restock', 'backorder_confirmation', 'delay', 'allocated', 'digest'];
+
+export async function deliveries() {
+  const status = h('select', {}, statuses.map((s) => h('option', { value: s }, s || 'any status')));
+  const kind = h('select', {}, kinds.map((k) => h('option', { value: k }, k || 'any kind')));
+  const channel = h('select', {}, ['', 'email', 'webhook'].map((c) => h('option', { value: c }, c || 'email and webhooks')));
+  const summary = h('p', { role: 'status' });
+  const body = h('div');
+  const more = h('button', { type: 'button', hidden: true }, 'Load more');
+  let cursor = null;
+  let rows = [];
+
+  async function load(reset) {
+    if (reset) { cursor = null; rows = []; }
+    const q = new URLSearchParams({ limit: '50' });
+    for (const [k, el] of [['status', status], ['kind', kind], ['channel', channel]]) if (el.value) q.set(k, el.value);
+    if (cursor) q.set('cursor', cursor);
+    const data = await api('GET', `/v1/admin/deliveries?${q}`);
+    cursor = data.next_cursor;
+    more.hidden = !cursor;
+    const c = data.counts || {};
+    summary.textContent = `${count(c.sent)} sent, ${count(c.queued + c.sending)} in flight, ${count(c.failed)} failed and retrying, ${count(c.dead)} dead-lettered, ${count(c.skipped)} skipped.`;
+    rows = rows.concat(data.items.map((d) => h('tr', {},
+      h('td', {}, when(d.created_at)),
+      h('td', {}, d.channel === 'webhook' ? `webhook ${d.kind}` : d.kind),
+      h('td', {}, d.recipient),
+      h('td', {}, h('span', { class: `badge ${d.status === 'sent' ? 'good' : d.status === 'dead' ? 'bad' : d.status === 'failed' ? 'warn' : ''}` }, d.status)),
+      h('td', { class: 'num' }, d.attempts),
+      h('td', {}, d.last_error || ''),
+      h('td', {}, ['failed', 'dead'].includes(d.status) ? h('button', { type: 'button', class: 'link', onclick: async () => {
+        await api('POST', `/v1/admin/deliveries/${encodeURIComponent(d.id)}/retry`);
+        announce('Queued to send again');
+        load(true);
+      } }, 'Retry') : ''))));
+    clear(body).append(table('Delivery log, newest first', [['When'], ['What'], ['To'], ['Status'], ['Attempts', 'num'], ['Last error'], ['Actions']], rows));
+  }
+  for (const el of [status, kind, channel]) el.addEventListener('change', () => load(true));
+  more.addEventListener('click', () => load(false));
+  await load(true);
+  return h('div', {},
+    h('h1', {}, 'Notifications'),
+    h('form', { class: 'grid card', onsubmit: (e) => e.preventDefault(), 'aria-label': 'Filters' },
+      field('Status', status), field('Kind', kind), field('Channel', channel)),
+    summary, body, h('div', { class: 'actions' }, more));
+}

@@ -1,0 +1,92 @@
+// Shop settings: origins, double opt-in, waves, holds, sender, webhooks, consent, code.
+import { api } from '../api.js';
+import { announce, field, h } from '../dom.js';
+
+export async function settings({ shop, setShop }) {
+  const s = await api('GET', '/v1/admin/settings');
+  const input = (value, attrs) => h('input', { value: value === null || value === undefined ? '' : value, ...attrs });
+  const f = {
+    name: input(s.name, { required: true }),
+    allowed_origins: h('textarea', { rows: 3, spellcheck: 'false' }, s.allowed_origins.join('\n')),
+    double_opt_in: h('input', { type: 'checkbox', checked: s.double_opt_in }),
+    release_ratio: input(s.release_ratio, { type: 'number', min: 0.1, max: 10, step: 0.1 }),
+    release_interval_minutes: input(s.release_interval_minutes, { type: 'number', min: 5, max: 10080 }),
+    hold_hours: input(s.hold_hours, { type: 'number', min: 1, max: 168 }),
+    handling_days: input(s.handling_days, { type: 'number', min: 0, max: 30 }),
+    sender_name: input(s.sender_name),
+    reply_to: input(s.reply_to, { type: 'email' }),
+    webhook_url: input(s.webhook_url, { type: 'url', placeholder: 'https://' }),
+    rotate_webhook_secret: h('input', { type: 'checkbox' }),
+    consent_text: h('textarea', { rows: 3, maxlength: 1000 }, s.consent_text),
+    discount_code: input(s.discount_code, { maxlength: 64 }),
+    backorder_mode: h('select', {}, [['api', 'The widget places the backorder'], ['event', 'My cart handles it (restock:backorder event)']].map(([v, l]) => h('option', { value: v, selected: s.backorder_mode === v }, l))),
+    shop_url: input(s.shop_url, { type: 'url' }),
+    brand_color: input(s.brand_color || '#1f5f4a', { type: 'color' }),
+  };
+  const status = h('p', { role: 'status' });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const secret = h('output', { class: 'snippet' }, s.webhook_secret || 'none yet');
+  const num = (el) => (el.value.trim() === '' ? null : Number(el.value));
+  const str = (el) => (el.value.trim() === '' ? null : el.value.trim());
+  const form = h('form', { class: 'card', onsubmit: async (e) => {
+    e.preventDefault();
+    status.textContent = '';
+    error.textContent = '';
+    const body = {
+      name: f.name.value,
+      allowed_origins: f.allowed_origins.value.split(/\s+/).filter(Boolean),
+      double_opt_in: f.double_opt_in.checked,
+      release_ratio: num(f.release_ratio),
+      release_interval_minutes: num(f.release_interval_minutes),
+      hold_hours: num(f.hold_hours),
+      handling_days: num(f.handling_days),
+      sender_name: f.sender_name.value,
+      reply_to: str(f.reply_to),
+      webhook_url: str(f.webhook_url),
+      rotate_webhook_secret: f.rotate_webhook_secret.checked,
+      consent_text: f.consent_text.value,
+      discount_code: str(f.discount_code),
+      backorder_mode: f.backorder_mode.value,
+      shop_url: str(f.shop_url),
+      brand_color: f.brand_color.value,
+    };
+    try {
+      const saved = await api('PATCH', '/v1/admin/settings', body);
+      setShop(saved);
+      secret.textContent = saved.webhook_secret || 'none yet';
+      f.rotate_webhook_secret.checked = false;
+      status.textContent = 'Saved. The widget follows within seconds.';
+      announce('Settings saved');
+    } catch (err) {
+      error.textContent = err.field ? `${err.field}: ${err.message}` : err.message;
+      const bad = err.field && f[err.field];
+      if (bad) { bad.setAttribute('aria-invalid', 'true'); bad.focus(); }
+    }
+  } },
+  h('h2', {}, 'Storefront'),
+  h('div', { class: 'grid' },
+    field('Shop name', f.name),
+    field('Allowed origins', f.allowed_origins, 'one per line, e.g. https://shop.example — browsers elsewhere cannot call your API'),
+    field('Shop URL', f.shop_url, 'links in restock emails point here'),
+    field('Backorder button', f.backorder_mode),
+    field('Waitlist consent text', f.consent_text, 'shown beside the checkbox and stored with each signup')),
+  h('h2', {}, 'Waitlist releases'),
+  h('div', { class: 'grid' },
+    h('label', { class: 'check' }, f.double_opt_in, 'Double opt-in (confirm by email)'),
+    field('Notify per unit', f.release_ratio, 'subscribers emailed per unit back in stock (1 = one each)'),
+    field('Minutes between waves', f.release_interval_minutes),
+    field('Hold a unit for (hours)', f.hold_hours, 'empty: no holds'),
+    field('Handling days', f.handling_days, 'added to every ship date'),
+    field('Discount code in restock emails', f.discount_code)),
+  h('h2', {}, 'Emails and webhooks'),
+  h('div', { class: 'grid' },
+    field('Sender name', f.sender_name),
+    field('Reply-to address', f.reply_to),
+    field('Brand colour', f.brand_color),
+    field('Webhook URL', f.webhook_url, 'HTTPS; events are signed (README, "Webhooks")'),
+    h('div', {}, h('span', { class: 'hint' }, 'Webhook signing secret'), secret),
+    h('label', { class: 'check' }, f.rotate_webhook_secret, 'Rotate the webhook secret')),
+  h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')),
+  status, error);
+  return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), form);
+}

@@ -114,8 +114,11 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
     let mut headers = Vec::new();
     loop {
         let mut header = String::new();
-        if reader.read_line(&mut header).is_err() || header == "\r\n" || header.is_empty() {
-            break;
+        match reader.read_line(&mut header) {
+            // The caller went away before the request was complete: nothing arrived.
+            Err(_) | Ok(0) => return,
+            Ok(_) if header == "\r\n" => break,
+            Ok(_) => {}
         }
         if let Some((k, v)) = header.split_once(':') {
             headers.push((k.trim().to_owned(), v.trim().to_owned()));
@@ -133,11 +136,13 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         return;
     }
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // Like a real API: a message without a recipient is refused, never delivered.
+    let valid = json["to"].as_str().is_some_and(|to| to.contains('@'));
     let mode = {
         let Ok(mut s) = state.lock() else { return };
         s.attempts += 1;
         s.received.push(Received { headers: headers.clone(), body: String::from_utf8_lossy(&body).into_owned() });
-        s.mode.unwrap_or(Mode::Accept)
+        if valid { s.mode.unwrap_or(Mode::Accept) } else { Mode::Reject }
     };
     let deliver = |s: &mut State| {
         if s.keys.insert(key.clone()) {

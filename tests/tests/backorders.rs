@@ -209,3 +209,98 @@ fn merchants_can_cancel_and_see_the_queue() {
     assert_eq!(r.json()["status"], "cancelled");
     shop.admin("POST", "/v1/admin/backorders/bo_doesnotexist/cancel", None).assert_problem(404, "backorder_not_found");
 }
+
+/// Receives and cancels racing each other: whatever order the Worker applied them in,
+/// the result is what the domain's FIFO allocation gives for the orders that survived
+/// and the units that arrived. Nothing is lost, nothing allocated twice.
+#[test]
+fn concurrent_receives_and_cancels_leave_allocations_consistent() {
+    use restock_shared::{Date, QueuedOrder, allocate};
+    let shop = Shop::create("race");
+    shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder" }));
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        let r = shop.backorder("JKT", 1 + (i % 3), &format!("r{i}@example.com"), &ip(i as usize), None);
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.json()["id"].as_str().unwrap_or_default().to_owned());
+    }
+    // 8 receives of 1..=5 units and 10 cancels, all at once.
+    let receives: Vec<u32> = (0..8).map(|i| 1 + (i * 7) % 5).collect();
+    let victims: Vec<String> = ids.iter().step_by(2).take(10).cloned().collect();
+    let (received, cancelled): (u32, Vec<String>) = thread::scope(|s| {
+        let r: Vec<_> = receives
+            .iter()
+            .map(|&q| {
+                let shop = shop.clone();
+                s.spawn(move || {
+                    let body = json!({ "quantity": q });
+                    let r = shop.admin("POST", "/v1/admin/products/JKT/receive", Some(&body));
+                    match r.status {
+                        200 => q,
+                        503 => 0, // busy after too many lost races: applied nothing
+                        other => panic!("receive: {other} {}", r.body),
+                    }
+                })
+            })
+            .collect();
+        let c: Vec<_> = victims
+            .iter()
+            .map(|id| {
+                let shop = shop.clone();
+                s.spawn(move || {
+                    let r = shop.admin("POST", &format!("/v1/admin/backorders/{id}/cancel"), None);
+                    match r.status {
+                        200 => Some(id.clone()),
+                        // Fully allocated first, or busy: it stays.
+                        409 | 503 => None,
+                        other => panic!("cancel: {other} {}", r.body),
+                    }
+                })
+            })
+            .collect();
+        let received = r.into_iter().map(|h| h.join().expect("receive thread")).sum();
+        let cancelled = c.into_iter().filter_map(|h| h.join().expect("cancel thread")).collect();
+        (received, cancelled)
+    });
+    assert!(received > 0 && !cancelled.is_empty(), "the race had both sides: {received} units, {cancelled:?}");
+
+    let mut orders = shop.backorders("JKT");
+    orders.sort_by_key(|o| o["seq"].as_i64());
+    let survivors: Vec<&serde_json::Value> = orders.iter().filter(|o| o["status"] != "cancelled").collect();
+    let gone: HashSet<&str> =
+        orders.iter().filter(|o| o["status"] == "cancelled").filter_map(|o| o["id"].as_str()).collect();
+    assert_eq!(gone, cancelled.iter().map(String::as_str).collect(), "exactly the accepted cancels took effect");
+    assert!(
+        orders.iter().filter(|o| o["status"] == "cancelled").all(|o| o["allocated"] == 0),
+        "a cancelled order holds nothing"
+    );
+
+    // The domain's answer for these survivors and these units, from scratch.
+    let day = Date::from_days(0);
+    let queue: Vec<QueuedOrder<String>> = survivors
+        .iter()
+        .map(|o| QueuedOrder {
+            id: o["id"].as_str().unwrap_or_default().to_owned(),
+            quantity: o["quantity"].as_u64().and_then(|q| u32::try_from(q).ok()).unwrap_or(0),
+            allocated: 0,
+            placed_on: day,
+            promised: None,
+        })
+        .collect();
+    let expected = allocate(&queue, received);
+    let mut want = std::collections::HashMap::new();
+    for e in &expected.events {
+        if let restock_shared::AllocationEvent::Allocated { id, allocated, .. } = e {
+            want.insert(id.clone(), *allocated);
+        }
+    }
+    for o in &survivors {
+        let id = o["id"].as_str().unwrap_or_default();
+        let got = o["allocated"].as_u64().unwrap_or(u64::MAX);
+        assert_eq!(got, u64::from(want.get(id).copied().unwrap_or(0)), "order {id} (seq {}): {o}", o["seq"]);
+        let full = o["allocated"] == o["quantity"];
+        assert_eq!(o["status"] == "allocated", full, "status follows the allocation: {o}");
+    }
+    let product = shop.admin("GET", "/v1/admin/products/JKT", None).json();
+    assert_eq!(product["on_hand"].as_u64(), Some(u64::from(expected.sellable)), "the rest is on hand");
+}

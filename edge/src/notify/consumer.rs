@@ -33,8 +33,15 @@ use crate::shops::ShopRow;
 use crate::tokens::{self, LinkKind};
 
 pub const DEAD_LETTER_QUEUE: &str = "restock-notify-dlq";
-/// How long a claim protects a delivery from being sent by anyone else.
-const LEASE_MS: i64 = 120_000;
+/// How long a claim protects a delivery from being sent by anyone else, and how long an
+/// enqueued delivery waits before the sweep assumes its message was lost. `LEASE_SECONDS`
+/// overrides it (tests of crash recovery shorten it); it must exceed the slowest send.
+pub fn lease_ms(ctx: &Ctx) -> i64 {
+    ctx.var("LEASE_SECONDS")
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|s| *s > 0)
+        .map_or(120_000, |s| i64::from(s) * 1000)
+}
 /// Attempts before a delivery is given up on (the queue's own retries stop earlier).
 pub const MAX_ATTEMPTS: i64 = 10;
 /// Deliveries claimed per statement (D1 allows 100 bound parameters).
@@ -196,7 +203,7 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
             "UPDATE deliveries SET lease_until = ?1 + ?2, updated_at = ?1 WHERE id IN \
                (SELECT id FROM deliveries WHERE status = 'queued' AND (lease_until IS NULL OR lease_until < ?1) ORDER BY seq LIMIT ?3) \
              RETURNING id",
-            crate::args![now, LEASE_MS, BATCH],
+            crate::args![now, lease_ms(ctx), BATCH],
         )?,
     ];
     let results = db::batch(&ctx.db, statements).await?;
@@ -255,7 +262,7 @@ enum Plan {
 
 async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String, Verdict>) -> Result<(), ApiError> {
     let now = ctx.now.millis();
-    let mut params = crate::args![now, LEASE_MS];
+    let mut params = crate::args![now, lease_ms(ctx)];
     params.extend(ids.iter().map(|id| db::Arg::js(&id.as_str())));
     let claim = db::stmt(
         &ctx.db,

@@ -143,6 +143,15 @@ async fn close(ctx: &Ctx, id: &str, _why: Option<&str>) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// How long a release may make no progress before its jobs count as lost (5 minutes;
+/// `STUCK_RELEASE_SECONDS` overrides it).
+fn stuck_after_ms(ctx: &Ctx) -> i64 {
+    ctx.var("STUCK_RELEASE_SECONDS")
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|s| *s > 0)
+        .map_or(300_000, |s| i64::from(s) * 1000)
+}
+
 /// Releases still planning long after their jobs should have run (a job was lost).
 async fn restart_stuck(ctx: &Ctx, report: &mut Report) -> Result<(), ApiError> {
     #[derive(Deserialize)]
@@ -152,7 +161,7 @@ async fn restart_stuck(ctx: &Ctx, report: &mut Report) -> Result<(), ApiError> {
     let stuck: Vec<Id> = db::all(db::stmt(
         &ctx.db,
         "SELECT id FROM releases WHERE status = 'planning' AND updated_at < ?1 LIMIT 20",
-        crate::args![ctx.now.millis() - 5 * 60_000],
+        crate::args![ctx.now.millis() - stuck_after_ms(ctx)],
     )?)
     .await?;
     for r in stuck {

@@ -11,7 +11,7 @@ use crate::crypto::new_id;
 use crate::ctx::Ctx;
 use crate::db;
 use crate::error::ApiError;
-use crate::notify::consumer::{Job, enqueue};
+use crate::notify::consumer::{self, Job, enqueue};
 
 /// Subscribers per chunk (one `send_batch` of jobs).
 pub const CHUNK: i64 = 100;
@@ -84,7 +84,7 @@ pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
              SELECT 'dl_' || lower(hex(randomblob(10))), shop_id, 'restock:' || id || ':' || ?1, 'email', 'restock', email, locale, \
                sku, id, ?1, '{}', 'queued', ?2 + ?3, ?2, ?2 \
              FROM waitlist WHERE notify_token = ?4",
-            crate::args![id, now, 120_000i64, token.as_str()],
+            crate::args![id, now, consumer::lease_ms(ctx), token.as_str()],
         )?,
         db::stmt(
             &ctx.db,

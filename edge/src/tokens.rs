@@ -1,7 +1,6 @@
-//! Signed links in emails: confirm a signup, unsubscribe, cancel a backorder, claim a
-//! held unit. A token is `v1.<kind>.<shop>.<id>.<expires>.<signature>` where the
-//! signature is HMAC-SHA256 (the `TOKEN_SECRET` Worker secret) over everything before
-//! it. Nothing is stored: a token is valid exactly when its signature is, and it names
+//! Signed links in emails: confirm a signup, unsubscribe, cancel a backorder. A token
+//! is `v1.<kind>.<shop>.<id>.<expires>.<signature>` where the signature is HMAC-SHA256
+//! (the `TOKEN_SECRET` Worker secret) over everything before it. Nothing is stored: a token is valid exactly when its signature is, and it names
 //! the shop, so a token from one shop means nothing at another.
 
 use restock_shared::Timestamp;
@@ -16,7 +15,6 @@ pub enum LinkKind {
     Confirm,
     Unsubscribe,
     Cancel,
-    Claim,
 }
 
 impl LinkKind {
@@ -25,7 +23,6 @@ impl LinkKind {
             LinkKind::Confirm => "c",
             LinkKind::Unsubscribe => "u",
             LinkKind::Cancel => "x",
-            LinkKind::Claim => "h",
         }
     }
 
@@ -34,7 +31,6 @@ impl LinkKind {
             "c" => LinkKind::Confirm,
             "u" => LinkKind::Unsubscribe,
             "x" => LinkKind::Cancel,
-            "h" => LinkKind::Claim,
             _ => return None,
         })
     }

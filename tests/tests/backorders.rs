@@ -175,28 +175,6 @@ fn cancelling_frees_the_place_and_moves_everyone_up() {
 }
 
 #[test]
-fn tampered_cancel_links_are_refused() {
-    let shop = Shop::create("tamper");
-    shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder" }));
-    let a = shop.backorder("JKT", 1, "a@example.com", &ip(1), None).json();
-    let url = a["cancel_url"].as_str().unwrap_or_default().to_owned();
-    let path = url.split_once("/v1/").map(|(_, p)| format!("/v1/{p}")).unwrap_or_default();
-    let client = Client::from_env();
-    let (base, token) = path.split_once("token=").unwrap_or_default();
-    for bad in [
-        format!("{base}token={}", &token[..token.len() - 1]),
-        format!("{base}token={}A", &token[..token.len() - 1]),
-        format!("{base}token={}", token.replace(".x.", ".u.")),
-        format!("{base}token="),
-        format!("{base}token=v1.x.{}.bo_nope.0.AAAA", shop.id),
-    ] {
-        let r = client.request("POST", &bad, &[], None);
-        assert_eq!(r.status, 400, "{bad}: {}", r.body);
-    }
-    assert!(shop.backorders("JKT").iter().all(|o| o["status"] == "open"), "nothing was cancelled");
-}
-
-#[test]
 fn merchants_can_cancel_and_see_the_queue() {
     let shop = Shop::create("m-cancel");
     shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder" }));

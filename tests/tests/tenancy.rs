@@ -2,40 +2,86 @@
 //! wrong key is 401; public endpoints never show subscriber emails; CORS only for the
 //! shop's allowed origins.
 
-use restock_e2e::client::{Client, Shop, ip};
-use serde_json::json;
+use std::collections::BTreeSet;
 
-/// Every admin endpoint, as (method, path, body) against shop B's resources.
-fn admin_calls(sku: &str, backorder: &str, po: &str) -> Vec<(&'static str, String, Option<serde_json::Value>)> {
+use restock_e2e::client::{Client, Shop, ip};
+use serde_json::{Value, json};
+
+/// The admin operations the OpenAPI description documents, as (METHOD, template).
+fn documented_admin_operations(client: &Client) -> BTreeSet<(String, String)> {
+    let doc = client.get("/v1/openapi.json").json();
+    let mut ops = BTreeSet::new();
+    for (template, methods) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in methods.as_object().into_iter().flatten() {
+            let secured = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("shopKey").is_some()));
+            if secured {
+                ops.insert((method.to_uppercase(), template.clone()));
+            }
+        }
+    }
+    ops
+}
+
+/// The documented template a concrete path belongs to (`{x}` matches one segment).
+fn template_of(path: &str, ops: &BTreeSet<(String, String)>) -> Option<String> {
+    let path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').collect();
+    ops.iter().map(|(_, t)| t).find_map(|t| {
+        let parts: Vec<&str> = t.split('/').collect();
+        let same = parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s);
+        same.then(|| t.clone())
+    })
+}
+
+/// Every admin call that names one of shop B's resources (or B's SKU in a query).
+fn calls_on_b(sku: &str, backorder: &str, po: &str, delivery: &str) -> Vec<(&'static str, String, Option<Value>)> {
+    let po_body = json!({ "quantity": 1, "expected_date": "2031-01-01" });
     vec![
         ("GET", format!("/v1/admin/products/{sku}"), None),
         ("DELETE", format!("/v1/admin/products/{sku}"), None),
         ("POST", format!("/v1/admin/products/{sku}/receive"), Some(json!({ "quantity": 5 }))),
         ("GET", format!("/v1/admin/products/{sku}/purchase-orders"), None),
-        (
-            "POST",
-            format!("/v1/admin/products/{sku}/purchase-orders"),
-            Some(json!({ "quantity": 1, "expected_date": "2031-01-01" })),
-        ),
-        (
-            "PUT",
-            format!("/v1/admin/products/{sku}/purchase-orders/{po}"),
-            Some(json!({ "quantity": 1, "expected_date": "2031-01-01" })),
-        ),
+        ("POST", format!("/v1/admin/products/{sku}/purchase-orders"), Some(po_body.clone())),
+        ("PUT", format!("/v1/admin/products/{sku}/purchase-orders/{po}"), Some(po_body)),
         ("DELETE", format!("/v1/admin/products/{sku}/purchase-orders/{po}"), None),
         ("GET", format!("/v1/admin/products/{sku}/waitlist"), None),
         ("GET", format!("/v1/admin/backorders/{backorder}"), None),
         ("POST", format!("/v1/admin/backorders/{backorder}/cancel"), None),
         ("POST", "/v1/admin/orders".into(), Some(json!({ "sku": sku, "quantity": 1, "reference": "x" }))),
+        ("POST", format!("/v1/admin/deliveries/{delivery}/retry"), None),
+    ]
+}
+
+/// Admin calls that can only answer with A's own data: they must show none of B's.
+fn own_views(sku: &str) -> Vec<(&'static str, String, Option<Value>)> {
+    vec![
+        ("GET", "/v1/admin/products".into(), None),
+        ("GET", "/v1/admin/backorders".into(), None),
+        ("GET", format!("/v1/admin/backorders?sku={sku}"), None),
+        ("GET", "/v1/admin/insights".into(), None),
+        ("GET", "/v1/admin/export/waitlist.csv".into(), None),
+        ("GET", "/v1/admin/export/backorders.csv".into(), None),
+        ("GET", "/v1/admin/export/supplier-digest.csv".into(), None),
+        ("GET", "/v1/admin/deliveries".into(), None),
+        ("GET", format!("/v1/admin/deliveries?sku={sku}"), None),
+        ("GET", "/v1/admin/settings".into(), None),
+        ("PATCH", "/v1/admin/settings".into(), Some(json!({ "name": "A renamed" }))),
     ]
 }
 
 #[test]
-fn a_key_of_shop_a_gets_404_on_everything_of_shop_b() {
+fn a_key_of_shop_a_reaches_nothing_of_shop_b_on_any_admin_endpoint() {
+    let client = Client::from_env();
+    let documented = documented_admin_operations(&client);
+    assert!(documented.len() >= 20, "the admin API is documented: {documented:?}");
     let a = Shop::create("ten-a");
-    let b = Shop::create("ten-b");
+    let b = Shop::create_with("ten-b", json!({ "name": "B's shop", "reply_to": "owner-b@example.com" }));
     // B-only SKU names, so "not found" can only mean "not yours".
-    b.put_product("B-SECRET", json!({ "name": "B only", "policy": "backorder", "price_cents": 100 }));
+    b.put_product(
+        "B-SECRET",
+        json!({ "name": "B only", "policy": "backorder", "price_cents": 100, "supplier": "B-Supply" }),
+    );
     let po = b.admin(
         "POST",
         "/v1/admin/products/B-SECRET/purchase-orders",
@@ -45,11 +91,24 @@ fn a_key_of_shop_a_gets_404_on_everything_of_shop_b() {
     let bo = b.backorder("B-SECRET", 1, "victim@example.com", &ip(1), None).json();
     let bo_id = bo["id"].as_str().unwrap_or_default().to_owned();
     b.signup("B-SECRET", "subscriber@example.com", &ip(2));
+    let deliveries = b.admin("GET", "/v1/admin/deliveries", None).json();
+    let delivery_id = deliveries["items"][0]["id"].as_str().unwrap_or_default().to_owned();
+    assert!(delivery_id.starts_with("dl_"), "B has a delivery to aim at: {deliveries}");
+    let b_before = b.admin("GET", "/v1/admin/products/B-SECRET", None).body;
+    let secrets = ["victim@example.com", "subscriber@example.com", "owner-b@example.com", "B only", "B-Supply"];
 
-    for (method, path, body) in admin_calls("B-SECRET", &bo_id, &po_id) {
+    let mut exercised = BTreeSet::new();
+    for (method, path, body) in calls_on_b("B-SECRET", &bo_id, &po_id, &delivery_id) {
         let r = a.admin(method, &path, body.as_ref());
         assert_eq!(r.status, 404, "{method} {path} with A's key: {}", r.body);
-        assert!(!r.body.contains("victim@example.com") && !r.body.contains("subscriber@example.com"));
+        assert!(secrets.iter().all(|s| !r.body.contains(s)), "{method} {path}: {}", r.body);
+        exercised.insert((method.to_owned(), template_of(&path, &documented).unwrap_or(path)));
+    }
+    for (method, path, body) in own_views("B-SECRET") {
+        let r = a.admin(method, &path, body.as_ref());
+        assert_eq!(r.status, 200, "{method} {path}: {}", r.body);
+        assert!(secrets.iter().all(|s| !r.body.contains(s)), "{method} {path} shows B's data: {}", r.body);
+        exercised.insert((method.to_owned(), template_of(&path, &documented).unwrap_or(path)));
     }
     // PUT with A's key makes A's *own* product of that name; B's is untouched.
     let own = a.admin(
@@ -59,43 +118,50 @@ fn a_key_of_shop_a_gets_404_on_everything_of_shop_b() {
     );
     assert_eq!(own.status, 201, "{}", own.body);
     assert_eq!(own.json()["queue"]["open"], 0, "it sees none of B's backorders");
-    // A's own lists do not show B's data either.
-    for path in [
-        "/v1/admin/backorders",
-        "/v1/admin/products",
-        "/v1/admin/insights",
-        "/v1/admin/export/waitlist.csv",
-        "/v1/admin/export/backorders.csv",
-    ] {
-        let r = a.admin("GET", path, None);
-        assert_eq!(r.status, 200, "{path}");
-        assert!(!r.body.contains("victim@example.com") && !r.body.contains("B only"), "{path}: {}", r.body);
-    }
+    exercised.insert(("PUT".into(), "/v1/admin/products/{sku}".into()));
     // Erasing an address with A's key leaves B's subscriber alone.
-    a.admin("DELETE", "/v1/admin/subscribers/subscriber@example.com", None);
-    let rows = b.all_pages("/v1/admin/products/B-SECRET/waitlist");
-    assert_eq!(rows.len(), 1);
+    let erased = a.admin("DELETE", "/v1/admin/subscribers/subscriber@example.com", None);
+    assert!(erased.status < 300, "{}", erased.body);
+    exercised.insert(("DELETE".into(), "/v1/admin/subscribers/{email}".into()));
+    assert_eq!(b.all_pages("/v1/admin/products/B-SECRET/waitlist").len(), 1);
+
+    let missed: Vec<_> = documented.difference(&exercised).collect();
+    assert!(missed.is_empty(), "admin operations this test does not try across tenants: {missed:?}");
     // And B's data is unchanged by all of the above.
-    let product = b.admin("GET", "/v1/admin/products/B-SECRET", None).json();
-    assert_eq!((product["name"].as_str(), product["on_hand"].as_i64()), (Some("B only"), Some(0)));
+    assert_eq!(b.admin("GET", "/v1/admin/products/B-SECRET", None).body, b_before);
     assert_eq!(b.backorders("B-SECRET")[0]["status"], "open");
+    assert_eq!(b.admin("GET", "/v1/admin/settings", None).json()["name"], "B's shop");
 }
 
 #[test]
-fn no_key_or_a_wrong_key_is_401() {
+fn no_key_or_a_wrong_key_is_401_on_every_admin_endpoint() {
     let client = Client::from_env();
     let a = Shop::create("ten-401");
-    for path in ["/v1/admin/products", "/v1/admin/settings", "/v1/admin/backorders", "/v1/admin/insights"] {
-        client.get(path).assert_problem(401, "unauthorized");
-        let fake = format!("sk_{}", "A".repeat(43));
-        for auth in [
-            format!("Bearer {fake}"),
-            "Bearer".into(),
-            format!("Basic {}", a.key),
-            a.key.clone(),
-            format!("Bearer {}x", a.key),
-        ] {
-            client.get_with(path, &[("authorization", &auth)]).assert_problem(401, "unauthorized");
+    let documented = documented_admin_operations(&client);
+    let fake = format!("sk_{}", "A".repeat(43));
+    let auths = [
+        format!("Bearer {fake}"),
+        "Bearer".into(),
+        format!("Basic {}", a.key),
+        a.key.clone(),
+        format!("Bearer {}x", a.key),
+    ];
+    for (method, template) in &documented {
+        let path = template
+            .replace("{sku}", "TEE")
+            .replace("{id}", "x_1")
+            .replace("{email}", "a@example.com")
+            .replace("{file}", "waitlist.csv");
+        let none = client.request(method, &path, &[("content-type", "application/json")], Some(b"{}"));
+        none.assert_problem(401, "unauthorized");
+        for auth in &auths {
+            let r = client.request(
+                method,
+                &path,
+                &[("authorization", auth.as_str()), ("content-type", "application/json")],
+                Some(b"{}"),
+            );
+            r.assert_problem(401, "unauthorized");
         }
     }
 }

@@ -43,9 +43,16 @@ fn tamperings(token: &str, other: &str, other_shop: &str) -> Vec<(&'static str, 
         }
         s.into_iter().collect::<String>()
     };
+    // A 32-byte signature is 43 characters; the last one carries 2 bits no byte uses.
+    let respelled_sig = {
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let last = sig.bytes().last().and_then(|c| B64.iter().position(|&x| x == c)).unwrap_or(0);
+        format!("{}{}", &sig[..sig.len() - 1], char::from(B64[last ^ 1]))
+    };
     let other_id = other.split('.').nth(3).unwrap_or_default();
     let mut cases = vec![
         ("one signature character changed", with(5, &flipped_sig)),
+        ("the same signature bytes spelled differently", with(5, &respelled_sig)),
         ("signature truncated", with(5, &sig[..sig.len() - 2])),
         ("signature dropped", parts[..5].join(".")),
         ("signature of another link", with(5, other.rsplit('.').next().unwrap_or_default())),

@@ -4,9 +4,10 @@
 //! 1. native: unit and property tests of every crate (`cargo test --workspace`),
 //! 2. wasm: the widget's tests in headless Chromium (wasm-bindgen-test-runner),
 //! 3. e2e: the built Worker under `wrangler dev` with fresh local state on a free
-//!    port, driven over HTTP and through headless Chromium (`tests/`).
+//!    port, driven over HTTP and through headless Chromium (`tests/`),
+//! 4. fuzz: each cargo-fuzz target of `fuzz/` for 15 s (`cargo xtask fuzz` for longer).
 //!
-//! `cargo xtask test lint|native|wasm|e2e` runs one stage, and `cargo xtask test e2e
+//! `cargo xtask test lint|native|wasm|e2e|fuzz` runs one stage, and `cargo xtask test e2e
 //! <suite> [filter]` one file of `tests/tests/` (for local iteration; CI runs all).
 
 use std::process::Command;
@@ -28,6 +29,7 @@ fn cargo() -> Command {
 fn lint() -> Result<(), String> {
     step("lint: rustfmt and clippy");
     run_cmd(cargo().args(["fmt", "--all", "--check"]).current_dir(repo_root()))?;
+    run_cmd(cargo().args(["fmt", "--check", "--manifest-path", "fuzz/Cargo.toml"]).current_dir(repo_root()))?;
     run_cmd(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).current_dir(repo_root()))
 }
 
@@ -106,7 +108,8 @@ pub fn run_stage(stage: &str, tools: &Tools, filter: &[String]) -> Result<(), St
         "native" => native(),
         "wasm" => wasm(tools),
         "e2e" => e2e(tools, filter),
-        other => Err(format!("unknown stage {other}: use lint, native, wasm or e2e")),
+        "fuzz" => crate::fuzz::run_all(15).map(|_| ()),
+        other => Err(format!("unknown stage {other}: use lint, native, wasm, e2e or fuzz")),
     }
 }
 
@@ -118,7 +121,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     build::all(&tools)?;
     let stages: Vec<&str> = match args.first().map(String::as_str) {
         Some(stage) => vec![stage],
-        None => vec!["lint", "native", "wasm", "e2e"],
+        None => vec!["lint", "native", "wasm", "e2e", "fuzz"],
     };
     let filter = args.get(1..).unwrap_or(&[]);
     for stage in stages {

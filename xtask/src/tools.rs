@@ -71,7 +71,7 @@ pub fn locked_version(package: &str) -> Result<String, String> {
 }
 
 /// A cargo-installed binary at exactly `version`, installing it when missing or different.
-fn ensure_cargo_bin(bin: &str, krate: &str, version: &str) -> Result<PathBuf, String> {
+pub fn ensure_cargo_bin(bin: &str, krate: &str, version: &str) -> Result<PathBuf, String> {
     let path = cargo_home().join("bin").join(bin);
     let current = output(Command::new(&path).arg("--version")).unwrap_or_default();
     let matches = current.split_whitespace().any(|word| word == version);

@@ -611,20 +611,22 @@ pub struct PurchaseOrderRequest {
     pub reference: Option<String>,
 }
 
-struct PoInput {
+/// A validated purchase-order body.
+pub struct PoInput {
     quantity: u32,
     expected: Date,
     supplier: Option<String>,
     reference: Option<String>,
 }
 
-fn po_input(ctx: &Ctx, r: PurchaseOrderRequest) -> Result<PoInput, ApiError> {
+/// Validates a purchase-order body; `today` bounds the expected date.
+pub fn po_input(today: Date, r: PurchaseOrderRequest) -> Result<PoInput, ApiError> {
     let quantity = u32::try_from(r.quantity)
         .ok()
         .filter(|q| (1..=1_000_000).contains(q))
         .ok_or(range("quantity", "1 to 1000000"))?;
     let expected = Date::parse(&r.expected_date).map_err(InvalidInput::Date)?;
-    if expected < ctx.today() {
+    if expected < today {
         return Err(range("expected_date", "today or later"));
     }
     Ok(PoInput {
@@ -721,7 +723,7 @@ pub async fn purchase_orders(ctx: &Ctx, req: &mut Request, sku: &str, create: bo
         )?;
         return http::json(200, &json!({ "items": db::all::<PurchaseOrderRow>(s).await? }));
     }
-    let input = po_input(ctx, http::read_json(req).await?)?;
+    let input = po_input(ctx.today(), http::read_json(req).await?)?;
     if wants_preview(req) {
         let mut incoming = open_pos(ctx, &shop.id, &sku).await?;
         incoming.push((String::new(), IncomingPo { quantity: input.quantity, expected: input.expected }));
@@ -761,7 +763,7 @@ pub async fn purchase_order(
         if delete {
             incoming.retain(|(pid, _)| pid != id);
         } else {
-            let input = po_input(ctx, http::read_json(req).await?)?;
+            let input = po_input(ctx.today(), http::read_json(req).await?)?;
             for (pid, po) in &mut incoming {
                 if pid == id {
                     *po = IncomingPo { quantity: input.quantity, expected: input.expected };
@@ -778,7 +780,7 @@ pub async fn purchase_order(
         )?)
         .await?
     } else {
-        let input = po_input(ctx, http::read_json(req).await?)?;
+        let input = po_input(ctx.today(), http::read_json(req).await?)?;
         db::run(db::stmt(
             &ctx.db,
             "UPDATE purchase_orders SET quantity = ?4, expected_date = ?5, supplier = ?6, reference = ?7, updated_at = ?8 \

@@ -30,7 +30,11 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
     let self_origin = url.origin().ascii_serialization();
     let path = url.path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let method = req.method();
+    // workers-rs maps any method it does not know (QUERY, PROPFIND, ...) to GET; answer
+    // those with 405 instead of as if they were a GET.
+    let known = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    let method =
+        if known.contains(&req.inner().method().to_ascii_uppercase().as_str()) { req.method() } else { Method::Trace };
     let ctx = Ctx::new(env, self_origin, Some(runtime))?;
     let r = &mut req;
     use Method::{Delete, Get, Options, Patch, Post, Put};

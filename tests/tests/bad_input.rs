@@ -268,3 +268,49 @@ fn wrong_methods_and_paths_are_405_and_404() {
     // And nothing above touched the shop.
     assert!(shop.backorders("X").is_empty());
 }
+
+/// Sends a request with a method our HTTP client will not send; returns the head.
+fn raw_request(method: &str, path: &str, key: &str) -> String {
+    use std::io::{Read, Write};
+    let url = restock_e2e::env::get().url.clone();
+    let host = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    let head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).expect("write");
+    let mut out = String::new();
+    stream.read_to_string(&mut out).expect("read");
+    out.to_ascii_lowercase()
+}
+
+#[test]
+fn methods_the_runtime_does_not_know_are_405_not_get() {
+    // workers-rs reads any method it has no name for as GET; the router must not.
+    let shop = Shop::create("bad-method");
+    // (workerd itself answers 501 to a method it has never heard of, before the Worker.)
+    for method in ["QUERY", "PROPFIND"] {
+        for path in [
+            "/v1/health".to_owned(),
+            "/v1/admin/settings".to_owned(),
+            format!("/v1/shops/{}/availability?skus=X", shop.id),
+        ] {
+            let reply = raw_request(method, &path, &shop.key);
+            assert!(reply.starts_with("http/1.1 405"), "{method} {path}: {reply}");
+            assert!(reply.contains("\r\nallow: ") && reply.contains("method_not_allowed"), "{method} {path}: {reply}");
+        }
+    }
+}
+
+#[test]
+fn null_for_a_setting_that_cannot_be_cleared_is_refused() {
+    let shop = Shop::create("bad-null");
+    for field in ["name", "currency", "consent_text", "double_opt_in", "release_ratio", "backorder_mode"] {
+        let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ field: null })));
+        r.assert_problem(400, "invalid_body");
+    }
+    let currency = shop.admin("GET", "/v1/admin/settings", None).json()["currency"].clone();
+    // A clearable one may be null.
+    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "discount_code": null })));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(shop.admin("GET", "/v1/admin/settings", None).json()["currency"], currency, "unchanged");
+}

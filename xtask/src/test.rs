@@ -5,11 +5,14 @@
 //! 2. wasm: the widget's tests in headless Chromium (wasm-bindgen-test-runner),
 //! 3. e2e: the built Worker under `wrangler dev` with fresh local state on a free
 //!    port, driven over HTTP and through headless Chromium (`tests/`),
-//! 4. fuzz: each cargo-fuzz target of `fuzz/` for 15 s (`cargo xtask fuzz` for longer).
+//! 4. schema: schemathesis against the served OpenAPI file (zero 5xx, zero schema
+//!    violations),
+//! 5. fuzz: each cargo-fuzz target of `fuzz/` for 15 s (`cargo xtask fuzz` for longer).
 //!
-//! `cargo xtask test lint|native|wasm|e2e|fuzz` runs one stage, and `cargo xtask test e2e
+//! `cargo xtask test lint|native|wasm|e2e|schema|fuzz` runs one stage, and `cargo xtask test e2e
 //! <suite> [filter]` one file of `tests/tests/` (for local iteration; CI runs all).
 
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,8 +53,9 @@ fn wasm(tools: &Tools) -> Result<(), String> {
     )
 }
 
-fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
-    step("end-to-end tests against the built Worker under wrangler dev");
+/// Starts the built Worker under `wrangler dev` on a free port with fresh, seeded local
+/// state, runs `body` against it, stops it, and shows the log's tail if `body` failed.
+fn with_worker(body: impl FnOnce(&str, &Credentials, &Path) -> Result<(), String>) -> Result<(), String> {
     let root = repo_root();
     let run_dir = root.join("target/e2e").join(crate::dev::now().millis().to_string());
     let state = run_dir.join("state");
@@ -65,30 +69,7 @@ fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
     let mut server = DevServer::start(options, Duration::from_secs(90))?;
     SERVER_PGID.store(server.pid(), Ordering::SeqCst);
     eprintln!("worker ready on {url} in {:.1}s (log: {})", started.elapsed().as_secs_f64(), log.display());
-    let mut cmd = cargo();
-    cmd.args(["test", "--package", "restock-e2e"]);
-    // `e2e <suite> [filter]` runs one file of tests/tests/; otherwise all of them.
-    let mut filter = filter;
-    match filter.first() {
-        Some(suite) if root.join("tests/tests").join(format!("{suite}.rs")).exists() => {
-            cmd.args(["--test", suite]);
-            filter = &filter[1..];
-        }
-        _ => {
-            cmd.arg("--tests");
-        }
-    }
-    cmd.current_dir(&root)
-        .env("RESTOCK_URL", &url)
-        .env("RESTOCK_OPERATOR_TOKEN", &creds.operator_token)
-        .env("RESTOCK_DEMO_KEY", &creds.demo_key)
-        .env("RESTOCK_PERSIST", &state)
-        .env("RESTOCK_TOKEN_SECRET", &creds.token_secret)
-        .env("CHROMEDRIVER", &tools.chromedriver);
-    if !filter.is_empty() {
-        cmd.arg("--").args(filter);
-    }
-    let result = run_cmd(&mut cmd);
+    let result = body(&url, &creds, &state);
     server.stop();
     SERVER_PGID.store(0, Ordering::SeqCst);
     if result.is_err() {
@@ -102,14 +83,81 @@ fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
     result
 }
 
+fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
+    step("end-to-end tests against the built Worker under wrangler dev");
+    let root = repo_root();
+    with_worker(|url, creds, state| {
+        let mut cmd = cargo();
+        cmd.args(["test", "--package", "restock-e2e"]);
+        // `e2e <suite> [filter]` runs one file of tests/tests/; otherwise all of them.
+        let mut filter = filter;
+        match filter.first() {
+            Some(suite) if root.join("tests/tests").join(format!("{suite}.rs")).exists() => {
+                cmd.args(["--test", suite]);
+                filter = &filter[1..];
+            }
+            _ => {
+                cmd.arg("--tests");
+            }
+        }
+        cmd.current_dir(&root)
+            .env("RESTOCK_URL", url)
+            .env("RESTOCK_OPERATOR_TOKEN", &creds.operator_token)
+            .env("RESTOCK_DEMO_KEY", &creds.demo_key)
+            .env("RESTOCK_PERSIST", state)
+            .env("RESTOCK_TOKEN_SECRET", &creds.token_secret)
+            .env("CHROMEDRIVER", &tools.chromedriver);
+        if !filter.is_empty() {
+            cmd.arg("--").args(filter);
+        }
+        run_cmd(&mut cmd)
+    })
+}
+
+/// Schemathesis against the served OpenAPI description: every operation with generated
+/// valid and invalid requests (examples, coverage, fuzzing and stateful phases), checking
+/// for 5xx, undocumented status codes, content types and headers, response bodies that
+/// break their schema, invalid requests accepted, and undeclared methods (settings and
+/// the one check left out in `tests/schemathesis.toml`). `RESTOCK_SCHEMA_EXAMPLES` and `RESTOCK_SCHEMA_SEED` override
+/// the defaults (40 per operation, seed 1).
+fn schema() -> Result<(), String> {
+    step("schema-driven API fuzzing (schemathesis) against the built Worker");
+    let st = crate::tools::ensure_schemathesis()?;
+    let examples = std::env::var("RESTOCK_SCHEMA_EXAMPLES").unwrap_or_else(|_| "40".into());
+    let seed = std::env::var("RESTOCK_SCHEMA_SEED").unwrap_or_else(|_| "1".into());
+    with_worker(|url, creds, _| {
+        let run = |auth: &str, only: &[&str], phases: &str| {
+            let mut cmd = Command::new(&st);
+            cmd.arg("--config-file")
+                .arg(repo_root().join("tests/schemathesis.toml"))
+                .arg("run")
+                .arg(format!("{url}/v1/openapi.json"))
+                .args(["--url", url])
+                .args(["--max-examples", &examples, "--seed", &seed, "--workers", "2", "--phases", phases])
+                .args(["--header", &format!("Authorization: Bearer {auth}")])
+                .args(only)
+                .env("SCHEMATHESIS_TELEMETRY", "false");
+            run_cmd(&mut cmd)
+        };
+        run(&creds.demo_key, &[], "examples,coverage,fuzzing,stateful")?;
+        // Shop creation takes the operator token instead of a shop key.
+        run(
+            &creds.operator_token,
+            &["--include-path-regex", "^/v1/shops$", "--include-method", "POST"],
+            "examples,coverage,fuzzing",
+        )
+    })
+}
+
 pub fn run_stage(stage: &str, tools: &Tools, filter: &[String]) -> Result<(), String> {
     match stage {
         "lint" => lint(),
         "native" => native(),
         "wasm" => wasm(tools),
         "e2e" => e2e(tools, filter),
+        "schema" => schema(),
         "fuzz" => crate::fuzz::run_all(15).map(|_| ()),
-        other => Err(format!("unknown stage {other}: use lint, native, wasm, e2e or fuzz")),
+        other => Err(format!("unknown stage {other}: use lint, native, wasm, e2e, schema or fuzz")),
     }
 }
 
@@ -121,7 +169,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     build::all(&tools)?;
     let stages: Vec<&str> = match args.first().map(String::as_str) {
         Some(stage) => vec![stage],
-        None => vec!["lint", "native", "wasm", "e2e", "fuzz"],
+        None => vec!["lint", "native", "wasm", "e2e", "schema", "fuzz"],
     };
     let filter = args.get(1..).unwrap_or(&[]);
     for stage in stages {

@@ -134,6 +134,25 @@ fn ensure_browser() -> Result<PathBuf, String> {
     Ok(driver.to_path_buf())
 }
 
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+/// Schemathesis in a virtualenv under `target/` (from PyPI, once per machine).
+pub fn ensure_schemathesis() -> Result<PathBuf, String> {
+    let venv = repo_root().join("target/schemathesis");
+    let st = venv.join("bin/st");
+    let current = output(Command::new(&st).arg("--version")).unwrap_or_default();
+    if !current.contains(SCHEMATHESIS_VERSION) {
+        step(&format!("installing schemathesis {SCHEMATHESIS_VERSION} (once per machine)"));
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        run(Command::new(venv.join("bin/pip")).args([
+            "install",
+            "--quiet",
+            &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+        ]))?;
+    }
+    Ok(st)
+}
+
 /// Installs whatever `need` requires and is missing; returns where the tools are.
 pub fn ensure(need: Need) -> Result<Tools, String> {
     let root = repo_root();

@@ -13,29 +13,45 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
     Ok(Some(Option::<T>::deserialize(d)?))
 }
 
+/// A field that may be absent but, when present, must not be `null` (it cannot be cleared).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 /// `PATCH /v1/admin/settings` (and the settings part of `POST /v1/shops`): every field
 /// optional; absent fields keep their value, `null` clears a clearable one.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub allowed_origins: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub double_opt_in: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     pub release_ratio: Option<f64>,
+    #[serde(default, deserialize_with = "present")]
     pub release_interval_minutes: Option<i64>,
     #[serde(default, deserialize_with = "nullable")]
     pub hold_hours: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
     pub handling_days: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
     pub sender_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub reply_to: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub webhook_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub rotate_webhook_secret: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     pub consent_text: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub discount_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub backorder_mode: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub currency: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub shop_url: Option<Option<String>>,

@@ -206,7 +206,8 @@ impl Drop for DevServer {
     }
 }
 
-fn kill_group(pgid: u32, signal: &str) {
+/// Sends `signal` to every process in group `pgid`.
+pub fn kill_group(pgid: u32, signal: &str) {
     let _ = Command::new("kill")
         .args([&format!("-{signal}"), "--", &format!("-{pgid}")])
         .stdout(Stdio::null())

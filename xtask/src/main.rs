@@ -6,8 +6,10 @@
 //!   native unit/property tests, the widget's tests in headless Chromium, and the
 //!   end-to-end tests against the built Worker under `wrangler dev`.
 //! - `build`: install and build only. `sizes`: print the widget/Worker byte sizes.
+//! - `bench [--quick]`: the benchmarks, written to `docs/benchmarks.md` and `.json`.
 //! - `fuzz [seconds]`: every cargo-fuzz target for that long (default 60 s each).
 
+mod bench;
 mod build;
 mod dev;
 mod fuzz;
@@ -27,9 +29,10 @@ fn main() -> ExitCode {
         "build" => tools::ensure(tools::Need::Build).and_then(|t| build::all(&t)).map(|_| ()),
         "sizes" => build::print_sizes(),
         "fuzz" => fuzz::run(rest),
+        "bench" => bench::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dev|test|build|sizes|fuzz|bench>\n\n  dev    start everything on http://127.0.0.1:8787\n  test   run every test (what CI runs)\n  build  install missing tools and build release artifacts\n  sizes  print widget and Worker sizes (raw/gzip/brotli)\n  fuzz   run every fuzz target [seconds each, default 60]"
+                "usage: cargo xtask <dev|test|build|sizes|fuzz|bench>\n\n  dev    start everything on http://127.0.0.1:8787\n  test   run every test (what CI runs)\n  build  install missing tools and build release artifacts\n  sizes  print widget and Worker sizes (raw/gzip/brotli)\n  fuzz   run every fuzz target [seconds each, default 60]\n  bench  measure sizes, speed and scale; write docs/benchmarks.md [--quick]"
             );
             return if task == "help" || task == "--help" { ExitCode::SUCCESS } else { ExitCode::from(2) };
         }

@@ -55,7 +55,7 @@ fn wasm(tools: &Tools) -> Result<(), String> {
 
 /// Starts the built Worker under `wrangler dev` on a free port with fresh, seeded local
 /// state, runs `body` against it, stops it, and shows the log's tail if `body` failed.
-fn with_worker(body: impl FnOnce(&str, &Credentials, &Path) -> Result<(), String>) -> Result<(), String> {
+pub fn with_worker(body: impl FnOnce(&str, &Credentials, &Path) -> Result<(), String>) -> Result<(), String> {
     let root = repo_root();
     let run_dir = root.join("target/e2e").join(crate::dev::now().millis().to_string());
     let state = run_dir.join("state");

@@ -112,14 +112,16 @@ fn ensure_npm(root: &Path) -> Result<PathBuf, String> {
     Ok(bin)
 }
 
-/// Debian's Chromium and chromedriver (browser downloaders cannot reach their hosts here).
-fn ensure_browser() -> Result<PathBuf, String> {
-    let chromium = Path::new("/usr/bin/chromium");
-    let driver = Path::new("/usr/bin/chromedriver");
-    if chromium.exists() && driver.exists() {
-        return Ok(driver.to_path_buf());
+/// A Debian package's binary (`bin` on PATH), installed with apt when missing.
+pub fn ensure_apt(bin: &str, package: &str) -> Result<(), String> {
+    if output(Command::new("sh").args(["-c", &format!("command -v {bin}")])).is_some_and(|p| !p.trim().is_empty()) {
+        return Ok(());
     }
-    step("installing Chromium and chromedriver from Debian");
+    step(&format!("installing {package} from Debian"));
+    apt_install(&[package])
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), String> {
     let root = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
     let apt = |args: &[&str]| {
         let mut cmd = if root { Command::new("apt-get") } else { Command::new("sudo") };
@@ -130,7 +132,20 @@ fn ensure_browser() -> Result<PathBuf, String> {
         cmd
     };
     run(&mut apt(&["update"]))?;
-    run(&mut apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]))?;
+    let mut install = vec!["install", "-y", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    run(&mut apt(&install))
+}
+
+/// Debian's Chromium and chromedriver (browser downloaders cannot reach their hosts here).
+fn ensure_browser() -> Result<PathBuf, String> {
+    let chromium = Path::new("/usr/bin/chromium");
+    let driver = Path::new("/usr/bin/chromedriver");
+    if chromium.exists() && driver.exists() {
+        return Ok(driver.to_path_buf());
+    }
+    step("installing Chromium and chromedriver from Debian");
+    apt_install(&["chromium", "chromium-driver"])?;
     Ok(driver.to_path_buf())
 }
 

@@ -58,11 +58,13 @@ pub async fn get_one(ctx: &Ctx, req: &Request, shop: &str, sku: &str) -> Result<
     let shop = ShopId::parse(shop)?;
     let sku = Sku::parse(sku)?;
     let fresh = wants_fresh(req);
-    let public = public_shop(ctx, &shop, fresh).await?;
-    if !fresh
-        && let Some(view) =
-            cache::get::<AvailabilityView>(ctx, &cache::availability_key(shop.as_str(), sku.as_str())).await
-    {
+    // The shop's public settings and the SKU's snapshot are independent KV reads: one
+    // round trip for both.
+    let key = cache::availability_key(shop.as_str(), sku.as_str());
+    let snapshot = async { if fresh { None } else { cache::get::<AvailabilityView>(ctx, &key).await } };
+    let (public, cached) = futures_util::future::join(public_shop(ctx, &shop, fresh), snapshot).await;
+    let public = public?;
+    if let Some(view) = cached {
         return Ok(finish(req, ctx, &public, http::json(200, &view)?, "kv"));
     }
     let view = compute(ctx, &public, std::slice::from_ref(&sku))
@@ -92,13 +94,10 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
     let shop = ShopId::parse(shop)?;
     let skus = parse_skus(http::query_param(req, "skus").as_deref())?;
     let fresh = wants_fresh(req);
-    let public = public_shop(ctx, &shop, fresh).await?;
-    let cached: Vec<(String, AvailabilityView)> = if fresh {
-        Vec::new()
-    } else {
-        let keys: Vec<String> = skus.iter().map(|s| cache::availability_key(shop.as_str(), s.as_str())).collect();
-        cache::get_many(ctx, &keys).await
-    };
+    let keys: Vec<String> = skus.iter().map(|s| cache::availability_key(shop.as_str(), s.as_str())).collect();
+    let snapshots = async { if fresh { Vec::new() } else { cache::get_many::<AvailabilityView>(ctx, &keys).await } };
+    let (public, cached) = futures_util::future::join(public_shop(ctx, &shop, fresh), snapshots).await;
+    let public = public?;
     let missing: Vec<Sku> = skus.iter().filter(|s| !cached.iter().any(|(_, v)| v.sku == s.as_str())).cloned().collect();
     let computed = if missing.is_empty() { Vec::new() } else { compute(ctx, &public, &missing).await? };
     let source = match (cached.is_empty(), computed.is_empty()) {

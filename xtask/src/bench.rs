@@ -1,0 +1,542 @@
+//! `cargo xtask bench [--quick]`: measures what users feel and what operators pay, on
+//! this machine, and writes `docs/benchmarks.md` and `docs/benchmarks.json`.
+//!
+//! - widget: release bytes (raw/gzip/brotli) and DOMContentLoaded → first rendered
+//!   status in headless Chromium (median of 20 loads);
+//! - reads: availability requests/s and p50/p99 with wrk at several concurrencies,
+//!   side by side with a baseline Worker that only returns a KV value (`bench/baseline/`),
+//!   and the batch endpoint with 1, 10 and 50 SKUs;
+//! - writes: waitlist signups/s and backorders/s, then the cap invariant checked;
+//! - fan-out: a release to 1,000, 10,000 and 100,000 subscribers, from the receive call
+//!   until every email is in the outbox;
+//! - CPU: a native micro-benchmark of the domain functions the availability path runs.
+//!
+//! Not part of `cargo xtask test`: timings vary with the machine, so nothing here is a
+//! pass/fail budget (sizes are checked in the tests instead).
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use restock_e2e::browser::Browser;
+use restock_e2e::client::{Client, Shop};
+use restock_e2e::server::{DevServer, free_port, kill_group, repo_root, seed_waitlist, start_own, wrangler};
+use restock_e2e::sizes::{self, Sizes};
+use serde_json::{Value, json};
+
+use crate::tools::{self, Need};
+use crate::{build, step};
+
+/// How long each wrk run lasts.
+fn duration(quick: bool) -> &'static str {
+    if quick { "3s" } else { "10s" }
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let tools = tools::ensure(Need::Test)?;
+    build::all(&tools)?;
+    tools::ensure_apt("wrk", "wrk")?;
+    let started = Instant::now();
+    let mut out = json!({
+        "generated": crate::dev::now().millis(),
+        "command": if quick { "cargo xtask bench --quick" } else { "cargo xtask bench" },
+        "machine": machine(),
+    });
+    out["sizes"] = sizes_section()?;
+    let fanout_sizes: &[u32] = if quick { &[1_000, 10_000] } else { &[1_000, 10_000, 100_000] };
+    crate::test::with_worker(|url, creds, _| {
+        out["widget"]["first_status"] = first_status(url, if quick { 5 } else { 20 })?;
+        let shop = Shop { id: "demo".into(), key: creds.demo_key.clone(), client: Client::new(url) };
+        out["reads"] = reads(url, &shop, quick)?;
+        out["writes"] = writes(url, &shop, quick)?;
+        Ok(())
+    })?;
+    out["fanout"] = fanout(fanout_sizes)?;
+    out["cpu"] = cpu()?;
+    out["seconds"] = json!(started.elapsed().as_secs());
+    let root = repo_root();
+    let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(root.join("docs/benchmarks.json"), text).map_err(|e| format!("docs/benchmarks.json: {e}"))?;
+    std::fs::write(root.join("docs/benchmarks.md"), markdown(&out)).map_err(|e| format!("docs/benchmarks.md: {e}"))?;
+    eprintln!("\nwrote docs/benchmarks.md and docs/benchmarks.json in {:.0}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn machine() -> Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned()))
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    json!({ "cpu": model, "cores": cores })
+}
+
+fn sizes_section() -> Result<Value, String> {
+    let root = repo_root();
+    let measure = |p: &str| sizes::measure(&root.join(p));
+    let (js, wasm) = (measure("www/widget/widget.js")?, measure("www/widget/widget.wasm")?);
+    let (wjs, wwasm) = (measure("edge/build/index.js")?, measure("edge/build/index_bg.wasm")?);
+    let row = |s: Sizes| json!({ "raw": s.raw, "gzip": s.gzip, "brotli": s.brotli });
+    Ok(json!({
+        "widget_js": row(js), "widget_wasm": row(wasm), "widget_total": row(js + wasm),
+        "worker_total": row(wjs + wwasm),
+    }))
+}
+
+/// DOMContentLoaded → `restock:first-status` over `loads` fresh page loads (ms).
+fn first_status(url: &str, loads: usize) -> Result<Value, String> {
+    step(&format!("widget: first rendered status, {loads} loads in headless Chromium"));
+    let b = Browser::launch();
+    let mut samples = Vec::new();
+    for i in 0..loads {
+        // A new query string each time: no page cache, a fresh widget instance.
+        b.goto(&format!("{url}/embed.html?sku=TEE-ORG-M&n={i}"));
+        let ms = b.wait_for(
+            "the first status",
+            "const m = performance.getEntriesByName('restock:first-status')[0]; \
+             const nav = performance.getEntriesByType('navigation')[0]; \
+             return m && nav ? m.startTime - nav.domContentLoadedEventStart : null",
+            Duration::from_secs(20),
+        );
+        samples.push(ms.as_f64().ok_or("no timing")?);
+    }
+    let s = stats(&mut samples);
+    eprintln!("first status: median {:.1} ms (min {:.1}, max {:.1})", s["median"], s["min"], s["max"]);
+    Ok(s)
+}
+
+fn stats(samples: &mut [f64]) -> Value {
+    samples.sort_by(f64::total_cmp);
+    let median = samples.get(samples.len() / 2).copied().unwrap_or(0.0);
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    json!({
+        "loads": samples.len(),
+        "median": round(median),
+        "min": round(samples.first().copied().unwrap_or(0.0)),
+        "max": round(samples.last().copied().unwrap_or(0.0)),
+    })
+}
+
+/// One wrk run's figures.
+fn wrk(url: &str, connections: u32, dur: &str, script: Option<(&Path, &[&str])>) -> Result<Value, String> {
+    let threads = connections.clamp(1, 2).to_string();
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t", &threads, "-c", &connections.to_string(), "-d", dur, "--latency"]);
+    if let Some((lua, _)) = script {
+        cmd.arg("-s").arg(lua);
+    }
+    cmd.arg(url);
+    if let Some((_, args)) = script {
+        cmd.arg("--").args(args);
+    }
+    let out = cmd.output().map_err(|e| format!("wrk: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        return Err(format!("wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let field = |prefix: &str| {
+        text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned())).unwrap_or_default()
+    };
+    let rps: f64 = field("Requests/sec:").parse().unwrap_or(0.0);
+    let errors = text.lines().any(|l| l.contains("Non-2xx") || l.contains("Socket errors"));
+    let mut v = json!({
+        "connections": connections,
+        "rps": rps.round() as u64,
+        "p50_ms": latency_ms(&field("50%")),
+        "p99_ms": latency_ms(&field("99%")),
+        "non_2xx_or_socket_errors": errors,
+    });
+    if let Some(status) = text.lines().find_map(|l| l.strip_prefix("STATUS ")) {
+        for part in status.split_whitespace() {
+            if let Some((k, n)) = part.split_once('=') {
+                v[k] = json!(n.parse::<u64>().unwrap_or(0));
+            }
+        }
+    }
+    Ok(v)
+}
+
+/// "1.23ms" / "850.00us" / "1.20s" → milliseconds.
+fn latency_ms(s: &str) -> f64 {
+    let (num, factor) = if let Some(n) = s.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (s, 1.0)
+    };
+    (num.parse::<f64>().unwrap_or(0.0) * factor * 100.0).round() / 100.0
+}
+
+/// The baseline Worker (`bench/baseline/`) on its own port, serving `value` from KV.
+struct Baseline {
+    child: Child,
+    url: String,
+}
+
+impl Baseline {
+    fn start(value: &str) -> Result<Baseline, String> {
+        let dir = repo_root().join("target/bench/baseline");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let persist = dir.display().to_string();
+        let config = repo_root().join("bench/baseline/wrangler.toml").display().to_string();
+        let put = wrangler(&[
+            "kv",
+            "key",
+            "put",
+            "availability",
+            value,
+            "--binding",
+            "KV",
+            "--local",
+            "--persist-to",
+            &persist,
+            "--config",
+            &config,
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+        if !put.status.success() {
+            return Err(format!("seeding the baseline KV: {}", String::from_utf8_lossy(&put.stderr)));
+        }
+        let port = free_port().to_string();
+        let inspector = free_port().to_string();
+        let log = std::fs::File::create(dir.join("wrangler.log")).map_err(|e| e.to_string())?;
+        let err = log.try_clone().map_err(|e| e.to_string())?;
+        let args = [
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--inspector-port",
+            &inspector,
+            "--persist-to",
+            &persist,
+            "--config",
+            &config,
+            "--log-level",
+            "warn",
+            "--show-interactive-dev-session=false",
+        ];
+        let mut cmd = wrangler(&args);
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd.stdin(Stdio::null()).stdout(log).stderr(err).spawn().map_err(|e| e.to_string())?;
+        let url = format!("http://127.0.0.1:{port}");
+        let client = Client::new(&url);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if client.try_request("GET", "/", &[], None).is_ok_and(|r| r.status == 200 && r.body == value) {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err("the baseline Worker did not start; see target/bench/baseline/wrangler.log".into());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(Baseline { child, url })
+    }
+}
+
+impl Drop for Baseline {
+    fn drop(&mut self) {
+        // wrangler runs workerd as a child: end the whole group.
+        kill_group(self.child.id(), "TERM");
+        std::thread::sleep(Duration::from_millis(500));
+        kill_group(self.child.id(), "KILL");
+        let _ = self.child.wait();
+    }
+}
+
+fn reads(url: &str, shop: &Shop, quick: bool) -> Result<Value, String> {
+    let path = "/v1/shops/demo/products/TEE-ORG-M/availability";
+    let reply = shop.client.get(path);
+    if reply.status != 200 {
+        return Err(format!("availability: {} {}", reply.status, reply.body));
+    }
+    let baseline = Baseline::start(&reply.body)?;
+    let dur = duration(quick);
+    let levels: &[u32] = if quick { &[1, 32] } else { &[1, 8, 32, 64] };
+    let mut rows = Vec::new();
+    for &c in levels {
+        step(&format!("reads: {c} connections, Restock then baseline, {dur} each"));
+        let ours = wrk(&format!("{url}{path}"), c, dur, None)?;
+        let base = wrk(&baseline.url, c, dur, None)?;
+        let ratio = ours["rps"].as_f64().unwrap_or(0.0) / base["rps"].as_f64().unwrap_or(1.0).max(1.0);
+        eprintln!("  restock {} req/s, baseline {} req/s, ratio {ratio:.2}", ours["rps"], base["rps"]);
+        rows.push(
+            json!({ "connections": c, "restock": ours, "baseline": base, "ratio": (ratio * 100.0).round() / 100.0 }),
+        );
+    }
+    drop(baseline);
+
+    // The batch endpoint: 50 products to ask about.
+    for i in 1..=50 {
+        shop.put_product(
+            &format!("BENCH-{i:03}"),
+            json!({ "name": format!("Bench {i}"), "policy": "deny", "on_hand": i }),
+        );
+    }
+    let mut batch = Vec::new();
+    for n in [1, 10, 50] {
+        let skus: Vec<String> = (1..=n).map(|i| format!("BENCH-{i:03}")).collect();
+        let path = format!("/v1/shops/demo/availability?skus={}", skus.join(","));
+        let check = shop.client.get(&path);
+        if check.status != 200 || check.json()["items"].as_array().map(Vec::len) != Some(n) {
+            return Err(format!("batch of {n}: {} {}", check.status, check.body));
+        }
+        step(&format!("reads: batch of {n} SKUs, 32 connections"));
+        let r = wrk(&format!("{url}{path}"), 32, dur, None)?;
+        eprintln!("  {} req/s, p50 {} ms, p99 {} ms", r["rps"], r["p50_ms"], r["p99_ms"]);
+        batch.push(json!({ "skus": n, "result": r }));
+    }
+    Ok(json!({ "single": rows, "batch": batch }))
+}
+
+fn writes(url: &str, shop: &Shop, quick: bool) -> Result<Value, String> {
+    let lua = repo_root().join("bench/signups.lua");
+    let dur = duration(quick);
+    shop.put_product("BENCH-WL", json!({ "name": "Bench waitlist", "policy": "deny" }));
+    step(&format!("writes: waitlist signups, 32 connections, {dur}"));
+    let template = r#"{"sku":"BENCH-WL","email":"%s","consent":true,"consent_text":"Email me once."}"#;
+    let signups =
+        wrk(&format!("{url}/v1/shops/demo/waitlist"), 32, dur, Some((&lua, &["/v1/shops/demo/waitlist", template])))?;
+    eprintln!("  {} signups/s (accepted {}, other {})", signups["rps"], signups["ok"], signups["other"]);
+
+    // Small enough that every run sells out, so the storm tests the cap, not just speed.
+    const CAP: u64 = 300;
+    shop.put_product("BENCH-BO", json!({ "name": "Bench backorder", "policy": "backorder", "cap": CAP }));
+    step(&format!("writes: backorders against a cap of {CAP}, 32 connections, {dur}"));
+    let template = r#"{"sku":"BENCH-BO","quantity":1,"email":"%s"}"#;
+    let orders = wrk(
+        &format!("{url}/v1/shops/demo/backorders"),
+        32,
+        dur,
+        Some((&lua, &["/v1/shops/demo/backorders", template])),
+    )?;
+    let accepted = orders["ok"].as_u64().unwrap_or(0);
+    let refused = orders["refused"].as_u64().unwrap_or(0);
+    let open = shop.backorders("BENCH-BO").len() as u64;
+    let owed: u64 = shop.backorders("BENCH-BO").iter().filter_map(|o| o["quantity"].as_u64()).sum();
+    eprintln!("  {} requests/s: {accepted} accepted, {refused} refused (sold out), {open} open", orders["rps"]);
+    // Requests still in flight when wrk stops are answered after it stopped counting
+    // (at most one per connection): they may be open without being counted accepted.
+    let holds = owed <= CAP
+        && open >= accepted
+        && open - accepted <= 32
+        && (refused == 0 || owed == CAP)
+        && orders["other"] == 0;
+    if !holds {
+        return Err(format!(
+            "cap invariant broken: {accepted} accepted, {open} open, {owed} owed, cap {CAP}: {orders}"
+        ));
+    }
+    Ok(json!({ "signups": signups, "backorders": orders, "cap": CAP, "open_after": open, "cap_invariant_held": holds }))
+}
+
+/// A release to `n` subscribers on its own Worker: seeded straight into local D1,
+/// then one receive of `n` units; timed until the outbox holds every email.
+fn fanout(sizes: &[u32]) -> Result<Value, String> {
+    let operator = "op_bench";
+    let mut server = start_own("bench-fanout", operator, &[])?;
+    let shop = Shop::create_on(Client::new(&server.url), operator, "fan", json!({}));
+    let mut rows = Vec::new();
+    for &n in sizes {
+        let sku = format!("FAN-{n}");
+        shop.put_product(&sku, json!({ "name": format!("Fan-out {n}"), "policy": "deny" }));
+        server.stop();
+        seed_waitlist(&server.options.persist, &shop.id, &sku, n)?;
+        let options = server.options.clone();
+        drop(server);
+        server = DevServer::start(options, Duration::from_secs(120))?;
+        let sent_before = sent(&shop);
+        step(&format!("fan-out to {n} subscribers"));
+        let t0 = Instant::now();
+        let r = shop.receive(&sku, n);
+        if r["release"]["notify"] != n {
+            return Err(format!("the release to {n} was not planned: {r}"));
+        }
+        let planned_ms = t0.elapsed().as_millis();
+        let deadline = Instant::now() + Duration::from_secs(1800);
+        while sent(&shop) < sent_before + u64::from(n) {
+            if Instant::now() > deadline {
+                return Err(format!("fan-out to {n} did not finish in 30 minutes"));
+            }
+            shop.run_cron();
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        eprintln!("  {n} emails in the outbox after {secs:.1} s ({:.0}/s)", f64::from(n) / secs);
+        rows.push(json!({
+            "subscribers": n,
+            "receive_answered_ms": planned_ms,
+            "seconds_to_all_sent": (secs * 10.0).round() / 10.0,
+            "per_second": (f64::from(n) / secs).round() as u64,
+        }));
+    }
+    server.stop();
+    let growth: Vec<Value> = rows
+        .windows(2)
+        .map(|w| {
+            let ratio = w[1]["seconds_to_all_sent"].as_f64().unwrap_or(0.0) / w[0]["seconds_to_all_sent"].as_f64().unwrap_or(1.0);
+            json!({ "from": w[0]["subscribers"], "to": w[1]["subscribers"], "time_factor": (ratio * 10.0).round() / 10.0 })
+        })
+        .collect();
+    Ok(json!({ "sizes": rows, "growth": growth }))
+}
+
+fn sent(shop: &Shop) -> u64 {
+    let page = shop.admin("GET", "/v1/admin/deliveries?kind=restock&limit=1", None).json();
+    page["counts"]["sent"].as_u64().unwrap_or(0)
+}
+
+/// Native timings of the domain functions (`shared/examples/bench_cpu.rs`, release build).
+fn cpu() -> Result<Value, String> {
+    step("CPU: domain functions, native release build");
+    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["run", "--release", "--quiet", "--package", "restock-shared", "--example", "bench_cpu"])
+        .current_dir(repo_root())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cargo run --example bench_cpu: {e}"))?;
+    if !out.status.success() {
+        return Err("the CPU benchmark failed".into());
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("bench_cpu output: {e}"))
+}
+
+fn kb(n: &Value) -> String {
+    format!("{:.1} KB", n.as_f64().unwrap_or(0.0) / 1024.0)
+}
+
+fn markdown(r: &Value) -> String {
+    let mut m = String::new();
+    let mut line = |s: String| {
+        m.push_str(&s);
+        m.push('\n');
+    };
+    line("# Benchmarks".into());
+    line(String::new());
+    line(format!(
+        "Made by `{}` on {} ({} cores). Regenerate with the same command; figures vary by machine. \
+         Everything runs locally: the Worker under `wrangler dev` (workerd, local D1/KV/Queues), wrk and \
+         Chromium on the same {} cores, so absolute numbers are far below Cloudflare's edge and the \
+         ratios are what carry over.",
+        r["command"].as_str().unwrap_or_default(),
+        r["machine"]["cpu"].as_str().unwrap_or_default(),
+        r["machine"]["cores"],
+        r["machine"]["cores"]
+    ));
+    line(String::new());
+    line("## Widget".into());
+    line(String::new());
+    line("| artifact | raw | gzip | brotli |".into());
+    line("| --- | ---: | ---: | ---: |".into());
+    for (label, key) in [
+        ("widget.js", "widget_js"),
+        ("widget.wasm", "widget_wasm"),
+        ("widget total", "widget_total"),
+        ("Worker total", "worker_total"),
+    ] {
+        let s = &r["sizes"][key];
+        line(format!("| {label} | {} | {} | {} |", kb(&s["raw"]), kb(&s["gzip"]), kb(&s["brotli"])));
+    }
+    let fs = &r["widget"]["first_status"];
+    line(String::new());
+    line(format!(
+        "DOMContentLoaded → first rendered status (`restock:first-status` mark), headless Chromium, {} loads: \
+         **median {} ms** (min {}, max {}).",
+        fs["loads"], fs["median"], fs["min"], fs["max"]
+    ));
+    line(String::new());
+    line("## Availability reads".into());
+    line(String::new());
+    line(
+        "`GET /v1/shops/demo/products/TEE-ORG-M/availability` against the baseline Worker (one KV get, \
+          the same bytes back; `bench/baseline/`), same run, same machine."
+            .into(),
+    );
+    line(String::new());
+    line("| connections | Restock req/s | p50 | p99 | baseline req/s | p50 | p99 | Restock / baseline |".into());
+    line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |".into());
+    for row in r["reads"]["single"].as_array().into_iter().flatten() {
+        let (o, b) = (&row["restock"], &row["baseline"]);
+        line(format!(
+            "| {} | {} | {} ms | {} ms | {} | {} ms | {} ms | {} |",
+            row["connections"], o["rps"], o["p50_ms"], o["p99_ms"], b["rps"], b["p50_ms"], b["p99_ms"], row["ratio"]
+        ));
+    }
+    line(String::new());
+    line("Batch endpoint (`GET /v1/shops/demo/availability?skus=…`), 32 connections:".into());
+    line(String::new());
+    line("| SKUs | req/s | p50 | p99 | SKU answers/s |".into());
+    line("| ---: | ---: | ---: | ---: | ---: |".into());
+    for row in r["reads"]["batch"].as_array().into_iter().flatten() {
+        let x = &row["result"];
+        let per = x["rps"].as_f64().unwrap_or(0.0) * row["skus"].as_f64().unwrap_or(0.0);
+        line(format!("| {} | {} | {} ms | {} ms | {per:.0} |", row["skus"], x["rps"], x["p50_ms"], x["p99_ms"]));
+    }
+    let w = &r["writes"];
+    line(String::new());
+    line("## Writes".into());
+    line(String::new());
+    line("wrk with `bench/signups.lua`: 32 connections, every request a new address from a new client IP.".into());
+    line(String::new());
+    line("| write | req/s | p50 | p99 | accepted | refused |".into());
+    line("| --- | ---: | ---: | ---: | ---: | ---: |".into());
+    for (label, key) in [("waitlist signup", "signups"), ("backorder", "backorders")] {
+        let x = &w[key];
+        line(format!(
+            "| {label} | {} | {} ms | {} ms | {} | {} |",
+            x["rps"], x["p50_ms"], x["p99_ms"], x["ok"], x["refused"]
+        ));
+    }
+    line(String::new());
+    line(format!(
+        "Cap invariant after the backorder storm (cap {}): {} open backorders; units owed never above the cap and \
+         exactly the cap once anything was refused; every refusal a 409 sold-out; accepted = open up to the \
+         requests wrk left in flight: **{}**.",
+        w["cap"],
+        w["open_after"],
+        if w["cap_invariant_held"] == true { "held" } else { "BROKEN" }
+    ));
+    line(String::new());
+    line("## Waitlist fan-out".into());
+    line(String::new());
+    line(
+        "Subscribers seeded into local D1, then one receive of as many units; timed from the receive call \
+          until every restock email is `sent` in the outbox (plan, enqueue, claim, render, send)."
+            .into(),
+    );
+    line(String::new());
+    line("| subscribers | receive answered | all sent after | emails/s |".into());
+    line("| ---: | ---: | ---: | ---: |".into());
+    for row in r["fanout"]["sizes"].as_array().into_iter().flatten() {
+        line(format!(
+            "| {} | {} ms | {} s | {} |",
+            row["subscribers"], row["receive_answered_ms"], row["seconds_to_all_sent"], row["per_second"]
+        ));
+    }
+    line(String::new());
+    for g in r["fanout"]["growth"].as_array().into_iter().flatten() {
+        line(format!("- {} → {} subscribers: time × {}", g["from"], g["to"], g["time_factor"]));
+    }
+    line(String::new());
+    line("## CPU".into());
+    line(String::new());
+    line("Native release build, best of 5 batches (the Worker runs the same code compiled to wasm).".into());
+    line(String::new());
+    line("| function | ns per call |".into());
+    line("| --- | ---: |".into());
+    for row in r["cpu"].as_array().into_iter().flatten() {
+        line(format!("| {} | {} |", row["what"].as_str().unwrap_or_default(), row["ns_per_call"]));
+    }
+    line(String::new());
+    line(format!("The whole run took {} s.", r["seconds"]));
+    m
+}

@@ -34,6 +34,30 @@ pub fn wrangler(args: &[&str]) -> Command {
     cmd
 }
 
+/// `wrangler dev` on 127.0.0.1:`port` with local state in `persist`, in its own process
+/// group (so stopping it takes workerd along), stdin closed, plus `extra` arguments.
+pub fn wrangler_dev(port: u16, persist: &Path, extra: &[&str]) -> Command {
+    let port = port.to_string();
+    let inspector = free_port().to_string();
+    let persist = persist.display().to_string();
+    let mut args = vec![
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--inspector-port",
+        &inspector,
+        "--persist-to",
+        &persist,
+        "--show-interactive-dev-session=false",
+    ];
+    args.extend_from_slice(extra);
+    let mut cmd = wrangler(&args);
+    cmd.process_group(0).stdin(Stdio::null());
+    cmd
+}
+
 fn run(mut cmd: Command, what: &str) -> Result<(), String> {
     let out = cmd.output().map_err(|e| format!("{what}: could not start wrangler: {e}"))?;
     if out.status.success() {
@@ -103,31 +127,13 @@ impl DevServer {
     /// Starts `wrangler dev` in its own process group and waits until `/v1/health`
     /// answers (or fails after `timeout`).
     pub fn start(options: Options, timeout: Duration) -> Result<DevServer, String> {
-        let port = options.port.to_string();
-        let inspector = free_port().to_string();
-        let persist = options.persist.display().to_string();
-        let mut args = vec![
-            "dev",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--inspector-port",
-            &inspector,
-            "--persist-to",
-            &persist,
-            "--test-scheduled",
-            "--show-interactive-dev-session=false",
-            "--log-level",
-            "info",
-        ];
+        let mut args = vec!["--test-scheduled", "--log-level", "info"];
         let vars: Vec<String> = options.vars.iter().map(|(k, v)| format!("{k}:{v}")).collect();
         for v in &vars {
             args.push("--var");
             args.push(v);
         }
-        let mut cmd = wrangler(&args);
-        cmd.process_group(0).stdin(Stdio::null());
+        let mut cmd = wrangler_dev(options.port, &options.persist, &args);
         if let Some(log) = &options.log {
             let file = File::create(log).map_err(|e| format!("log file {}: {e}", log.display()))?;
             let err = file.try_clone().map_err(|e| e.to_string())?;

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use restock_e2e::browser::Browser;
 use restock_e2e::client::{Client, Shop};
-use restock_e2e::server::{DevServer, free_port, kill_group, repo_root, seed_waitlist, start_own, wrangler};
+use restock_e2e::server::{
+    DevServer, free_port, kill_group, repo_root, seed_waitlist, start_own, wrangler, wrangler_dev,
+};
 use restock_e2e::sizes::{self, Sizes};
 use serde_json::{Value, json};
 
@@ -204,29 +206,11 @@ impl Baseline {
         if !put.status.success() {
             return Err(format!("seeding the baseline KV: {}", String::from_utf8_lossy(&put.stderr)));
         }
-        let port = free_port().to_string();
-        let inspector = free_port().to_string();
+        let port = free_port();
         let log = std::fs::File::create(dir.join("wrangler.log")).map_err(|e| e.to_string())?;
         let err = log.try_clone().map_err(|e| e.to_string())?;
-        let args = [
-            "dev",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--inspector-port",
-            &inspector,
-            "--persist-to",
-            &persist,
-            "--config",
-            &config,
-            "--log-level",
-            "warn",
-            "--show-interactive-dev-session=false",
-        ];
-        let mut cmd = wrangler(&args);
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd.stdin(Stdio::null()).stdout(log).stderr(err).spawn().map_err(|e| e.to_string())?;
+        let mut cmd = wrangler_dev(port, &dir, &["--config", &config, "--log-level", "warn"]);
+        let child = cmd.stdout(log).stderr(err).spawn().map_err(|e| e.to_string())?;
         let url = format!("http://127.0.0.1:{port}");
         let client = Client::new(&url);
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -35,6 +35,11 @@ impl Ctx {
         self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
     }
 
+    /// A duration setting in whole seconds (`name`, positive), else `default` seconds.
+    pub fn seconds(&self, name: &str, default: u32) -> u32 {
+        self.var(name).and_then(|v| v.parse::<u32>().ok()).filter(|s| *s > 0).unwrap_or(default)
+    }
+
     /// A Worker secret (or, locally, a `--var`), if set.
     pub fn secret(&self, name: &str) -> Option<String> {
         self.env.secret(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty()).or_else(|| self.var(name))

@@ -37,10 +37,7 @@ pub const DEAD_LETTER_QUEUE: &str = "restock-notify-dlq";
 /// enqueued delivery waits before the sweep assumes its message was lost. `LEASE_SECONDS`
 /// overrides it (tests of crash recovery shorten it); it must exceed the slowest send.
 pub fn lease_ms(ctx: &Ctx) -> i64 {
-    ctx.var("LEASE_SECONDS")
-        .and_then(|v| v.parse::<u32>().ok())
-        .filter(|s| *s > 0)
-        .map_or(120_000, |s| i64::from(s) * 1000)
+    i64::from(ctx.seconds("LEASE_SECONDS", 120)) * 1000
 }
 /// Attempts before a delivery is given up on (the queue's own retries stop earlier).
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -285,7 +282,7 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
     let plans = plan(ctx, &claimed).await?;
     let provider = Provider::from_env(ctx);
     let timeout = provider::timeout_ms(ctx);
-    let base = ctx.var("RETRY_BASE_SECONDS").and_then(|v| v.parse().ok()).unwrap_or(30u32);
+    let base = ctx.seconds("RETRY_BASE_SECONDS", 30);
 
     let mut statements = Vec::new();
     let mut pending = Vec::new();

@@ -246,6 +246,11 @@ impl Shop {
     }
 }
 
+/// The `/v1/...` path and query of an absolute link (from an email or an API answer).
+pub fn link_path(url: &str) -> String {
+    url.split_once("/v1/").map(|(_, p)| format!("/v1/{p}")).unwrap_or_default()
+}
+
 /// A distinct client IP for request `n` (10.x.y.z).
 pub fn ip(n: usize) -> String {
     format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::thread;
 
-use restock_e2e::client::{Client, Shop, ip};
+use restock_e2e::client::{Client, Shop, ip, link_path};
 use serde_json::json;
 
 /// Fires `n` one-unit orders at once; returns how many were accepted, asserting every
@@ -155,7 +155,7 @@ fn cancelling_frees_the_place_and_moves_everyone_up() {
     shop.backorder("JKT", 1, "c@example.com", &ip(3), None).assert_problem(409, "cap_reached");
 
     let url = a["cancel_url"].as_str().unwrap_or_default().to_owned();
-    let path = url.split_once("/v1/").map(|(_, p)| format!("/v1/{p}")).unwrap_or_default();
+    let path = link_path(&url);
     let client = Client::from_env();
     let page = client.get(&path);
     assert_eq!(page.status, 200);

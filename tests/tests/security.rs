@@ -6,17 +6,12 @@
 use std::time::Duration;
 
 use restock_e2e::browser::Browser;
-use restock_e2e::client::{Client, Shop, ip};
+use restock_e2e::client::{Client, Shop, ip, link_path};
 use restock_e2e::env;
 use restock_e2e::mailbox;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// The `/v1/...` path and query of an absolute link.
-fn path_of(url: &str) -> String {
-    url.split_once("/v1/").map(|(_, p)| format!("/v1/{p}")).unwrap_or_default()
-}
 
 /// `(path before "token=", token)` of a link path.
 fn split_token(path: &str) -> (String, String) {
@@ -115,7 +110,7 @@ fn every_signed_link_refuses_every_tampering_and_changes_nothing() {
     a.signup("MUG", "ada@example.com", &ip(1));
     a.signup("MUG", "bob@example.com", &ip(2));
     b.signup("MUG", "cy@example.com", &ip(3));
-    let confirm = |shop: &Shop, to: &str| path_of(&mailbox::link(&shop.id, to, "/waitlist/confirm?token="));
+    let confirm = |shop: &Shop, to: &str| link_path(&mailbox::link(&shop.id, to, "/waitlist/confirm?token="));
     let (ada, bob, cy) =
         (confirm(&a, "ada@example.com"), confirm(&a, "bob@example.com"), confirm(&b, "cy@example.com"));
 
@@ -131,7 +126,7 @@ fn every_signed_link_refuses_every_tampering_and_changes_nothing() {
 
     // Unsubscribe links.
     assert_eq!(client.request("POST", &bob, &[], None).status, 200);
-    let unsub = |shop: &Shop, to: &str| path_of(&mailbox::list_unsubscribe(&shop.id, to));
+    let unsub = |shop: &Shop, to: &str| link_path(&mailbox::list_unsubscribe(&shop.id, to));
     let (ada_u, bob_u) = (unsub(&a, "ada@example.com"), unsub(&a, "bob@example.com"));
     refuses_all(&client, "unsubscribe", &ada_u, &bob_u, &b.id);
     // A confirm token is no unsubscribe token, even for the same person.
@@ -145,7 +140,7 @@ fn every_signed_link_refuses_every_tampering_and_changes_nothing() {
     // Cancel links.
     let cancel = |shop: &Shop, to: &str, n: usize| {
         let r = shop.backorder("JKT", 1, to, &ip(n), None);
-        path_of(r.json()["cancel_url"].as_str().unwrap_or_default())
+        link_path(r.json()["cancel_url"].as_str().unwrap_or_default())
     };
     let (dee, eve) = (cancel(&a, "dee@example.com", 4), cancel(&a, "eve@example.com", 5));
     refuses_all(&client, "cancel", &dee, &eve, &b.id);
@@ -215,8 +210,8 @@ fn markup_in_every_text_field_is_shown_as_text() {
     }
 
     // Link pages (confirm and cancel): shop and product names escaped.
-    let confirm = path_of(&mailbox::link(&shop.id, "ada@example.com", "/waitlist/confirm?token="));
-    let cancel = path_of(order["cancel_url"].as_str().unwrap_or_default());
+    let confirm = link_path(&mailbox::link(&shop.id, "ada@example.com", "/waitlist/confirm?token="));
+    let cancel = link_path(order["cancel_url"].as_str().unwrap_or_default());
     for path in [&confirm, &cancel] {
         let page = client.get(path);
         assert_eq!(page.status, 200, "{path}");

@@ -1,7 +1,7 @@
 //! Waitlist signups against the built Worker: idempotent per (shop, SKU, email), no
 //! leak of membership, honeypot, rate limits, double opt-in and one-click unsubscribe.
 
-use restock_e2e::client::{Client, Shop, ip};
+use restock_e2e::client::{Client, Shop, ip, link_path};
 use restock_e2e::mailbox;
 use serde_json::{Value, json};
 
@@ -72,10 +72,6 @@ fn in_stock_or_closed_products_take_no_signups() {
     shop.put_product("OFF", json!({ "name": "Off", "policy": "deny", "waitlist": false }));
     shop.signup("OFF", "a@example.com", &ip(1)).assert_problem(409, "waitlist_closed");
     shop.signup("NOPE", "a@example.com", &ip(1)).assert_problem(404, "product_not_found");
-}
-
-fn link_path(url: &str) -> String {
-    url.split_once("/v1/").map(|(_, p)| format!("/v1/{p}")).unwrap_or_default()
 }
 
 #[test]

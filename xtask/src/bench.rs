@@ -305,8 +305,9 @@ fn writes(url: &str, shop: &Shop, quick: bool) -> Result<Value, String> {
     )?;
     let accepted = orders["ok"].as_u64().unwrap_or(0);
     let refused = orders["refused"].as_u64().unwrap_or(0);
-    let open = shop.backorders("BENCH-BO").len() as u64;
-    let owed: u64 = shop.backorders("BENCH-BO").iter().filter_map(|o| o["quantity"].as_u64()).sum();
+    let queue = shop.backorders("BENCH-BO");
+    let open = queue.len() as u64;
+    let owed: u64 = queue.iter().filter_map(|o| o["quantity"].as_u64()).sum();
     eprintln!("  {} requests/s: {accepted} accepted, {refused} refused (sold out), {open} open", orders["rps"]);
     // Requests still in flight when wrk stops are answered after it stopped counting
     // (at most one per connection): they may be open without being counted accepted.

@@ -16,9 +16,12 @@ pub enum ApiError {
     /// A value that failed to parse into a domain type (422).
     Invalid(InvalidInput),
     /// The request itself is malformed: JSON syntax, wrong types, unknown fields (400).
+    /// `field` names the offending part where it is one we can point at (an unknown
+    /// key inside an object, such as `consent_texts.xx`).
     BadRequest {
         code: &'static str,
         detail: String,
+        field: Option<String>,
     },
     Unauthorized,
     Forbidden {
@@ -66,7 +69,12 @@ impl ApiError {
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError::BadRequest { code, detail: detail.into() }
+        ApiError::BadRequest { code, detail: detail.into(), field: None }
+    }
+
+    /// A 400 about one named part of the body.
+    pub fn bad_field(code: &'static str, field: String, detail: impl Into<String>) -> ApiError {
+        ApiError::BadRequest { code, detail: detail.into(), field: Some(field) }
     }
 
     pub fn status(&self) -> u16 {
@@ -150,7 +158,8 @@ impl ApiError {
     /// The problem document this error is answered with.
     pub fn problem(&self) -> Problem {
         let field = match self {
-            ApiError::Invalid(e) => Some(e.field()),
+            ApiError::Invalid(e) => Some(e.field().to_owned()),
+            ApiError::BadRequest { field, .. } => field.clone(),
             _ => None,
         };
         Problem {
@@ -193,7 +202,7 @@ pub struct Problem {
     pub detail: String,
     pub code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
+    pub field: Option<String>,
 }
 
 impl From<InvalidInput> for ApiError {
@@ -240,8 +249,11 @@ mod tests {
     #[test]
     fn problems_carry_code_field_and_type() {
         let p = ApiError::Invalid(InvalidInput::Quantity).problem();
-        assert_eq!((p.status, p.code, p.field), (422, "invalid_quantity", Some("quantity")));
+        assert_eq!((p.status, p.code, p.field.as_deref()), (422, "invalid_quantity", Some("quantity")));
         assert_eq!(p.r#type, "/docs/problems#invalid_quantity");
+        let p = ApiError::bad_field("invalid_body", "consent_texts.xx".into(), "x").problem();
+        assert_eq!((p.status, p.code, p.field.as_deref()), (400, "invalid_body", Some("consent_texts.xx")));
+        assert_eq!(ApiError::bad_request("invalid_json", "x").problem().field, None);
         let hidden = ApiError::Internal("D1_ERROR: secret table name".into()).problem();
         assert!(!hidden.detail.contains("secret"), "internal causes are never sent");
     }

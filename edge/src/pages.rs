@@ -22,6 +22,12 @@ pub fn page(
     message: &str,
     action: Option<Action<'_>>,
 ) -> Response {
+    http::html(status, document(lang, shop_name, title, message, action))
+}
+
+/// The page's HTML. Arabic and Hebrew pages are `dir="rtl"` (the layout mirrors, and
+/// the browser orders mixed-script text from the right).
+fn document(lang: Lang, shop_name: &str, title: &str, message: &str, action: Option<Action<'_>>) -> String {
     let form = action.map_or(String::new(), |a| {
         format!(
             "<form method=\"post\" action=\"{}\"><button type=\"submit\">{}</button></form>",
@@ -29,17 +35,52 @@ pub fn page(
             escape_html(a.label)
         )
     });
-    let html = format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+    format!(
+        "<!doctype html><html lang=\"{lang}\"{dir}><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1c2321;line-height:1.5}}\
          .shop{{color:#5b6663}}button{{font:inherit;padding:.6rem 1.2rem;border-radius:6px;border:0;background:#1f5f4a;color:#fff;cursor:pointer}}\
          button:focus-visible{{outline:3px solid #f0b429;outline-offset:2px}}</style></head>\
          <body><main><p class=\"shop\">{shop}</p><h1>{title}</h1><p>{message}</p>{form}</main></body></html>",
         lang = lang.tag(),
+        dir = if lang.rtl() { " dir=\"rtl\"" } else { "" },
         title = escape_html(title),
         shop = escape_html(shop_name),
         message = escape_html(message),
-    );
-    http::html(status, html)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn html(lang: Lang) -> String {
+        let action = Action { url: "/v1/shops/s/waitlist/confirm?token=a&b", label: "<Go>" };
+        document(lang, "Bob's <Bikes>", "Title <i>", "Message & more", Some(action))
+    }
+
+    #[test]
+    fn pages_declare_language_and_direction() {
+        for (lang, head) in [
+            (Lang::En, "<html lang=\"en\">"),
+            (Lang::Ja, "<html lang=\"ja\">"),
+            (Lang::Ar, "<html lang=\"ar\" dir=\"rtl\">"),
+            (Lang::He, "<html lang=\"he\" dir=\"rtl\">"),
+        ] {
+            assert!(html(lang).starts_with(&format!("<!doctype html>{head}<head>")), "{lang:?}: {}", html(lang));
+        }
+        for lang in Lang::ALL {
+            assert_eq!(html(lang).contains("dir=\"rtl\""), lang.rtl(), "{lang:?}");
+        }
+    }
+
+    #[test]
+    fn every_value_is_escaped() {
+        let page = html(Lang::He);
+        assert!(page.contains("<p class=\"shop\">Bob&#39;s &lt;Bikes&gt;</p>"), "{page}");
+        assert!(page.contains("<h1>Title &lt;i&gt;</h1>") && page.contains("<p>Message &amp; more</p>"));
+        assert!(
+            page.contains("action=\"/v1/shops/s/waitlist/confirm?token=a&amp;b\"><button type=\"submit\">&lt;Go&gt;")
+        );
+    }
 }

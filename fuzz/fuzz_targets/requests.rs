@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
     match parse_json::<SettingsPatch>(data) {
         Ok(patch) => {
             if let Err(e) = patch.validate(None, "whsec_fuzz") {
-                code_of(e.into());
+                code_of(e);
             }
         }
         Err(e) => code_of(e),

@@ -315,6 +315,9 @@ impl Default for Locale {
 }
 
 /// The languages Restock's own texts (widget, emails, pages) are written in.
+///
+/// The discriminants are the order of `ALL`: the widget indexes its text rows with
+/// `lang as usize`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     #[default]
@@ -323,12 +326,15 @@ pub enum Lang {
     Fr,
     Es,
     Ja,
+    Ar,
+    He,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 5] = [Lang::En, Lang::De, Lang::Fr, Lang::Es, Lang::Ja];
+    pub const ALL: [Lang; 7] = [Lang::En, Lang::De, Lang::Fr, Lang::Es, Lang::Ja, Lang::Ar, Lang::He];
 
     /// From a language subtag (any case, region ignored); unknown languages get English.
+    /// `iw` is Hebrew's withdrawn code, still sent by older Java and Android systems.
     pub fn from_tag(tag: &str) -> Lang {
         let primary = tag.split(['-', '_']).next().unwrap_or("");
         match primary.to_ascii_lowercase().as_str() {
@@ -336,8 +342,16 @@ impl Lang {
             "fr" => Lang::Fr,
             "es" => Lang::Es,
             "ja" => Lang::Ja,
+            "ar" => Lang::Ar,
+            "he" | "iw" => Lang::He,
             _ => Lang::En,
         }
+    }
+
+    /// The language whose `tag()` is exactly `tag` (no case folding, no region, no
+    /// aliases), for places that store languages as keys: one spelling per language.
+    pub fn from_exact_tag(tag: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.tag() == tag)
     }
 
     pub fn tag(self) -> &'static str {
@@ -347,7 +361,15 @@ impl Lang {
             Lang::Fr => "fr",
             Lang::Es => "es",
             Lang::Ja => "ja",
+            Lang::Ar => "ar",
+            Lang::He => "he",
         }
+    }
+
+    /// Whether the language is written right to left (pages and emails then set
+    /// `dir="rtl"`).
+    pub fn rtl(self) -> bool {
+        matches!(self, Lang::Ar | Lang::He)
     }
 }
 
@@ -475,6 +497,65 @@ mod tests {
         assert_eq!(Locale::parse("pt-BR").map(|l| l.lang()), Ok(Lang::En));
         assert_eq!(Lang::from_tag("JA"), Lang::Ja);
         assert_eq!(Lang::from_tag("fr_CA"), Lang::Fr);
+    }
+
+    fn check_lang(tag: &str, expected: Lang) {
+        assert_eq!(Lang::from_tag(tag), expected, "{tag:?}");
+    }
+
+    #[test]
+    fn languages_from_tags() {
+        for (tag, lang) in [
+            ("en", Lang::En),
+            ("de", Lang::De),
+            ("fr", Lang::Fr),
+            ("es", Lang::Es),
+            ("ja", Lang::Ja),
+            ("ar", Lang::Ar),
+            ("he", Lang::He),
+            ("ar-EG", Lang::Ar),
+            ("AR_sa", Lang::Ar),
+            ("he-IL", Lang::He),
+            ("HE", Lang::He),
+            ("iw", Lang::He),
+            ("iw-IL", Lang::He),
+            ("fa", Lang::En),
+            ("ur", Lang::En),
+            ("arz", Lang::En),
+            ("", Lang::En),
+            ("-", Lang::En),
+            ("<b>", Lang::En),
+            ("\u{0}", Lang::En),
+        ] {
+            check_lang(tag, lang);
+        }
+    }
+
+    #[test]
+    fn every_language_round_trips_through_its_tag() {
+        for lang in Lang::ALL {
+            assert_eq!(Lang::from_tag(lang.tag()), lang);
+            assert_eq!(Lang::from_exact_tag(lang.tag()), Some(lang));
+        }
+        for other in ["iw", "DE", "de-CH", "", "pt", "en "] {
+            assert_eq!(Lang::from_exact_tag(other), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn only_arabic_and_hebrew_are_right_to_left() {
+        for (lang, rtl) in [
+            (Lang::En, false),
+            (Lang::De, false),
+            (Lang::Fr, false),
+            (Lang::Es, false),
+            (Lang::Ja, false),
+            (Lang::Ar, true),
+            (Lang::He, true),
+        ] {
+            assert_eq!(lang.rtl(), rtl, "{lang:?}");
+        }
+        assert_eq!(Lang::ALL.iter().filter(|l| l.rtl()).count(), 2);
     }
 
     #[test]

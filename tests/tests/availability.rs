@@ -71,3 +71,35 @@ fn batch_answers_many_skus_in_order_and_lists_unknown_ones() {
     let too_many: Vec<String> = (0..51).map(|i| format!("S{i}")).collect();
     client.get(&format!("/v1/shops/demo/availability?skus={}", too_many.join(","))).assert_problem(422, "out_of_range");
 }
+
+#[test]
+fn the_batch_answers_with_the_consent_text_of_the_language_asked_for() {
+    let shop = Shop::create_with(
+        "consent-lang",
+        serde_json::json!({ "consent_texts": { "de": "Einmal per E-Mail, wenn es wieder da ist.", "he": "מייל אחד כשיחזור." } }),
+    );
+    let settings = shop.admin("GET", "/v1/admin/settings", None).json();
+    let default = settings["consent_text"].as_str().unwrap_or_default().to_owned();
+    assert!(!default.is_empty(), "{settings}");
+    assert_eq!(settings["consent_texts"]["de"], "Einmal per E-Mail, wenn es wieder da ist.");
+    let consent = |query: &str| {
+        let reply = shop.client.get(&format!("/v1/shops/{}/availability?skus=NOPE{query}", shop.id));
+        assert_eq!(reply.status, 200, "{query}: {}", reply.body);
+        reply.json()["shop"]["consent_text"].as_str().unwrap_or_default().to_owned()
+    };
+    // The same cached shop snapshot answers every language in turn, each with its own text.
+    for _ in 0..2 {
+        assert_eq!(consent("&lang=de"), "Einmal per E-Mail, wenn es wieder da ist.");
+        assert_eq!(consent("&lang=fr"), default, "no French text: the default");
+        assert_eq!(consent("&lang=de-CH"), "Einmal per E-Mail, wenn es wieder da ist.", "region ignored");
+        assert_eq!(consent("&lang=iw"), "מייל אחד כשיחזור.", "Hebrew's old code");
+        assert_eq!(consent(""), default, "no language asked for");
+        assert_eq!(consent("&lang="), default);
+        assert_eq!(consent("&lang=%3Cscript%3E%00"), default, "garbage is no language we have a text in");
+    }
+    // Cleared: every language shows the default again.
+    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&serde_json::json!({ "consent_texts": null })));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["consent_texts"], serde_json::json!({}));
+    assert_eq!(consent("&lang=de&fresh=1"), default);
+}

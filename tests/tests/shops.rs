@@ -91,3 +91,34 @@ fn the_seeded_demo_key_authenticates() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["id"], "demo");
 }
+
+#[test]
+fn consent_texts_take_only_known_languages_and_valid_texts() {
+    let shop = Shop::create("consent-texts");
+    let patch =
+        |texts: serde_json::Value| shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "consent_texts": texts })));
+    let r = patch(json!({ "de": "  Ja, bitte einmal.  ", "ar": "نعم" }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["consent_texts"], json!({ "ar": "نعم", "de": "Ja, bitte einmal." }), "trimmed");
+    let p = patch(json!({ "de": "Ja", "xx": "?" })).assert_problem(400, "invalid_body");
+    assert_eq!(p["field"], "consent_texts.xx");
+    let p = patch(json!({ "de-CH": "Ja" })).assert_problem(400, "invalid_body");
+    assert_eq!(p["field"], "consent_texts.de-CH", "keys are bare languages");
+    let p = patch(json!({ "fr": "   " })).assert_problem(422, "missing_field");
+    assert_eq!(p["field"], "consent_texts.fr");
+    let p = patch(json!({ "ja": "あ".repeat(1001) })).assert_problem(422, "invalid_text");
+    assert_eq!(p["field"], "consent_texts.ja");
+    patch(json!({ "de": null })).assert_problem(400, "invalid_body");
+    patch(json!(["de"])).assert_problem(400, "invalid_body");
+    // Refused patches changed nothing; an empty map clears.
+    let settings = shop.admin("GET", "/v1/admin/settings", None).json();
+    assert_eq!(settings["consent_texts"], json!({ "ar": "نعم", "de": "Ja, bitte einmal." }));
+    assert_eq!(patch(json!({})).json()["consent_texts"], json!({}));
+    // Shop creation validates them too, before writing anything.
+    let op = env::get().operator_token.clone();
+    let id = unique_id("ct");
+    let p = create(&json!({ "id": id, "name": "x", "consent_texts": { "pt": "Sim" } }), Some(&op))
+        .assert_problem(400, "invalid_body");
+    assert_eq!(p["field"], "consent_texts.pt");
+    assert_eq!(create(&json!({ "id": id, "name": "x" }), Some(&op)).status, 201, "the id is still free");
+}

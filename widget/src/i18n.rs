@@ -5,7 +5,7 @@
 use restock_shared::Lang;
 
 macro_rules! texts {
-    ($($name:ident => [$en:expr, $de:expr, $fr:expr, $es:expr, $ja:expr]),* $(,)?) => {
+    ($($name:ident => [$en:expr, $de:expr, $fr:expr, $es:expr, $ja:expr, $ar:expr, $he:expr]),* $(,)?) => {
         /// A message the widget shows.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum T { $($name),* }
@@ -16,46 +16,56 @@ macro_rules! texts {
 
         /// The text of `t` in `lang`.
         pub fn text(lang: Lang, t: T) -> &'static str {
-            let row: [&str; 5] = match t { $(T::$name => [$en, $de, $fr, $es, $ja]),* };
+            let row: [&str; 7] = match t { $(T::$name => [$en, $de, $fr, $es, $ja, $ar, $he]),* };
             row[lang as usize]
         }
     };
 }
 
 texts! {
-    Checking => ["Checking stock…", "Lagerbestand wird geprüft…", "Vérification du stock…", "Comprobando existencias…", "在庫を確認中…"],
-    InStock => ["In stock", "Auf Lager", "En stock", "En stock", "在庫あり"],
-    OnlyLeft => ["Only {n} left", "Nur noch {n} verfügbar", "Plus que {n} en stock", "Solo quedan {n}", "残り{n}点"],
-    OutOfStock => ["Out of stock", "Ausverkauft", "Épuisé", "Agotado", "在庫切れ"],
-    Backorder => ["Available on backorder", "Jetzt bestellen, Versand bei Eingang", "Disponible en réapprovisionnement", "Disponible bajo pedido", "お取り寄せ可能"],
-    Preorder => ["Preorder: out {date}", "Vorbestellung: erscheint am {date}", "Précommande : sortie le {date}", "Preventa: sale el {date}", "予約受付中：{date}発売"],
-    Discontinued => ["No longer available", "Nicht mehr erhältlich", "Plus disponible", "Ya no está disponible", "販売終了"],
-    BackBy => ["Expected back {date}", "Voraussichtlich wieder da am {date}", "Retour prévu le {date}", "Vuelve previsiblemente el {date}", "{date}に再入荷予定"],
-    BackAround => ["Usually back by {date}", "Meist bis {date} wieder da", "Généralement de retour d'ici le {date}", "Suele volver antes del {date}", "通常{date}までに再入荷"],
-    ShipsBy => ["Ships {date}", "Versand am {date}", "Expédition le {date}", "Se envía el {date}", "{date}発送予定"],
-    ShipsAround => ["Ships around {date}", "Versand um den {date}", "Expédition vers le {date}", "Se envía hacia el {date}", "{date}頃発送"],
-    ShipsWhenIn => ["Ships as soon as stock arrives", "Versand, sobald Ware eintrifft", "Expédié dès l'arrivée du stock", "Se envía en cuanto llegue el stock", "入荷次第発送"],
-    PlacesLeft => ["{n} left to order", "Noch {n} bestellbar", "Encore {n} à commander", "Quedan {n} por pedir", "あと{n}点注文可能"],
-    WaitlistHeading => ["Get an email when {name} is back", "E-Mail erhalten, wenn {name} wieder da ist", "Recevoir un e-mail au retour de {name}", "Recibe un correo cuando {name} vuelva", "{name}の再入荷をメールで受け取る"],
-    OrderHeading => ["Order {name} now", "{name} jetzt bestellen", "Commander {name} maintenant", "Pide {name} ahora", "{name}を今すぐ注文"],
-    EmailLabel => ["Email", "E-Mail", "E-mail", "Correo electrónico", "メールアドレス"],
-    QuantityLabel => ["Quantity", "Menge", "Quantité", "Cantidad", "数量"],
-    NotifyButton => ["Notify me", "Benachrichtigen", "M'avertir", "Avisarme", "通知を受け取る"],
-    BackorderButton => ["Backorder", "Bestellen", "Commander", "Pedir", "取り寄せ注文"],
-    PreorderButton => ["Preorder", "Vorbestellen", "Précommander", "Reservar", "予約する"],
-    PreferWaitlist => ["Just email me when it's back", "Nur benachrichtigen, wenn wieder da", "Simplement m'avertir du retour", "Solo avisarme cuando vuelva", "再入荷の通知だけ受け取る"],
-    PreferOrder => ["Order instead", "Doch bestellen", "Commander plutôt", "Mejor pedirlo", "注文する"],
-    Sending => ["Sending…", "Wird gesendet…", "Envoi…", "Enviando…", "送信中…"],
-    CheckInbox => ["Almost there: check your inbox to confirm.", "Fast geschafft: Bitte bestätigen Sie über den Link in Ihrem Postfach.", "Presque fini : confirmez via l'e-mail reçu.", "Casi listo: confirma desde tu bandeja de entrada.", "あと少し：受信メールから登録を確認してください。"],
-    Joined => ["You're on the list. We'll email you once when it's back.", "Sie stehen auf der Liste. Wir schreiben Ihnen einmal, sobald es wieder da ist.", "Vous êtes sur la liste. Nous vous écrirons une fois à son retour.", "Estás en la lista. Te escribiremos una vez cuando vuelva.", "登録しました。再入荷時に一度だけお知らせします。"],
-    Ordered => ["Thank you! You're number {n} in line; we've emailed you the details.", "Danke! Sie sind Nummer {n} in der Warteschlange; die Details kommen per E-Mail.", "Merci ! Vous êtes numéro {n} dans la file ; les détails vous ont été envoyés.", "¡Gracias! Eres el número {n} de la cola; te hemos enviado los detalles.", "ありがとうございます。{n}番目で承りました。詳細をメールでお送りしました。"],
-    HandedToCart => ["Added to your cart.", "Zum Warenkorb hinzugefügt.", "Ajouté à votre panier.", "Añadido a tu carrito.", "カートに追加しました。"],
-    ErrorEmail => ["Enter an email address like name@example.com.", "Geben Sie eine E-Mail-Adresse wie name@example.com ein.", "Saisissez une adresse comme nom@exemple.com.", "Escribe un correo como nombre@ejemplo.com.", "name@example.com の形式で入力してください。"],
-    ErrorConsent => ["Please tick the box to agree.", "Bitte setzen Sie das Häkchen, um zuzustimmen.", "Cochez la case pour accepter.", "Marca la casilla para aceptar.", "同意のチェックを入れてください。"],
-    ErrorQuantity => ["Choose a quantity from 1 to {n}.", "Wählen Sie eine Menge von 1 bis {n}.", "Choisissez une quantité de 1 à {n}.", "Elige una cantidad de 1 a {n}.", "1〜{n}の数量を選んでください。"],
-    ErrorNetwork => ["Something went wrong. Please try again.", "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.", "Un problème est survenu. Veuillez réessayer.", "Algo salió mal. Inténtalo de nuevo.", "エラーが発生しました。もう一度お試しください。"],
-    ErrorRateLimited => ["Too many attempts. Please wait a minute and try again.", "Zu viele Versuche. Bitte warten Sie eine Minute.", "Trop de tentatives. Patientez une minute.", "Demasiados intentos. Espera un minuto.", "試行回数が多すぎます。1分後にお試しください。"],
-    ErrorSoldOut => ["Sorry, the last places were just taken.", "Leider wurden die letzten Plätze gerade vergeben.", "Désolé, les dernières places viennent de partir.", "Lo sentimos, acaban de agotarse las últimas plazas.", "申し訳ありません。ちょうど受付枠が埋まりました。"],
+    Checking => ["Checking stock…", "Lagerbestand wird geprüft…", "Vérification du stock…", "Comprobando existencias…", "在庫を確認中…", "جارٍ التحقق من المخزون…", "בודקים את המלאי…"],
+    InStock => ["In stock", "Auf Lager", "En stock", "En stock", "在庫あり", "متوفر", "במלאי"],
+    OnlyLeft => ["Only {n} left", "Nur noch {n} verfügbar", "Plus que {n} en stock", "Solo quedan {n}", "残り{n}点", "تبقّى {n} فقط", "נותרו רק {n}"],
+    OutOfStock => ["Out of stock", "Ausverkauft", "Épuisé", "Agotado", "在庫切れ", "نفد من المخزون", "אזל מהמלאי"],
+    Backorder => ["Available on backorder", "Jetzt bestellen, Versand bei Eingang", "Disponible en réapprovisionnement", "Disponible bajo pedido", "お取り寄せ可能", "متاح للطلب ويُشحن عند توفّره", "ניתן להזמין, יישלח כשיחזור למלאי"],
+    Preorder => ["Preorder: out {date}", "Vorbestellung: erscheint am {date}", "Précommande : sortie le {date}", "Preventa: sale el {date}", "予約受付中：{date}発売", "طلب مسبق: يصدر في {date}", "הזמנה מוקדמת: יוצא ב-{date}"],
+    Discontinued => ["No longer available", "Nicht mehr erhältlich", "Plus disponible", "Ya no está disponible", "販売終了", "لم يعد متوفرًا", "כבר לא זמין"],
+    BackBy => ["Expected back {date}", "Voraussichtlich wieder da am {date}", "Retour prévu le {date}", "Vuelve previsiblemente el {date}", "{date}に再入荷予定", "يُتوقَّع توفّره مجددًا في {date}", "צפוי לחזור למלאי ב-{date}"],
+    BackAround => ["Usually back by {date}", "Meist bis {date} wieder da", "Généralement de retour d'ici le {date}", "Suele volver antes del {date}", "通常{date}までに再入荷", "يعود عادةً بحلول {date}", "בדרך כלל חוזר למלאי עד {date}"],
+    ShipsBy => ["Ships {date}", "Versand am {date}", "Expédition le {date}", "Se envía el {date}", "{date}発送予定", "يُشحن في {date}", "יישלח ב-{date}"],
+    ShipsAround => ["Ships around {date}", "Versand um den {date}", "Expédition vers le {date}", "Se envía hacia el {date}", "{date}頃発送", "يُشحن في حدود {date}", "יישלח בסביבות {date}"],
+    ShipsWhenIn => ["Ships as soon as stock arrives", "Versand, sobald Ware eintrifft", "Expédié dès l'arrivée du stock", "Se envía en cuanto llegue el stock", "入荷次第発送", "يُشحن فور وصول المخزون", "יישלח ברגע שהמלאי יגיע"],
+    PlacesLeft => ["{n} left to order", "Noch {n} bestellbar", "Encore {n} à commander", "Quedan {n} por pedir", "あと{n}点注文可能", "متبقٍّ للطلب: {n}", "נותרו {n} להזמנה"],
+    WaitlistHeading => ["Get an email when {name} is back", "E-Mail erhalten, wenn {name} wieder da ist", "Recevoir un e-mail au retour de {name}", "Recibe un correo cuando {name} vuelva", "{name}の再入荷をメールで受け取る", "احصل على إشعار بالبريد عند عودة {name}", "קבלו מייל כשהמוצר {name} יחזור למלאי"],
+    OrderHeading => ["Order {name} now", "{name} jetzt bestellen", "Commander {name} maintenant", "Pide {name} ahora", "{name}を今すぐ注文", "اطلب {name} الآن", "הזמינו את {name} עכשיו"],
+    EmailLabel => ["Email", "E-Mail", "E-mail", "Correo electrónico", "メールアドレス", "البريد الإلكتروني", "אימייל"],
+    QuantityLabel => ["Quantity", "Menge", "Quantité", "Cantidad", "数量", "الكمية", "כמות"],
+    NotifyButton => ["Notify me", "Benachrichtigen", "M'avertir", "Avisarme", "通知を受け取る", "أبلغني", "עדכנו אותי"],
+    BackorderButton => ["Backorder", "Bestellen", "Commander", "Pedir", "取り寄せ注文", "اطلب الآن", "להזמנה"],
+    PreorderButton => ["Preorder", "Vorbestellen", "Précommander", "Reservar", "予約する", "احجز مسبقًا", "להזמנה מוקדמת"],
+    PreferWaitlist => ["Just email me when it's back", "Nur benachrichtigen, wenn wieder da", "Simplement m'avertir du retour", "Solo avisarme cuando vuelva", "再入荷の通知だけ受け取る", "أبلغني بالبريد عند عودته فقط", "רק לעדכן אותי במייל כשיחזור"],
+    PreferOrder => ["Order instead", "Doch bestellen", "Commander plutôt", "Mejor pedirlo", "注文する", "أفضّل الطلب الآن", "להזמין במקום זאת"],
+    Sending => ["Sending…", "Wird gesendet…", "Envoi…", "Enviando…", "送信中…", "جارٍ الإرسال…", "שולחים…"],
+    CheckInbox => ["Almost there: check your inbox to confirm.", "Fast geschafft: Bitte bestätigen Sie über den Link in Ihrem Postfach.", "Presque fini : confirmez via l'e-mail reçu.", "Casi listo: confirma desde tu bandeja de entrada.", "あと少し：受信メールから登録を確認してください。", "خطوة أخيرة: افتح بريدك الوارد لتأكيد الاشتراك.", "כמעט סיימנו: בדקו את תיבת הדואר כדי לאשר."],
+    Joined => ["You're on the list. We'll email you once when it's back.", "Sie stehen auf der Liste. Wir schreiben Ihnen einmal, sobald es wieder da ist.", "Vous êtes sur la liste. Nous vous écrirons une fois à son retour.", "Estás en la lista. Te escribiremos una vez cuando vuelva.", "登録しました。再入荷時に一度だけお知らせします。", "أنت الآن في القائمة. سنراسلك مرة واحدة عند عودته.", "נרשמת לרשימה. נשלח לך מייל אחד כשהמוצר יחזור."],
+    Ordered => ["Thank you! You're number {n} in line; we've emailed you the details.", "Danke! Sie sind Nummer {n} in der Warteschlange; die Details kommen per E-Mail.", "Merci ! Vous êtes numéro {n} dans la file ; les détails vous ont été envoyés.", "¡Gracias! Eres el número {n} de la cola; te hemos enviado los detalles.", "ありがとうございます。{n}番目で承りました。詳細をメールでお送りしました。", "شكرًا لك! ترتيبك {n} في قائمة الانتظار، وقد أرسلنا إليك التفاصيل بالبريد.", "תודה! מספרך בתור הוא {n}; שלחנו לך את הפרטים במייל."],
+    HandedToCart => ["Added to your cart.", "Zum Warenkorb hinzugefügt.", "Ajouté à votre panier.", "Añadido a tu carrito.", "カートに追加しました。", "تمت الإضافة إلى سلتك.", "נוסף לעגלה שלך."],
+    ErrorEmail => ["Enter an email address like name@example.com.", "Geben Sie eine E-Mail-Adresse wie name@example.com ein.", "Saisissez une adresse comme nom@exemple.com.", "Escribe un correo como nombre@ejemplo.com.", "name@example.com の形式で入力してください。", "أدخل بريدًا إلكترونيًا مثل name@example.com.", "הזינו כתובת אימייל כמו name@example.com."],
+    ErrorConsent => ["Please tick the box to agree.", "Bitte setzen Sie das Häkchen, um zuzustimmen.", "Cochez la case pour accepter.", "Marca la casilla para aceptar.", "同意のチェックを入れてください。", "يُرجى تحديد المربع للموافقة.", "יש לסמן את התיבה כדי לאשר."],
+    ErrorQuantity => ["Choose a quantity from 1 to {n}.", "Wählen Sie eine Menge von 1 bis {n}.", "Choisissez une quantité de 1 à {n}.", "Elige una cantidad de 1 a {n}.", "1〜{n}の数量を選んでください。", "اختر كمية من 1 إلى {n}.", "בחרו כמות בין 1 ל-{n}."],
+    ErrorNetwork => ["Something went wrong. Please try again.", "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.", "Un problème est survenu. Veuillez réessayer.", "Algo salió mal. Inténtalo de nuevo.", "エラーが発生しました。もう一度お試しください。", "حدث خطأ ما. يُرجى المحاولة مرة أخرى.", "משהו השתבש. נסו שוב."],
+    ErrorRateLimited => ["Too many attempts. Please wait a minute and try again.", "Zu viele Versuche. Bitte warten Sie eine Minute.", "Trop de tentatives. Patientez une minute.", "Demasiados intentos. Espera un minuto.", "試行回数が多すぎます。1分後にお試しください。", "محاولات كثيرة جدًا. يُرجى الانتظار دقيقة ثم المحاولة مجددًا.", "יותר מדי ניסיונות. המתינו דקה ונסו שוב."],
+    ErrorSoldOut => ["Sorry, the last places were just taken.", "Leider wurden die letzten Plätze gerade vergeben.", "Désolé, les dernières places viennent de partir.", "Lo sentimos, acaban de agotarse las últimas plazas.", "申し訳ありません。ちょうど受付枠が埋まりました。", "عذرًا، نفدت الأماكن الأخيرة للتو.", "מצטערים, המקומות האחרונים נתפסו זה עתה."],
+    Close => ["Close", "Schließen", "Fermer", "Cerrar", "閉じる", "إغلاق", "סגירה"],
+    CartFailed => [
+        "We couldn't add it to your cart. Please try again.",
+        "Wir konnten es nicht in Ihren Warenkorb legen. Bitte versuchen Sie es erneut.",
+        "Impossible de l'ajouter à votre panier. Veuillez réessayer.",
+        "No hemos podido añadirlo a tu carrito. Inténtalo de nuevo.",
+        "カートに追加できませんでした。もう一度お試しください。",
+        "تعذّرت إضافته إلى سلتك. يُرجى المحاولة مرة أخرى.",
+        "לא הצלחנו להוסיף לעגלה. נסו שוב."
+    ],
 }
 
 /// Replaces `{key}` in `template` with `value`: a byte scan with checked slicing
@@ -126,7 +136,16 @@ mod tests {
     }
 
     #[test]
+    fn right_to_left_columns_are_in_their_own_script() {
+        let script = |s: &str, range: core::ops::RangeInclusive<char>| s.chars().any(|c| range.contains(&c));
+        for &t in T::ALL {
+            assert!(script(text(Lang::Ar, t), '\u{0600}'..='\u{06FF}'), "{t:?} in Arabic");
+            assert!(script(text(Lang::He, t), '\u{05D0}'..='\u{05EA}'), "{t:?} in Hebrew");
+        }
+    }
+
+    #[test]
     fn lang_indexes_the_rows_in_order() {
-        assert_eq!(Lang::ALL.map(|l| l as usize), [0, 1, 2, 3, 4]);
+        assert_eq!(Lang::ALL.map(|l| l as usize), [0, 1, 2, 3, 4, 5, 6]);
     }
 }

@@ -1,12 +1,14 @@
 //! `GET /v1/shops/{shop}/products/{sku}/availability` and
-//! `GET /v1/shops/{shop}/availability?skus=a,b,c`.
+//! `GET /v1/shops/{shop}/availability?skus=a,b,c&lang=de`.
 //!
 //! Answers come from a fresh KV snapshot when there is one, else from D1 through the
 //! domain crate (then snapshotted). `?fresh=1` skips the snapshot. The header
-//! `x-restock-source` says which (`kv` or `d1`).
+//! `x-restock-source` says which (`kv` or `d1`). Snapshots hold nothing specific to a
+//! language: the per-SKU views have no text of ours, and the shop's snapshot holds
+//! every language's consent text, chosen per request from `lang`.
 
 use restock_shared::wire::{AvailabilityView, BatchAvailabilityResponse};
-use restock_shared::{InvalidInput, ShopId, Sku};
+use restock_shared::{InvalidInput, Lang, ShopId, Sku};
 use worker::{Request, Response};
 
 use crate::cache;
@@ -90,9 +92,17 @@ pub fn parse_skus(raw: Option<&str>) -> Result<Vec<Sku>, ApiError> {
     Ok(skus)
 }
 
+/// Parses `lang=de-CH`: the shopper's language as the widget reads it (region ignored,
+/// a language we have no texts in is English). Absent or empty asks for none, and the
+/// answer carries the shop's default consent text.
+pub fn parse_lang(raw: Option<&str>) -> Option<Lang> {
+    raw.map(str::trim).filter(|r| !r.is_empty()).map(Lang::from_tag)
+}
+
 pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response, ApiError> {
     let shop = ShopId::parse(shop)?;
     let skus = parse_skus(http::query_param(req, "skus").as_deref())?;
+    let lang = parse_lang(http::query_param(req, "lang").as_deref());
     let fresh = wants_fresh(req);
     let keys: Vec<String> = skus.iter().map(|s| cache::availability_key(shop.as_str(), s.as_str())).collect();
     let snapshots = async { if fresh { Vec::new() } else { cache::get_many::<AvailabilityView>(ctx, &keys).await } };
@@ -114,7 +124,7 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
             None => unknown.push(sku.as_str().to_owned()),
         }
     }
-    let body = BatchAvailabilityResponse { shop: public.widget.clone(), items, unknown };
+    let body = BatchAvailabilityResponse { shop: public.widget_for(lang), items, unknown };
     Ok(finish(req, ctx, &public, http::json(200, &body)?, source))
 }
 
@@ -137,5 +147,24 @@ mod tests {
         let many: Vec<String> = (0..51).map(|i| format!("S{i}")).collect();
         check(Some(&many.join(",")), Err("out_of_range"));
         check(Some(&many[..50].join(",")), Ok(50));
+    }
+
+    #[test]
+    fn the_language_asked_for_is_read_like_the_widget_reads_it() {
+        for (raw, expected) in [
+            (None, None),
+            (Some(""), None),
+            (Some("  "), None),
+            (Some("de"), Some(Lang::De)),
+            (Some("de-CH"), Some(Lang::De)),
+            (Some("HE_il"), Some(Lang::He)),
+            (Some("iw"), Some(Lang::He)),
+            (Some("ar"), Some(Lang::Ar)),
+            (Some("pt-BR"), Some(Lang::En)),
+            (Some("<script>"), Some(Lang::En)),
+            (Some("-"), Some(Lang::En)),
+        ] {
+            assert_eq!(parse_lang(raw), expected, "{raw:?}");
+        }
     }
 }

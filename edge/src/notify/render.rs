@@ -244,7 +244,7 @@ fn html_part(lang: Lang, brand: &Brand<'_>, subject: &str, doc: &Doc) -> String 
     }
     if let Some(pre) = &doc.pre {
         body.push_str(&format!(
-            "<pre style=\"font-size:13px;background:#f4f5f4;padding:12px;overflow:auto\">{}</pre>",
+            "<pre dir=\"ltr\" style=\"font-size:13px;background:#f4f5f4;padding:12px;overflow:auto\">{}</pre>",
             escape_html(pre)
         ));
     }
@@ -261,10 +261,13 @@ fn html_part(lang: Lang, brand: &Brand<'_>, subject: &str, doc: &Doc) -> String 
         };
         notes.push_str(&format!("<p style=\"margin:0 0 8px\">{content}</p>"));
     }
+    // Arabic and Hebrew mails are right to left. Webmail clients drop the attributes of
+    // `<html>` and `<body>`, so the outer `<div>` says it too.
+    let dir = if lang.rtl() { " dir=\"rtl\"" } else { "" };
     format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\
-         <body style=\"margin:0;background:#f6f7f5;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1c2321\">\
-         <div style=\"max-width:560px;margin:0 auto;padding:24px\">\
+        "<!doctype html><html lang=\"{lang}\"{dir}><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\
+         <body{dir} style=\"margin:0;background:#f6f7f5;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1c2321\">\
+         <div{dir} style=\"max-width:560px;margin:0 auto;padding:24px\">\
          <p style=\"font-weight:700;font-size:18px;color:{color};margin:0 0 24px\">{shop}</p>\
          <div style=\"background:#ffffff;border-radius:10px;padding:24px;line-height:1.5\">{body}</div>\
          <div style=\"font-size:13px;color:#5b6663;padding:16px 4px\">{notes}</div></div></body></html>",
@@ -336,6 +339,9 @@ mod tests {
                 assert!(!e.subject.is_empty() && !e.text.is_empty(), "{lang:?} {body:?}");
                 assert!(e.html.starts_with("<!doctype html>") && e.html.contains(&format!("lang=\"{}\"", lang.tag())));
                 assert!(!e.text.contains('{') && !e.subject.contains('{'), "unfilled placeholder: {}", e.text);
+                let rtl = ["<html lang=\"ar\" dir=\"rtl\">", "<html lang=\"he\" dir=\"rtl\">"];
+                assert_eq!(rtl.iter().any(|h| e.html.contains(h)), lang.rtl(), "{lang:?}: {}", e.html);
+                assert_eq!(e.html.matches(" dir=\"rtl\"").count(), if lang.rtl() { 3 } else { 0 }, "html, body, div");
             }
         }
         let delay = render(
@@ -345,5 +351,27 @@ mod tests {
             Body::Delay { product: "Tasse", new_date: d, cancel_url: "https://x/x" },
         );
         assert!(delay.text.contains("5. Januar 2027") && delay.text.contains("https://x/x"));
+    }
+
+    #[test]
+    fn right_to_left_emails_isolate_values_and_escape_them() {
+        let e = render(
+            Lang::Ar,
+            &brand(),
+            "a@example.com",
+            Body::BackorderConfirmation {
+                product: "Tee <b>(L)</b>",
+                qty: 2,
+                position: Some(7),
+                promised: Date::from_ymd(2027, 1, 5).ok(),
+                cancel_url: "https://x/x?a=1&b=2",
+            },
+        );
+        assert_eq!(e.subject, "طلبك: \u{2068}Tee <b>(L)</b>\u{2069}");
+        assert!(e.text.contains("\u{2068}5 يناير 2027\u{2069}"), "{}", e.text);
+        assert!(e.html.contains("\u{2068}Tee &lt;b&gt;(L)&lt;/b&gt;\u{2069}"), "{}", e.html);
+        assert!(e.html.contains("<body dir=\"rtl\" style=") && e.html.contains("href=\"https://x/x?a=1&amp;b=2\""));
+        let digest = render(Lang::He, &brand(), "a@example.com", Body::Digest { csv: "a,b" });
+        assert!(digest.html.contains("<pre dir=\"ltr\""), "CSV stays left to right: {}", digest.html);
     }
 }

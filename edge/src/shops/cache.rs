@@ -2,20 +2,26 @@
 //! ETA rules), served from a KV snapshot when fresh.
 
 use restock_shared::wire::WidgetSettings;
-use restock_shared::{ShopId, ShopRules};
+use restock_shared::{Lang, ShopId, ShopRules};
 use serde::{Deserialize, Serialize};
 
 use crate::cache;
 use crate::ctx::Ctx;
 use crate::error::ApiError;
+use crate::shops::settings::ConsentTexts;
 use crate::shops::store::{ShopRow, load_shop};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PublicShop {
     pub id: String,
     pub allowed_origins: Vec<String>,
+    /// The widget's settings with the default consent text.
     pub widget: WidgetSettings,
     pub handling_days: u16,
+    /// Every language's consent text is in the one snapshot, and `widget_for` picks
+    /// per request: nothing cached is specific to a shopper's language. (Required: a
+    /// snapshot written before this field existed fails to decode, which is a miss.)
+    pub consent_texts: ConsentTexts,
 }
 
 impl PublicShop {
@@ -25,7 +31,18 @@ impl PublicShop {
             allowed_origins: row.allowed_origins(),
             widget: row.widget_settings(),
             handling_days: row.rules().handling_days,
+            consent_texts: row.consent_texts(),
         }
+    }
+
+    /// The widget's settings for a shopper reading `lang` (`None`: none asked for):
+    /// the shop's consent text in that language if it wrote one, else its default.
+    pub fn widget_for(&self, lang: Option<Lang>) -> WidgetSettings {
+        let mut widget = self.widget.clone();
+        if let Some(text) = lang.and_then(|l| self.consent_texts.get(l)) {
+            text.clone_into(&mut widget.consent_text);
+        }
+        widget
     }
 
     pub fn rules(&self) -> ShopRules {

@@ -1,12 +1,18 @@
 //! Shop settings: the merchant's patch request, validated field by field into column
 //! assignments, and the view the merchant reads back.
 
-use restock_shared::{Email, InvalidInput, Ratio, clean_text};
+use std::collections::BTreeMap;
+
+use restock_shared::{Email, InvalidInput, Lang, Ratio, clean_text};
 use serde::{Deserialize, Deserializer, Serialize};
 use worker::Url;
 
 use crate::db::Val;
+use crate::error::ApiError;
 use crate::shops::store::ShopRow;
+
+/// At most this many characters of consent text (the default and each language's).
+pub const CONSENT_MAX: usize = 1000;
 
 /// Distinguishes "absent" (`None`) from "null" (`Some(None)`) for clearable fields.
 fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
@@ -47,6 +53,9 @@ pub struct SettingsPatch {
     pub rotate_webhook_secret: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     pub consent_text: Option<String>,
+    /// Replaces the whole map; `null` or `{}` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    pub consent_texts: Option<Option<BTreeMap<String, String>>>,
     #[serde(default, deserialize_with = "nullable")]
     pub discount_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
@@ -128,10 +137,65 @@ fn currency(input: &str) -> Result<String, InvalidInput> {
     if ok { Ok(input.to_owned()) } else { Err(range("currency", "an ISO 4217 code such as EUR")) }
 }
 
+/// The consent text per language, for the languages a shop wrote one in; the others
+/// show its `consent_text`. Stored as a JSON object from `Lang::tag()` to text, in D1
+/// and in the `PublicShop` snapshot, so one snapshot answers every language.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConsentTexts(BTreeMap<String, String>);
+
+impl ConsentTexts {
+    /// Validates a merchant's map: keys exactly one of `Lang::ALL`'s tags (an unknown
+    /// one is a 400 naming it, `consent_texts.xx`), each text as `consent_text` is.
+    pub fn parse(raw: &BTreeMap<String, String>) -> Result<ConsentTexts, ApiError> {
+        let mut out = BTreeMap::new();
+        for (tag, text) in raw {
+            let Some(lang) = Lang::from_exact_tag(tag) else {
+                let tags: Vec<&str> = Lang::ALL.iter().map(|l| l.tag()).collect();
+                return Err(ApiError::bad_field(
+                    "invalid_body",
+                    format!("consent_texts.{tag}"),
+                    format!("consent_texts takes the languages {}", tags.join(", ")),
+                ));
+            };
+            out.insert(lang.tag().to_owned(), text_required(consent_field(lang), text, CONSENT_MAX)?);
+        }
+        Ok(ConsentTexts(out))
+    }
+
+    /// From the stored JSON. A value we did not write (unreadable) reads as no texts:
+    /// the shop's default consent text is always there to fall back on.
+    pub fn from_json(raw: &str) -> ConsentTexts {
+        serde_json::from_str(raw).unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// The shop's text for `lang`, if it wrote one.
+    pub fn get(&self, lang: Lang) -> Option<&str> {
+        self.0.get(lang.tag()).map(String::as_str)
+    }
+}
+
+/// The problem field for one language's consent text.
+fn consent_field(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "consent_texts.en",
+        Lang::De => "consent_texts.de",
+        Lang::Fr => "consent_texts.fr",
+        Lang::Es => "consent_texts.es",
+        Lang::Ja => "consent_texts.ja",
+        Lang::Ar => "consent_texts.ar",
+        Lang::He => "consent_texts.he",
+    }
+}
+
 impl SettingsPatch {
     /// Validates every present field; the first invalid one is the error.
     /// `new_webhook_secret` is used when a secret must be created or rotated.
-    pub fn validate(&self, current: Option<&ShopRow>, new_webhook_secret: &str) -> Result<Vec<Assign>, InvalidInput> {
+    pub fn validate(&self, current: Option<&ShopRow>, new_webhook_secret: &str) -> Result<Vec<Assign>, ApiError> {
         let mut out = Vec::new();
         let mut set = |column: &'static str, value: Val| out.push(Assign { column, value });
         if let Some(v) = &self.name {
@@ -139,7 +203,7 @@ impl SettingsPatch {
         }
         if let Some(list) = &self.allowed_origins {
             if list.len() > 20 {
-                return Err(range("allowed_origins", "at most 20 origins"));
+                return Err(range("allowed_origins", "at most 20 origins").into());
             }
             let origins = list.iter().map(|o| parse_origin(o)).collect::<Result<Vec<_>, _>>()?;
             set("allowed_origins", Val::from(serde_json::to_string(&origins).unwrap_or_else(|_| "[]".into())));
@@ -152,7 +216,7 @@ impl SettingsPatch {
             let ratio = if r.is_finite() && (0.0..=1e7).contains(&permille) {
                 Ratio::from_permille(permille as u32)?
             } else {
-                return Err(range("release_ratio", "0.1 to 10"));
+                return Err(range("release_ratio", "0.1 to 10").into());
             };
             set("release_ratio_permille", Val::from(ratio.permille()));
         }
@@ -185,14 +249,18 @@ impl SettingsPatch {
             set("webhook_secret", Val::from(new_webhook_secret));
         }
         if let Some(v) = &self.consent_text {
-            set("consent_text", Val::from(text_required("consent_text", v, 1000)?));
+            set("consent_text", Val::from(text_required("consent_text", v, CONSENT_MAX)?));
+        }
+        if let Some(v) = &self.consent_texts {
+            let texts = v.as_ref().map(ConsentTexts::parse).transpose()?.unwrap_or_default();
+            set("consent_texts", Val::from(texts.to_json()));
         }
         if let Some(v) = &self.discount_code {
             set("discount_code", Val::from(v.as_deref().map(discount_code).transpose()?));
         }
         if let Some(v) = &self.backorder_mode {
             if !matches!(v.as_str(), "api" | "event") {
-                return Err(range("backorder_mode", "api or event"));
+                return Err(range("backorder_mode", "api or event").into());
             }
             set("backorder_mode", Val::from(v.as_str()));
         }
@@ -226,6 +294,7 @@ pub struct SettingsView {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub consent_text: String,
+    pub consent_texts: ConsentTexts,
     pub discount_code: Option<String>,
     pub backorder_mode: String,
     pub currency: String,
@@ -251,6 +320,7 @@ impl From<&ShopRow> for SettingsView {
             webhook_url: s.webhook_url.clone(),
             webhook_secret: s.webhook_secret.clone(),
             consent_text: s.consent_text.clone(),
+            consent_texts: s.consent_texts(),
             discount_code: s.discount_code.clone(),
             backorder_mode: s.backorder_mode.clone(),
             currency: s.currency.clone(),
@@ -310,5 +380,55 @@ mod tests {
         assert_eq!(patch(r#"{"reply_to": "not-an-email"}"#), Err("out_of_range"));
         assert_eq!(patch(r#"{"name": "a\u0000b"}"#), Err("invalid_text"));
         assert_eq!(patch(r#"{"key_hash": "x"}"#), Err("serde"), "unknown fields are refused");
+    }
+
+    /// The `consent_texts` column a patch of `{"consent_texts": texts}` writes, or the
+    /// problem's (status, code, field); serde's refusals are (400, "serde", "").
+    fn consent_texts(texts: &str) -> Result<String, (u16, &'static str, String)> {
+        let json = format!(r#"{{"consent_texts": {texts}}}"#);
+        let p: SettingsPatch = serde_json::from_str(&json).map_err(|_| (400, "serde", String::new()))?;
+        let assigns = p.validate(None, "whsec_test").map_err(|e| {
+            let problem = e.problem();
+            (problem.status, problem.code, problem.field.unwrap_or_default())
+        })?;
+        match assigns.iter().find(|a| a.column == "consent_texts").map(|a| &a.value) {
+            Some(Val::Text(json)) => Ok(json.clone()),
+            _ => Err((0, "absent", String::new())),
+        }
+    }
+
+    #[test]
+    fn consent_texts_are_per_known_language_and_validated_like_the_default() {
+        let stored = r#"{"de":"Ja, bitte.","he":"כן"}"#;
+        assert_eq!(consent_texts(r#"{"de": "  Ja, bitte. ", "he": "כן"}"#), Ok(stored.into()));
+        assert_eq!(consent_texts("{}"), Ok("{}".into()), "an empty map clears");
+        assert_eq!(consent_texts("null"), Ok("{}".into()), "null clears");
+        let long = format!(r#"{{"ja": "{}"}}"#, "あ".repeat(CONSENT_MAX + 1));
+        let max = format!(r#"{{"ja": "{}"}}"#, "あ".repeat(CONSENT_MAX));
+        assert!(consent_texts(&max).is_ok());
+        for (texts, status, code, field) in [
+            (r#"{"xx": "t"}"#, 400, "invalid_body", "consent_texts.xx"),
+            (r#"{"de": "t", "de-CH": "t"}"#, 400, "invalid_body", "consent_texts.de-CH"),
+            (r#"{"DE": "t"}"#, 400, "invalid_body", "consent_texts.DE"),
+            (r#"{"iw": "t"}"#, 400, "invalid_body", "consent_texts.iw"),
+            (r#"{"fr": " "}"#, 422, "missing_field", "consent_texts.fr"),
+            (r#"{"ar": "a\u0007"}"#, 422, "invalid_text", "consent_texts.ar"),
+            (r#"{"he": "a\u202Eb"}"#, 422, "invalid_text", "consent_texts.he"),
+            (&long, 422, "invalid_text", "consent_texts.ja"),
+            (r#"{"de": null}"#, 400, "serde", ""),
+            (r#"{"de": 1}"#, 400, "serde", ""),
+            (r#"["de"]"#, 400, "serde", ""),
+        ] {
+            assert_eq!(consent_texts(texts), Err((status, code, field.to_owned())), "{texts}");
+        }
+    }
+
+    #[test]
+    fn stored_consent_texts_answer_per_language() {
+        let texts = ConsentTexts::from_json(r#"{"de":"Ja","he":"כן"}"#);
+        assert_eq!((texts.get(Lang::De), texts.get(Lang::He), texts.get(Lang::Fr)), (Some("Ja"), Some("כן"), None));
+        assert_eq!(ConsentTexts::from_json(&texts.to_json()), texts);
+        assert_eq!(ConsentTexts::from_json("not json"), ConsentTexts::default());
+        assert_eq!(ConsentTexts::from_json(""), ConsentTexts::default());
     }
 }

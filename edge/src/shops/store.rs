@@ -8,6 +8,7 @@ use worker::D1Database;
 use crate::args;
 use crate::db;
 use crate::error::ApiError;
+use crate::shops::settings::ConsentTexts;
 
 /// A `shops` row. Flags are INTEGER 0/1 in SQLite.
 #[derive(Clone, Debug, Deserialize)]
@@ -27,6 +28,10 @@ pub struct ShopRow {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub consent_text: String,
+    /// JSON object from language tag to consent text (migration 0005). Default so a
+    /// Worker deployed before that migration still reads shops (with no texts).
+    #[serde(default)]
+    pub consent_texts: String,
     pub discount_code: Option<String>,
     pub backorder_mode: String,
     pub currency: String,
@@ -62,6 +67,10 @@ impl ShopRow {
             double_opt_in: self.double_opt_in != 0,
             backorder_mode: if self.backorder_mode == "event" { BackorderMode::Event } else { BackorderMode::Api },
         }
+    }
+
+    pub fn consent_texts(&self) -> ConsentTexts {
+        ConsentTexts::from_json(&self.consent_texts)
     }
 
     pub fn allowed_origins(&self) -> Vec<String> {

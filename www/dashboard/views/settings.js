@@ -2,8 +2,15 @@
 import { api } from '../api.js';
 import { announce, field, h } from '../dom.js';
 
+// The languages the widget, emails and link pages speak (restock_shared::Lang).
+const LANGUAGES = [
+  ['en', 'English'], ['de', 'German'], ['fr', 'French'], ['es', 'Spanish'],
+  ['ja', 'Japanese'], ['ar', 'Arabic', 'rtl'], ['he', 'Hebrew', 'rtl'],
+];
+
 export async function settings({ shop, setShop }) {
   const s = await api('GET', '/v1/admin/settings');
+  const texts = s.consent_texts || {};
   const input = (value, attrs) => h('input', { value: value === null || value === undefined ? '' : value, ...attrs });
   const f = {
     name: input(s.name, { required: true }),
@@ -23,6 +30,11 @@ export async function settings({ shop, setShop }) {
     shop_url: input(s.shop_url, { type: 'url' }),
     brand_color: input(s.brand_color || '#1f5f4a', { type: 'color' }),
   };
+  // Keyed like the API's problem `field` (`consent_texts.de`), so a refused text is
+  // the one that gets focus.
+  for (const [tag, , dir] of LANGUAGES) {
+    f[`consent_texts.${tag}`] = h('textarea', { rows: 2, maxlength: 1000, lang: tag, dir: dir || 'auto' }, texts[tag] || '');
+  }
   const status = h('p', { role: 'status' });
   const error = h('p', { class: 'error', role: 'alert' });
   const secret = h('output', { class: 'snippet' }, s.webhook_secret || 'none yet');
@@ -32,6 +44,7 @@ export async function settings({ shop, setShop }) {
     e.preventDefault();
     status.textContent = '';
     error.textContent = '';
+    for (const el of Object.values(f)) el.removeAttribute('aria-invalid');
     const body = {
       name: f.name.value,
       allowed_origins: f.allowed_origins.value.split(/\s+/).filter(Boolean),
@@ -45,6 +58,10 @@ export async function settings({ shop, setShop }) {
       webhook_url: str(f.webhook_url),
       rotate_webhook_secret: f.rotate_webhook_secret.checked,
       consent_text: f.consent_text.value,
+      // Only the languages with a text: an empty box means "use the default".
+      consent_texts: Object.fromEntries(LANGUAGES
+        .map(([tag]) => [tag, f[`consent_texts.${tag}`].value.trim()])
+        .filter(([, text]) => text !== '')),
       discount_code: str(f.discount_code),
       backorder_mode: f.backorder_mode.value,
       shop_url: str(f.shop_url),
@@ -70,6 +87,10 @@ export async function settings({ shop, setShop }) {
     field('Shop URL', f.shop_url, 'links in restock emails point here'),
     field('Backorder button', f.backorder_mode),
     field('Waitlist consent text', f.consent_text, 'shown beside the checkbox and stored with each signup')),
+  h('h2', {}, 'Consent text per language'),
+  h('p', { class: 'hint' }, 'Shoppers whose widget speaks one of these languages see its text; leave a box empty to show the waitlist consent text above.'),
+  h('div', { class: 'grid' },
+    LANGUAGES.map(([tag, name]) => field(`${name} (${tag})`, f[`consent_texts.${tag}`]))),
   h('h2', {}, 'Waitlist releases'),
   h('div', { class: 'grid' },
     h('label', { class: 'check' }, f.double_opt_in, 'Double opt-in (confirm by email)'),

@@ -12,6 +12,9 @@ pub struct TestEnv {
     pub demo_key: String,
     /// The local state directory of that Worker (to run SQL against it).
     pub persist: String,
+    /// The origin a shop's own site is served on in the widget tests (another port,
+    /// allowed for the demo shop), e.g. `http://127.0.0.1:41235`.
+    pub shop_site: String,
 }
 
 /// The environment, or a panic that says how to run these tests.
@@ -28,6 +31,7 @@ pub fn get() -> &'static TestEnv {
             operator_token: var("RESTOCK_OPERATOR_TOKEN"),
             demo_key: var("RESTOCK_DEMO_KEY"),
             persist: var("RESTOCK_PERSIST"),
+            shop_site: var("RESTOCK_SHOP_SITE"),
         }
     })
 }

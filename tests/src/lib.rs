@@ -5,6 +5,9 @@
 //!   stop the whole process group.
 //! - [`client`]: a small HTTP client for the API (status codes are data, not errors).
 //! - [`browser`]: a W3C WebDriver client for headless Chromium via chromedriver.
+//! - [`shopsite`]: a merchant's own site on another origin, embedding the widget.
+//! - [`stub`]: the HTTP plumbing the local stand-in servers share.
+//! - [`widget`]: reading the widget in a page (shadow DOM, axe-core, bidi order).
 //! - [`env`]: what `cargo xtask test` hands the tests (URL, operator token, demo key).
 
 pub mod browser;
@@ -13,4 +16,7 @@ pub mod env;
 pub mod mailbox;
 pub mod mailserver;
 pub mod server;
+pub mod shopsite;
 pub mod sizes;
+pub mod stub;
+pub mod widget;

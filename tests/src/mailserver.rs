@@ -4,13 +4,14 @@
 //! `Idempotency-Key`: a repeated key is answered 200 without delivering again.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use serde_json::Value;
+
+use crate::stub;
 
 /// How the server answers the next requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,17 +65,10 @@ pub struct MailServer {
 
 impl MailServer {
     pub fn start() -> MailServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the stand-in provider");
-        let url = format!("http://{}/send", listener.local_addr().expect("address"));
         let state = Arc::new(Mutex::new(State { mode: Some(Mode::Accept), ..State::default() }));
         let shared = state.clone();
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let state = shared.clone();
-                thread::spawn(move || handle(stream, &state));
-            }
-        });
-        MailServer { url, state }
+        let addr = stub::serve(move |stream| handle(&stream, &shared));
+        MailServer { url: format!("http://{addr}/send"), state }
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -99,42 +93,12 @@ impl MailServer {
     }
 }
 
-fn handle(mut stream: TcpStream, state: &Mutex<State>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(match stream.try_clone() {
-        Ok(s) => s,
-        Err(_) => return,
-    });
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    let mut length = 0usize;
-    let mut key = String::new();
-    let mut headers = Vec::new();
-    loop {
-        let mut header = String::new();
-        match reader.read_line(&mut header) {
-            // The caller went away before the request was complete: nothing arrived.
-            Err(_) | Ok(0) => return,
-            Ok(_) if header == "\r\n" => break,
-            Ok(_) => {}
-        }
-        if let Some((k, v)) = header.split_once(':') {
-            headers.push((k.trim().to_owned(), v.trim().to_owned()));
-        }
-        let lower = header.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-        if lower.starts_with("idempotency-key:") {
-            key = header.split_once(':').map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
-        }
-    }
-    let mut body = vec![0u8; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
+fn handle(stream: &TcpStream, state: &Mutex<State>) {
+    // The caller went away before the request was complete: nothing arrived.
+    let Some(request) = stub::read_request(stream) else { return };
+    let key = request.header("idempotency-key").unwrap_or_default().to_owned();
+    let headers = request.headers.clone();
+    let body = request.body;
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     // Like a real API: a message without a recipient is refused, never delivered.
     let valid = json["to"].as_str().is_some_and(|to| to.contains('@'));
@@ -154,27 +118,23 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
             });
         }
     };
-    let (status, text) = match mode {
+    let status = match mode {
         Mode::Accept => {
             if let Ok(mut s) = state.lock() {
                 deliver(&mut s);
             }
-            (200, "OK")
+            200
         }
-        Mode::Fail => (503, "Service Unavailable"),
-        Mode::Reject => (400, "Bad Request"),
+        Mode::Fail => 503,
+        Mode::Reject => 400,
         Mode::Stall(d) => {
             if let Ok(mut s) = state.lock() {
                 deliver(&mut s);
             }
             thread::sleep(d);
-            (200, "OK")
+            200
         }
     };
     let payload = format!("{{\"id\":\"msg_{}\"}}", key.len());
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status} {text}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{payload}",
-        payload.len()
-    );
+    stub::respond(stream, status, &[("content-type", "application/json".into())], payload.as_bytes());
 }

@@ -47,7 +47,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     });
     out["sizes"] = sizes_section()?;
     let fanout_sizes: &[u32] = if quick { &[1_000, 10_000] } else { &[1_000, 10_000, 100_000] };
-    crate::test::with_worker(|url, creds, _| {
+    crate::test::with_worker(|url, creds, _, _| {
         out["widget"]["first_status"] = first_status(url, if quick { 5 } else { 20 })?;
         let shop = Shop { id: "demo".into(), key: creds.demo_key.clone(), client: Client::new(url) };
         out["reads"] = reads(url, &shop, quick)?;

@@ -55,21 +55,24 @@ fn wasm(tools: &Tools) -> Result<(), String> {
 
 /// Starts the built Worker under `wrangler dev` on a free port with fresh, seeded local
 /// state, runs `body` against it, stops it, and shows the log's tail if `body` failed.
-pub fn with_worker(body: impl FnOnce(&str, &Credentials, &Path) -> Result<(), String>) -> Result<(), String> {
+pub fn with_worker(body: impl FnOnce(&str, &Credentials, &Path, &str) -> Result<(), String>) -> Result<(), String> {
     let root = repo_root();
     let run_dir = root.join("target/e2e").join(crate::dev::now().millis().to_string());
     let state = run_dir.join("state");
     let creds = Credentials::fresh()?;
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    prepare_state(&state, &creds.demo_key, std::slice::from_ref(&url))?;
+    // The widget tests embed it on a shop's own site: another origin, which the demo
+    // shop allows like a merchant's storefront.
+    let shop_site = format!("http://127.0.0.1:{}", free_port());
+    prepare_state(&state, &creds.demo_key, &[url.clone(), shop_site.clone()])?;
     let log = run_dir.join("wrangler.log");
     let started = Instant::now();
     let options = Options { port, persist: state.clone(), vars: creds.vars(), log: Some(log.clone()) };
     let mut server = DevServer::start(options, Duration::from_secs(90))?;
     SERVER_PGID.store(server.pid(), Ordering::SeqCst);
     eprintln!("worker ready on {url} in {:.1}s (log: {})", started.elapsed().as_secs_f64(), log.display());
-    let result = body(&url, &creds, &state);
+    let result = body(&url, &creds, &state, &shop_site);
     server.stop();
     SERVER_PGID.store(0, Ordering::SeqCst);
     if result.is_err() {
@@ -86,7 +89,7 @@ pub fn with_worker(body: impl FnOnce(&str, &Credentials, &Path) -> Result<(), St
 fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
     step("end-to-end tests against the built Worker under wrangler dev");
     let root = repo_root();
-    with_worker(|url, creds, state| {
+    with_worker(|url, creds, state, shop_site| {
         let mut cmd = cargo();
         cmd.args(["test", "--package", "restock-e2e"]);
         // `e2e <suite> [filter]` runs one file of tests/tests/; otherwise all of them.
@@ -105,6 +108,7 @@ fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
             .env("RESTOCK_OPERATOR_TOKEN", &creds.operator_token)
             .env("RESTOCK_DEMO_KEY", &creds.demo_key)
             .env("RESTOCK_PERSIST", state)
+            .env("RESTOCK_SHOP_SITE", shop_site)
             .env("RESTOCK_TOKEN_SECRET", &creds.token_secret)
             .env("CHROMEDRIVER", &tools.chromedriver);
         if !filter.is_empty() {
@@ -125,7 +129,7 @@ fn schema() -> Result<(), String> {
     let st = crate::tools::ensure_schemathesis()?;
     let examples = std::env::var("RESTOCK_SCHEMA_EXAMPLES").unwrap_or_else(|_| "40".into());
     let seed = std::env::var("RESTOCK_SCHEMA_SEED").unwrap_or_else(|_| "1".into());
-    with_worker(|url, creds, _| {
+    with_worker(|url, creds, _, _| {
         let run = |auth: &str, only: &[&str], phases: &str| {
             let mut cmd = Command::new(&st);
             cmd.arg("--config-file")

@@ -1,7 +1,7 @@
 //! Measuring shipped bytes the way browsers receive them: raw, gzip -9, brotli q11.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Sizes of one file (or a sum of files), in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,6 +31,37 @@ pub fn measure_bytes(bytes: &[u8]) -> Sizes {
 pub fn measure(path: &Path) -> Result<Sizes, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(measure_bytes(&bytes))
+}
+
+/// Lowercase hex SHA-256 (content hashes in file names).
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The built widget's files in `www/widget/`: the loader a shop embeds (stable name)
+/// and the content-hashed main script and wasm it loads, as the build's
+/// `manifest.json` names them.
+#[derive(Debug, Clone)]
+pub struct WidgetFiles {
+    pub loader: PathBuf,
+    pub main: PathBuf,
+    pub wasm: PathBuf,
+}
+
+impl WidgetFiles {
+    /// Reads `dir/manifest.json` (written by `cargo xtask build`).
+    pub fn read(dir: &Path) -> Result<WidgetFiles, String> {
+        let path = dir.join("manifest.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e} (cargo xtask build first)", path.display()))?;
+        let manifest: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = |key: &str| {
+            manifest[key].as_str().map(|name| dir.join(name)).ok_or_else(|| format!("{}: no {key}", path.display()))
+        };
+        Ok(WidgetFiles { loader: dir.join("widget.js"), main: file("main")?, wasm: file("wasm")? })
+    }
 }
 
 #[cfg(test)]

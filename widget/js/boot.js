@@ -1,12 +1,14 @@
-// Restock widget loader. Bundled by esbuild (with the wasm-bindgen glue) into one
-// IIFE, `www/widget/widget.js`, so a shop needs exactly one tag:
-//   <script src="https://<restock>/widget/widget.js" data-shop="your-shop" async></script>
-// Mount points: <div data-restock-sku="SKU"></div> or <restock-availability sku="SKU">.
-// It defines no globals but `Restock`, never throws into the host page, and loads
-// `widget.wasm` from next to itself.
+// Restock widget, main script. Bundled by esbuild with the wasm-bindgen glue into
+// `www/widget/restock.<hash>.js`, which the loader (`widget.js`, the one tag a shop
+// pastes) adds to the page together with the wasm download it started.
+// Mount points: <div data-restock-sku="SKU"></div> or <restock-availability sku="SKU">;
+// data-restock-mode="compact" for collection tiles.
+// It defines no globals but `Restock`, and never throws into the host page.
 import init, { start, mount, setSku, refresh } from './glue.js';
 
-const script = document.currentScript;
+const R = (window.Restock = window.Restock || {});
+const loaded = R._boot || {};
+const script = loaded.script || document.currentScript;
 const queued = [];
 let ready = false;
 
@@ -16,13 +18,12 @@ const call = (fn, ...args) => {
   try { fn(...args); } catch (_) { /* never throw into the host page */ }
 };
 
-const api = {
-  /** Switch a mounted widget to another SKU (a variant) without a reload. */
-  setSku: (el, sku) => call(setSku, el, String(sku)),
-  /** Fetch every widget's availability again (e.g. after your own cart changed stock). */
-  refresh: () => call(refresh),
-};
-window.Restock = Object.assign(window.Restock || {}, api);
+/** Switch a mounted widget to another SKU (a variant) without a reload. */
+R.setSku = (el, sku) => call(setSku, el, String(sku));
+/** Fetch every widget's availability again (e.g. after your own cart changed stock). */
+R.refresh = () => call(refresh);
+// Calls the page made before this script arrived.
+(loaded.queue || []).splice(0).forEach(([name, args]) => R[name](...args));
 
 if (!customElements.get('restock-availability')) {
   customElements.define('restock-availability', class extends HTMLElement {
@@ -32,13 +33,111 @@ if (!customElements.get('restock-availability')) {
   });
 }
 
-// Mount points added later (collection pages that load more) and SKU changes made by
-// setting the attribute.
+const WIDGETS = '[data-restock-sku],restock-availability';
+const PLATFORM_SKU = '[data-product-sku]';
+
+// The SKU of a platform variant id, from a `data-restock-variants` JSON map
+// ({"<variant id>": "<SKU>"}) on the widget or any ancestor (theme snippets print it).
+function mapped(el, id) {
+  for (let e = el; e && id != null; e = e.parentElement) {
+    const map = e.getAttribute('data-restock-variants');
+    if (!map) continue;
+    try { const sku = JSON.parse(map)[id]; if (sku) return String(sku); } catch (_) { /* a broken map maps nothing */ }
+  }
+  return '';
+}
+
+// The widgets a variant change at `origin` is for: the widget itself, else those in
+// the nearest ancestor that holds any (the product form, the product section, the
+// collection tile), else every widget on the page.
+function widgetsFor(origin) {
+  for (let e = origin && origin.nodeType === 1 ? origin : null; e; e = e.parentElement) {
+    if (e.matches(WIDGETS)) return [e];
+    const found = e.querySelectorAll(WIDGETS);
+    if (found.length) return [...found];
+  }
+  return [...document.querySelectorAll(WIDGETS)];
+}
+
+// Switches those widgets to the SKU their map gives variant `id`, else to `sku` (the
+// map wins: a WooCommerce variation without a SKU of its own reports the parent's);
+// `reset` goes back to each widget's own attribute (the product's SKU).
+function follow(origin, { sku, id, reset }) {
+  widgetsFor(origin).forEach((el) => {
+    const next = reset ? el.getAttribute('data-restock-sku') || el.getAttribute('sku') : mapped(el, id) || sku;
+    if (next) call(setSku, el, next);
+  });
+}
+
+document.addEventListener('change', (e) => {
+  const t = e.target;
+  if (!t || !t.getAttribute) return;
+  if (t.hasAttribute('data-restock-variant')) return follow(t, { sku: t.value });
+  // Shopify themes (Dawn and its kin): the product form's variant id field changes.
+  if (t.name === 'id' && t.closest('form[action*="/cart/add"]')) return follow(t, { id: t.value });
+  if (t.tagName === 'SELECT') {
+    const o = t.querySelector('option:checked');
+    return follow(t, { sku: o && o.getAttribute('data-sku') });
+  }
+  if (t.checked) follow(t, { sku: t.getAttribute('data-sku') });
+}, true);
+
+document.addEventListener('restock:variant', (e) => {
+  const d = e.detail;
+  follow(e.target, typeof d === 'string' ? { sku: d } : { sku: d && d.sku, id: d && d.id });
+});
+
+// Shopify's standard storefront event for a chosen variant (Horizon 4 and later):
+// `shopify:product:select`, a plain Event whose `detail.variantId` is the variant's id
+// and whose `promise` resolves with the variant's data (its sku in `detail.resource`).
+document.addEventListener('shopify:product:select', (e) => {
+  const t = e.target;
+  const id = e.detail && e.detail.variantId;
+  if (id) follow(t, { id });
+  if (e.promise && e.promise.then) {
+    e.promise.then((r) => {
+      const v = r && r.detail && r.detail.resource;
+      if (v && v.sku) follow(t, { sku: v.sku });
+    }, () => { /* a newer pick superseded it */ });
+  }
+});
+// Horizon 3: `variant:update` with the variant in `detail.resource`.
+document.addEventListener('variant:update', (e) => {
+  const v = e.detail && e.detail.resource;
+  if (v) follow(e.target, { sku: v.sku, id: v.id });
+});
+
+// WooCommerce: add-to-cart-variation.js announces the variation through jQuery
+// (`found_variation` with its data, `reset_data` when cleared), not DOM events.
+function woo() {
+  const $ = window.jQuery;
+  if (!$ || woo.on) return;
+  woo.on = 1;
+  $(document)
+    .on('found_variation', 'form.variations_form', function (_, v) { follow(this, { sku: v && v.sku, id: v && v.variation_id }); })
+    .on('reset_data', 'form.variations_form', function () { follow(this, { reset: 1 }); });
+}
+
+// BigCommerce (Cornerstone): after an option change the theme writes the chosen
+// variant's SKU into [data-product-sku]; follow that text.
+function skuText(node) {
+  const el = node && (node.nodeType === 1 ? node : node.parentElement);
+  const holder = el && el.closest(PLATFORM_SKU);
+  const sku = holder && holder.textContent.trim();
+  if (sku) follow(holder, { sku });
+}
+
+// Mount points added later (collection pages that load more), SKU changes made by
+// setting the attribute, and platform SKU fields.
 new MutationObserver((records) => {
   for (const r of records) {
     if (r.type === 'attributes') {
       const sku = r.target.getAttribute('data-restock-sku');
       if (sku) call(setSku, r.target, sku);
+      continue;
+    }
+    if (r.type === 'characterData' || (r.target.closest && r.target.closest(PLATFORM_SKU))) {
+      skuText(r.target);
       continue;
     }
     for (const node of r.addedNodes) {
@@ -47,46 +146,51 @@ new MutationObserver((records) => {
       node.querySelectorAll('[data-restock-sku]').forEach((el) => call(mount, el));
     }
   }
-}).observe(document.documentElement, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-restock-sku'] });
-
-// Variant pickers: a <select> whose chosen <option> has data-sku, an input with
-// data-sku (radio buttons), or any control marked data-restock-variant (its value is
-// the SKU); or a `restock:variant` event whose detail is the SKU (or { sku }). The
-// widgets switched are those in the same product ([data-restock-product] or form),
-// the widget itself for an event dispatched on it, or every widget on the page.
-const WIDGETS = '[data-restock-sku],restock-availability';
-function follow(origin, sku) {
-  if (!sku) return;
-  const own = origin.matches && origin.matches(WIDGETS) ? [origin] : null;
-  const scope = origin.closest && origin.closest('[data-restock-product],form');
-  let targets = own || (scope ? [...scope.querySelectorAll(WIDGETS)] : []);
-  if (!targets.length) targets = [...document.querySelectorAll(WIDGETS)];
-  targets.forEach((el) => call(setSku, el, sku));
-}
-document.addEventListener('change', (e) => {
-  const t = e.target;
-  if (!t || !t.getAttribute) return;
-  if (t.hasAttribute('data-restock-variant')) return follow(t, t.value);
-  if (t.tagName === 'SELECT') {
-    const o = t.querySelector('option:checked');
-    return follow(t, o && o.getAttribute('data-sku'));
-  }
-  if (t.checked) follow(t, t.getAttribute('data-sku'));
-}, true);
-document.addEventListener('restock:variant', (e) => {
-  const d = e.detail;
-  follow(e.target, typeof d === 'string' ? d : d && d.sku);
+}).observe(document.documentElement, {
+  subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-restock-sku'],
 });
+
+// Shopify's Ajax Cart: with the shop's `backorder_mode: "event"` and no handler of the
+// page's own, a backorder goes into the theme's cart as the variant with a line-item
+// property that marks it, so payment happens in Shopify's checkout.
+function shopifyCart(sku, quantity, host) {
+  const shopify = window.Shopify;
+  if (!shopify || !shopify.routes) return false;
+  let id = '';
+  for (let e = host; e && !id; e = e.parentElement) {
+    try {
+      const map = JSON.parse(e.getAttribute('data-restock-variants') || '{}');
+      id = Object.keys(map).find((k) => map[k] === sku) || '';
+    } catch (_) { /* a broken map maps nothing */ }
+  }
+  if (!id) return false;
+  return fetch((shopify.routes.root || '/') + 'cart/add.js', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ items: [{ id: Number(id), quantity, properties: { _restock: 'backorder' } }] }),
+  }).then((r) => r.ok);
+}
+if (!R.cart) R.cart = shopifyCart;
 
 async function boot() {
   const src = (script && script.src) || location.href;
   const data = (script && script.dataset) || {};
   const api = (data.api || new URL(src).origin).replace(/\/+$/, '');
   const lang = data.lang || document.documentElement.lang || navigator.language || '';
-  await init({ module_or_path: new URL('widget.wasm', src) });
+  woo();
+  document.addEventListener('DOMContentLoaded', woo);
+  window.addEventListener('load', woo);
+  // The loader started this download; streaming compilation needs application/wasm.
+  await init({ module_or_path: loaded.wasm || fetch(new URL('widget.wasm', src)) });
   start(data.shop || '', api, lang);
   ready = true;
+  document.querySelectorAll('[data-restock-sku]').forEach((el) => call(mount, el));
   queued.splice(0).forEach((f) => f());
+  // WooCommerce may have announced its default variation before we listened.
+  document.querySelectorAll('form.variations_form input.variation_id').forEach((i) => { if (+i.value) follow(i, { id: i.value }); });
+  // A product page opened on a variant (`?variant=<id>`, Shopify).
+  const variant = new URLSearchParams(location.search).get('variant');
+  if (variant) document.querySelectorAll(WIDGETS).forEach((el) => { const sku = mapped(el, variant); if (sku) call(setSku, el, sku); });
 }
 
 boot().catch(() => {

@@ -27,8 +27,9 @@ fn shop_url(api: &str, shop: &str, tail: &str) -> String {
     [api, "/v1/shops/", &encode(shop), tail].concat()
 }
 
-/// `{api}/v1/shops/{shop}/availability?skus=...` (`fresh` skips the cache).
-pub fn batch_url(api: &str, shop: &str, skus: &[String], fresh: bool) -> String {
+/// `{api}/v1/shops/{shop}/availability?skus=...&lang=..` (`fresh` skips the cache; the
+/// language picks the shop's consent text).
+pub fn batch_url(api: &str, shop: &str, skus: &[String], lang: &str, fresh: bool) -> String {
     let mut url = shop_url(api, shop, "/availability?skus=");
     for (i, sku) in skus.iter().enumerate() {
         if i > 0 {
@@ -36,6 +37,8 @@ pub fn batch_url(api: &str, shop: &str, skus: &[String], fresh: bool) -> String 
         }
         url.push_str(&encode(sku));
     }
+    url.push_str("&lang=");
+    url.push_str(lang);
     if fresh {
         url.push_str("&fresh=1");
     }

@@ -28,7 +28,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
 use crate::api::FetchError;
-use crate::state::{Effect, Msg, State};
+use crate::state::{Done, Effect, Failure, Load, Msg, State};
 
 // dlmalloc is 8 KB of the widget's wasm; lol_alloc's free list is under 1 KB and plenty
 // for a widget's few, short-lived allocations. (The lock is a no-op spin on wasm.)
@@ -53,9 +53,12 @@ struct Widget {
 
 /// A request in flight, by token.
 enum Pending {
-    Batch(Vec<String>),
+    /// Availability of these SKUs, in this language (`Lang::tag`).
+    Batch(&'static str, Vec<String>),
     Signup(usize),
     Order(usize),
+    /// A `restock:backorder` event waiting for the page's cart to say yes or no.
+    Cart(usize),
 }
 
 struct App {
@@ -87,7 +90,8 @@ fn with_app<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
 }
 
 /// Starts the widget for `shop`, talking to the API at `api` (an origin, no trailing
-/// slash). `locale` is the page's language tag (or empty).
+/// slash). `locale` is the page's language tag (or empty). The loader then mounts the
+/// page's mount points.
 #[wasm_bindgen]
 pub fn start(shop: String, api: String, locale: String) {
     let locale = if locale.is_empty() { "en".to_owned() } else { locale };
@@ -110,15 +114,6 @@ pub fn start(shop: String, api: String, locale: String) {
             });
         }
     });
-    let nodes =
-        web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector_all("[data-restock-sku]").ok());
-    if let Some(nodes) = nodes {
-        for i in 0..nodes.length() {
-            if let Some(el) = nodes.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                mount(el);
-            }
-        }
-    }
 }
 
 /// Mounts a widget on `host` (a `[data-restock-sku]` element or a
@@ -131,7 +126,11 @@ pub fn mount(host: Element) {
             return false;
         }
         let id = app.widgets.len();
-        let Ok(root) = dom::build(&host, view::STYLE, view::TEMPLATE, id as u32, &app.on_input) else { return false };
+        // Collection tiles: a status line and one button that opens the form in a dialog.
+        let compact = host.get_attribute("data-restock-mode").is_some_and(|m| m == "compact");
+        let Ok(root) = dom::build(&host, view::STYLE, view::TEMPLATE, id as u32, compact, &app.on_input) else {
+            return false;
+        };
         let locale = host
             .get_attribute("lang")
             .or_else(|| host.get_attribute("data-lang"))
@@ -182,24 +181,22 @@ fn on_input(id: u32, kind: u32, value: String) {
     send(id, msg);
 }
 
+/// `date` in the shopper's locale (`Intl.DateTimeFormat`), or ISO if the browser can't.
 fn format_date(locale: &str, date: Date) -> String {
     let (y, m, d) = date.ymd();
-    let locales = js_sys::Array::of1(&JsValue::from_str(locale));
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
-    let _ = js_sys::Reflect::set(&options, &"timeZone".into(), &"UTC".into());
-    let ms = js_sys::Date::utc(f64::from(y), f64::from(m) - 1.0) + (f64::from(d) - 1.0) * 86_400_000.0;
-    let format = js_sys::Intl::DateTimeFormat::new(&locales, &options).format();
-    format
-        .call1(&JsValue::NULL, &js_sys::Date::new(&JsValue::from_f64(ms)))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| date.to_iso())
+    dom::format(locale, f64::from(y), f64::from(m), f64::from(d)).unwrap_or_else(|_| date.to_iso())
+}
+
+/// `n` in the shopper's locale (`Intl.NumberFormat`: Arabic-Indic digits in Egyptian
+/// Arabic, for example).
+fn format_number(locale: &str, n: u32) -> String {
+    dom::format(locale, f64::from(n), -1.0, 0.0).unwrap_or_else(|_| i18n::digits(n))
 }
 
 fn render(w: &Widget, focus: bool) {
-    let locale = w.locale.clone();
-    let packed = view::model(&w.state, &move |d| format_date(&locale, d), focus);
+    let date = |d| format_date(&w.locale, d);
+    let number = |n| format_number(&w.locale, n);
+    let packed = view::model(&w.state, &view::Format { date: &date, number: &number }, focus);
     let _ = dom::paint(&w.root, &packed);
 }
 
@@ -218,9 +215,10 @@ fn send(id: usize, msg: Msg) {
     let fired = with_app(|app| {
         let first_status = !app.marked;
         let w = app.widgets.get_mut(id)?;
-        let submitting = msg == Msg::Submit;
+        // Focus follows the shopper's action: to the field at fault, or to the outcome.
+        let focus = matches!(msg, Msg::Submit | Msg::Finished(_));
         let effect = w.state.update(msg);
-        render(w, submitting);
+        render(w, focus);
         let ready = w.state.view().is_some();
         let lang = Some(w.state.lang.tag().to_owned());
         let host = w.host.clone();
@@ -243,7 +241,12 @@ fn send(id: usize, msg: Msg) {
                 let url = api::order_url(&app.api, &app.shop);
                 request(app, &url, &api::order_body(&r), &key, Pending::Order(id));
             }
-            Effect::Dispatch { sku, quantity } => fire = Some((host, sku, quantity)),
+            Effect::Dispatch { sku, quantity } => {
+                let token = app.next_token;
+                app.next_token = app.next_token.wrapping_add(1);
+                app.pending.push((token, Pending::Cart(id)));
+                fire = Some((host, sku, quantity, token));
+            }
         }
         if first_status && ready {
             app.marked = true;
@@ -256,10 +259,14 @@ fn send(id: usize, msg: Msg) {
     if refresh {
         schedule_refresh(true);
     }
-    if let Some((host, sku, quantity)) = fire {
+    if let Some((host, sku, quantity, token)) = fire {
         // The shop's own cart completes the order: `restock:backorder` bubbles out of
-        // the widget (and its shadow root). Outside the borrow: its listeners may call us.
-        let _ = dom::fire(&host, &sku, quantity);
+        // the widget (and its shadow root), and its handler answers through
+        // `on_answer`. Outside the borrow: its listeners may call us.
+        let done = with_app(|app| app.on_answer.as_ref().clone()).unwrap_or(JsValue::NULL);
+        if dom::fire(&host, &sku, quantity, token, &done).is_err() {
+            on_answer(token, 0, JsValue::NULL);
+        }
     }
 }
 
@@ -275,13 +282,16 @@ fn on_answer(token: u32, status: u16, body: JsValue) {
     match pending {
         Pending::Signup(id) => send(id, api::signup_answer(status, &body).map_or_else(Msg::Refused, Msg::Finished)),
         Pending::Order(id) => send(id, api::order_answer(status, &body).map_or_else(Msg::Refused, Msg::Finished)),
-        Pending::Batch(skus) => {
+        Pending::Cart(id) => {
+            send(id, if status == 200 { Msg::Finished(Done::HandedToCart) } else { Msg::Refused(Failure::Cart) })
+        }
+        Pending::Batch(lang, skus) => {
             let answer = api::batch_answer(status, &body);
             let targets: Vec<(usize, String)> = with_app(|app| {
                 app.widgets
                     .iter()
                     .enumerate()
-                    .filter(|(_, w)| skus.contains(&w.state.sku))
+                    .filter(|(_, w)| w.state.lang.tag() == lang && skus.contains(&w.state.sku))
                     .map(|(i, w)| (i, w.state.sku.clone()))
                     .collect()
             })
@@ -303,18 +313,14 @@ fn on_answer(token: u32, status: u16, body: JsValue) {
 }
 
 fn new_key() -> String {
-    web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .map(|c| c.random_uuid())
-        .unwrap_or_else(|| i18n::digits((js_sys::Math::random() * 4e9) as u32))
+    // `uuid` does not fail in a browser; the fallback only keeps this total.
+    dom::uuid().unwrap_or_default()
 }
 
 /// `performance.mark("restock:first-status")` when the first status is on screen
 /// (the benchmark measures from DOMContentLoaded to this mark).
 fn mark_first_status() {
-    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = p.mark("restock:first-status");
-    }
+    let _ = dom::mark("restock:first-status");
 }
 
 /// Fetches availability on the next tick, once however many mounts and changes ask.
@@ -327,22 +333,42 @@ fn schedule_refresh(fresh: bool) {
     });
 }
 
+/// Asks for the SKUs that have no answer yet (new mounts: a collection's "load more"
+/// asks only for its new tiles), or for every SKU when `fresh` (after an order, or the
+/// page's `Restock.refresh()`); one request per language and 50 SKUs.
 fn refresh_now() {
     let bad = with_app(|app| {
         app.refresh = None;
         let fresh = std::mem::take(&mut app.fresh);
-        let mut skus: Vec<String> = Vec::new();
+        let mut wanted: Vec<(&'static str, Vec<String>)> = Vec::new();
         let mut bad = Vec::new();
         for (id, w) in app.widgets.iter().enumerate() {
             if Sku::parse(&w.state.sku).is_err() {
                 bad.push(id);
-            } else if !skus.contains(&w.state.sku) {
-                skus.push(w.state.sku.clone());
+                continue;
+            }
+            if !fresh && matches!(w.state.load, Load::Ready(_) | Load::Unknown) {
+                continue;
+            }
+            let lang = w.state.lang.tag();
+            let in_flight = app
+                .pending
+                .iter()
+                .any(|(_, p)| matches!(p, Pending::Batch(l, s) if *l == lang && s.contains(&w.state.sku)));
+            if in_flight && !fresh {
+                continue;
+            }
+            match wanted.iter_mut().find(|(l, _)| *l == lang) {
+                Some((_, skus)) if skus.contains(&w.state.sku) => {}
+                Some((_, skus)) => skus.push(w.state.sku.clone()),
+                None => wanted.push((lang, vec![w.state.sku.clone()])),
             }
         }
-        for chunk in skus.chunks(50) {
-            let url = api::batch_url(&app.api, &app.shop, chunk, fresh);
-            request(app, &url, &JsValue::NULL, "", Pending::Batch(chunk.to_vec()));
+        for (lang, skus) in wanted {
+            for chunk in skus.chunks(50) {
+                let url = api::batch_url(&app.api, &app.shop, chunk, lang, fresh);
+                request(app, &url, &JsValue::NULL, "", Pending::Batch(lang, chunk.to_vec()));
+            }
         }
         bad
     })

@@ -44,6 +44,8 @@ pub enum Failure {
     SoldOut,
     /// The server refused a field (it passed our own check, so rare).
     Invalid(Field),
+    /// The shop's own cart did not take the backorder (no handler, or it failed).
+    Cart,
 }
 
 /// What a finished submission achieved.
@@ -55,7 +57,8 @@ pub enum Done {
     Joined,
     /// Backorder/preorder placed: their place in the queue and the promised date.
     Ordered { position: Option<u32>, promised: Option<Date> },
-    /// Backorder handed to the shop's own cart (`restock:backorder` event).
+    /// Backorder taken by the shop's own cart: the page's `restock:backorder`
+    /// handler confirmed it.
     HandedToCart,
 }
 
@@ -297,7 +300,8 @@ impl State {
         };
         if !self.order_needs_email() {
             self.invalid = None;
-            self.submit = Submit::Done(Done::HandedToCart);
+            // Done only when the page's handler says the cart took it (`Msg::Finished`).
+            self.submit = Submit::Sending(FormKind::Order);
             return Effect::Dispatch { sku: self.sku.clone(), quantity };
         }
         let Some(email) = self.valid_email() else { return Effect::None };
@@ -414,6 +418,12 @@ mod tests {
         assert!(!s.order_needs_email());
         s.update(Msg::QuantityInput("2".into()));
         assert_eq!(s.update(Msg::Submit), Effect::Dispatch { sku: "A".into(), quantity: 2 });
+        assert_eq!(s.submit, Submit::Sending(FormKind::Order), "not done until the page's cart confirms");
+        assert_eq!(s.update(Msg::Submit), Effect::None, "no second event while the first is pending");
+        assert_eq!(s.update(Msg::Refused(Failure::Cart)), Effect::None);
+        assert_eq!(s.submit, Submit::Failed(FormKind::Order, Failure::Cart));
+        assert_eq!(s.update(Msg::Submit), Effect::Dispatch { sku: "A".into(), quantity: 2 }, "the shopper may retry");
+        assert_eq!(s.update(Msg::Finished(Done::HandedToCart)), Effect::Refresh);
         assert_eq!(s.submit, Submit::Done(Done::HandedToCart));
     }
 

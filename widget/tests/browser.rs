@@ -33,9 +33,19 @@ fn build(host: &Element) -> (JsValue, OnInput, Seen) {
     let seen: Seen = Rc::new(RefCell::new(Vec::new()));
     let log = seen.clone();
     let on = Closure::new(move |id: u32, kind: u32, value: String| log.borrow_mut().push((id, kind, value)));
-    let root = dom::build(host, view::STYLE, view::TEMPLATE, 7, &on).expect("build");
+    let root = dom::build(host, view::STYLE, view::TEMPLATE, 7, false, &on).expect("build");
     (root, on, seen)
 }
+
+fn iso(d: Date) -> String {
+    d.to_iso()
+}
+
+fn digits(n: u32) -> String {
+    n.to_string()
+}
+
+const ISO: view::Format = view::Format { date: &iso, number: &digits };
 
 fn shadow(host: &Element) -> ShadowRoot {
     host.shadow_root().expect("an open shadow root")
@@ -75,7 +85,7 @@ fn loaded(status: StatusCode, name: &str, waitlist: bool, max: u32) -> State {
 }
 
 fn paint(root: &JsValue, state: &State) {
-    dom::paint(root, &view::model(state, &|d: Date| d.to_iso(), false)).expect("paint");
+    dom::paint(root, &view::model(state, &ISO, false)).expect("paint");
 }
 
 #[wasm_bindgen_test]
@@ -132,7 +142,7 @@ fn an_invalid_field_is_announced_and_focused() {
     let mut s = loaded(StatusCode::OutOfStock, "Tee", true, 0);
     s.update(Msg::EmailInput("nope".into()));
     s.update(Msg::Submit);
-    dom::paint(&root, &view::model(&s, &|d: Date| d.to_iso(), true)).expect("paint");
+    dom::paint(&root, &view::model(&s, &ISO, true)).expect("paint");
     assert!(visible(&h, "me"));
     assert_eq!(by_id(&h, "m").get_attribute("aria-invalid").as_deref(), Some("true"));
     assert_eq!(by_id(&h, "m").get_attribute("aria-describedby").as_deref(), Some("me"));
@@ -141,7 +151,7 @@ fn an_invalid_field_is_announced_and_focused() {
 }
 
 #[wasm_bindgen_test]
-fn the_backorder_event_leaves_the_shadow_root() {
+async fn the_backorder_event_leaves_the_shadow_root() {
     let h = host();
     build(&h);
     let got = Rc::new(RefCell::new(JsValue::NULL));
@@ -149,7 +159,12 @@ fn the_backorder_event_leaves_the_shadow_root() {
     let listener =
         Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| *sink.borrow_mut() = e.detail());
     doc().add_event_listener_with_callback("restock:backorder", listener.as_ref().unchecked_ref()).expect("listen");
-    dom::fire(&h, "JKT-M", 2).expect("fire");
+    let answers = Rc::new(RefCell::new(Vec::new()));
+    let log = answers.clone();
+    let done = Closure::<dyn FnMut(u32, u16, JsValue)>::new(move |t: u32, status: u16, _: JsValue| {
+        log.borrow_mut().push((t, status))
+    });
+    dom::fire(&h, "JKT-M", 2, 9, done.as_ref()).expect("fire");
     doc()
         .remove_event_listener_with_callback("restock:backorder", listener.as_ref().unchecked_ref())
         .expect("unlisten");
@@ -157,6 +172,42 @@ fn the_backorder_event_leaves_the_shadow_root() {
     let sku = js_sys::Reflect::get(&detail, &"sku".into()).expect("sku").as_string();
     let qty = js_sys::Reflect::get(&detail, &"quantity".into()).expect("qty").as_f64();
     assert_eq!((sku.as_deref(), qty), (Some("JKT-M"), Some(2.0)));
+    assert!(answers.borrow().is_empty(), "the answer comes later, never during the dispatch");
+    sleep(30).await;
+    assert_eq!(*answers.borrow(), vec![(9, 0)], "nobody took it: the cart did not get it");
+}
+
+#[wasm_bindgen_test]
+async fn a_handler_that_confirms_takes_the_backorder() {
+    let h = host();
+    build(&h);
+    let listener = Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+        let respond = js_sys::Reflect::get(&e.detail(), &"respondWith".into()).expect("respondWith");
+        let respond: js_sys::Function = respond.dyn_into().expect("a function");
+        let _ = respond.call1(&JsValue::NULL, &js_sys::Promise::resolve(&JsValue::TRUE));
+    });
+    h.add_event_listener_with_callback("restock:backorder", listener.as_ref().unchecked_ref()).expect("listen");
+    let answers = Rc::new(RefCell::new(Vec::new()));
+    let log = answers.clone();
+    let done = Closure::<dyn FnMut(u32, u16, JsValue)>::new(move |t: u32, status: u16, _: JsValue| {
+        log.borrow_mut().push((t, status))
+    });
+    dom::fire(&h, "JKT-M", 1, 4, done.as_ref()).expect("fire");
+    sleep(30).await;
+    assert_eq!(*answers.borrow(), vec![(4, 200)]);
+}
+
+#[wasm_bindgen_test]
+fn compact_mode_puts_the_form_in_a_dialog_and_styles_need_no_style_element() {
+    let h = host();
+    let on = Closure::new(move |_: u32, _: u32, _: String| {});
+    let root = dom::build(&h, view::STYLE, view::TEMPLATE, 3, true, &on).expect("build");
+    let s = loaded(StatusCode::OutOfStock, "Tee", true, 0);
+    dom::paint(&root, &view::model(&s, &ISO, false)).expect("paint");
+    assert_eq!(by_id(&h, "f").parent_element().map(|p| p.tag_name()).as_deref(), Some("DIALOG"));
+    assert!(visible(&h, "o"), "one button opens it");
+    assert_eq!(text(&h, "o"), "Notify me");
+    assert_eq!(shadow(&h).query_selector("style").ok().flatten(), None, "a constructed stylesheet, no <style>");
 }
 
 async fn sleep(ms: i32) {

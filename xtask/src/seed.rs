@@ -4,7 +4,6 @@
 //! domain crate (so the seed never disagrees with the rules).
 
 use restock_shared::{Date, IncomingPo, Policy, ProductSettings, QueuedOrder, ShopRules, Stock, Supply, Timestamp};
-use sha2::{Digest, Sha256};
 
 /// One demo product.
 struct Product {
@@ -156,9 +155,7 @@ pub fn key_hash(key: &str) -> String {
     sha256_hex(key.as_bytes())
 }
 
-pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use restock_e2e::sizes::sha256_hex;
 
 /// The seed SQL for the demo shop, as of `now`.
 pub fn demo_sql(now: Timestamp, demo_key: &str, origins: &[String]) -> String {

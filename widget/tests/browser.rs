@@ -96,7 +96,7 @@ fn paints_status_in_a_live_region_and_keeps_the_host_page_clean() {
     assert_eq!(text(&h, "l"), "Checking stock…");
     assert_eq!(by_id(&h, "s").get_attribute("role").as_deref(), Some("status"));
     paint(&root, &loaded(StatusCode::LowStock, "Tee", false, 0));
-    assert_eq!(text(&h, "l"), "Only 2 left");
+    assert_eq!(text(&h, "l"), "Only \u{2068}2\u{2069} left", "the number between isolates");
     assert_eq!(h.child_element_count(), 0, "everything lives in the shadow root");
 }
 
@@ -107,7 +107,7 @@ fn names_and_consent_texts_are_text_never_markup() {
     let name = "<img src=x onerror=\"window.pwned=1\">Tee";
     paint(&root, &loaded(StatusCode::OutOfStock, name, true, 0));
     assert!(visible(&h, "f"));
-    assert_eq!(text(&h, "g"), format!("Get an email when {name} is back"));
+    assert_eq!(text(&h, "g"), format!("Get an email when \u{2068}{name}\u{2069} is back"));
     assert_eq!(text(&h, "kl"), "I agree <b>really</b>");
     assert!(shadow(&h).query_selector("img, b").expect("query").is_none(), "no element was created from data");
 }

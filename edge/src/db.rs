@@ -11,8 +11,27 @@ use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use crate::error::ApiError;
 
-/// D1 allows at most 100 bound parameters in one statement.
+/// D1 allows at most 100 bound parameters in one statement
+/// (developers.cloudflare.com/d1/platform/limits: "Maximum bound parameters per query").
 pub const MAX_PARAMS: usize = 100;
+
+/// D1's longest SQL statement, in bytes ("Maximum SQL statement length": 100,000).
+pub const MAX_SQL_BYTES: usize = 100_000;
+
+/// Checks a statement against D1's production limits. In every build: a statement
+/// production would refuse must fail here too, in the local run and its tests, never
+/// first in production (a `debug_assert` is gone from release builds).
+pub fn check_limits(sql: &str, params: usize) -> Result<(), ApiError> {
+    if params > MAX_PARAMS {
+        return Err(ApiError::Internal(format!(
+            "D1 limit: {params} bound parameters (at most {MAX_PARAMS}) in: {sql}"
+        )));
+    }
+    if sql.len() > MAX_SQL_BYTES {
+        return Err(ApiError::Internal(format!("D1 limit: a {}-byte statement (at most {MAX_SQL_BYTES})", sql.len())));
+    }
+    Ok(())
+}
 
 /// A value that can be bound to a D1 statement.
 pub trait Arg {
@@ -123,7 +142,7 @@ macro_rules! args {
 
 /// A prepared statement with its parameters bound.
 pub fn stmt(db: &D1Database, sql: &str, params: Vec<JsValue>) -> Result<D1PreparedStatement, ApiError> {
-    debug_assert!(params.len() <= MAX_PARAMS, "too many parameters for D1: {sql}");
+    check_limits(sql, params.len())?;
     Ok(db.prepare(sql).bind(&params)?)
 }
 
@@ -164,6 +183,14 @@ pub fn placeholders(start: usize, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statements_past_d1s_limits_are_refused_in_every_build() {
+        assert!(check_limits("SELECT 1", MAX_PARAMS).is_ok());
+        assert!(check_limits("SELECT 1", MAX_PARAMS + 1).is_err(), "101 parameters");
+        assert!(check_limits(&"x".repeat(MAX_SQL_BYTES), 0).is_ok());
+        assert!(check_limits(&"x".repeat(MAX_SQL_BYTES + 1), 0).is_err(), "a statement over 100,000 bytes");
+    }
 
     #[test]
     fn numbered_placeholders() {

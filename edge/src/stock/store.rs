@@ -146,8 +146,12 @@ pub fn parse_facts(products: &D1Result, pos: &D1Result, skus: &[Sku]) -> Result<
     Ok(out)
 }
 
-/// Loads the facts of `skus` (at most 50) in one batch, in the order asked for; SKUs
-/// the shop does not have are left out.
+/// SKUs per [`facts_statements`]: the products statement binds two more parameters.
+const SKUS_PER_STATEMENT: usize = db::MAX_PARAMS - 2;
+
+/// Loads the facts of `skus` in one batch (two statements per 98 SKUs: D1 binds at
+/// most 100 parameters), in the order asked for; SKUs the shop does not have are left
+/// out.
 pub async fn load_products(
     db: &D1Database,
     shop: &ShopId,
@@ -157,11 +161,21 @@ pub async fn load_products(
     if skus.is_empty() {
         return Ok(Vec::new());
     }
-    let results = db::batch(db, facts_statements(db, shop, skus, now)?).await?;
-    let [products, pos] = results.as_slice() else {
+    let mut statements = Vec::new();
+    for chunk in skus.chunks(SKUS_PER_STATEMENT) {
+        statements.extend(facts_statements(db, shop, chunk, now)?);
+    }
+    let results = db::batch(db, statements).await?;
+    if results.len() != 2 * skus.chunks(SKUS_PER_STATEMENT).len() {
         return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into()));
-    };
-    parse_facts(products, pos, skus)
+    }
+    let mut out = Vec::with_capacity(skus.len());
+    for (pair, chunk) in results.chunks(2).zip(skus.chunks(SKUS_PER_STATEMENT)) {
+        if let [products, pos] = pair {
+            out.extend(parse_facts(products, pos, chunk)?);
+        }
+    }
+    Ok(out)
 }
 
 /// One product's facts, or 404 `product_not_found`.

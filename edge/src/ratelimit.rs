@@ -37,7 +37,9 @@ pub async fn check(ctx: &Ctx, hits: &[(Limit, String)]) -> Result<(), ApiError> 
     let now_secs = ctx.now.millis() / 1000;
     let mut d1 = Vec::new();
     for (limit, key) in hits {
-        let bucket = format!("{}:{key}", limit.name);
+        // Keys name people (an email address, an IP address): buckets hold their hash,
+        // so neither a D1 row nor the Rate Limiting service ever sees one.
+        let bucket = format!("{}:{}", limit.name, crate::crypto::sha256_hex(key.as_bytes()));
         if let Ok(binding) = ctx.env.rate_limiter(limit.binding) {
             let outcome = binding.limit(bucket).await?;
             if !outcome.success {

@@ -85,6 +85,24 @@ pub fn execute_sql(persist: &Path, file: &Path) -> Result<(), String> {
     run(wrangler(&["d1", "execute", "DB", "--local", "--persist-to", &dir, "--file", &file, "--yes"]), "d1 execute")
 }
 
+/// Runs read-only `sql` against the local D1 database under `persist` (the Worker may
+/// be running) and returns wrangler's JSON: one `{results, success, meta}` per statement.
+pub fn query_sql(persist: &Path, sql: &str) -> Result<serde_json::Value, String> {
+    let dir = persist.display().to_string();
+    let out = wrangler(&["d1", "execute", "DB", "--local", "--persist-to", &dir, "--json", "--command", sql])
+        .output()
+        .map_err(|e| format!("d1 execute: could not start wrangler: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "d1 execute failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("d1 execute: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
 /// Adds `n` confirmed waitlist subscribers to `shop`/`sku` straight into the local D1
 /// under `persist` (the Worker must be stopped): `w000001@example.com`, … in signup
 /// order. Large waitlists for fan-out tests and benchmarks, without a million requests.

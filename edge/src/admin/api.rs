@@ -183,6 +183,9 @@ struct WaitlistExport {
     notified_at: Option<i64>,
     converted_at: Option<i64>,
     created_at: i64,
+    consent_version: Option<String>,
+    consent_lang: Option<String>,
+    consent_source: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -211,14 +214,15 @@ pub async fn export(ctx: &Ctx, req: &Request, what: &str) -> Result<Response, Ap
     match what {
         "waitlist.csv" => {
             let mut out = String::from(
-                "id,sku,email,locale,status,consent_text,consent_at,confirmed_at,notified_at,converted_at,created_at\r\n",
+                "id,sku,email,locale,status,consent_text,consent_at,confirmed_at,notified_at,converted_at,created_at,consent_version,consent_lang,consent_source\r\n",
             );
             let mut after = 0i64;
             let mut total = 0usize;
             loop {
                 let s = db::stmt(
                     &ctx.db,
-                    "SELECT seq, id, sku, email, locale, status, consent_text, consent_at, confirmed_at, notified_at, converted_at, created_at \
+                    "SELECT seq, id, sku, email, locale, status, consent_text, consent_at, confirmed_at, notified_at, converted_at, created_at, \
+                       consent_version, consent_lang, consent_source \
                      FROM waitlist WHERE shop_id = ?1 AND (?2 IS NULL OR sku = ?2) AND seq > ?3 ORDER BY seq LIMIT ?4",
                     crate::args![shop.id.as_str(), sku.clone(), after, EXPORT_CHUNK],
                 )?;
@@ -236,6 +240,9 @@ pub async fn export(ctx: &Ctx, req: &Request, what: &str) -> Result<Response, Ap
                         iso(r.notified_at),
                         iso(r.converted_at),
                         iso(Some(r.created_at)),
+                        r.consent_version.clone().unwrap_or_default(),
+                        r.consent_lang.clone().unwrap_or_default(),
+                        r.consent_source.clone().unwrap_or_default(),
                     ]));
                 }
                 total += rows.len();
@@ -341,8 +348,11 @@ pub async fn supplier_digest(ctx: &Ctx, shop: &str) -> Result<String, ApiError> 
 }
 
 /// `DELETE /v1/admin/subscribers/{email}`: erases an address from this shop (GDPR
-/// art. 17): waitlist signups, queued and logged notifications and outbox copies are
+/// art. 17): waitlist signups, queued and logged notifications of every kind (emails
+/// to it, and webhooks whose payload carries it, sent or not) and outbox copies are
 /// deleted; backorders and reported orders keep their quantities but lose the address.
+/// Rate-limit buckets only ever hold a hash of it. `tests/tests/privacy.rs` searches
+/// every table for the address afterwards.
 pub async fn erase(ctx: &Ctx, req: &Request, raw_email: &str) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
     let decoded = percent_decode(raw_email)
@@ -354,7 +364,8 @@ pub async fn erase(ctx: &Ctx, req: &Request, raw_email: &str) -> Result<Response
         db::stmt(&ctx.db, "DELETE FROM outbox WHERE shop_id = ?1 AND lower(to_addr) = lower(?2)", p())?,
         db::stmt(
             &ctx.db,
-            "DELETE FROM deliveries WHERE shop_id = ?1 AND channel = 'email' AND lower(recipient) = lower(?2)",
+            "DELETE FROM deliveries WHERE shop_id = ?1 AND (lower(recipient) = lower(?2) \
+               OR instr(lower(payload), lower(?2)) > 0)",
             p(),
         )?,
         db::stmt(

@@ -9,6 +9,7 @@ use restock_e2e::browser::Browser;
 use restock_e2e::client::{Client, Shop, ip, link_path};
 use restock_e2e::env;
 use restock_e2e::mailbox;
+use restock_e2e::shopsite::ShopSite;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -183,6 +184,7 @@ fn markup_in_every_text_field_is_shown_as_text() {
             "sender_name": marked("Sender"),
             "consent_text": marked("Consent"),
             "double_opt_in": true,
+            "allowed_origins": [ShopSite::shared().url],
         }),
     );
     let product = json!({ "name": marked("Mug"), "policy": "deny", "supplier": marked("Supplier") });
@@ -219,11 +221,11 @@ fn markup_in_every_text_field_is_shown_as_text() {
         assert!(page.body.contains("&lt;script&gt;"), "{path}: the names are there, escaped");
     }
 
-    // The widget: product name and consent text.
+    // The widget, on the shop's own site (another origin): product name and consent text.
     let b = Browser::launch();
     let base = &env::get().url;
     for sku in ["MUG", "JKT"] {
-        b.goto(&format!("{base}/embed.html?shop={}&sku={sku}", shop.id));
+        b.goto(&ShopSite::shared().page("embed.html", &format!("shop={}&sku={sku}", shop.id)));
         b.wait_for(
             "the widget",
             "const h = document.querySelector('[data-restock-sku]'); const l = h && h.shadowRoot && h.shadowRoot.getElementById('l'); return !!l && !!l.textContent && !l.textContent.includes('…')",

@@ -23,6 +23,7 @@ use restock_e2e::client::{Client, Shop};
 use restock_e2e::server::{
     DevServer, free_port, kill_group, repo_root, seed_waitlist, start_own, wrangler, wrangler_dev,
 };
+use restock_e2e::shopsite::ShopSite;
 use restock_e2e::sizes::{self, Sizes};
 use serde_json::{Value, json};
 
@@ -47,8 +48,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
     });
     out["sizes"] = sizes_section()?;
     let fanout_sizes: &[u32] = if quick { &[1_000, 10_000] } else { &[1_000, 10_000, 100_000] };
-    crate::test::with_worker(|url, creds, _, _| {
-        out["widget"]["first_status"] = first_status(url, if quick { 5 } else { 20 })?;
+    crate::test::with_worker(|url, creds, _, shop_site| {
+        let loads = if quick { 5 } else { 20 };
+        // As a shop embeds it: the page on another origin (the shop site the demo shop
+        // allows), warm (one browser: the hashed files come from its cache) and cold (a
+        // new browser profile per load); and on the Worker's own origin, as before.
+        let port = shop_site.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let site = ShopSite::start_on(port, url);
+        let page = |i: usize| site.page("embed.html", &format!("sku=TEE-ORG-M&n={i}"));
+        out["widget"]["first_status"] = first_status("foreign origin, warm cache", &page, loads, false)?;
+        out["widget"]["first_status_cold"] = first_status("foreign origin, cold cache", &page, loads, true)?;
+        let own = |i: usize| format!("{url}/embed.html?sku=TEE-ORG-M&n={i}");
+        out["widget"]["first_status_same_origin"] = first_status("the Worker's own origin, warm", &own, loads, false)?;
         let shop = Shop { id: "demo".into(), key: creds.demo_key.clone(), client: Client::new(url) };
         out["reads"] = reads(url, &shop, quick)?;
         out["writes"] = writes(url, &shop, quick)?;
@@ -89,14 +100,18 @@ fn sizes_section() -> Result<Value, String> {
     }))
 }
 
-/// DOMContentLoaded → `restock:first-status` over `loads` fresh page loads (ms).
-fn first_status(url: &str, loads: usize) -> Result<Value, String> {
-    step(&format!("widget: first rendered status, {loads} loads in headless Chromium"));
-    let b = Browser::launch();
+/// DOMContentLoaded → `restock:first-status` over `loads` page loads of `page(i)` (ms);
+/// `cold`: each in a new browser profile (nothing cached).
+fn first_status(what: &str, page: &dyn Fn(usize) -> String, loads: usize, cold: bool) -> Result<Value, String> {
+    step(&format!("widget: first rendered status, {what}, {loads} loads in headless Chromium"));
+    let mut b = Browser::launch();
     let mut samples = Vec::new();
     for i in 0..loads {
+        if cold && i > 0 {
+            b = Browser::launch();
+        }
         // A new query string each time: no page cache, a fresh widget instance.
-        b.goto(&format!("{url}/embed.html?sku=TEE-ORG-M&n={i}"));
+        b.goto(&page(i));
         let ms = b.wait_for(
             "the first status",
             "const m = performance.getEntriesByName('restock:first-status')[0]; \
@@ -107,7 +122,7 @@ fn first_status(url: &str, loads: usize) -> Result<Value, String> {
         samples.push(ms.as_f64().ok_or("no timing")?);
     }
     let s = stats(&mut samples);
-    eprintln!("first status: median {:.1} ms (min {:.1}, max {:.1})", s["median"], s["min"], s["max"]);
+    eprintln!("first status ({what}): median {:.1} ms (min {:.1}, max {:.1})", s["median"], s["min"], s["max"]);
     Ok(s)
 }
 
@@ -440,13 +455,20 @@ fn markdown(r: &Value) -> String {
         let s = &r["sizes"][key];
         line(format!("| {label} | {} | {} | {} |", kb(&s["raw"]), kb(&s["gzip"]), kb(&s["brotli"])));
     }
-    let fs = &r["widget"]["first_status"];
     line(String::new());
-    line(format!(
-        "DOMContentLoaded → first rendered status (`restock:first-status` mark), headless Chromium, {} loads: \
-         **median {} ms** (min {}, max {}).",
-        fs["loads"], fs["median"], fs["min"], fs["max"]
-    ));
+    line("DOMContentLoaded → first rendered status (`restock:first-status` mark), headless Chromium:".into());
+    line(String::new());
+    for (label, key) in [
+        ("page on another origin (the shop's), warm cache", "first_status"),
+        ("page on another origin, cold cache (new profile per load)", "first_status_cold"),
+        ("page on the Worker's own origin, warm cache", "first_status_same_origin"),
+    ] {
+        let fs = &r["widget"][key];
+        line(format!(
+            "- {label}, {} loads: **median {} ms** (min {}, max {})",
+            fs["loads"], fs["median"], fs["min"], fs["max"]
+        ));
+    }
     line(String::new());
     line("## Availability reads".into());
     line(String::new());

@@ -6,6 +6,7 @@ use std::future::Future;
 use restock_shared::{Date, Timestamp};
 use worker::{D1Database, Env};
 
+use crate::config::Config;
 use crate::error::ApiError;
 
 pub struct Ctx {
@@ -16,6 +17,8 @@ pub struct Ctx {
     /// `scheme://host[:port]` this Worker was called on (it serves the demo storefront
     /// and dashboard, so it is always an allowed origin). Empty outside `fetch`.
     pub self_origin: String,
+    /// The variables and secrets, parsed once (defaults fail closed: production).
+    pub config: Config,
     runtime: Option<worker::Context>,
 }
 
@@ -23,31 +26,17 @@ impl Ctx {
     pub fn new(env: Env, self_origin: String, runtime: Option<worker::Context>) -> Result<Ctx, ApiError> {
         let db = env.d1("DB")?;
         let now = Timestamp::from_millis(worker::Date::now().as_millis() as i64);
-        Ok(Ctx { env, db, now, self_origin, runtime })
+        let config = Config::from_env(&env);
+        Ok(Ctx { env, db, now, self_origin, config, runtime })
     }
 
     pub fn today(&self) -> Date {
         self.now.date()
     }
 
-    /// A plain-text Worker variable, if set.
-    pub fn var(&self, name: &str) -> Option<String> {
-        self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
-    }
-
-    /// A duration setting in whole seconds (`name`, positive), else `default` seconds.
-    pub fn seconds(&self, name: &str, default: u32) -> u32 {
-        self.var(name).and_then(|v| v.parse::<u32>().ok()).filter(|s| *s > 0).unwrap_or(default)
-    }
-
-    /// A Worker secret (or, locally, a `--var`), if set.
-    pub fn secret(&self, name: &str) -> Option<String> {
-        self.env.secret(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty()).or_else(|| self.var(name))
-    }
-
     /// Whether this deployment is a development one (`ENVIRONMENT = "development"`).
     pub fn is_development(&self) -> bool {
-        self.var("ENVIRONMENT").as_deref() == Some("development")
+        self.config.is_development()
     }
 
     /// Runs `work` after the response is sent (or right away outside `fetch`).

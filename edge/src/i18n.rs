@@ -1,5 +1,5 @@
 //! Texts the Worker renders (link pages and emails) in each `Lang`. Placeholders are
-//! `{product}`, `{qty}`, `{date}`, `{shop}`, `{position}`, `{code}`; values are
+//! `{product}`, `{qty}`, `{date}`, `{shop}`, `{position}`, `{code}`, `{days}`; values are
 //! substituted as text and escaped by whoever renders HTML.
 
 use restock_shared::Lang;
@@ -245,6 +245,26 @@ messages! {
         "انتهت صلاحية هذا الرابط. اشترك مجددًا من صفحة المنتج.",
         "תוקף הקישור פג. אפשר להירשם שוב בדף המוצר."
     ],
+    ExpiredTitle => ["This link has expired", "Dieser Link ist abgelaufen", "Ce lien a expiré", "Este enlace ha caducado", "このリンクは期限切れです", "انتهت صلاحية هذا الرابط", "תוקף הקישור פג"],
+    ConfirmExpired => [
+        "Confirmation links work for {days} days. To join the waitlist for {product}, ask for a new link: we'll email it to the address you signed up with. Or sign up again on the product page.",
+        "Bestätigungslinks gelten {days} Tage. Um sich für {product} vormerken zu lassen, fordern Sie einen neuen Link an: Wir senden ihn an die Adresse, mit der Sie sich angemeldet haben. Oder melden Sie sich auf der Produktseite erneut an.",
+        "Les liens de confirmation sont valables {days} jours. Pour rejoindre la liste d'attente de {product}, demandez un nouveau lien : nous l'enverrons à l'adresse utilisée pour l'inscription. Ou inscrivez-vous à nouveau sur la page du produit.",
+        "Los enlaces de confirmación valen {days} días. Para unirte a la lista de espera de {product}, pide un enlace nuevo: lo enviaremos a la dirección con la que te suscribiste. O vuelve a suscribirte en la página del producto.",
+        "確認リンクの有効期間は{days}日間です。{product}の入荷待ちリストに登録するには、新しいリンクをリクエストしてください。登録時のメールアドレスにお送りします。商品ページから再度登録することもできます。",
+        "روابط التأكيد صالحة لمدة {days} أيام. للانضمام إلى قائمة انتظار {product}، اطلب رابطًا جديدًا وسنرسله إلى العنوان الذي اشتركت به، أو اشترك مجددًا من صفحة المنتج.",
+        "קישורי אישור תקפים {days} ימים. כדי להצטרף לרשימת ההמתנה ל-{product}, בקשו קישור חדש: נשלח אותו לכתובת שאיתה נרשמתם. אפשר גם להירשם שוב בדף המוצר."
+    ],
+    ResendButton => ["Send me a new link", "Neuen Link senden", "M'envoyer un nouveau lien", "Enviarme un enlace nuevo", "新しいリンクを送信", "أرسل لي رابطًا جديدًا", "שלחו לי קישור חדש"],
+    ConfirmResent => [
+        "We've sent a new confirmation link for {product} to the address you signed up with. It works for {days} days.",
+        "Wir haben einen neuen Bestätigungslink für {product} an Ihre Anmeldeadresse gesendet. Er gilt {days} Tage.",
+        "Nous avons envoyé un nouveau lien de confirmation pour {product} à l'adresse utilisée pour l'inscription. Il est valable {days} jours.",
+        "Hemos enviado un nuevo enlace de confirmación para {product} a la dirección con la que te suscribiste. Vale {days} días.",
+        "{product}の新しい確認リンクを登録時のメールアドレスに送信しました。有効期間は{days}日間です。",
+        "أرسلنا رابط تأكيد جديدًا لـ {product} إلى العنوان الذي اشتركت به. الرابط صالح لمدة {days} أيام.",
+        "שלחנו קישור אישור חדש ל-{product} לכתובת שאיתה נרשמתם. הוא תקף {days} ימים."
+    ],
 }
 
 const MONTHS: [[&str; 12]; 6] = [
@@ -348,7 +368,7 @@ mod tests {
     fn every_message_exists_in_every_language_with_the_same_placeholders() {
         for &m in M::ALL {
             let en = t(Lang::En, m);
-            let holes: Vec<&str> = ["{product}", "{qty}", "{date}", "{shop}", "{position}", "{code}"]
+            let holes: Vec<&str> = ["{product}", "{qty}", "{date}", "{shop}", "{position}", "{code}", "{days}"]
                 .into_iter()
                 .filter(|h| en.contains(h))
                 .collect();

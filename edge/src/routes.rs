@@ -1,12 +1,13 @@
 //! The route table: path and method to handler. Unknown paths are 404
-//! `route_not_found`, known paths with the wrong method 405 with `Allow`.
+//! `route_not_found`, known paths with the wrong method 405 with `Allow`. Static pages
+//! routed through the Worker (for their headers) go on to the assets.
 
 use worker::{Method, Request, Response};
 
 use crate::ctx::Ctx;
 use crate::error::ApiError;
 use crate::waitlist::api::LinkPage;
-use crate::{admin, availability, backorders, http, notify, shops, stock, waitlist};
+use crate::{admin, availability, backorders, http, meta, notify, shops, stock, waitlist};
 
 const PUBLIC_GET: &str = "GET, OPTIONS";
 const PUBLIC_POST: &str = "POST, OPTIONS";
@@ -15,10 +16,13 @@ const PUBLIC_POST: &str = "POST, OPTIONS";
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
 pub async fn handle(req: Request, env: worker::Env, runtime: worker::Context) -> Response {
-    match dispatch(req, env, runtime).await {
+    let deployed = req.url().is_ok_and(|u| meta::is_deployed_origin(&u));
+    let mut resp = match dispatch(req, env, runtime).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
-    }
+    };
+    meta::secure(&mut resp, deployed);
+    resp
 }
 
 fn not_allowed(allow: &'static str) -> Result<Response, ApiError> {
@@ -40,7 +44,9 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
     use Method::{Delete, Get, Options, Patch, Post, Put};
 
     match (segments.as_slice(), method) {
-        (["v1", "health"], Get) => http::json(200, &serde_json::json!({ "ok": true })),
+        (["v1"], Get) => meta::index(),
+        (["v1"], _) => not_allowed("GET"),
+        (["v1", "health"], Get) => meta::health(&ctx),
         (["v1", "health"], _) => not_allowed("GET"),
         (["v1", "openapi.json"], Get) => Ok(http::respond(
             200,
@@ -135,6 +141,8 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["v1", "admin", "deliveries"], _) => not_allowed("GET"),
         (["v1", "admin", "deliveries", id, "retry"], Post) => notify::api::retry(&ctx, r, id).await,
         (["v1", "admin", "deliveries", _, "retry"], _) => not_allowed("POST"),
+        (["v1", "admin", "key", "rotate"], Post) => shops::api::rotate_key(&ctx, r).await,
+        (["v1", "admin", "key", "rotate"], _) => not_allowed("POST"),
         (["v1", "admin", "settings"], Get) => shops::api::get(&ctx, r).await,
         (["v1", "admin", "settings"], Patch) => shops::api::patch(&ctx, r).await,
         (["v1", "admin", "settings"], _) => not_allowed("GET, PATCH"),
@@ -145,6 +153,11 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["dev", "queue"], Post) => notify::api::queue(&ctx, r).await,
         (["dev", "releases", "due"], Post) => notify::api::make_due(&ctx, r).await,
 
+        (["v1" | "dev", ..], _) => {
+            Err(ApiError::not_found("route_not_found", "no such endpoint; see /v1/openapi.json"))
+        }
+        // Static pages routed here for their headers (`run_worker_first`).
+        (_, Get | Method::Head) => meta::asset(&ctx, r).await,
         _ => Err(ApiError::not_found("route_not_found", "no such endpoint; see /v1/openapi.json")),
     }
 }

@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use restock_edge::availability::api::parse_skus;
 use restock_edge::shops::settings::{parse_origin, parse_url};
-use restock_shared::{Date, Email, Lang, Locale, Quantity, ShopId, Sku, clean_text};
+use restock_shared::{Date, Email, Lang, Locale, Quantity, ShopId, Sku, clean_text, header_text};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else { return };
@@ -33,6 +33,14 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(t) = clean_text("name", s, 200) {
         assert!(t.chars().count() <= 200);
+    }
+    if let Ok(t) = header_text("name", s, 200) {
+        // What can reach an email header is one line with no bidi control, and is
+        // also a clean text.
+        assert!(
+            !t.chars().any(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{061C}'))
+        );
+        assert_eq!(clean_text("name", s, 200).as_ref(), Ok(&t));
     }
     if let Ok(skus) = parse_skus(Some(s)) {
         assert!(!skus.is_empty());

@@ -30,10 +30,16 @@ fuzz_target!(|data: &[u8]| {
         Ok(Err(e)) => code_of(e.into()),
         Err(e) => code_of(e),
     }
-    match parse_json::<ProductRequest>(data).map(ProductInput::try_from) {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => code_of(e),
-        Err(e) => code_of(e),
+    let today = Date::parse("2026-11-23").ok();
+    match (parse_json::<ProductRequest>(data), today) {
+        (Ok(r), Some(today)) => {
+            let current = r.past_release(today);
+            if let Err(e) = ProductInput::parse(r, today, current) {
+                code_of(e);
+            }
+        }
+        (Err(e), _) => code_of(e),
+        _ => {}
     }
     match parse_json::<SettingsPatch>(data) {
         Ok(patch) => {
@@ -43,7 +49,6 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => code_of(e),
     }
-    let today = Date::parse("2026-11-23").ok();
     match (parse_json::<PurchaseOrderRequest>(data), today) {
         (Ok(r), Some(today)) => {
             if let Err(e) = po_input(today, r) {

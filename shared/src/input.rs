@@ -23,10 +23,19 @@ pub enum InvalidInput {
     Quantity,
     #[error("locale must be a language tag such as en, de-CH or pt-BR")]
     Locale,
-    #[error("{0}")]
-    Date(#[from] DateError),
+    #[error("{field}: {error}")]
+    Date { field: &'static str, error: DateError },
+    /// A date that has passed where only today or a later day means anything.
+    #[error("{field} must be today or later (UTC)")]
+    DateInPast { field: &'static str },
     #[error("{field} must be at most {max} characters, without control characters")]
     Text { field: &'static str, max: usize },
+    /// A text that reaches an email header (Subject, the From display name) holding a
+    /// line break or a bidirectional control.
+    #[error(
+        "{field} is used in email subjects and sender names: it must be one line, without line or paragraph separators or bidirectional controls"
+    )]
+    HeaderText { field: &'static str },
     #[error("{field} is required")]
     Missing { field: &'static str },
     #[error("{field} is out of range ({detail})")]
@@ -42,8 +51,9 @@ impl InvalidInput {
             InvalidInput::Email(_) => "invalid_email",
             InvalidInput::Quantity => "invalid_quantity",
             InvalidInput::Locale => "invalid_locale",
-            InvalidInput::Date(_) => "invalid_date",
-            InvalidInput::Text { .. } => "invalid_text",
+            InvalidInput::Date { .. } => "invalid_date",
+            InvalidInput::DateInPast { .. } => "date_in_past",
+            InvalidInput::Text { .. } | InvalidInput::HeaderText { .. } => "invalid_text",
             InvalidInput::Missing { .. } => "missing_field",
             InvalidInput::Range { .. } => "out_of_range",
         }
@@ -57,10 +67,12 @@ impl InvalidInput {
             InvalidInput::Email(_) => "email",
             InvalidInput::Quantity => "quantity",
             InvalidInput::Locale => "locale",
-            InvalidInput::Date(_) => "date",
-            InvalidInput::Text { field, .. } | InvalidInput::Missing { field } | InvalidInput::Range { field, .. } => {
-                field
-            }
+            InvalidInput::Date { field, .. }
+            | InvalidInput::DateInPast { field }
+            | InvalidInput::Text { field, .. }
+            | InvalidInput::HeaderText { field }
+            | InvalidInput::Missing { field }
+            | InvalidInput::Range { field, .. } => field,
         }
     }
 }
@@ -373,19 +385,50 @@ impl Lang {
     }
 }
 
-/// Free text from a merchant or shopper (product names, consent text, sender names):
-/// trimmed, at most `max` characters, no control characters (newlines included) and
-/// no bidi overrides. It is stored as given and always rendered as text, never markup.
+/// Free text from a merchant or shopper (consent text, supplier names, references):
+/// trimmed, at most `max` characters, no control characters (newlines included), no
+/// line or paragraph separators and no bidi overrides or isolates. It is stored as
+/// given and always rendered as text, never markup. Texts that can reach an email
+/// header take [`header_text`] instead.
 pub fn clean_text(field: &'static str, input: &str, max: usize) -> Result<String, InvalidInput> {
     let trimmed = input.trim();
-    let ok = trimmed.chars().count() <= max && !trimmed.chars().any(|c| c.is_control() || is_bidi_override(c));
+    let ok = trimmed.chars().count() <= max
+        && !trimmed.chars().any(|c| c.is_control() || is_line_break(c) || is_bidi_override(c));
     if ok { Ok(trimmed.to_owned()) } else { Err(InvalidInput::Text { field, max }) }
+}
+
+/// Text that can reach an email's Subject or From display name (product, shop and
+/// sender names): [`clean_text`], and also no Unicode line break anywhere (not even
+/// one `trim` would drop: the input is refused, not repaired) and no bidirectional
+/// control at all, marks included.
+///
+/// A mail client or provider may fold a header at U+2028/U+2029/NEL, and bidi controls
+/// make a subject or sender read differently from what it is; a name never needs
+/// them. Consent text keeps [`clean_text`]: it is only ever a body, and Arabic and
+/// Hebrew texts may need the directional marks.
+pub fn header_text(field: &'static str, input: &str, max: usize) -> Result<String, InvalidInput> {
+    if input.chars().any(|c| is_line_break(c) || is_bidi_control(c)) {
+        return Err(InvalidInput::HeaderText { field });
+    }
+    clean_text(field, input, max)
+}
+
+/// Unicode's mandatory line breaks (UAX #14 BK, CR, LF, NL): LF, VT, FF, CR, NEL,
+/// LINE SEPARATOR and PARAGRAPH SEPARATOR.
+pub fn is_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\u{0B}' | '\u{0C}' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
 /// Bidirectional overrides/isolates let text display differently from what it
 /// is ("Trojan Source"); a product name never needs them.
 fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Every bidirectional formatting character: the overrides and isolates, and the
+/// marks (LRM, RLM, ALM).
+fn is_bidi_control(c: char) -> bool {
+    is_bidi_override(c) || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 #[cfg(test)]
@@ -566,7 +609,41 @@ mod tests {
         assert_eq!(clean_text("name", "toolong", 5), Err(err.clone()));
         assert_eq!(clean_text("name", "a\u{0}b", 5), Err(err.clone()));
         assert_eq!(clean_text("name", "a\nb", 5), Err(err.clone()));
-        assert_eq!(clean_text("name", "ab\u{202E}c", 5), Err(err));
+        assert_eq!(clean_text("name", "ab\u{202E}c", 5), Err(err.clone()));
+        assert_eq!(clean_text("name", "a\u{2028}b", 5), Err(err.clone()));
+        assert_eq!(clean_text("name", "a\u{2029}b", 5), Err(err));
+        // Body texts keep the directional marks Arabic and Hebrew may need.
+        assert_eq!(clean_text("consent_text", "כן\u{200F}!", 5), Ok("כן\u{200F}!".to_owned()));
+    }
+
+    fn check_header(input: &str, expected: Result<&str, &'static str>) {
+        let got = header_text("sender_name", input, 12).map_err(|e| {
+            assert_eq!((e.code(), e.field()), ("invalid_text", "sender_name"), "{input:?}");
+            match e {
+                InvalidInput::HeaderText { .. } => "header",
+                _ => "text",
+            }
+        });
+        assert_eq!(got, expected.map(str::to_owned), "input {input:?}");
+    }
+
+    #[test]
+    fn header_text_refuses_every_line_break_and_bidi_control() {
+        check_header("  Bob's Bikes ", Ok("Bob's Bikes"));
+        check_header("متجر", Ok("متجر"));
+        check_header("Bob\u{200D}s", Ok("Bob\u{200D}s"));
+        for c in [
+            '\n', '\r', '\u{0B}', '\u{0C}', '\u{85}', '\u{2028}', '\u{2029}', '\u{202A}', '\u{202B}', '\u{202C}',
+            '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+        ] {
+            check_header(&format!("a{c}b"), Err("header"));
+            // Where trim would drop it, it is still refused, not repaired.
+            check_header(&format!("ab{c}"), Err("header"));
+            check_header(&format!("{c}ab"), Err("header"));
+        }
+        check_header("a\u{0}b", Err("text"));
+        check_header("a\tb", Err("text"));
+        check_header("thirteen chars", Err("text"));
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub use availability::{
 pub use date::{Date, DateError, Timestamp};
 pub use delay::{Projection, project};
 pub use eta::{EtaBasis, RestockEta, Supply};
-pub use input::{Email, EmailError, InvalidInput, Lang, Locale, Quantity, ShopId, Sku, clean_text};
+pub use input::{
+    Email, EmailError, InvalidInput, Lang, Locale, Quantity, ShopId, Sku, clean_text, header_text, is_line_break,
+};
 pub use policy::{IncomingPo, Policy, ProductSettings, QueuedOrder, ShopRules, Stock, outstanding};
 pub use release::{Ratio, ReleaseRules, Waiter, Wave, plan_wave, recipients};

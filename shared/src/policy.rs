@@ -39,18 +39,53 @@ impl Policy {
     }
 
     /// Builds a policy from its stored/wire parts, refusing combinations that mean
-    /// nothing (a preorder without a release date, a release date on a deny policy).
+    /// nothing (a preorder without a release date, a release date or a cap on a deny
+    /// policy: deny takes no orders, so a cap would be silently dropped).
     pub fn from_parts(name: &str, cap: Option<u32>, release: Option<Date>) -> Result<Policy, InvalidInput> {
-        match (name, release) {
-            ("deny", None) => Ok(Policy::Deny),
-            ("backorder", None) => Ok(Policy::Backorder { cap }),
-            ("preorder", Some(release)) => Ok(Policy::Preorder { release, cap }),
-            ("preorder", None) => Err(InvalidInput::Missing { field: "release_date" }),
-            ("deny" | "backorder", Some(_)) => {
+        match (name, cap, release) {
+            ("deny", None, None) => Ok(Policy::Deny),
+            ("backorder", cap, None) => Ok(Policy::Backorder { cap }),
+            ("preorder", cap, Some(release)) => Ok(Policy::Preorder { release, cap }),
+            ("preorder", _, None) => Err(InvalidInput::Missing { field: "release_date" }),
+            ("deny" | "backorder", _, Some(_)) => {
                 Err(InvalidInput::Range { field: "release_date", detail: "only preorders have a release date" })
             }
+            ("deny", Some(_), None) => Err(InvalidInput::Range {
+                field: "cap",
+                detail: "only backorder and preorder policies have a cap (deny takes no orders)",
+            }),
             _ => Err(InvalidInput::Range { field: "policy", detail: "one of deny, backorder, preorder" }),
         }
+    }
+
+    /// The policy a merchant asks for (a product's `PUT`): [`Policy::from_parts`], and
+    /// also refusing what would silently mean something else. A cap of 0 takes no
+    /// orders, which is what `deny` says (a cap is 1 or more, or none for no limit). A
+    /// preorder released before `today` would be sold as a backorder from the moment it
+    /// is saved; `current` is the product's release date now, so a replace that keeps a
+    /// date that has since passed (editing the name of a released preorder) is not
+    /// refused. On and after its release day a preorder sells as a backorder.
+    pub fn from_request(
+        name: &str,
+        cap: Option<u32>,
+        release: Option<Date>,
+        today: Date,
+        current: Option<Date>,
+    ) -> Result<Policy, InvalidInput> {
+        let policy = Policy::from_parts(name, cap, release)?;
+        if cap == Some(0) {
+            return Err(InvalidInput::Range {
+                field: "cap",
+                detail: "1 or more, or null for no cap (a product that takes no orders has policy deny)",
+            });
+        }
+        if let Policy::Preorder { release, .. } = policy
+            && release < today
+            && current != Some(release)
+        {
+            return Err(InvalidInput::DateInPast { field: "release_date" });
+        }
+        Ok(policy)
     }
 }
 
@@ -145,6 +180,39 @@ mod tests {
         assert_eq!(Policy::from_parts("preorder", None, None).map_err(|e| e.code()), Err("missing_field"));
         assert_eq!(Policy::from_parts("deny", None, Some(d)).map_err(|e| e.code()), Err("out_of_range"));
         assert_eq!(Policy::from_parts("DROP TABLE", None, None).map_err(|e| e.field()), Err("policy"));
+        let cap_on_deny = Policy::from_parts("deny", Some(5), None).map_err(|e| (e.code(), e.field()));
+        assert_eq!(cap_on_deny, Err(("out_of_range", "cap")), "a cap on deny is refused, not dropped");
+    }
+
+    fn check_request(
+        name: &str,
+        cap: Option<u32>,
+        release: Option<Date>,
+        current: Option<Date>,
+        expected: Result<Policy, (&str, &str)>,
+    ) {
+        let today = Date::from_ymd(2027, 1, 15).expect("valid");
+        let got = Policy::from_request(name, cap, release, today, current).map_err(|e| (e.code(), e.field()));
+        assert_eq!(got, expected, "{name} cap {cap:?} release {release:?} current {current:?}");
+    }
+
+    #[test]
+    fn requested_policies_refuse_what_would_mean_something_else() {
+        let today = Date::from_ymd(2027, 1, 15).expect("valid");
+        let yesterday = Date::from_ymd(2027, 1, 14).expect("valid");
+        check_request("backorder", Some(1), None, None, Ok(Policy::Backorder { cap: Some(1) }));
+        check_request("backorder", None, None, None, Ok(Policy::Backorder { cap: None }));
+        check_request("backorder", Some(0), None, None, Err(("out_of_range", "cap")));
+        check_request("preorder", Some(0), Some(today), None, Err(("out_of_range", "cap")));
+        check_request("deny", Some(0), None, None, Err(("out_of_range", "cap")));
+        check_request("deny", Some(3), None, None, Err(("out_of_range", "cap")));
+        check_request("preorder", None, Some(today), None, Ok(Policy::Preorder { release: today, cap: None }));
+        check_request("preorder", Some(4), Some(yesterday), None, Err(("date_in_past", "release_date")));
+        check_request("preorder", None, Some(yesterday), Some(today), Err(("date_in_past", "release_date")));
+        // Keeping the date a released preorder already has is not a new past date.
+        let kept = Ok(Policy::Preorder { release: yesterday, cap: Some(4) });
+        check_request("preorder", Some(4), Some(yesterday), Some(yesterday), kept);
+        check_request("preorder", None, None, None, Err(("missing_field", "release_date")));
     }
 
     #[test]

@@ -241,16 +241,19 @@ pub fn kill_group(pgid: u32, signal: &str) {
 
 /// A Worker of the test's own (fresh state, own port, extra `--var`s), for tests that
 /// need a different configuration or must stop and restart it. The operator token is
-/// `operator`.
+/// `operator`; it runs as development (`/dev/*`, the outbox) unless `extra` sets
+/// `ENVIRONMENT` (an `extra` pair replaces a default of the same name).
 pub fn start_own(name: &str, operator: &str, extra: &[(&str, &str)]) -> Result<DevServer, String> {
     let dir = repo_root().join("target/e2e/own").join(format!("{name}-{}-{}", std::process::id(), free_port()));
     let persist = dir.join("state");
     std::fs::create_dir_all(&persist).map_err(|e| e.to_string())?;
     apply_migrations(&persist)?;
     let mut vars = vec![
+        ("ENVIRONMENT".to_owned(), "development".to_owned()),
         ("OPERATOR_TOKEN".to_owned(), operator.to_owned()),
         ("TOKEN_SECRET".to_owned(), format!("{operator}-links")),
     ];
+    vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let options = Options { port: free_port(), persist, vars, log: Some(dir.join("wrangler.log")) };
     DevServer::start(options, Duration::from_secs(90))

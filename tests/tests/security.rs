@@ -25,13 +25,13 @@ fn split_token(path: &str) -> (String, String) {
 /// another shop.
 fn tamperings(token: &str, other: &str, other_shop: &str) -> Vec<(&'static str, String)> {
     let parts: Vec<&str> = token.split('.').collect();
-    assert_eq!(parts.len(), 6, "v1.<kind>.<shop>.<id>.<expires>.<signature>: {token}");
+    assert_eq!(parts.len(), 7, "v2.<key id>.<kind>.<shop>.<id>.<expires>.<signature>: {token}");
     let with = |i: usize, value: &str| {
         let mut p = parts.clone();
         p[i] = value;
         p.join(".")
     };
-    let sig = parts[5];
+    let sig = parts[6];
     let flipped_sig = {
         let mut s: Vec<char> = sig.chars().collect();
         if let Some(c) = s.get_mut(3) {
@@ -45,25 +45,30 @@ fn tamperings(token: &str, other: &str, other_shop: &str) -> Vec<(&'static str, 
         let last = sig.bytes().last().and_then(|c| B64.iter().position(|&x| x == c)).unwrap_or(0);
         format!("{}{}", &sig[..sig.len() - 1], char::from(B64[last ^ 1]))
     };
-    let other_id = other.split('.').nth(3).unwrap_or_default();
+    let other_id = other.split('.').nth(4).unwrap_or_default();
+    // The same link as a key-id-less v1 token, with this token's signature.
+    let as_v1 = format!("v1.{}", parts[2..].join("."));
     let mut cases = vec![
-        ("one signature character changed", with(5, &flipped_sig)),
-        ("the same signature bytes spelled differently", with(5, &respelled_sig)),
-        ("signature truncated", with(5, &sig[..sig.len() - 2])),
-        ("signature dropped", parts[..5].join(".")),
-        ("signature of another link", with(5, other.rsplit('.').next().unwrap_or_default())),
-        ("someone else's id", with(3, other_id)),
-        ("another shop", with(2, other_shop)),
-        ("expiry moved", with(4, "99999999999")),
-        ("another version", with(0, "v2")),
+        ("one signature character changed", with(6, &flipped_sig)),
+        ("the same signature bytes spelled differently", with(6, &respelled_sig)),
+        ("signature truncated", with(6, &sig[..sig.len() - 2])),
+        ("signature dropped", parts[..6].join(".")),
+        ("signature of another link", with(6, other.rsplit('.').next().unwrap_or_default())),
+        ("someone else's id", with(4, other_id)),
+        ("another shop", with(3, other_shop)),
+        ("expiry moved", with(5, "99999999999")),
+        ("another version", with(0, "v3")),
+        ("an unknown key id", with(1, "AAAAAAAA")),
+        ("no key id", with(1, "")),
+        ("as a v1 token", as_v1),
         ("an extra part", format!("{token}.x")),
         ("empty", String::new()),
         ("garbage", "%FF%00%3Cscript%3E".into()),
         ("very long", "A".repeat(5000)),
     ];
     for kind in ["c", "u", "x", "h", "z"] {
-        if kind != parts[1] {
-            cases.push(("another kind", with(1, kind)));
+        if kind != parts[2] {
+            cases.push(("another kind", with(2, kind)));
         }
     }
     cases

@@ -122,3 +122,51 @@ fn consent_texts_take_only_known_languages_and_valid_texts() {
     assert_eq!(p["field"], "consent_texts.pt");
     assert_eq!(create(&json!({ "id": id, "name": "x" }), Some(&op)).status, 201, "the id is still free");
 }
+
+#[test]
+fn a_rotated_key_keeps_working_for_its_grace_period_then_is_refused() {
+    let shop = Shop::create("rotate");
+    let old = Shop { id: shop.id.clone(), key: shop.key.clone(), client: Client::from_env() };
+    let rotate = |s: &Shop, body: serde_json::Value| s.admin("POST", "/v1/admin/key/rotate", Some(&body));
+
+    // Bad grace periods are refused, and nothing changes.
+    for bad in [
+        json!({ "grace_hours": -1 }),
+        json!({ "grace_hours": 721 }),
+        json!({ "grace_hours": "24" }),
+        json!({ "grace_hours": 1.5 }),
+    ] {
+        let r = rotate(&old, bad.clone());
+        assert_eq!(r.assert_problem(400, "invalid_grace")["field"], "grace_hours", "{bad}");
+    }
+    rotate(&old, json!({ "grace": 1 })).assert_problem(400, "invalid_body");
+    assert_eq!(old.admin("GET", "/v1/admin/settings", None).status, 200, "still the only key");
+
+    // Rotate with a day's grace: the new key is shown once, and both keys work.
+    let r = rotate(&old, json!({ "grace_hours": 24 }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = r.json();
+    let new_key = body["secret_key"].as_str().unwrap_or_default().to_owned();
+    assert!(new_key.starts_with("sk_") && new_key != old.key, "{body}");
+    assert_eq!(body["grace_hours"], 24);
+    let new = Shop { id: shop.id.clone(), key: new_key.clone(), client: Client::from_env() };
+    assert_eq!(new.admin("GET", "/v1/admin/settings", None).status, 200, "the new key");
+    let settings = old.admin("GET", "/v1/admin/settings", None);
+    assert_eq!(settings.status, 200, "the old key, in its grace period");
+    assert!(!settings.body.contains(&new_key), "the new key is never shown again");
+    assert_eq!(settings.json()["key_prefix"], &new_key[..10]);
+    // A replaced key may not start a chain of rotations.
+    old.admin("POST", "/v1/admin/key/rotate", Some(&json!({}))).assert_problem(403, "key_replaced");
+
+    // Rotate again with no grace: the key it replaced stops at once; so does the first.
+    let r = rotate(&new, json!({ "grace_hours": 0 }));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let newest = Shop {
+        id: shop.id.clone(),
+        key: r.json()["secret_key"].as_str().unwrap_or_default().to_owned(),
+        client: Client::from_env(),
+    };
+    assert_eq!(new.admin("GET", "/v1/admin/settings", None).status, 401, "no grace: refused now");
+    assert_eq!(old.admin("GET", "/v1/admin/settings", None).status, 401, "two rotations ago: refused");
+    assert_eq!(newest.admin("GET", "/v1/admin/settings", None).status, 200);
+}

@@ -125,6 +125,11 @@ fn a_key_of_shop_a_reaches_nothing_of_shop_b_on_any_admin_endpoint() {
     exercised.insert(("DELETE".into(), "/v1/admin/subscribers/{email}".into()));
     assert_eq!(b.all_pages("/v1/admin/products/B-SECRET/waitlist").len(), 1);
 
+    // Rotating A's key (last: A's old key stops working) leaves B's key alone.
+    let rotated = a.admin("POST", "/v1/admin/key/rotate", Some(&json!({ "grace_hours": 0 })));
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert_eq!(a.admin("GET", "/v1/admin/settings", None).status, 401, "A's old key is refused");
+    exercised.insert(("POST".into(), "/v1/admin/key/rotate".into()));
     let missed: Vec<_> = documented.difference(&exercised).collect();
     assert!(missed.is_empty(), "admin operations this test does not try across tenants: {missed:?}");
     // And B's data is unchanged by all of the above.

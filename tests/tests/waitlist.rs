@@ -1,5 +1,6 @@
 //! Waitlist signups against the built Worker: idempotent per (shop, SKU, email), no
-//! leak of membership, honeypot, rate limits, double opt-in and one-click unsubscribe.
+//! leak of membership, honeypot, rate limits, double opt-in (links that expire) and
+//! one-click unsubscribe.
 
 use restock_e2e::client::{Client, Shop, ip, link_path};
 use restock_e2e::mailbox;
@@ -25,7 +26,9 @@ fn repeated_signups_are_one_row_and_answer_the_same() {
     let rows = signups(&shop, "MUG");
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["email"], "ada@example.com");
-    assert_eq!(rows[0]["consent_text"], "Email me once when it is back.");
+    // The helper claims a text the shop never showed: the record is the shop's own.
+    let shown = shop.admin("GET", "/v1/admin/settings", None).json()["consent_text"].clone();
+    assert_eq!((&rows[0]["consent_text"], rows[0]["consent_lang"].as_str()), (&shown, Some("default")));
     assert!(rows[0]["consent_at"].as_i64().is_some());
     // Differently cased domains are the same subscriber.
     assert_eq!(shop.signup("MUG", "ada@EXAMPLE.com", &ip(4)).status, 202);
@@ -119,4 +122,122 @@ fn one_click_unsubscribe_per_rfc_8058() {
     // Signing up again later re-subscribes (with fresh consent).
     shop.signup("MUG", "ada@example.com", &ip(2));
     assert_eq!(signups(&shop, "MUG")[0]["status"], "pending");
+}
+
+/// Signs a link payload as the Worker does (`TOKEN_SECRET`, which `cargo xtask test`
+/// hands the tests as `RESTOCK_TOKEN_SECRET`): HMAC-SHA256, unpadded base64url.
+fn sign(payload: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let secret = std::env::var("RESTOCK_TOKEN_SECRET").expect("RESTOCK_TOKEN_SECRET is set by cargo xtask test");
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(payload.as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    format!("{payload}.{out}")
+}
+
+fn now_secs() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[test]
+fn confirmation_links_expire_after_seven_days_and_offer_a_new_one() {
+    let shop = Shop::create_with("wl-expiry", json!({ "double_opt_in": true }));
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    shop.signup("MUG", "ada@example.com", &ip(1));
+    let path = link_path(&mailbox::link(&shop.id, "ada@example.com", "/waitlist/confirm?token="));
+    let token = path.split("token=").nth(1).unwrap_or_default().to_owned();
+    // The link says when it stops working: 7 days from now.
+    let (payload, _) = token.rsplit_once('.').expect("a signed token");
+    let (head, expires) = payload.rsplit_once('.').expect("an expiry");
+    let expires: i64 = expires.parse().expect("seconds");
+    assert!((expires - (now_secs() + 7 * 86_400)).abs() < 300, "expires {expires}");
+    // The same link a minute after it expired (signed as the Worker would).
+    let expired = path.replace(&token, &sign(&format!("{head}.{}", now_secs() - 60)));
+    let client = Client::from_env();
+    let page = client.get(&expired);
+    assert_eq!(page.status, 410, "{}", page.body);
+    for words in ["This link has expired", "7 days", "Mug", "Send me a new link", "<form method=\"post\""] {
+        assert!(page.body.contains(words), "{words}: {}", page.body);
+    }
+    // Still a signed link: altered, it is refused like any other.
+    assert_eq!(client.request("POST", &expired.replace(".c.", ".u."), &[], None).status, 400);
+    let r = client.request("POST", &expired, &[], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("sent a new confirmation link"), "{}", r.body);
+    assert_eq!(signups(&shop, "MUG")[0]["status"], "pending", "an expired link confirms nothing");
+    // A new link arrives at the address signed up with, and it works.
+    let msgs = mailbox::wait_for(&shop.id, "ada@example.com", "a second confirmation", |m| m.len() >= 2);
+    assert_eq!(msgs.len(), 2, "one new link however often it is asked for today");
+    client.request("POST", &expired, &[], None);
+    let fresh = msgs[0]["text"]
+        .as_str()
+        .and_then(|t| t.split_whitespace().find(|w| w.contains("/waitlist/confirm?token=")))
+        .map(link_path)
+        .expect("a confirm link");
+    assert_ne!(fresh, path);
+    assert_eq!(client.request("POST", &fresh, &[], None).status, 200);
+    assert_eq!(signups(&shop, "MUG")[0]["status"], "active");
+    // Once confirmed, the expired link only says so.
+    let page = client.get(&expired);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains("<form"), "{}", page.body);
+    assert_eq!(mailbox::messages(&shop.id, "ada@example.com").len(), 2);
+    // An expired unsubscribe link is a dead end that says so (they are not sent with an
+    // expiry today, but one that had one would not work after it).
+    let unsub = path.replace(&token, &sign(&format!("{}.{}", head.replacen(".c.", ".u.", 1), now_secs() - 60)));
+    let unsub = unsub.replace("/waitlist/confirm?", "/waitlist/unsubscribe?");
+    assert_eq!(client.get(&unsub).status, 410);
+    assert_eq!(signups(&shop, "MUG")[0]["status"], "active");
+}
+
+#[test]
+fn the_consent_record_is_the_shops_own_text_by_version() {
+    use sha2::Digest;
+    let german = "Einmal per E-Mail, wenn es wieder da ist.";
+    let shop = Shop::create_with("wl-consent", json!({ "consent_texts": { "de": german } }));
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    let default =
+        shop.admin("GET", "/v1/admin/settings", None).json()["consent_text"].as_str().unwrap_or_default().to_owned();
+    let origin = Client::from_env().base.clone();
+    let signup = |email: &str, locale: &str, text: &str| {
+        let body = json!({ "sku": "MUG", "email": email, "consent": true, "consent_text": text, "locale": locale });
+        let headers = [("cf-connecting-ip", "198.51.100.20"), ("origin", origin.as_str())];
+        let r = shop.client.send_json("POST", &format!("/v1/shops/{}/waitlist", shop.id), &headers, &body);
+        assert_eq!(r.status, 202, "{}", r.body);
+    };
+    signup("de@example.com", "de-CH", german);
+    signup("en@example.com", "en", &default);
+    signup("made-up@example.com", "de", "I agree to anything you like.");
+    signup("made-up-en@example.com", "fr", "I agree to anything you like.");
+    let rows = signups(&shop, "MUG");
+    let record = |email: &str| {
+        let r = rows.iter().find(|r| r["email"] == email).unwrap_or_else(|| panic!("{email} in {rows:?}"));
+        let text = r["consent_text"].as_str().unwrap_or_default().to_owned();
+        let version: String = sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(r["consent_version"].as_str(), Some(version.as_str()), "{r}");
+        assert_eq!(r["consent_source"].as_str(), Some(origin.as_str()), "{r}");
+        (text, r["consent_lang"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(record("de@example.com"), (german.to_owned(), "de".to_owned()));
+    assert_eq!(record("en@example.com"), (default.clone(), "default".to_owned()));
+    // A text the shop never showed is recorded as the text it shows in that language.
+    assert_eq!(record("made-up@example.com"), (german.to_owned(), "de".to_owned()));
+    assert_eq!(record("made-up-en@example.com"), (default, "default".to_owned()));
+    // The export carries the record too.
+    let csv = shop.admin("GET", "/v1/admin/export/waitlist.csv", None).body;
+    assert!(
+        csv.starts_with("id,")
+            && csv.lines().next().is_some_and(|h| h.ends_with(",consent_version,consent_lang,consent_source"))
+    );
+    let version = rows[0]["consent_version"].as_str().unwrap_or("?");
+    assert!(csv.contains(version) && csv.contains(&origin), "{csv}");
 }

@@ -85,6 +85,26 @@ async function route() {
   if (heading) { heading.tabIndex = -1; heading.focus(); }
 }
 
+/** Shows what /v1/health reports as misconfigured (missing secrets, no email provider
+ * in production, ...): the merchant, not a shopper, should be the one to find out. */
+async function showHealth() {
+  const box = document.getElementById('health');
+  let report;
+  try {
+    const resp = await fetch('/v1/health', { headers: { accept: 'application/json' } });
+    report = await resp.json();
+  } catch {
+    return;
+  }
+  const problems = Array.isArray(report.problems) ? report.problems : [];
+  if (!problems.length) { box.hidden = true; return; }
+  clear(box).append(
+    h('p', {}, h('strong', {}, 'This Restock deployment is misconfigured'),
+      ' — shoppers may not get their emails until the operator fixes it:'),
+    h('ul', {}, problems.map((p) => h('li', {}, String(p.message), ' ', h('code', {}, String(p.code))))));
+  box.hidden = false;
+}
+
 document.getElementById('sign-out').addEventListener('click', () => {
   forgetKey();
   shop = null;
@@ -92,4 +112,5 @@ document.getElementById('sign-out').addEventListener('click', () => {
   signIn('Signed out.');
 });
 window.addEventListener('hashchange', route);
+showHealth();
 route();

@@ -75,9 +75,14 @@ impl Credentials {
         Ok(c)
     }
 
-    /// The `--var` pairs that carry these secrets into the local Worker.
+    /// The `--var` pairs for the local Worker: development (the committed config is
+    /// production) and these secrets.
     pub fn vars(&self) -> Vec<(String, String)> {
-        vec![("OPERATOR_TOKEN".into(), self.operator_token.clone()), ("TOKEN_SECRET".into(), self.token_secret.clone())]
+        vec![
+            ("ENVIRONMENT".into(), "development".into()),
+            ("OPERATOR_TOKEN".into(), self.operator_token.clone()),
+            ("TOKEN_SECRET".into(), self.token_secret.clone()),
+        ]
     }
 }
 

@@ -8,9 +8,12 @@
 //! - `build`: install and build only. `sizes`: print the widget/Worker byte sizes.
 //! - `bench [--quick]`: the benchmarks, written to `docs/benchmarks.md` and `.json`.
 //! - `fuzz [seconds]`: every cargo-fuzz target for that long (default 60 s each).
+//! - `deploy [--dry-run]`: create the Cloudflare resources that are missing, write
+//!   `edge/wrangler.deploy.toml`, migrate, set secrets, deploy (dry: print all that).
 
 mod bench;
 mod build;
+mod deploy;
 mod dev;
 mod fuzz;
 mod seed;
@@ -30,9 +33,10 @@ fn main() -> ExitCode {
         "sizes" => build::print_sizes(),
         "fuzz" => fuzz::run(rest),
         "bench" => bench::run(rest),
+        "deploy" => deploy::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dev|test|build|sizes|fuzz|bench>\n\n  dev    start everything on http://127.0.0.1:8787\n  test   run every test (what CI runs)\n  build  install missing tools and build release artifacts\n  sizes  print widget and Worker sizes (raw/gzip/brotli)\n  fuzz   run every fuzz target [seconds each, default 60]\n  bench  measure sizes, speed and scale; write docs/benchmarks.md [--quick]"
+                "usage: cargo xtask <dev|test|build|sizes|fuzz|bench|deploy>\n\n  dev    start everything on http://127.0.0.1:8787\n  test   run every test (what CI runs)\n  build  install missing tools and build release artifacts\n  sizes  print widget and Worker sizes (raw/gzip/brotli)\n  fuzz   run every fuzz target [seconds each, default 60]\n  bench  measure sizes, speed and scale; write docs/benchmarks.md [--quick]\n  deploy create missing resources, migrate, set secrets, deploy [--dry-run: print only]"
             );
             return if task == "help" || task == "--help" { ExitCode::SUCCESS } else { ExitCode::from(2) };
         }

@@ -233,7 +233,8 @@ pub async fn mailbox(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     http::set_header(
         &mut resp,
         "content-security-policy",
-        "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self' about:; img-src * data:; form-action 'self'",
+        "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self' about:; img-src * data:; form-action 'self'; \
+         base-uri 'none'; frame-ancestors 'none'",
     );
     Ok(resp)
 }

@@ -37,7 +37,7 @@ pub const DEAD_LETTER_QUEUE: &str = "restock-notify-dlq";
 /// enqueued delivery waits before the sweep assumes its message was lost. `LEASE_SECONDS`
 /// overrides it (tests of crash recovery shorten it); it must exceed the slowest send.
 pub fn lease_ms(ctx: &Ctx) -> i64 {
-    i64::from(ctx.seconds("LEASE_SECONDS", 120)) * 1000
+    i64::from(ctx.config.lease_seconds) * 1000
 }
 /// Attempts before a delivery is given up on (the queue's own retries stop earlier).
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -280,9 +280,15 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
         return Ok(());
     }
     let plans = plan(ctx, &claimed).await?;
-    let provider = Provider::from_env(ctx);
+    let provider = Provider::from_config(&ctx.config);
+    if let Some(why) = provider.refusal()
+        && claimed.iter().any(|d| d.channel == "email")
+    {
+        // Loud in the logs (and in /v1/health), never silently "sent".
+        worker::console_error!("emails not sent: {why}");
+    }
     let timeout = provider::timeout_ms(ctx);
-    let base = ctx.seconds("RETRY_BASE_SECONDS", 30);
+    let base = ctx.config.retry_base_seconds;
 
     let mut statements = Vec::new();
     let mut pending = Vec::new();
@@ -322,6 +328,8 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
             (Plan::Webhook { url, secret, event, body }, _) => {
                 webhooks::send(url, secret, event, &d.id, body, now / 1000, timeout).await
             }
+            // Retried with backoff, so the emails go out once the configuration is fixed.
+            (Plan::Email(_), Provider::Refused { .. }) => Outcome::Retry(provider.refusal().unwrap_or_default()),
             _ => Outcome::Permanent("no provider for this delivery".into()),
         }
     }))
@@ -376,7 +384,9 @@ fn finish(
 
 /// Public base URL for links: the `PUBLIC_URL` variable, else the shop's recorded one.
 pub fn base_url(ctx: &Ctx, shop: &ShopRow) -> String {
-    ctx.var("PUBLIC_URL")
+    ctx.config
+        .public_url
+        .clone()
         .or_else(|| (!shop.base_url.is_empty()).then(|| shop.base_url.clone()))
         .or_else(|| (!ctx.self_origin.is_empty()).then(|| ctx.self_origin.clone()))
         .unwrap_or_default()

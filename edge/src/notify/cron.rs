@@ -146,7 +146,7 @@ async fn close(ctx: &Ctx, id: &str, _why: Option<&str>) -> Result<(), ApiError> 
 /// How long a release may make no progress before its jobs count as lost (5 minutes;
 /// `STUCK_RELEASE_SECONDS` overrides it).
 fn stuck_after_ms(ctx: &Ctx) -> i64 {
-    i64::from(ctx.seconds("STUCK_RELEASE_SECONDS", 300)) * 1000
+    i64::from(ctx.config.stuck_release_seconds) * 1000
 }
 
 /// Releases still planning long after their jobs should have run (a job was lost).

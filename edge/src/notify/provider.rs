@@ -1,15 +1,18 @@
-//! Where emails go. `outbox` (the default, and what development uses) stores each
+//! Where emails go. `outbox` (development only: the default there) stores each
 //! message in D1, in the same transaction that marks its delivery sent, so it exists
 //! exactly once. `http` POSTs each message as JSON to an email API configured by
 //! secrets (`EMAIL_API_URL`, `EMAIL_API_KEY`, `EMAIL_FROM`), with the delivery's dedupe
 //! key as `Idempotency-Key` so a provider that honours it never sends twice even when
-//! we retry after a timeout.
+//! we retry after a timeout. In production an unset, unknown or outbox provider is
+//! `Refused`: emails are not marked sent, they fail with the reason (and are retried,
+//! so fixing the configuration sends them).
 
 use futures_util::future::{Either, select};
 use serde_json::json;
 use wasm_bindgen::JsValue;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
+use crate::config::{Config, EmailConfig};
 use crate::crypto::base64url;
 use crate::ctx::Ctx;
 use crate::notify::render::Email;
@@ -18,18 +21,38 @@ use crate::notify::render::Email;
 #[derive(Debug, Clone)]
 pub enum Provider {
     Outbox,
-    Http { url: String, key: String, from: String },
+    Http {
+        url: String,
+        key: String,
+        from: String,
+    },
+    /// No email can be sent: `code` is the one `/v1/health` reports.
+    Refused {
+        code: &'static str,
+        message: String,
+    },
 }
 
 impl Provider {
-    pub fn from_env(ctx: &Ctx) -> Provider {
-        match (ctx.var("EMAIL_PROVIDER").as_deref(), ctx.secret("EMAIL_API_URL")) {
-            (Some("http"), Some(url)) => Provider::Http {
-                url,
-                key: ctx.secret("EMAIL_API_KEY").unwrap_or_default(),
-                from: ctx.var("EMAIL_FROM").unwrap_or_else(|| "restock@localhost".into()),
+    pub fn from_config(config: &Config) -> Provider {
+        if let Some((code, message)) = config.email_refusal() {
+            return Provider::Refused { code, message };
+        }
+        match &config.email {
+            EmailConfig::Http { url: Some(url), key, from } => Provider::Http {
+                url: url.expose().to_owned(),
+                key: key.as_ref().map(|k| k.expose().to_owned()).unwrap_or_default(),
+                from: from.clone().unwrap_or_else(|| "restock@localhost".into()),
             },
             _ => Provider::Outbox,
+        }
+    }
+
+    /// The error recorded on a delivery this provider refuses (no secret in it).
+    pub fn refusal(&self) -> Option<String> {
+        match self {
+            Provider::Refused { code, message } => Some(format!("{code}: {message}")),
+            _ => None,
         }
     }
 }
@@ -57,7 +80,7 @@ pub fn classify(status: u16, body_hint: &str) -> Outcome {
 
 /// How long one outbound request may take.
 pub fn timeout_ms(ctx: &Ctx) -> u32 {
-    ctx.var("OUTBOUND_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(10_000)
+    ctx.config.outbound_timeout_ms
 }
 
 /// POSTs `body` to `url` with `headers`, giving up after `timeout_ms`.
@@ -140,6 +163,29 @@ pub async fn send_http(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn production_refuses_the_outbox_and_development_uses_it() {
+        let cfg = |env: &str, provider: Option<&str>| {
+            Config::from_lookup(
+                |n| match n {
+                    "ENVIRONMENT" => Some(env.to_owned()),
+                    "EMAIL_PROVIDER" => provider.map(str::to_owned),
+                    _ => None,
+                },
+                |_| None,
+            )
+        };
+        assert!(matches!(Provider::from_config(&cfg("development", None)), Provider::Outbox));
+        assert!(matches!(Provider::from_config(&cfg("development", Some("outbox"))), Provider::Outbox));
+        for (provider, code) in [(None, "email_provider_missing"), (Some("outbox"), "email_provider_outbox")] {
+            let p = Provider::from_config(&cfg("production", provider));
+            assert!(matches!(p, Provider::Refused { code: c, .. } if c == code), "{p:?}");
+            assert!(p.refusal().is_some_and(|e| e.starts_with(&format!("{code}: "))));
+        }
+        let p = Provider::from_config(&cfg("development", Some("http")));
+        assert!(matches!(p, Provider::Refused { code: "email_api_url_missing", .. }), "{p:?}");
+    }
 
     #[test]
     fn statuses_are_classified_for_retry() {

@@ -186,13 +186,14 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
             )
         }
     };
+    let from_name = if brand.sender_name.is_empty() { brand.shop_name } else { brand.sender_name };
     Email {
         to: to.to_owned(),
-        from_name: if brand.sender_name.is_empty() { brand.shop_name.to_owned() } else { brand.sender_name.to_owned() },
+        from_name: one_line(from_name),
         reply_to: brand.reply_to.map(str::to_owned),
         text: text_part(brand, &doc),
         html: html_part(lang, brand, &subject, &doc),
-        subject,
+        subject: one_line(&subject),
         headers,
         attachments,
     }
@@ -277,9 +278,26 @@ fn html_part(lang: Lang, brand: &Brand<'_>, subject: &str, doc: &Doc) -> String 
     )
 }
 
+/// A header value on one line. Names are refused with line breaks when they are
+/// written (`header_text`); this only keeps a row stored before that rule, or written
+/// by anything else, from folding a Subject or From header.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if restock_shared::is_line_break(c) { ' ' } else { c }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subjects_and_sender_names_stay_on_one_line_whatever_is_stored() {
+        let stored = Brand { shop_name: "Bob\u{2028}Bcc: x", sender_name: "", reply_to: None, color: "#1f5f4a" };
+        let body = Body::Allocated { product: "Tee\r\nBcc: y\u{85}z\u{2029}", qty: 1 };
+        let e = render(Lang::En, &stored, "ada@example.com", body);
+        assert!(!e.subject.chars().any(restock_shared::is_line_break), "{:?}", e.subject);
+        assert!(e.subject.contains("Tee  Bcc: y z "), "{:?}", e.subject);
+        assert_eq!(e.from_name, "Bob Bcc: x");
+    }
 
     fn brand() -> Brand<'static> {
         Brand { shop_name: "Bob's <Bikes>", sender_name: "", reply_to: Some("help@bikes.example"), color: "#1f5f4a" }

@@ -40,23 +40,23 @@ fn update_statement(
     Ok(Some(db::stmt(&ctx.db, &sql, params)?))
 }
 
+/// Takes `field` out of a create body: a string, or a 4xx naming it.
+fn required_string(body: &mut Map<String, Value>, field: &'static str) -> Result<String, ApiError> {
+    match body.remove(field) {
+        None | Some(Value::Null) => Err(InvalidInput::Missing { field }.into()),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(ApiError::bad_field("invalid_body", field.to_owned(), format!("{field} must be a string"))),
+    }
+}
+
 /// `POST /v1/shops`: creates a shop and returns its secret key (shown this once).
 pub async fn create(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
     auth::operator(ctx, req)?;
     let mut body: Map<String, Value> = http::read_json(req).await?;
-    let id =
-        body.remove("id").and_then(|v| v.as_str().map(str::to_owned)).ok_or(InvalidInput::Missing { field: "id" })?;
+    let id = required_string(&mut body, "id")?;
     let shop = ShopId::parse(&id)?;
-    let name = body
-        .remove("name")
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .ok_or(InvalidInput::Missing { field: "name" })?;
-    let name = restock_shared::clean_text("name", &name, 100)?;
-    if name.is_empty() {
-        return Err(InvalidInput::Missing { field: "name" }.into());
-    }
-    let patch: SettingsPatch = serde_json::from_value(Value::Object(body))
-        .map_err(|e| ApiError::bad_request("invalid_body", format!("the body does not match the schema: {e}")))?;
+    let name = crate::shops::settings::shop_name(&required_string(&mut body, "name")?)?;
+    let patch: SettingsPatch = http::from_value(Value::Object(body))?;
     // Validate before writing anything: a bad field must not leave a half-made shop.
     let assigns = patch.validate(None, &new_webhook_secret())?;
 
@@ -87,6 +87,53 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> 
     }
     let row = load_shop(&ctx.db, &shop).await?;
     http::json(201, &json!({ "id": row.id, "secret_key": key, "settings": SettingsView::from(&row) }))
+}
+
+/// The longest grace period a rotated key may keep working: 30 days.
+pub const MAX_GRACE_HOURS: u64 = 720;
+
+/// `POST /v1/admin/key/rotate` `{"grace_hours": 0..=720}` (default 24): a new secret
+/// key, shown this once; the key it replaces keeps working for the grace period, then
+/// is refused. Only the current key may rotate (a replaced key can't start a chain).
+pub async fn rotate_key(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
+    let (shop, used) = auth::shop_and_key(ctx, req).await?;
+    if used != auth::KeyUsed::Current {
+        return Err(ApiError::Forbidden {
+            code: "key_replaced",
+            detail: "this key was replaced by a rotation: rotate with the current key",
+        });
+    }
+    let body: Map<String, Value> = http::read_json(req).await?;
+    let grace_hours = match body.get("grace_hours") {
+        None => 24,
+        Some(v) => v.as_u64().filter(|h| *h <= MAX_GRACE_HOURS).ok_or_else(|| {
+            ApiError::bad_field(
+                "invalid_grace",
+                "grace_hours".into(),
+                "grace_hours must be a whole number from 0 to 720",
+            )
+        })?,
+    };
+    if let Some(other) = body.keys().find(|k| *k != "grace_hours") {
+        return Err(ApiError::bad_field("invalid_body", other.clone(), format!("unknown field {other}")));
+    }
+    let key = new_secret_key();
+    let hash = sha256_hex(key.as_bytes());
+    let until = ctx.now.millis() + i64::try_from(grace_hours).unwrap_or(0) * 3_600_000;
+    // Guarded on the key this request used: of two rotations at once, one wins.
+    let update = db::stmt(
+        &ctx.db,
+        "UPDATE shops SET previous_key_hash = key_hash, previous_key_expires_at = ?3, key_hash = ?4, key_prefix = ?5 \
+         WHERE id = ?1 AND key_hash = ?2",
+        crate::args![shop.id.as_str(), shop.key_hash.as_str(), until, hash.as_str(), &key[..10]],
+    )?;
+    if db::run(update).await? == 0 {
+        return Err(ApiError::Conflict { code: "key_changed", detail: "the key was rotated meanwhile".into() });
+    }
+    http::json(
+        200,
+        &json!({ "secret_key": key, "key_prefix": &key[..10], "previous_key_expires_at": until, "grace_hours": grace_hours }),
+    )
 }
 
 /// `GET /v1/admin/settings`.

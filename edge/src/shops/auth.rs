@@ -28,19 +28,49 @@ fn looks_like_key(token: &str) -> bool {
         && token[3..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The shop whose secret key authorizes this request, or 401.
+/// Which of a shop's keys a request used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyUsed {
+    Current,
+    /// The key a rotation replaced, inside its grace period.
+    Previous,
+}
+
+/// The shop whose secret key authorizes this request, or 401: its current key, or the
+/// one it replaced until that key's grace period ends.
 pub async fn shop(ctx: &Ctx, req: &Request) -> Result<ShopRow, ApiError> {
+    shop_and_key(ctx, req).await.map(|(row, _)| row)
+}
+
+/// [`shop`], and which key it was.
+pub async fn shop_and_key(ctx: &Ctx, req: &Request) -> Result<(ShopRow, KeyUsed), ApiError> {
     let token = bearer(req).filter(|t| looks_like_key(t)).ok_or(ApiError::Unauthorized)?;
     let hash = sha256_hex(token.as_bytes());
-    let s = db::stmt(&ctx.db, "SELECT * FROM shops WHERE key_hash = ?1", crate::args![hash.as_str()])?;
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM shops WHERE key_hash = ?1 OR (previous_key_hash = ?1 AND previous_key_expires_at > ?2)",
+        crate::args![hash.as_str(), ctx.now.millis()],
+    )?;
     let row = db::first::<ShopRow>(s).await?.ok_or(ApiError::Unauthorized)?;
-    if ct_eq(row.key_hash.as_bytes(), hash.as_bytes()) { Ok(row) } else { Err(ApiError::Unauthorized) }
+    let used = key_used(&row, &hash, ctx.now.millis()).ok_or(ApiError::Unauthorized)?;
+    Ok((row, used))
+}
+
+/// Which of `row`'s keys has hash `hash` and is valid at `now_ms`, compared in
+/// constant time.
+fn key_used(row: &ShopRow, hash: &str, now_ms: i64) -> Option<KeyUsed> {
+    if ct_eq(row.key_hash.as_bytes(), hash.as_bytes()) {
+        return Some(KeyUsed::Current);
+    }
+    let previous = row.previous_key_hash.as_deref()?;
+    let live = row.previous_key_expires_at.is_some_and(|t| t > now_ms);
+    (live && ct_eq(previous.as_bytes(), hash.as_bytes())).then_some(KeyUsed::Previous)
 }
 
 /// Succeeds when the request carries the operator token (the `OPERATOR_TOKEN` secret).
 /// Without that secret configured, the operator API is off (401 for everyone).
 pub fn operator(ctx: &Ctx, req: &Request) -> Result<(), ApiError> {
-    let expected = ctx.secret("OPERATOR_TOKEN").ok_or(ApiError::Unauthorized)?;
+    let expected = ctx.config.operator_token.as_ref().map(|s| s.expose()).ok_or(ApiError::Unauthorized)?;
     let given = bearer(req).ok_or(ApiError::Unauthorized)?;
     // Hash both so the comparison's length and timing say nothing about the token.
     let ok = ct_eq(sha256_hex(given.as_bytes()).as_bytes(), sha256_hex(expected.as_bytes()).as_bytes());

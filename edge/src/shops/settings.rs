@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use restock_shared::{Email, InvalidInput, Lang, Ratio, clean_text};
+use restock_shared::{Email, InvalidInput, Lang, Ratio, clean_text, header_text};
 use serde::{Deserialize, Deserializer, Serialize};
 use worker::Url;
 
@@ -82,10 +82,17 @@ fn int_in(field: &'static str, v: i64, lo: i64, hi: i64, detail: &'static str) -
     if (lo..=hi).contains(&v) { Ok(v) } else { Err(range(field, detail)) }
 }
 
+/// Whether a URL as given holds whitespace or a control character anywhere. The URL
+/// parser strips tabs and newlines inside and spaces and controls around (WHATWG);
+/// a URL we store is the one the merchant typed, so such input is refused instead.
+fn has_space_or_control(input: &str) -> bool {
+    input.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// An origin as browsers send it: `scheme://host[:port]`, http(s), nothing else.
 pub fn parse_origin(input: &str) -> Result<String, InvalidInput> {
     let bad = || range("allowed_origins", "each an origin such as https://shop.example (no path)");
-    if input.len() > 200 {
+    if input.len() > 200 || has_space_or_control(input) {
         return Err(bad());
     }
     let url = Url::parse(input).map_err(|_| bad())?;
@@ -100,10 +107,11 @@ pub fn parse_origin(input: &str) -> Result<String, InvalidInput> {
     if ok { Ok(origin) } else { Err(bad()) }
 }
 
-/// An http(s) URL; plain http only for the local machine (development).
+/// An http(s) URL; plain http only for the local machine (development). Whitespace
+/// and control characters (CR/LF included) are refused, not stripped.
 pub fn parse_url(field: &'static str, input: &str) -> Result<String, InvalidInput> {
-    let bad = || range(field, "an https:// URL (http:// only for localhost)");
-    if input.len() > 500 {
+    let bad = || range(field, "an https:// URL (http:// only for localhost), without spaces or control characters");
+    if input.len() > 500 || has_space_or_control(input) {
         return Err(bad());
     }
     let url = Url::parse(input).map_err(|_| bad())?;
@@ -118,6 +126,13 @@ pub fn parse_url(field: &'static str, input: &str) -> Result<String, InvalidInpu
 fn text_required(field: &'static str, input: &str, max: usize) -> Result<String, InvalidInput> {
     let t = clean_text(field, input, max)?;
     if t.is_empty() { Err(InvalidInput::Missing { field }) } else { Ok(t) }
+}
+
+/// The shop's name: required, and a header text (it is the From display name when
+/// there is no sender name, and it is in email footers).
+pub fn shop_name(input: &str) -> Result<String, InvalidInput> {
+    let t = header_text("name", input, 100)?;
+    if t.is_empty() { Err(InvalidInput::Missing { field: "name" }) } else { Ok(t) }
 }
 
 fn discount_code(input: &str) -> Result<String, InvalidInput> {
@@ -177,6 +192,21 @@ impl ConsentTexts {
     pub fn get(&self, lang: Lang) -> Option<&str> {
         self.0.get(lang.tag()).map(String::as_str)
     }
+
+    /// The consent text a signup is recorded with: the shop's own text, never one a
+    /// client made up. When `claimed` is one of the shop's texts (its `default` or one
+    /// language's) it is that one (a page may show a language other than the signup's
+    /// locale); otherwise it is the text the shop shows in `lang`. Returns the text's
+    /// language tag (`default` for the default text) and the text.
+    pub fn shown<'a>(&'a self, default: &'a str, lang: Lang, claimed: &str) -> (&'a str, &'a str) {
+        if let Some((tag, text)) = self.0.iter().find(|(_, text)| text.as_str() == claimed) {
+            return (tag, text);
+        }
+        match self.get(lang) {
+            Some(text) if claimed != default => (lang.tag(), text),
+            _ => ("default", default),
+        }
+    }
 }
 
 /// The problem field for one language's consent text.
@@ -199,7 +229,7 @@ impl SettingsPatch {
         let mut out = Vec::new();
         let mut set = |column: &'static str, value: Val| out.push(Assign { column, value });
         if let Some(v) = &self.name {
-            set("name", Val::from(text_required("name", v, 100)?));
+            set("name", Val::from(shop_name(v)?));
         }
         if let Some(list) = &self.allowed_origins {
             if list.len() > 20 {
@@ -231,7 +261,8 @@ impl SettingsPatch {
             set("handling_days", Val::from(int_in("handling_days", v, 0, 30, "0 to 30")?));
         }
         if let Some(v) = &self.sender_name {
-            set("sender_name", Val::from(clean_text("sender_name", v, 100)?));
+            // The From display name of every email.
+            set("sender_name", Val::from(header_text("sender_name", v, 100)?));
         }
         if let Some(v) = &self.reply_to {
             let v = v.as_deref().map(Email::parse).transpose().map_err(|_| range("reply_to", "an email address"))?;
@@ -361,6 +392,51 @@ mod tests {
         assert!(parse_url("webhook_url", "file:///etc/passwd").is_err());
     }
 
+    #[test]
+    fn urls_with_whitespace_or_controls_are_refused_not_rewritten() {
+        // Each of these parses (the URL parser strips or encodes the character).
+        for bad in [
+            "https://hooks.example/a\r\nX-Injected: 1",
+            "https://hooks.example/a\nb",
+            "https://hooks.exa\tmple/a",
+            "https://hooks.example/a b",
+            " https://hooks.example/a",
+            "https://hooks.example/a\r\n",
+            "https://hooks.example/a\u{0}",
+            "https://hooks.example/a\u{85}",
+            "https://hooks.example/a\u{2028}",
+            "https://hooks.example/a\u{a0}",
+        ] {
+            for field in ["webhook_url", "shop_url"] {
+                let e = parse_url(field, bad).expect_err(bad);
+                assert_eq!((e.code(), e.field()), ("out_of_range", field), "{bad:?}");
+            }
+            assert!(parse_origin(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_origin("https://shop.example\n").is_err());
+        assert_eq!(parse_url("shop_url", "https://shop.example/a%20b"), Ok("https://shop.example/a%20b".into()));
+    }
+
+    #[test]
+    fn names_that_reach_email_headers_refuse_line_breaks_and_bidi_controls() {
+        for field in ["name", "sender_name"] {
+            for c in [
+                '\u{2028}', '\u{2029}', '\u{85}', '\u{0B}', '\u{0C}', '\r', '\n', '\u{202E}', '\u{2067}', '\u{200F}',
+                '\u{061C}',
+            ] {
+                let json = serde_json::json!({ field: format!("Bob{c}Bikes") }).to_string();
+                assert_eq!(patch(&json), Err("invalid_text"), "{field} {c:?}");
+                let trailing = serde_json::json!({ field: format!("Bob Bikes{c}") }).to_string();
+                assert_eq!(patch(&trailing), Err("invalid_text"), "{field} trailing {c:?}");
+            }
+            let ok = serde_json::json!({ field: "Bob\u{2019}s Bikes متجر" }).to_string();
+            assert_eq!(patch(&ok), Ok(1), "{field}");
+        }
+        // The consent text is only ever a body: the directional marks stay allowed.
+        assert_eq!(patch(r#"{"consent_text": "אני מסכים\u200f."}"#), Ok(1));
+        assert_eq!(patch(r#"{"consent_text": "a\u2028b"}"#), Err("invalid_text"));
+    }
+
     fn patch(json: &str) -> Result<usize, &'static str> {
         let p: SettingsPatch = serde_json::from_str(json).map_err(|_| "serde")?;
         p.validate(None, "whsec_test").map(|a| a.len()).map_err(|e| e.code())
@@ -420,6 +496,26 @@ mod tests {
             (r#"["de"]"#, 400, "serde", ""),
         ] {
             assert_eq!(consent_texts(texts), Err((status, code, field.to_owned())), "{texts}");
+        }
+    }
+
+    #[test]
+    fn signups_are_recorded_with_the_shops_own_text() {
+        let texts = ConsentTexts::from_json(r#"{"de":"Ja, bitte.","he":"כן"}"#);
+        let default = "Email me once.";
+        for (lang, claimed, expected) in [
+            (Lang::En, "Email me once.", ("default", default)),
+            (Lang::De, "Ja, bitte.", ("de", "Ja, bitte.")),
+            // A page in German for a shopper whose locale is English: still the German text.
+            (Lang::En, "Ja, bitte.", ("de", "Ja, bitte.")),
+            // The default shown in German where the shop has a German text (an old page).
+            (Lang::De, "Email me once.", ("default", default)),
+            // A text the shop never showed is replaced by the one it shows in that language.
+            (Lang::De, "I agree to everything.", ("de", "Ja, bitte.")),
+            (Lang::Fr, "I agree to everything.", ("default", default)),
+            (Lang::He, "", ("he", "כן")),
+        ] {
+            assert_eq!(texts.shown(default, lang, claimed), expected, "{lang:?} {claimed:?}");
         }
     }
 

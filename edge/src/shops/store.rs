@@ -17,6 +17,11 @@ pub struct ShopRow {
     pub name: String,
     pub key_hash: String,
     pub key_prefix: String,
+    /// The key a rotation replaced, valid until `previous_key_expires_at` (ms).
+    #[serde(default)]
+    pub previous_key_hash: Option<String>,
+    #[serde(default)]
+    pub previous_key_expires_at: Option<i64>,
     pub allowed_origins: String,
     pub double_opt_in: i64,
     pub release_ratio_permille: i64,

@@ -1,7 +1,7 @@
 //! The merchant's stock API (`/v1/admin/products/...`, `/v1/admin/orders`).
 
 use restock_shared::wire::AvailabilityView;
-use restock_shared::{Date, IncomingPo, InvalidInput, Policy, ProductSettings, ShopId, Sku, clean_text};
+use restock_shared::{Date, IncomingPo, InvalidInput, Policy, ProductSettings, ShopId, Sku, clean_text, header_text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use worker::{Request, Response};
@@ -70,28 +70,45 @@ pub struct ProductInput {
     pub on_hand: Option<u32>,
 }
 
+/// A product page: a path on the shop's own site (`/products/tee`) or an http(s) URL.
+/// Whitespace and control characters are refused, never stripped or escaped.
 fn product_url(input: &str) -> Result<String, ApiError> {
-    if input.starts_with('/') && !input.starts_with("//") && input.len() <= 500 && !input.chars().any(char::is_control)
-    {
-        return Ok(input.to_owned());
+    if input.starts_with('/') && !input.starts_with("//") {
+        let ok = input.len() <= 500 && !input.chars().any(|c| c.is_control() || c.is_whitespace());
+        return if ok {
+            Ok(input.to_owned())
+        } else {
+            Err(range("url", "a path such as /products/tee or an https:// URL, without spaces or control characters"))
+        };
     }
     crate::shops::settings::parse_url("url", input).map_err(ApiError::Invalid)
 }
 
-impl TryFrom<ProductRequest> for ProductInput {
-    type Error = ApiError;
+/// A date field of a request body.
+fn date(field: &'static str, input: &str) -> Result<Date, InvalidInput> {
+    Date::parse(input).map_err(|error| InvalidInput::Date { field, error })
+}
 
-    fn try_from(r: ProductRequest) -> Result<Self, ApiError> {
-        let name = clean_text("name", &r.name, 200)?;
+impl ProductRequest {
+    /// The release date asked for when it has already passed: the one case where
+    /// validating needs the product's current release date (see `Policy::from_request`).
+    pub fn past_release(&self, today: Date) -> Option<Date> {
+        self.release_date.as_deref().and_then(|d| Date::parse(d).ok()).filter(|d| *d < today)
+    }
+}
+
+impl ProductInput {
+    /// Validates a product body. `today` bounds the release date; `current_release`
+    /// is the product's release date now (a replace may keep it after it has passed).
+    pub fn parse(r: ProductRequest, today: Date, current_release: Option<Date>) -> Result<Self, ApiError> {
+        // The name is the Subject line of every email about the product.
+        let name = header_text("name", &r.name, 200)?;
         if name.is_empty() {
             return Err(InvalidInput::Missing { field: "name" }.into());
         }
-        let release = r.release_date.as_deref().map(Date::parse).transpose().map_err(InvalidInput::Date)?;
+        let release = r.release_date.as_deref().map(|d| date("release_date", d)).transpose()?;
         let cap = r.cap.map(|c| int("cap", c, 1_000_000)).transpose()?;
-        let policy = Policy::from_parts(&r.policy, cap, release)?;
-        if r.cap.is_some() && policy == Policy::Deny {
-            return Err(range("cap", "only backorder and preorder policies have a cap"));
-        }
+        let policy = Policy::from_request(&r.policy, cap, release, today, current_release)?;
         let settings = ProductSettings {
             policy,
             low_stock_threshold: int("low_stock_threshold", r.low_stock_threshold, 1_000_000)?,
@@ -333,6 +350,21 @@ fn wants_preview(req: &Request) -> bool {
     http::query_param(req, "preview").is_some_and(|v| v == "1" || v == "true")
 }
 
+/// The release date a product has now, if it is a preorder.
+async fn stored_release(ctx: &Ctx, shop: &ShopRow, sku: &Sku) -> Result<Option<Date>, ApiError> {
+    #[derive(Deserialize)]
+    struct Release {
+        release_date: Option<String>,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT release_date FROM products WHERE shop_id = ?1 AND sku = ?2 AND policy = 'preorder'",
+        crate::args![shop.id.as_str(), sku.as_str()],
+    )?;
+    let row: Option<Release> = db::first(s).await?;
+    Ok(row.and_then(|r| r.release_date).and_then(|d| Date::parse(&d).ok()))
+}
+
 /// What replacing the product with `input` would do: its new availability, the
 /// allocation an on-hand increase would make, and the promises it would move.
 async fn preview_put(ctx: &Ctx, shop: &ShopRow, sku: &Sku, input: &ProductInput) -> Result<Response, ApiError> {
@@ -382,7 +414,12 @@ async fn preview_put(ctx: &Ctx, shop: &ShopRow, sku: &Sku, input: &ProductInput)
 pub async fn put(ctx: &Ctx, req: &mut Request, sku: &str) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
     let sku = Sku::parse(sku)?;
-    let input = ProductInput::try_from(http::read_json::<ProductRequest>(req).await?)?;
+    let request: ProductRequest = http::read_json(req).await?;
+    let current_release = match request.past_release(ctx.today()) {
+        Some(_) => stored_release(ctx, &shop, &sku).await?,
+        None => None,
+    };
+    let input = ProductInput::parse(request, ctx.today(), current_release)?;
     if wants_preview(req) {
         return preview_put(ctx, &shop, &sku, &input).await;
     }
@@ -625,7 +662,7 @@ pub fn po_input(today: Date, r: PurchaseOrderRequest) -> Result<PoInput, ApiErro
         .ok()
         .filter(|q| (1..=1_000_000).contains(q))
         .ok_or(range("quantity", "1 to 1000000"))?;
-    let expected = Date::parse(&r.expected_date).map_err(InvalidInput::Date)?;
+    let expected = date("expected_date", &r.expected_date)?;
     if expected < today {
         return Err(range("expected_date", "today or later"));
     }
@@ -893,4 +930,53 @@ pub async fn report_order(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiE
         after_change(ctx, &shop, &sku).await;
     }
     http::json(if created { 201 } else { 200 }, &order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The (code, field) a product body is refused with, today being 2027-01-15.
+    fn check(body: serde_json::Value, current: Option<&str>, expected: Result<(), (&str, &str)>) {
+        let today = Date::parse("2027-01-15").expect("valid");
+        let current = current.map(|d| Date::parse(d).expect("valid"));
+        let request: ProductRequest = http::from_value(body.clone()).expect("well-formed");
+        let got = ProductInput::parse(request, today, current).map(|_| ()).map_err(|e| {
+            let p = e.problem();
+            (p.code, p.field.unwrap_or_default())
+        });
+        assert_eq!(got, expected.map_err(|(c, f)| (c, f.to_owned())), "{body}");
+    }
+
+    #[test]
+    fn product_bodies_refuse_what_would_be_silently_changed() {
+        let ok = json!({ "name": "Lamp", "policy": "preorder", "release_date": "2027-01-15", "cap": 1 });
+        check(ok, None, Ok(()));
+        check(json!({ "name": "x", "policy": "backorder", "cap": 0 }), None, Err(("out_of_range", "cap")));
+        check(json!({ "name": "x", "policy": "deny", "cap": 5 }), None, Err(("out_of_range", "cap")));
+        let past = json!({ "name": "x", "policy": "preorder", "release_date": "2027-01-14" });
+        check(past.clone(), None, Err(("date_in_past", "release_date")));
+        check(past.clone(), Some("2027-01-20"), Err(("date_in_past", "release_date")));
+        check(past, Some("2027-01-14"), Ok(()));
+        let bad_date = json!({ "name": "x", "policy": "preorder", "release_date": "2027-02-30" });
+        check(bad_date, None, Err(("invalid_date", "release_date")));
+        check(json!({ "name": "Tee\u{2028}Bcc: x", "policy": "deny" }), None, Err(("invalid_text", "name")));
+        check(json!({ "name": "Tee\u{200F}", "policy": "deny" }), None, Err(("invalid_text", "name")));
+        check(json!({ "name": "x", "policy": "deny", "url": "/p/a\r\nb" }), None, Err(("out_of_range", "url")));
+        check(json!({ "name": "x", "policy": "deny", "url": "/p/a b" }), None, Err(("out_of_range", "url")));
+        check(
+            json!({ "name": "x", "policy": "deny", "url": "https://s.example/p\n" }),
+            None,
+            Err(("out_of_range", "url")),
+        );
+        check(json!({ "name": "x", "policy": "deny", "url": "/products/tee?v=1" }), None, Ok(()));
+    }
+
+    #[test]
+    fn purchase_order_dates_name_their_field() {
+        let today = Date::parse("2027-01-15").expect("valid");
+        let r: PurchaseOrderRequest = http::from_value(json!({ "quantity": 1, "expected_date": "soon" })).expect("ok");
+        let p = po_input(today, r).map(|_| ()).expect_err("bad date").problem();
+        assert_eq!((p.code, p.field.as_deref()), ("invalid_date", Some("expected_date")));
+    }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{Request, Response};
 
-use crate::crypto::new_id;
+use crate::crypto::{new_id, sha256_hex};
 use crate::ctx::Ctx;
 use crate::db;
 use crate::error::ApiError;
@@ -22,8 +22,33 @@ use crate::stock::api::Page;
 use crate::stock::store::load_product;
 use crate::tokens::{self, LinkKind};
 
-/// Days a double opt-in confirmation link stays valid.
-const CONFIRM_DAYS: i64 = 7;
+/// Days a double opt-in confirmation link stays valid. After that its page offers to
+/// send a new one (the signup stays pending; signing up again sends one too).
+pub const CONFIRM_DAYS: i64 = 7;
+
+/// Why a confirmation email goes out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ConfirmCause {
+    Signup,
+    /// The shopper asked for a new link from an expired one.
+    Resend,
+}
+
+/// The confirmation email for a pending signup `id`, its link valid for
+/// `CONFIRM_DAYS`. At most one a day per signup and cause (the dedupe key), however
+/// often a signup is repeated or a new link asked for.
+fn confirm_email(ctx: &Ctx, sub: &Subscriber, shop: &str, cause: ConfirmCause) -> Result<Outgoing, ApiError> {
+    let id = sub.id.as_str();
+    let token = tokens::sign(ctx, LinkKind::Confirm, shop, id, CONFIRM_DAYS)?;
+    let url = tokens::url(&ctx.self_origin, &format!("/v1/shops/{shop}/waitlist/confirm"), &token);
+    let day = ctx.today().to_iso();
+    let dedupe = match cause {
+        ConfirmCause::Signup => format!("confirm:{id}:{day}"),
+        ConfirmCause::Resend => format!("confirm:{id}:{day}:resend"),
+    };
+    let payload = json!({ "waitlist_id": id, "confirm_url": url });
+    Ok(Outgoing::email(shop, "confirm", &sub.email, &sub.locale, dedupe, payload).about(&sub.sku, id))
+}
 
 #[derive(Deserialize)]
 struct Upserted {
@@ -74,12 +99,18 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
         });
     }
     let new_status = if double_opt_in { "pending" } else { "active" };
+    // The consent record is the shop's own text, by version, and the page's origin.
+    let texts = row.consent_texts();
+    let (consent_lang, consent_text) = texts.shown(&row.consent_text, signup.locale.lang(), &signup.consent_text);
+    let consent_version = sha256_hex(consent_text.as_bytes());
     let upsert = db::stmt(
         &ctx.db,
-        "INSERT INTO waitlist (id, shop_id, sku, email, locale, consent_text, consent_at, status, confirmed_at, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?8 = 'active' THEN ?7 END, ?7, ?7) \
+        "INSERT INTO waitlist (id, shop_id, sku, email, locale, consent_text, consent_at, status, confirmed_at, created_at, updated_at, \
+           consent_version, consent_lang, consent_source) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?8 = 'active' THEN ?7 END, ?7, ?7, ?9, ?10, ?11) \
          ON CONFLICT(shop_id, sku, email) DO UPDATE SET \
            locale = excluded.locale, consent_text = excluded.consent_text, consent_at = excluded.consent_at, updated_at = excluded.updated_at, \
+           consent_version = excluded.consent_version, consent_lang = excluded.consent_lang, consent_source = excluded.consent_source, \
            confirmed_at = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN excluded.confirmed_at ELSE waitlist.confirmed_at END, \
            notified_at = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.notified_at END, \
            release_id = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.release_id END, \
@@ -92,28 +123,27 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
             signup.sku.as_str(),
             signup.email.as_str(),
             signup.locale.as_str(),
-            signup.consent_text.as_str(),
+            consent_text,
             ctx.now.millis(),
             new_status,
+            consent_version.as_str(),
+            consent_lang,
+            origin.clone(),
         ],
     )?;
     let saved: Upserted =
         db::first(upsert).await?.ok_or_else(|| ApiError::Internal("waitlist upsert returned nothing".into()))?;
     let mut follow_up = Vec::new();
     if saved.status == "pending" {
-        let token = tokens::sign(ctx, LinkKind::Confirm, shop.as_str(), &saved.id, CONFIRM_DAYS)?;
-        let url = tokens::url(&ctx.self_origin, &format!("/v1/shops/{shop}/waitlist/confirm"), &token);
-        // At most one confirmation mail per signup per day, however often it is repeated.
-        let day = ctx.today().to_iso();
-        let email = Outgoing::email(
-            shop.as_str(),
-            "confirm",
-            signup.email.as_str(),
-            signup.locale.as_str(),
-            format!("confirm:{}:{day}", saved.id),
-            json!({ "waitlist_id": saved.id, "confirm_url": url }),
-        )
-        .about(signup.sku.as_str(), &saved.id);
+        let pending = Subscriber {
+            id: saved.id.clone(),
+            status: saved.status.clone(),
+            locale: signup.locale.as_str().to_owned(),
+            email: signup.email.as_str().to_owned(),
+            sku: signup.sku.as_str().to_owned(),
+            name: String::new(),
+        };
+        let email = confirm_email(ctx, &pending, shop.as_str(), ConfirmCause::Signup)?;
         follow_up.push(email);
     }
     if saved.created_at == ctx.now.millis()
@@ -145,13 +175,15 @@ struct Subscriber {
     id: String,
     status: String,
     locale: String,
+    email: String,
+    sku: String,
     name: String,
 }
 
 async fn subscriber(ctx: &Ctx, shop: &str, id: &str) -> Result<Option<Subscriber>, ApiError> {
     let s = db::stmt(
         &ctx.db,
-        "SELECT w.id, w.status, w.locale, p.name FROM waitlist w JOIN products p ON p.shop_id = w.shop_id AND p.sku = w.sku \
+        "SELECT w.id, w.status, w.locale, w.email, w.sku, p.name FROM waitlist w JOIN products p ON p.shop_id = w.shop_id AND p.sku = w.sku \
          WHERE w.shop_id = ?1 AND w.id = ?2",
         crate::args![shop, id],
     )?;
@@ -175,8 +207,12 @@ pub async fn link(ctx: &Ctx, req: &Request, shop: &str, which: LinkPage, post: b
     let row = load_shop(&ctx.db, &shop_id).await?;
     let kind = if which == LinkPage::Confirm { LinkKind::Confirm } else { LinkKind::Unsubscribe };
     let token = http::query_param(req, "token").unwrap_or_default();
-    let link = match tokens::verify(ctx, &token, kind, shop_id.as_str()) {
-        Ok(link) => link,
+    let (link, expired) = match tokens::verify_even_expired(ctx, &token, kind, shop_id.as_str()) {
+        Ok((_, true)) if which == LinkPage::Unsubscribe => {
+            let gone = ApiError::Gone { code: "link_expired", detail: "this link has expired" };
+            return Ok(crate::backorders::cancel::link_error(&row, gone));
+        }
+        Ok(verified) => verified,
         Err(e) => return Ok(crate::backorders::cancel::link_error(&row, e)),
     };
     let Some(sub) = subscriber(ctx, shop_id.as_str(), &link.id).await? else {
@@ -201,6 +237,9 @@ pub async fn link(ctx: &Ctx, req: &Request, shop: &str, which: LinkPage, post: b
         LinkPage::Confirm => sub.status != "pending",
         LinkPage::Unsubscribe => sub.status == "unsubscribed",
     };
+    if expired && !already_done {
+        return resend_confirmation(ctx, req, &row, &sub, post).await;
+    }
     if !post {
         if already_done {
             return Ok(page(200, lang, &row.name, t(lang, title), &fill(lang, done, &vars), None));
@@ -229,6 +268,33 @@ pub async fn link(ctx: &Ctx, req: &Request, shop: &str, which: LinkPage, post: b
     Ok(page(200, lang, &row.name, t(lang, title), &fill(lang, done, &vars), None))
 }
 
+/// An expired confirmation link of a signup still pending: GET says so (410) and
+/// offers a new link; POST sends it (one a day at most) to the address signed up with
+/// and confirms nothing: only a link that works does.
+/// A link for a signup already confirmed needs nothing and shows that it is done.
+async fn resend_confirmation(
+    ctx: &Ctx,
+    req: &Request,
+    row: &crate::shops::ShopRow,
+    sub: &Subscriber,
+    post: bool,
+) -> Result<Response, ApiError> {
+    let lang = Lang::from_tag(&sub.locale);
+    let days = CONFIRM_DAYS.to_string();
+    let vars = [("product", sub.name.as_str()), ("days", days.as_str())];
+    if !post {
+        let url = req.url().map(|u| u.to_string()).unwrap_or_default();
+        let action = Action { url: &url, label: t(lang, M::ResendButton) };
+        let message = fill(lang, M::ConfirmExpired, &vars);
+        return Ok(page(410, lang, &row.name, t(lang, M::ExpiredTitle), &message, Some(action)));
+    }
+    let email = confirm_email(ctx, sub, &row.id, ConfirmCause::Resend)?;
+    let (sql, params) = email.insert(ctx, 1, "1");
+    db::run(db::stmt(&ctx.db, &sql, params)?).await?;
+    notify::kick(ctx);
+    Ok(page(200, lang, &row.name, t(lang, M::ConfirmTitle), &fill(lang, M::ConfirmResent, &vars), None))
+}
+
 /// A signup as the merchant sees it.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SignupRow {
@@ -238,6 +304,12 @@ pub struct SignupRow {
     pub locale: String,
     pub status: String,
     pub consent_text: String,
+    /// SHA-256 (hex) of `consent_text`: which version of the shop's text it was.
+    pub consent_version: Option<String>,
+    /// The language the text is the shop's text for (`default`: its default text).
+    pub consent_lang: Option<String>,
+    /// The origin of the page the shopper signed up on (absent for server calls).
+    pub consent_source: Option<String>,
     pub consent_at: i64,
     pub confirmed_at: Option<i64>,
     pub notified_at: Option<i64>,
@@ -247,7 +319,8 @@ pub struct SignupRow {
     pub created_at: i64,
 }
 
-pub const SIGNUP_COLUMNS: &str = "id, seq, email, locale, status, consent_text, consent_at, confirmed_at, notified_at, \
+pub const SIGNUP_COLUMNS: &str = "id, seq, email, locale, status, consent_text, consent_version, consent_lang, \
+     consent_source, consent_at, confirmed_at, notified_at, \
      release_id, hold_until, converted_at, created_at";
 
 /// `GET /v1/admin/products/{sku}/waitlist?status=&cursor=&limit=`: signups in signup

@@ -213,7 +213,7 @@ function settingsForm(sku, p, refresh) {
   const v = p || { name: '', policy: 'deny', cap: null, release_date: null, low_stock_threshold: 0, lead_time_days: null, waitlist: true, discontinued: false, price_cents: 0, url: null, supplier: null };
   const name = h('input', { value: v.name, required: true, maxlength: 200 });
   const policy = h('select', {}, [['deny', 'Out of stock is out of stock'], ['backorder', 'Take backorders'], ['preorder', 'Take preorders']].map(([value, label]) => h('option', { value, selected: v.policy === value }, label)));
-  const cap = h('input', { type: 'number', min: 0, value: v.cap === null ? '' : v.cap });
+  const cap = h('input', { type: 'number', min: 1, value: v.cap === null ? '' : v.cap });
   const release = h('input', { type: 'date', value: v.release_date || '' });
   const threshold = h('input', { type: 'number', min: 0, value: v.low_stock_threshold });
   const lead = h('input', { type: 'number', min: 0, max: 365, value: v.lead_time_days === null ? '' : v.lead_time_days });

@@ -1,5 +1,5 @@
 // Shop settings: origins, double opt-in, waves, holds, sender, webhooks, consent, code.
-import { api } from '../api.js';
+import { api, setKey } from '../api.js';
 import { announce, field, h } from '../dom.js';
 
 // The languages the widget, emails and link pages speak (restock_shared::Lang).
@@ -109,5 +109,32 @@ export async function settings({ shop, setShop }) {
     h('label', { class: 'check' }, f.rotate_webhook_secret, 'Rotate the webhook secret')),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')),
   status, error);
-  return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), form);
+  return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), form, rotation());
+}
+
+// A new secret key: shown once; the old key keeps working for the grace period chosen.
+function rotation() {
+  const grace = h('select', {}, [['24', '1 day'], ['168', '7 days'], ['720', '30 days'], ['1', '1 hour'], ['0', 'none: refuse it now']]
+    .map(([v, l]) => h('option', { value: v }, l)));
+  const shown = h('div', { role: 'status' });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const rotate = h('button', { type: 'button', onclick: async () => {
+    error.textContent = '';
+    try {
+      const r = await api('POST', '/v1/admin/key/rotate', { grace_hours: Number(grace.value) });
+      setKey(r.secret_key); // this tab goes on with the new key
+      const key = h('input', { value: r.secret_key, readonly: true, spellcheck: 'false', 'aria-label': 'New secret key' });
+      shown.replaceChildren(
+        h('p', {}, 'Your new secret key. Copy it now: it is not shown again. The old key works until ', new Date(r.previous_key_expires_at).toLocaleString(), '.'),
+        key);
+      key.select();
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  } }, 'Rotate the secret key');
+  return h('section', { class: 'card', 'aria-labelledby': 'key-h' },
+    h('h2', { id: 'key-h' }, 'Secret key'),
+    h('p', { class: 'hint' }, 'Rotating issues a new key. Integrations using the old one keep working for the grace period, then get 401.'),
+    h('div', { class: 'grid' }, field('Old key keeps working for', grace)),
+    h('div', { class: 'actions' }, rotate), shown, error);
 }

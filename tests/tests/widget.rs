@@ -132,6 +132,7 @@ fn a_shopper_joins_the_waitlist_with_the_keyboard_and_gets_the_email() {
     b.press(keys::ENTER);
     let note = b.wait_for("the outcome", &shadow_js(&w, "n", "!e.hidden && e.textContent"), WAIT);
     assert!(note.as_str().unwrap_or_default().starts_with("Almost there"), "{note}");
+    assert_eq!(axe(&b), Vec::<Value>::new(), "the signup's outcome");
     assert_eq!(b.eval(&shadow_js(&w, "n", "h.shadowRoot.activeElement === e"), vec![]), true, "focus on the outcome");
     let mail = mailbox::wait_for("demo", &address, "the confirmation email", |m| !m.is_empty());
     assert!(mail[0]["subject"].as_str().unwrap_or_default().contains("Stoneware mug"));
@@ -152,6 +153,7 @@ fn a_backorder_placed_in_the_widget_reaches_the_merchant() {
     b.click(&b.find_in_shadow(&el, "#b"));
     let note = b.wait_for("the order note", &shadow_js(&w, "n", "!e.hidden && e.textContent"), WAIT);
     assert!(note.as_str().unwrap_or_default().contains("in line"), "{note}");
+    assert_eq!(axe(&b), Vec::<Value>::new(), "the order's outcome");
     assert_eq!(b.eval(&shadow_js(&w, "n", "h.shadowRoot.activeElement === e"), vec![]), true, "focus on the outcome");
     let orders = Shop::demo().backorders("JACKET-RAIN-M");
     let mine = orders.iter().find(|o| o["email"] == address.as_str()).cloned().unwrap_or(Value::Null);

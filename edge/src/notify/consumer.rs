@@ -168,11 +168,43 @@ async fn mark_dead(ctx: &Ctx, id: &str, why: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Sends `job`s to the notification queue, at most 100 per call.
+/// Cloudflare Queues' limits (developers.cloudflare.com/queues/platform/limits): a
+/// message is at most 128 KB; `sendBatch` takes at most 100 messages and 256 KB.
+pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+pub const MAX_BATCH_MESSAGES: usize = 100;
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// Splits `jobs` into `sendBatch` calls within Queues' limits, in order; a job over the
+/// message limit is an error here, in every build, as it would be in production.
+pub fn batches(jobs: Vec<Job>) -> Result<Vec<Vec<Job>>, ApiError> {
+    let mut out: Vec<Vec<Job>> = Vec::new();
+    let mut bytes = 0;
+    for job in jobs {
+        let size = serde_json::to_vec(&job).map_err(ApiError::from)?.len();
+        if size > MAX_MESSAGE_BYTES {
+            return Err(ApiError::Internal(format!(
+                "Queues limit: a {size}-byte message (at most {MAX_MESSAGE_BYTES})"
+            )));
+        }
+        match out.last_mut() {
+            Some(batch) if batch.len() < MAX_BATCH_MESSAGES && bytes + size <= MAX_BATCH_BYTES => {
+                batch.push(job);
+                bytes += size;
+            }
+            _ => {
+                out.push(vec![job]);
+                bytes = size;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Sends `job`s to the notification queue, in batches within Queues' limits.
 pub async fn enqueue(ctx: &Ctx, jobs: Vec<Job>) -> Result<(), ApiError> {
     let queue = ctx.env.queue("NOTIFY")?;
-    for chunk in jobs.chunks(100) {
-        queue.send_batch(chunk.to_vec()).await?;
+    for batch in batches(jobs)? {
+        queue.send_batch(batch).await?;
     }
     Ok(())
 }
@@ -599,6 +631,27 @@ fn absolute(url: &str, base: &str) -> String {
         url.to_owned()
     } else {
         format!("{}{url}", base.trim_end_matches('/'))
+    }
+}
+
+#[cfg(test)]
+mod queue_limits {
+    use super::*;
+
+    #[test]
+    fn batches_keep_within_queues_limits_and_order() {
+        let jobs: Vec<Job> = (0..250).map(|i| Job::Send { d: format!("dl_{i}") }).collect();
+        let out = batches(jobs).unwrap_or_default();
+        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50], "at most 100 per batch");
+        let Some(Job::Send { d }) = out[2].last() else { panic!("a send job") };
+        assert_eq!(d, "dl_249", "in order");
+        // Large messages: the byte limit splits before the count does.
+        let big = |i: usize| Job::Send { d: format!("{i}{}", "x".repeat(100 * 1024)) };
+        let out = batches((0..5).map(big).collect()).unwrap_or_default();
+        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1], "at most 256 KB per batch");
+        // One message over 128 KB is refused, not sent to fail in production.
+        assert!(batches(vec![Job::Send { d: "x".repeat(MAX_MESSAGE_BYTES) }]).is_err());
+        assert!(batches(Vec::new()).is_ok_and(|b| b.is_empty()));
     }
 }
 

@@ -58,9 +58,15 @@ impl ShopSite {
         static SITE: OnceLock<ShopSite> = OnceLock::new();
         SITE.get_or_init(|| {
             let e = env::get();
-            let port = e.shop_site.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
-            ShopSite::start_on(port, &e.url)
+            ShopSite::start_at(&e.shop_site, &e.url)
         })
+    }
+
+    /// Starts a site on the port of `origin` (`http://127.0.0.1:PORT`; any free port if
+    /// it names none) embedding the widget from `restock`.
+    pub fn start_at(origin: &str, restock: &str) -> ShopSite {
+        let port = origin.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        ShopSite::start_on(port, restock)
     }
 
     /// Starts a site on `port` (0: any free one) whose pages embed the widget from

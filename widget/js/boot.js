@@ -36,14 +36,20 @@ if (!customElements.get('restock-availability')) {
 const WIDGETS = '[data-restock-sku],restock-availability';
 const PLATFORM_SKU = '[data-product-sku]';
 
-// The SKU of a platform variant id, from a `data-restock-variants` JSON map
-// ({"<variant id>": "<SKU>"}) on the widget or any ancestor (theme snippets print it).
-function mapped(el, id) {
-  for (let e = el; e && id != null; e = e.parentElement) {
+// The `data-restock-variants` JSON maps ({"<variant id>": "<SKU>"}) on `el` and its
+// ancestors, nearest first (theme snippets print one); a broken map maps nothing.
+function* variantMaps(el) {
+  for (let e = el; e; e = e.parentElement) {
     const map = e.getAttribute('data-restock-variants');
     if (!map) continue;
-    try { const sku = JSON.parse(map)[id]; if (sku) return String(sku); } catch (_) { /* a broken map maps nothing */ }
+    try { yield JSON.parse(map); } catch (_) { /* skip it */ }
   }
+}
+
+// The SKU of a platform variant id for the widget `el`.
+function mapped(el, id) {
+  if (id == null) return '';
+  for (const map of variantMaps(el)) if (map[id]) return String(map[id]);
   return '';
 }
 
@@ -157,11 +163,9 @@ function shopifyCart(sku, quantity, host) {
   const shopify = window.Shopify;
   if (!shopify || !shopify.routes) return false;
   let id = '';
-  for (let e = host; e && !id; e = e.parentElement) {
-    try {
-      const map = JSON.parse(e.getAttribute('data-restock-variants') || '{}');
-      id = Object.keys(map).find((k) => map[k] === sku) || '';
-    } catch (_) { /* a broken map maps nothing */ }
+  for (const map of variantMaps(host)) {
+    id = Object.keys(map).find((k) => map[k] === sku) || '';
+    if (id) break;
   }
   if (!id) return false;
   return fetch((shopify.routes.root || '/') + 'cart/add.js', {

@@ -79,6 +79,15 @@ struct App {
     on_answer: dom::OnAnswer,
 }
 
+impl App {
+    /// A fresh token for an answer that will come back through `on_answer`.
+    fn take_token(&mut self) -> u32 {
+        let token = self.next_token;
+        self.next_token = self.next_token.wrapping_add(1);
+        token
+    }
+}
+
 thread_local! {
     static APP: RefCell<Option<App>> = const { RefCell::new(None) };
 }
@@ -202,8 +211,7 @@ fn render(w: &Widget, focus: bool) {
 
 /// Sends a request whose answer comes back to `on_answer` with a fresh token.
 fn request(app: &mut App, url: &str, body: &JsValue, key: &str, pending: Pending) {
-    let token = app.next_token;
-    app.next_token = app.next_token.wrapping_add(1);
+    let token = app.take_token();
     app.pending.push((token, pending));
     if dom::request(url, body, key, token, &app.on_answer).is_err() {
         app.pending.retain(|(t, _)| *t != token);
@@ -242,8 +250,7 @@ fn send(id: usize, msg: Msg) {
                 request(app, &url, &api::order_body(&r), &key, Pending::Order(id));
             }
             Effect::Dispatch { sku, quantity } => {
-                let token = app.next_token;
-                app.next_token = app.next_token.wrapping_add(1);
+                let token = app.take_token();
                 app.pending.push((token, Pending::Cart(id)));
                 fire = Some((host, sku, quantity, token));
             }

@@ -53,8 +53,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         // As a shop embeds it: the page on another origin (the shop site the demo shop
         // allows), warm (one browser: the hashed files come from its cache) and cold (a
         // new browser profile per load); and on the Worker's own origin, as before.
-        let port = shop_site.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        let site = ShopSite::start_on(port, url);
+        let site = ShopSite::start_at(shop_site, url);
         let page = |i: usize| site.page("embed.html", &format!("sku=TEE-ORG-M&n={i}"));
         out["widget"]["first_status"] = first_status("foreign origin, warm cache", &page, loads, false)?;
         out["widget"]["first_status_cold"] = first_status("foreign origin, cold cache", &page, loads, true)?;

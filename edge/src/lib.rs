@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod meta;
 pub mod notify;
 pub mod pages;
+pub mod paging;
 pub mod ratelimit;
 pub mod routes;
 pub mod shops;

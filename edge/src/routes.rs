@@ -97,31 +97,31 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         }
 
         // Merchant: products and stock.
-        (["v1", "admin", "products"], Get) => stock::api::list(&ctx, r).await,
+        (["v1", "admin", "products"], Get) => stock::products::list(&ctx, r).await,
         (["v1", "admin", "products"], _) => not_allowed("GET"),
-        (["v1", "admin", "products", sku], Get) => stock::api::get(&ctx, r, sku).await,
-        (["v1", "admin", "products", sku], Put) => stock::api::put(&ctx, r, sku).await,
-        (["v1", "admin", "products", sku], Delete) => stock::api::delete(&ctx, r, sku).await,
+        (["v1", "admin", "products", sku], Get) => stock::products::get(&ctx, r, sku).await,
+        (["v1", "admin", "products", sku], Put) => stock::products::put(&ctx, r, sku).await,
+        (["v1", "admin", "products", sku], Delete) => stock::products::delete(&ctx, r, sku).await,
         (["v1", "admin", "products", _], _) => not_allowed("GET, PUT, DELETE"),
-        (["v1", "admin", "products", sku, "receive"], Post) => stock::api::receive(&ctx, r, sku).await,
+        (["v1", "admin", "products", sku, "receive"], Post) => stock::receive::receive(&ctx, r, sku).await,
         (["v1", "admin", "products", _, "receive"], _) => not_allowed("POST"),
         (["v1", "admin", "products", sku, "purchase-orders"], Get) => {
-            stock::api::purchase_orders(&ctx, r, sku, false).await
+            stock::purchase_orders::purchase_orders(&ctx, r, sku, false).await
         }
         (["v1", "admin", "products", sku, "purchase-orders"], Post) => {
-            stock::api::purchase_orders(&ctx, r, sku, true).await
+            stock::purchase_orders::purchase_orders(&ctx, r, sku, true).await
         }
         (["v1", "admin", "products", _, "purchase-orders"], _) => not_allowed("GET, POST"),
         (["v1", "admin", "products", sku, "purchase-orders", id], Put) => {
-            stock::api::purchase_order(&ctx, r, sku, id, false).await
+            stock::purchase_orders::purchase_order(&ctx, r, sku, id, false).await
         }
         (["v1", "admin", "products", sku, "purchase-orders", id], Delete) => {
-            stock::api::purchase_order(&ctx, r, sku, id, true).await
+            stock::purchase_orders::purchase_order(&ctx, r, sku, id, true).await
         }
         (["v1", "admin", "products", _, "purchase-orders", _], _) => not_allowed("PUT, DELETE"),
         (["v1", "admin", "products", sku, "waitlist"], Get) => waitlist::api::admin_list(&ctx, r, sku).await,
         (["v1", "admin", "products", _, "waitlist"], _) => not_allowed("GET"),
-        (["v1", "admin", "orders"], Post) => stock::api::report_order(&ctx, r).await,
+        (["v1", "admin", "orders"], Post) => stock::orders::report_order(&ctx, r).await,
         (["v1", "admin", "orders"], _) => not_allowed("POST"),
 
         // Merchant: backorders, insights, exports, erasure, settings.

@@ -88,7 +88,10 @@ pub fn availability(p: &ProductState<'_>, rules: &ShopRules, today: Date) -> Ava
             Some(0) => Status::OutOfStock,
             left => Status::Preorder { release, left },
         },
-        _ if sellable > 0 => {
+        // Units owed to the queue are not for sale (units on hand are owed only
+        // between a preorder's release day and the step that allocates them).
+        _ if sellable > p.queued => {
+            let sellable = sellable - p.queued;
             let status =
                 if sellable <= s.low_stock_threshold { Status::LowStock { left: sellable } } else { Status::InStock };
             return Availability { status, waitlist_open: false, eta: None };

@@ -15,6 +15,8 @@
 //! - [`allocation`]: received units to the queue, first come first served; cancellation.
 //! - [`release`]: waitlist waves of at most ceil(ratio x units).
 //! - [`delay`]: re-projecting promised dates after a change.
+//! - [`plan`]: every stock operation as one plan (allocation, on hand, wave, promises),
+//!   which the Worker executes and previews.
 //! - [`wire`]: the public API's JSON shapes, shared by the Worker and the widget.
 
 pub mod allocation;
@@ -23,6 +25,7 @@ pub mod date;
 pub mod delay;
 pub mod eta;
 pub mod input;
+pub mod plan;
 pub mod policy;
 pub mod release;
 pub mod wire;
@@ -37,5 +40,6 @@ pub use eta::{EtaBasis, RestockEta, Supply};
 pub use input::{
     Email, EmailError, InvalidInput, Lang, Locale, Quantity, ShopId, Sku, clean_text, header_text, is_line_break,
 };
+pub use plan::{Clock, Facts, Op, OpenOrder, OpenRelease, PlanError, PromiseChange, ReleasePlan, StockPlan, plan};
 pub use policy::{IncomingPo, Policy, ProductSettings, QueuedOrder, ShopRules, Stock, outstanding};
 pub use release::{Ratio, ReleaseRules, Waiter, Wave, plan_wave, recipients};

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::client::Client;
+use crate::client::{Client, Shop};
 
 /// Messages to `to` at `shop`, newest first.
 pub fn messages(shop: &str, to: &str) -> Vec<Value> {
@@ -51,4 +51,38 @@ pub fn list_unsubscribe(shop: &str, to: &str) -> String {
     });
     let header = msgs.iter().find_map(|m| m["headers"]["List-Unsubscribe"].as_str()).unwrap_or_default();
     header.trim_start_matches('<').trim_end_matches('>').to_owned()
+}
+
+/// The "back in stock" emails in the shop's outbox (newest first).
+pub fn restock_mails(shop: &Shop) -> Vec<Value> {
+    let r = shop.client.get(&format!("/dev/mailbox.json?shop={}&limit=1000", shop.id));
+    r.json()["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains("back in stock")))
+        .collect()
+}
+
+/// Waits (up to 40 s) for exactly `n` restock emails, failing as soon as there are more.
+#[track_caller]
+pub fn wait_count(shop: &Shop, n: usize, what: &str) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let m = restock_mails(shop);
+        assert!(m.len() <= n, "{what}: more than {n} emails: {}", m.len());
+        if m.len() == n {
+            return m;
+        }
+        assert!(Instant::now() < deadline, "{what}: {} of {n} emails after 40 s", m.len());
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits a little more and checks no more restock email arrives.
+#[track_caller]
+pub fn settle(shop: &Shop, n: usize) {
+    thread::sleep(Duration::from_millis(2500));
+    assert_eq!(restock_mails(shop).len(), n, "no more emails after settling");
 }

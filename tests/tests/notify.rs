@@ -7,40 +7,9 @@ use std::time::{Duration, Instant};
 
 use hmac::{KeyInit, Mac};
 use restock_e2e::client::{Shop, ip};
-use restock_e2e::mailbox;
+use restock_e2e::mailbox::{self, settle, wait_count};
 use restock_e2e::mailserver::MailServer;
 use serde_json::{Value, json};
-
-/// Restock emails in the shop's outbox (newest first).
-fn restock_mails(shop: &Shop) -> Vec<Value> {
-    let r = shop.client.get(&format!("/dev/mailbox.json?shop={}&limit=1000", shop.id));
-    r.json()["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains("back in stock")))
-        .collect()
-}
-
-fn wait_count(shop: &Shop, n: usize, what: &str) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        let m = restock_mails(shop);
-        assert!(m.len() <= n, "{what}: more than {n} emails: {}", m.len());
-        if m.len() == n {
-            return m;
-        }
-        assert!(Instant::now() < deadline, "{what}: {} of {n} emails after 40 s", m.len());
-        thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Waits a little more and checks nothing else arrives.
-fn settle(shop: &Shop, n: usize) {
-    thread::sleep(Duration::from_millis(2500));
-    assert_eq!(restock_mails(shop).len(), n, "no more emails after settling");
-}
 
 fn recipients(mails: &[Value]) -> Vec<String> {
     let mut to: Vec<String> = mails.iter().filter_map(|m| m["to"].as_str().map(str::to_owned)).collect();

@@ -175,10 +175,7 @@ fn setting_on_hand_higher_is_stock_arriving() {
     shop.backorder("JKT", 2, "a@example.com", &ip(1), None);
     let body = json!({ "name": "Jacket", "policy": "backorder", "on_hand": 5 });
     let preview = shop.admin("PUT", "/v1/admin/products/JKT?preview=1", Some(&body)).json();
-    assert_eq!(
-        (preview["received"]["allocated"].as_i64(), preview["received"]["to_stock"].as_i64()),
-        (Some(2), Some(3))
-    );
+    assert_eq!((preview["allocated"].as_i64(), preview["to_stock"].as_i64()), (Some(2), Some(3)));
     assert_eq!(preview["availability"]["status"], "in_stock", "what shoppers would see");
     let unchanged = shop.admin("GET", "/v1/admin/products/JKT", None).json();
     assert_eq!(
@@ -187,8 +184,13 @@ fn setting_on_hand_higher_is_stock_arriving() {
         "a preview changes nothing"
     );
     let p = shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder", "on_hand": 5 }));
-    assert_eq!(p["received"]["allocated"], 2, "the backorder is served first");
+    assert_eq!(p["change"]["allocated"], 2, "the backorder is served first");
     assert_eq!(p["on_hand"], 3);
+    // The preview was the same plan: it said exactly what the change did.
+    let mut change = p["change"].clone();
+    change["preview"] = json!(true);
+    change["created"] = json!(false);
+    assert_eq!(change, preview, "preview and change are one plan");
     let p = shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder", "on_hand": 1 }));
     assert_eq!(p["on_hand"], 1, "lower is simply lower");
 }

@@ -12,8 +12,8 @@ use crate::ctx::Ctx;
 use crate::db;
 use crate::error::ApiError;
 use crate::http;
+use crate::paging::Page;
 use crate::shops::auth;
-use crate::stock::api::Page;
 
 /// A backorder as the merchant sees it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -98,5 +98,11 @@ pub async fn get(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiErro
 
 pub async fn cancel(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
-    http::json(200, &cancel_backorder(ctx, &shop, id).await?)
+    let preview = http::query_param(req, "preview").is_some_and(|v| v == "1" || v == "true");
+    let cancelled = cancel_backorder(ctx, &shop, id, preview).await?;
+    match (preview, cancelled.change) {
+        // A preview answers the plan itself, as every preview does.
+        (true, Some(change)) => http::json(200, &change),
+        (_, change) => http::json(200, &super::cancel::Cancelled { change, ..cancelled }),
+    }
 }

@@ -2,7 +2,7 @@
 //! The domain removes it from the queue and passes any units already set aside for it
 //! to the next shoppers in line (then to stock, which may start a waitlist wave).
 
-use restock_shared::{Lang, ShopId, Sku, cancel};
+use restock_shared::{Lang, Op, ShopId, Sku};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Request, Response};
@@ -12,10 +12,9 @@ use crate::db;
 use crate::error::ApiError;
 use crate::http;
 use crate::i18n::{M, fill, t};
-use crate::notify;
 use crate::pages::{Action, page};
 use crate::shops::{ShopRow, load_shop};
-use crate::stock::commit::{self, GUARD, Plan, apply_allocation, plan_release};
+use crate::stock::commit::{self, Change, GUARD};
 use crate::tokens::{self, LinkKind};
 
 #[derive(Clone, Debug, Deserialize)]
@@ -36,6 +35,9 @@ pub struct Cancelled {
     /// Units that had been set aside for it and went to the next in line (or stock).
     pub units_returned: u32,
     pub already: bool,
+    /// The plan: what the cancellation did (or, previewed, would do).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<serde_json::Value>,
 }
 
 pub async fn find(ctx: &Ctx, shop: &str, id: &str) -> Result<BackorderRef, ApiError> {
@@ -48,11 +50,14 @@ pub async fn find(ctx: &Ctx, shop: &str, id: &str) -> Result<BackorderRef, ApiEr
     db::first(s).await?.ok_or_else(|| ApiError::not_found("backorder_not_found", "this shop has no such backorder"))
 }
 
-/// Cancels backorder `id` of `shop`. Cancelling twice is not an error.
-pub async fn cancel_backorder(ctx: &Ctx, shop: &ShopRow, id: &str) -> Result<Cancelled, ApiError> {
+/// Cancels backorder `id` of `shop` (or with `preview`, says what cancelling would
+/// do: the same plan). Cancelling twice is not an error.
+pub async fn cancel_backorder(ctx: &Ctx, shop: &ShopRow, id: &str, preview: bool) -> Result<Cancelled, ApiError> {
     let found = find(ctx, &shop.id, id).await?;
     match found.status.as_str() {
-        "cancelled" => return Ok(Cancelled { id: found.id, status: "cancelled", units_returned: 0, already: true }),
+        "cancelled" => {
+            return Ok(Cancelled { id: found.id, status: "cancelled", units_returned: 0, already: true, change: None });
+        }
         "allocated" => {
             return Err(ApiError::Conflict {
                 code: "not_cancellable",
@@ -61,49 +66,33 @@ pub async fn cancel_backorder(ctx: &Ctx, shop: &ShopRow, id: &str) -> Result<Can
         }
         _ => {}
     }
-    let shop_id = ShopId::parse(&shop.id)?;
     let sku = Sku::parse(&found.sku)?;
-    let rules = shop.release_rules();
     let id_owned = found.id.clone();
-    let result = commit::commit(ctx, &shop_id, &sku, false, |snap, g| {
-        let c = cancel(&snap.orders(), &id_owned)
-            .map_err(|e| ApiError::Conflict { code: e.code(), detail: e.to_string() })?;
-        g.push(
-            &format!(
-                "UPDATE backorders SET status = 'cancelled', allocated = 0, cancelled_at = ?4, updated_at = ?4 \
-                 WHERE shop_id = ?1 AND id = ?5 AND status = 'open' AND {GUARD}"
-            ),
-            crate::args![id_owned.as_str()],
-        )?;
-        apply_allocation(g, snap, &c.reallocation)?;
-        let returned = c.reallocation.sellable;
-        if returned > 0 {
-            let sellable = snap.facts.stock.sellable() + returned;
-            plan_release(g, ctx, sellable, snap.waiting, &rules)?;
-        }
-        let data = json!({ "id": id_owned, "sku": snap.facts.row.sku, "quantity": c.cancelled.quantity });
-        let kind =
-            if snap.queue.iter().any(|r| r.id == id_owned && r.kind == "preorder") { "preorder" } else { "backorder" };
-        if let Some(hook) = notify::webhook(ctx, shop, &format!("{kind}.cancelled"), data) {
-            let (sql, params) = hook.insert(ctx, 5, GUARD);
-            g.push(&sql, params)?;
-        }
-        Ok(Plan {
-            on_hand_delta: i64::from(returned),
-            result: Cancelled {
-                id: id_owned.clone(),
-                status: "cancelled",
-                units_returned: c.cancelled.allocated,
-                already: false,
-            },
-        })
-    })
+    let committed = commit::commit(
+        ctx,
+        shop,
+        &sku,
+        preview,
+        |snap| {
+            let mut c = Change::new(Op::Cancel { id: id_owned.clone() });
+            c.writes.push((
+                format!(
+                    "UPDATE backorders SET status = 'cancelled', allocated = 0, cancelled_at = ?4, updated_at = ?4 \
+                     WHERE shop_id = ?1 AND id = ?5 AND status = 'open' AND {GUARD}"
+                ),
+                crate::args![id_owned.as_str()],
+            ));
+            let row = snap.queue.iter().find(|r| r.id == id_owned);
+            let kind = if row.is_some_and(|r| r.kind == "preorder") { "preorder" } else { "backorder" };
+            let data = json!({ "id": id_owned, "sku": snap.facts.row.sku, "quantity": row.map(|r| r.quantity) });
+            c.events.push((format!("{kind}.cancelled"), data));
+            Ok(c)
+        },
+        |_| Ok(Vec::new()),
+    )
     .await?;
-    if let Err(e) = crate::stock::promises::recheck(ctx, shop, &sku).await {
-        worker::console_warn!("promise recheck after cancelling {id} failed: {e:?}");
-    }
-    notify::kick(ctx);
-    Ok(result)
+    let units_returned = committed.plan.cancelled.as_ref().map_or(0, |c| c.allocated);
+    Ok(Cancelled { id: found.id, status: "cancelled", units_returned, already: false, change: Some(committed.view) })
 }
 
 /// `GET /v1/shops/{shop}/backorders/cancel?token=`: a page with a cancel button.
@@ -135,7 +124,7 @@ pub async fn link(ctx: &Ctx, req: &Request, shop: &str, post: bool) -> Result<Re
             Some(action),
         ));
     }
-    match cancel_backorder(ctx, &row, &link.id).await {
+    match cancel_backorder(ctx, &row, &link.id, false).await {
         Ok(_) => Ok(page(200, lang, &row.name, t(lang, M::CancelTitle), &fill(lang, M::Cancelled, &vars), None)),
         Err(ApiError::Conflict { .. }) => {
             Ok(page(409, lang, &row.name, t(lang, M::CancelTitle), t(lang, M::NotCancellable), None))

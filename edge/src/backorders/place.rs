@@ -60,7 +60,14 @@ async fn replay(ctx: &Ctx, shop: &str, key: &str, hash: &str) -> Result<Option<R
             detail: "this Idempotency-Key was used for a different request".into(),
         });
     }
-    let body = existing.response_body.unwrap_or_else(|| "{}".into()).into_bytes();
+    // The first request is still writing its answer: never replay provisional bytes.
+    let Some(body) = existing.response_body else {
+        return Err(ApiError::Conflict {
+            code: "idempotency_in_progress",
+            detail: "a request with this Idempotency-Key is still in progress: retry in a moment".into(),
+        });
+    };
+    let body = body.into_bytes();
     Ok(Some(http::respond(
         201,
         &[("content-type", "application/json"), ("cache-control", "no-store"), ("idempotent-replayed", "true")],
@@ -130,18 +137,19 @@ pub async fn place(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response,
     let estimate = plan.eta.map(|e| e.date);
     let cancel_token = tokens::sign(ctx, LinkKind::Cancel, shop.as_str(), &id, 0)?;
     let cancel_url = tokens::url(&ctx.self_origin, &format!("/v1/shops/{shop}/backorders/cancel"), &cancel_token);
-    let first = view(&id, &order, kind, None, estimate, ctx.now, cancel_url.clone());
 
     let insert = db::stmt(
         &ctx.db,
         "INSERT INTO backorders (id, shop_id, sku, kind, email, locale, quantity, allocated, status, placed_on, \
            promised_date, current_promise, projected_date, unit_price_cents, idempotency_key, request_hash, response_body, created_at, updated_at) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 'open', ?8, ?9, ?9, ?9, p.price_cents, ?10, ?11, ?14, ?12, ?12 \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 'open', ?8, ?9, ?9, ?9, p.price_cents, ?10, ?11, NULL, ?12, ?12 \
          FROM products p \
          WHERE p.shop_id = ?2 AND p.sku = ?3 AND p.discontinued = 0 AND p.policy = ?13 \
            AND (CASE WHEN ?4 = 'preorder' THEN p.release_date > ?8 \
                 ELSE p.on_hand <= (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = ?2 AND w.sku = ?3 \
-                     AND w.status = 'notified' AND w.hold_until > ?12 AND w.converted_at IS NULL) END) \
+                     AND w.status = 'notified' AND w.hold_until > ?12 AND w.converted_at IS NULL) \
+                   + (SELECT COALESCE(SUM(o.quantity - o.allocated), 0) FROM backorders o \
+                      WHERE o.shop_id = ?2 AND o.sku = ?3 AND o.status = 'open') END) \
            AND (p.cap IS NULL OR (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b \
                 WHERE b.shop_id = ?2 AND b.sku = ?3 AND b.status = 'open') + ?7 <= p.cap) \
            AND (?10 IS NULL OR NOT EXISTS (SELECT 1 FROM backorders k WHERE k.shop_id = ?2 AND k.idempotency_key = ?10))",
@@ -159,16 +167,11 @@ pub async fn place(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response,
             hash.as_str(),
             ctx.now.millis(),
             facts.settings.policy.name(),
-            serde_json::to_string(&first)?,
         ],
     )?;
-    let exists = "EXISTS (SELECT 1 FROM backorders WHERE id = ?3)";
-    let bump = db::stmt(
-        &ctx.db,
-        &format!("UPDATE products SET rev = ?4, updated_at = ?5 WHERE shop_id = ?1 AND sku = ?2 AND {exists}"),
-        crate::args![shop.as_str(), order.sku.as_str(), id.as_str(), new_id("rev"), ctx.now.millis()],
-    )?;
-    let mut statements = vec![insert, bump];
+    // No `rev` bump: a stock plan that puts units on sale checks that no order
+    // arrived after its read instead (see `stock::commit`).
+    let mut statements = vec![insert];
     let email = Outgoing::email(
         shop.as_str(),
         "backorder_confirmation",

@@ -11,8 +11,8 @@ use crate::db;
 use crate::error::ApiError;
 use crate::http::{self, escape_html};
 use crate::notify::consumer::{Job, enqueue};
+use crate::paging::Page;
 use crate::shops::auth;
-use crate::stock::api::Page;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DeliveryRow {

@@ -1,13 +1,14 @@
 //! Scheduled jobs (Cron Triggers; locally `wrangler dev --test-scheduled` and
 //! `/__scheduled?cron=...`):
-//! - every 5 minutes: next waitlist waves after the shop's interval (re-checking stock
-//!   first: freed claim holds count again, sold out stops), restarting stuck releases,
+//! - every 5 minutes: the stock step for due SKUs (next waitlist waves after the
+//!   shop's interval, re-checking stock first: freed claim holds count again, sold out
+//!   stops; a preorder's units on its release day), restarting stuck releases,
 //!   ETA slip detection for products with open backorders (round robin), sweeping
 //!   deliveries that lost their job, and pruning old rate-limit windows;
 //! - weekly (Monday 07:00 UTC): the supplier digest (open backorders per supplier and
 //!   SKU, CSV) emailed to each merchant with open backorders.
 
-use restock_shared::{ShopId, Sku, Wave, plan_wave};
+use restock_shared::{Op, ReleasePlan, ShopId, Sku};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -16,7 +17,7 @@ use crate::db;
 use crate::error::ApiError;
 use crate::notify::{Outgoing, consumer, release};
 use crate::shops::{ShopRow, load_shop};
-use crate::stock::commit::load_snapshot;
+use crate::stock::commit::{self, Change};
 use crate::stock::promises;
 
 pub const WEEKLY: &str = "0 7 * * MON";
@@ -53,93 +54,60 @@ pub async fn run(ctx: &Ctx, cron: &str) -> Result<Report, ApiError> {
 }
 
 #[derive(Debug, Deserialize)]
-struct DueRelease {
-    id: String,
+struct Due {
     shop_id: String,
     sku: String,
 }
 
-/// Waves whose interval is over: re-check stock and plan the next wave (or stop).
+/// The scheduled stock step (`Op::Continue`, the same plan and executor as every
+/// change) for SKUs that are due: a release window whose interval is over (re-check
+/// stock, then the next wave, a wait for holds, or close), and a preorder on or after
+/// its release day with units on hand, which go to the preorders now.
 async fn next_waves(ctx: &Ctx, report: &mut Report) -> Result<(), ApiError> {
-    let due: Vec<DueRelease> = db::all(db::stmt(
+    let due: Vec<Due> = db::all(db::stmt(
         &ctx.db,
-        "SELECT id, shop_id, sku FROM releases WHERE status = 'sent' AND next_check_at <= ?1 ORDER BY next_check_at LIMIT 50",
+        "SELECT shop_id, sku FROM releases WHERE status = 'sent' AND next_check_at <= ?1 ORDER BY next_check_at LIMIT 50",
         crate::args![ctx.now.millis()],
     )?)
     .await?;
-    for r in due {
-        let (Ok(shop_id), Ok(sku)) = (ShopId::parse(&r.shop_id), Sku::parse(&r.sku)) else { continue };
-        let shop = match load_shop(&ctx.db, &shop_id).await {
-            Ok(s) => s,
-            Err(ApiError::NotFound { .. }) => continue,
-            Err(e) => return Err(e),
-        };
-        let snap = match load_snapshot(ctx, &shop_id, &sku).await {
-            Ok(s) => s,
-            Err(ApiError::NotFound { .. }) => {
-                close(ctx, &r.id, None).await?;
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let rules = shop.release_rules();
-        let sellable = if snap.facts.settings.discontinued && snap.facts.stock.sellable() == 0 {
-            0
-        } else {
-            snap.facts.stock.sellable()
-        };
-        match plan_wave(sellable, snap.waiting, &rules, ctx.now) {
-            Wave::Notify { count, hold_until, next_check_at } => {
-                let new_id = crate::crypto::new_id("rl");
-                let results = db::batch(
-                    &ctx.db,
-                    vec![
-                        db::stmt(
-                            &ctx.db,
-                            "UPDATE releases SET status = 'done', next_release_id = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'sent'",
-                            crate::args![r.id.as_str(), new_id.as_str(), ctx.now.millis()],
-                        )?,
-                        db::stmt(
-                            &ctx.db,
-                            "INSERT INTO releases (id, shop_id, sku, wave, sellable, target, planned, hold_until, next_check_at, status, created_at, updated_at) \
-                             SELECT ?2, shop_id, sku, wave + 1, ?3, ?4, 0, ?5, ?6, 'planning', ?7, ?7 FROM releases WHERE id = ?1 AND next_release_id = ?2",
-                            crate::args![r.id.as_str(), new_id.as_str(), sellable, count, hold_until.map(|t| t.millis()), next_check_at.millis(), ctx.now.millis()],
-                        )?,
-                    ],
-                )
-                .await?;
-                if results.get(1).map(db::changes) == Some(1) {
-                    report.waves_started += 1;
-                    release::start(ctx, &new_id).await?;
-                }
-            }
-            Wave::SoldOut if snap.facts.stock.held > 0 => {
-                // Units are held for notified shoppers: look again when the first hold ends.
-                db::run(db::stmt(
-                    &ctx.db,
-                    "UPDATE releases SET next_check_at = MAX(?2, COALESCE((SELECT MIN(hold_until) FROM waitlist \
-                       WHERE shop_id = ?3 AND sku = ?4 AND status = 'notified' AND hold_until > ?5 AND converted_at IS NULL), ?2)), updated_at = ?5 \
-                     WHERE id = ?1 AND status = 'sent'",
-                    crate::args![r.id.as_str(), ctx.now.plus_minutes(rules.interval_minutes).millis(), r.shop_id.as_str(), r.sku.as_str(), ctx.now.millis()],
-                )?)
-                .await?;
-            }
-            Wave::SoldOut | Wave::NobodyWaiting => {
-                close(ctx, &r.id, None).await?;
-                report.waves_done += 1;
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn close(ctx: &Ctx, id: &str, _why: Option<&str>) -> Result<(), ApiError> {
-    db::run(db::stmt(
+    let released: Vec<Due> = db::all(db::stmt(
         &ctx.db,
-        "UPDATE releases SET status = 'done', updated_at = ?2 WHERE id = ?1 AND status = 'sent'",
-        crate::args![id, ctx.now.millis()],
+        "SELECT p.shop_id, p.sku FROM products p WHERE p.policy = 'preorder' AND p.release_date <= ?1 AND p.on_hand > 0 \
+           AND EXISTS (SELECT 1 FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') \
+         LIMIT 50",
+        crate::args![ctx.today().to_iso()],
     )?)
     .await?;
+    let mut shops: Vec<ShopRow> = Vec::new();
+    for d in due.iter().chain(&released) {
+        let (Ok(shop_id), Ok(sku)) = (ShopId::parse(&d.shop_id), Sku::parse(&d.sku)) else { continue };
+        if !shops.iter().any(|s| s.id == d.shop_id) {
+            match load_shop(&ctx.db, &shop_id).await {
+                Ok(s) => shops.push(s),
+                Err(ApiError::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        let Some(shop) = shops.iter().find(|s| s.id == d.shop_id) else { continue };
+        match commit::commit(ctx, shop, &sku, false, |_| Ok(Change::new(Op::Continue)), |_| Ok(Vec::new())).await {
+            Ok(c) => match c.plan.release {
+                ReleasePlan::Start { .. } => report.waves_started += 1,
+                ReleasePlan::Close => report.waves_done += 1,
+                _ => {}
+            },
+            Err(ApiError::NotFound { .. }) => {
+                // The product is gone: so is its release.
+                db::run(db::stmt(
+                    &ctx.db,
+                    "UPDATE releases SET status = 'done', updated_at = ?3 WHERE shop_id = ?1 AND sku = ?2 AND status IN ('planning', 'sent')",
+                    crate::args![d.shop_id.as_str(), d.sku.as_str(), ctx.now.millis()],
+                )?)
+                .await?;
+                report.waves_done += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }
 

@@ -111,6 +111,48 @@ impl Outgoing {
     }
 }
 
+impl Outgoing {
+    /// One `INSERT OR IGNORE` of many deliveries, from a JSON array bound as one
+    /// parameter (`?{first}`; `?{first + 1}` is now), inserted only when `condition`
+    /// holds: a plan that owes thousands of emails stays one statement per chunk.
+    pub fn insert_many(
+        ctx: &Ctx,
+        outs: &[Outgoing],
+        first: usize,
+        condition: &str,
+    ) -> Result<(String, Vec<JsValue>), serde_json::Error> {
+        let rows: Vec<Value> = outs
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "id": new_id("dl"), "shop": o.shop_id, "key": o.dedupe_key,
+                    "channel": match o.channel { Channel::Email => "email", Channel::Webhook => "webhook" },
+                    "kind": o.kind, "to": o.recipient, "locale": o.locale, "sku": o.sku, "subject": o.subject_id,
+                    "release": o.release_id, "payload": o.payload.to_string(),
+                })
+            })
+            .collect();
+        let (rows_p, now_p) = (format!("?{first}"), format!("?{}", first + 1));
+        let f = |k: &str| format!("json_extract(j.value, '$.{k}')");
+        let sql = format!(
+            "INSERT OR IGNORE INTO deliveries (id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, release_id, payload, created_at, updated_at) \
+             SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {now_p}, {now_p} FROM json_each({rows_p}) j WHERE {condition}",
+            f("id"),
+            f("shop"),
+            f("key"),
+            f("channel"),
+            f("kind"),
+            f("to"),
+            f("locale"),
+            f("sku"),
+            f("subject"),
+            f("release"),
+            f("payload"),
+        );
+        Ok((sql, crate::args![Value::Array(rows).to_string(), ctx.now.millis()]))
+    }
+}
+
 /// A webhook to the shop's URL (none when the shop has no webhook configured).
 pub fn webhook(ctx: &Ctx, shop: &ShopRow, event: &str, data: Value) -> Option<Outgoing> {
     let url = shop.webhook_url.clone()?;

@@ -15,10 +15,10 @@ use crate::http;
 use crate::i18n::{M, fill, t};
 use crate::notify::{self, Outgoing};
 use crate::pages::{Action, page};
+use crate::paging::Page;
 use crate::ratelimit::{self, SIGNUP_PER_EMAIL, SIGNUP_PER_IP};
 use crate::shops::cache::PublicShop;
 use crate::shops::{auth, load_shop};
-use crate::stock::api::Page;
 use crate::stock::store::load_product;
 use crate::tokens::{self, LinkKind};
 

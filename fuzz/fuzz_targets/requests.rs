@@ -7,9 +7,10 @@ use libfuzzer_sys::fuzz_target;
 use restock_edge::error::ApiError;
 use restock_edge::http::parse_json;
 use restock_edge::shops::settings::SettingsPatch;
-use restock_edge::stock::api::{
-    OrderRequest, ProductInput, ProductRequest, PurchaseOrderRequest, ReceiveRequest, po_input,
-};
+use restock_edge::stock::orders::{OrderRequest, ReportedOrder};
+use restock_edge::stock::products::{ProductInput, ProductRequest};
+use restock_edge::stock::purchase_orders::{PurchaseOrderRequest, po_input};
+use restock_edge::stock::receive::{Receive, ReceiveRequest};
 use restock_shared::Date;
 use restock_shared::wire::{BackorderOrder, BackorderRequest, WaitlistRequest, WaitlistSignup};
 
@@ -58,7 +59,12 @@ fuzz_target!(|data: &[u8]| {
         (Err(e), _) => code_of(e),
         _ => {}
     }
-    for r in [parse_json::<ReceiveRequest>(data).err(), parse_json::<OrderRequest>(data).err()].into_iter().flatten() {
-        code_of(r);
+    match parse_json::<ReceiveRequest>(data).map(Receive::try_from) {
+        Ok(Ok(r)) => assert!(r.quantity.is_some() || r.purchase_order_id.is_some()),
+        Ok(Err(e)) | Err(e) => code_of(e),
+    }
+    match parse_json::<OrderRequest>(data).map(ReportedOrder::try_from) {
+        Ok(Ok(o)) => assert!(o.quantity.get() >= 1 && !o.reference.is_empty()),
+        Ok(Err(e)) | Err(e) => code_of(e),
     }
 });

@@ -124,7 +124,9 @@ fn receiving_stock_previews_then_allocates_and_emails() {
     let preview = preview.as_str().unwrap_or_default().to_owned();
     assert_eq!(
         preview,
-        "Allocates 3 units to backorders (3 orders complete, ready to ship), puts 2 units on sale, notifies 1 waitlist subscriber."
+        "Allocates 3 units to backorders: 3 orders ready to ship. On hand becomes 2. Puts 2 units on sale. \
+         Emails 1 waitlist subscriber that it is back in stock.",
+        "the plan's own words"
     );
     assert_eq!(shop.backorders("JKT").iter().filter(|o| o["status"] == "open").count(), 3, "a preview changes nothing");
     shot(&b, "product-receive-preview");

@@ -63,20 +63,8 @@ function previewed({ label, title, build, explain, run, done }) {
 
 const plural = (n, one, many) => `${count(n)} ${n === 1 ? one : many}`;
 
-function promiseWords(p) {
-  if (!p || !p.open) return 'No open backorders are affected.';
-  if (p.delayed) return `${plural(p.delayed, 'open backorder', 'open backorders')} would be delayed (and get a delay notice with a one-click cancel).`;
-  return `No open backorder is delayed${p.changed ? `; ${plural(p.changed, 'ship date moves', 'ship dates move')}` : ''}.`;
-}
-
-function receiveWords(r) {
-  if (!r) return '';
-  const parts = [`Allocates ${plural(r.allocated, 'unit', 'units')} to backorders (${plural(r.backorders_completed, 'order', 'orders')} complete, ready to ship)`];
-  if (r.backorders_partial) parts.push(`${plural(r.backorders_partial, 'order', 'orders')} partly filled`);
-  parts.push(`puts ${plural(r.to_stock, 'unit', 'units')} on sale`);
-  if (r.release) parts.push(`notifies ${plural(r.release.notify, 'waitlist subscriber', 'waitlist subscribers')}`);
-  return `${parts.join(', ')}.`;
-}
+/** A plan's own words (the API's `says`), so the dashboard never re-states a rule. */
+const planWords = (plan) => plan.says.join(' ');
 
 export async function product({ args, refresh }) {
   const sku = args[0];
@@ -114,7 +102,7 @@ async function receiveForm(sku, p, refresh) {
     title: 'Receive stock',
     build: () => ({ quantity: num(qty), purchase_order_id: po.value || null }),
     run: (body, preview) => api('POST', `/v1/admin/products/${encodeURIComponent(sku)}/receive${preview ? '?preview=1' : ''}`, body),
-    explain: receiveWords,
+    explain: planWords,
     done: () => refresh(),
   });
   return f.controls(field('Units arrived', qty, 'leave empty to receive the whole purchase order'), field('From purchase order', po));
@@ -140,15 +128,17 @@ async function queueTable(sku, refresh) {
     h('td', {}, when(b.created_at)),
     h('td', {}, h('button', { type: 'button', class: 'link', onclick: (e) => {
       const cell = e.target.closest('td');
+      const path = `/v1/admin/backorders/${encodeURIComponent(b.id)}/cancel`;
       const go = h('button', { type: 'button', class: 'danger', onclick: async () => {
         go.disabled = true;
-        await api('POST', `/v1/admin/backorders/${encodeURIComponent(b.id)}/cancel`);
+        await api('POST', path);
         announce('Backorder cancelled');
         refresh();
       } }, 'Confirm: cancel it');
-      const units = b.allocated ? ` Its ${plural(b.allocated, 'allocated unit goes', 'allocated units go')} to the next in line.` : '';
-      cell.replaceChildren(h('span', { class: 'preview' }, `Cancels ${b.email}'s order of ${b.quantity} and emails them.${units} `), go);
-      go.focus();
+      api('POST', `${path}?preview=1`).then((plan) => {
+        cell.replaceChildren(h('span', { class: 'preview' }, `${planWords(plan)} `), go);
+        go.focus();
+      });
     } }, 'Cancel'))))));
   return section;
 }
@@ -167,7 +157,7 @@ function poSection(sku, p, refresh) {
       title: o ? `Edit purchase order ${o.reference || ''}`.trim() : 'Add a purchase order',
       build: () => ({ quantity: num(qty), expected_date: date.value, supplier: supplier.value || null }),
       run: (body, preview) => api(o ? 'PUT' : 'POST', `${path}${preview ? '?preview=1' : ''}`, body),
-      explain: (r) => `${statusWords(r.availability)} for new shoppers. ${promiseWords(r.promises)}`,
+      explain: (r) => `${statusWords(r.availability)} for new shoppers. ${planWords(r)}`,
       done: () => refresh(),
     });
     return f.controls(field('Units', qty), field('Expected', date), field('Supplier', supplier));
@@ -185,7 +175,7 @@ function poSection(sku, p, refresh) {
           announce('Purchase order cancelled');
           refresh();
         } }, 'Confirm: cancel it');
-        actions.replaceChildren(h('span', { class: 'preview' }, `Cancelling: ${promiseWords(preview.promises)} `), go);
+        actions.replaceChildren(h('span', { class: 'preview' }, `Cancelling: ${planWords(preview)} `), go);
         go.focus();
       } }, 'Cancel');
       if (o.status === 'open') actions.append(edit, ' ', cancel);
@@ -234,7 +224,7 @@ function settingsForm(sku, p, refresh) {
       waitlist: waitlist.checked, discontinued: discontinued.checked,
     }),
     run: (body, preview) => api('PUT', `/v1/admin/products/${encodeURIComponent(sku)}${preview ? '?preview=1' : ''}`, body),
-    explain: (r) => [`Shoppers will see: ${statusWords(r.availability)}.`, r.received ? receiveWords(r.received) : '', promiseWords(r.promises)].filter(Boolean).join(' '),
+    explain: (r) => `Shoppers will see: ${statusWords(r.availability)}. ${planWords(r)}`,
     done: () => refresh(),
   });
   return f.controls(

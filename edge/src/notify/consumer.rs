@@ -10,8 +10,9 @@
 //! Exactly-once effect: a delivery is *claimed* (status `sending` with a lease) by one
 //! conditional UPDATE before anything is sent, so a replayed or duplicated message
 //! finds nothing to claim. The outbox row and the `sent` status are written in one
-//! transaction; HTTP providers get the dedupe key as `Idempotency-Key`. A failure
-//! leaves the delivery `failed` and the message is retried with exponential backoff;
+//! transaction; providers that take one get the dedupe key as `Idempotency-Key`. A failure
+//! leaves the delivery `failed` and the message is retried with exponential backoff (or
+//! after the provider's own `Retry-After`, when it sends one);
 //! after the queue's retries it lands in the dead-letter queue, whose consumer marks
 //! the delivery `dead` (visible in the merchant's delivery log, retryable from there).
 
@@ -155,6 +156,18 @@ pub async fn consume(batch: MessageBatch<Value>, env: worker::Env, rt: worker::C
 pub fn backoff_secs(base: u32, attempts: i64) -> u32 {
     let exp = u32::try_from(attempts.clamp(1, 12) - 1).unwrap_or(0);
     base.saturating_mul(1 << exp).min(3600)
+}
+
+/// Queues' longest retry delay (developers.cloudflare.com/queues/configuration/batching-retries).
+pub const MAX_RETRY_DELAY_SECS: u32 = 43_200;
+
+/// The delay before the next attempt: the provider's `Retry-After` when it gave one
+/// (at least a second, at most Queues' longest delay), else our backoff.
+pub fn retry_delay(base: u32, attempts: i64, retry_after: Option<u32>) -> u32 {
+    match retry_after {
+        Some(secs) => secs.clamp(1, MAX_RETRY_DELAY_SECS),
+        None => backoff_secs(base, attempts),
+    }
 }
 
 async fn mark_dead(ctx: &Ctx, id: &str, why: &str) -> Result<(), ApiError> {
@@ -354,14 +367,14 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
     let provider = &provider;
     let outcomes = join_all(pending.iter().map(|(d, p)| async move {
         match (p, provider) {
-            (Plan::Email(email), Provider::Http { url, key, from }) => {
-                provider::send_http(url, key, from, email, &d.dedupe_key, timeout).await
+            (Plan::Email(email), Provider::Api(api)) => {
+                provider::send(api, email, &d.dedupe_key, ctx.now, timeout).await
             }
             (Plan::Webhook { url, secret, event, body }, _) => {
                 webhooks::send(url, secret, event, &d.id, body, now / 1000, timeout).await
             }
             // Retried with backoff, so the emails go out once the configuration is fixed.
-            (Plan::Email(_), Provider::Refused { .. }) => Outcome::Retry(provider.refusal().unwrap_or_default()),
+            (Plan::Email(_), Provider::Refused { .. }) => Outcome::retry(provider.refusal().unwrap_or_default()),
             _ => Outcome::Permanent("no provider for this delivery".into()),
         }
     }))
@@ -372,7 +385,7 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
                 statements.push(finish(ctx, &d.id, "sent", Some(provider_id.as_deref().unwrap_or(&d.channel)), None)?);
             }
             Outcome::Permanent(e) => statements.push(finish(ctx, &d.id, "dead", None, Some(&e))?),
-            Outcome::Retry(e) if d.attempts >= MAX_ATTEMPTS => {
+            Outcome::Retry { error: e, .. } if d.attempts >= MAX_ATTEMPTS => {
                 statements.push(finish(
                     ctx,
                     &d.id,
@@ -381,9 +394,9 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
                     Some(&format!("{e} (after {} attempts)", d.attempts)),
                 )?);
             }
-            Outcome::Retry(e) => {
+            Outcome::Retry { error: e, after } => {
                 statements.push(finish(ctx, &d.id, "failed", None, Some(&e))?);
-                verdicts.insert(d.id.clone(), Verdict::RetryAfter(backoff_secs(base, d.attempts)));
+                verdicts.insert(d.id.clone(), Verdict::RetryAfter(retry_delay(base, d.attempts, after)));
             }
         }
     }
@@ -668,6 +681,14 @@ mod tests {
         assert_eq!(backoff_secs(1, 3), 4);
         assert_eq!(backoff_secs(30, 0), 30);
         assert_eq!(backoff_secs(u32::MAX, 3), 3600);
+    }
+
+    #[test]
+    fn a_providers_retry_after_replaces_the_backoff() {
+        assert_eq!(retry_delay(30, 1, Some(7)), 7);
+        assert_eq!(retry_delay(30, 4, None), 240);
+        assert_eq!(retry_delay(30, 1, Some(0)), 1);
+        assert_eq!(retry_delay(30, 1, Some(u32::MAX)), MAX_RETRY_DELAY_SECS);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! would take (the stand-in checks auth, path, body and, for SES, the SigV4 signature),
 //! the first four end `sent` with the provider's message id, the rejection ends `dead`
 //! at once with the provider's error in the delivery log, and the rate-limited one waits
-//! for the provider's `Retry-After`, not our 1-second backoff.
+//! for the provider's `Retry-After`, not our 1-second backoff. Each email carries
+//! List-Unsubscribe, one-click List-Unsubscribe-Post and List-Id in that provider's form.
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -97,6 +98,8 @@ fn check(kind: Kind) {
         assert!(mine[0].subject.contains("Mug"), "{:?}", mine[0].subject);
         assert!(mine[0].header("List-Unsubscribe").is_some_and(|u| u.starts_with("<http")), "{:?}", mine[0].headers);
         assert_eq!(mine[0].header("List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+        let list_id = mine[0].header("List-Id").unwrap_or_default();
+        assert!(list_id.ends_with(&format!(" <{}.127.0.0.1>", shop.id)), "List-Id {list_id:?}");
     }
     assert_eq!(by_to(ok)["attempts"], 1);
     for to in [limited, down, hang] {

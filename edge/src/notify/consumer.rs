@@ -528,9 +528,30 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
             continue;
         }
         let product = d.sku.as_deref().and_then(|sku| products.iter().find(|p| p.shop_id == d.shop_id && p.sku == sku));
-        out.push(email_plan(ctx, shop, d, product, &subs, &backorders));
+        let mut plan = email_plan(ctx, shop, d, product, &subs, &backorders);
+        if let Plan::Email(email) = &mut plan {
+            email.headers.push(("List-Id".into(), list_id(&shop.name, &shop.id, &base_url(ctx, shop))));
+        }
+        out.push(plan);
     }
     Ok(out)
+}
+
+/// RFC 2919 `List-Id`: the shop's name as the phrase and `<shop id>.<our host>` as the
+/// id, so mailbox providers (Gmail's and Yahoo's bulk-sender rules) can group, filter
+/// and unsubscribe one shop's mail. The name is quoted (RFC 5322), the host taken
+/// without its port (a colon is not allowed in the id).
+pub fn list_id(shop_name: &str, shop_id: &str, base_url: &str) -> String {
+    let host = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    let host = host.split(['/', ':']).next().filter(|h| !h.is_empty()).unwrap_or("localhost");
+    let label: String =
+        shop_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    let name: String = shop_name
+        .chars()
+        .filter(|c| !restock_shared::is_line_break(*c))
+        .flat_map(|c| if c == '"' || c == '\\' { vec!['\\', c] } else { vec![c] })
+        .collect();
+    format!("\"{name}\" <{label}.{}>", host.to_ascii_lowercase())
 }
 
 fn email_plan(
@@ -699,6 +720,16 @@ mod tests {
         );
         assert!(matches!(serde_json::from_str::<Job>(r#"{"t":"release","r":"rl_1"}"#), Ok(Job::Release { .. })));
         assert!(serde_json::from_str::<Job>(r#"{"t":"nope"}"#).is_err());
+    }
+
+    #[test]
+    fn list_ids_name_the_shop_under_our_host() {
+        assert_eq!(
+            list_id("Ana's \"Mugs\"", "shop_ab12", "https://restock.example.com/"),
+            r#""Ana's \"Mugs\"" <shop_ab12.restock.example.com>"#
+        );
+        assert_eq!(list_id("M", "shop_1", "http://127.0.0.1:8787"), r#""M" <shop_1.127.0.0.1>"#);
+        assert_eq!(list_id("M", "s.x", ""), r#""M" <s-x.localhost>"#);
     }
 
     #[test]

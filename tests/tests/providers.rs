@@ -152,3 +152,42 @@ fn mailgun() {
 fn amazon_ses() {
     check(Kind::Ses);
 }
+
+/// A provider chosen but not configured: `/v1/health` names each missing setting for
+/// that provider (and no secret), and emails fail with the first one's code instead of
+/// being "sent", so fixing the configuration sends them.
+#[test]
+fn a_provider_missing_its_settings_is_reported_and_sends_nothing() {
+    let operator = "op_incomplete_test";
+    let server = start_own(
+        "incomplete",
+        operator,
+        &[("EMAIL_PROVIDER", "mailgun"), ("MAILGUN_REGION", "mars"), ("AWS_SECRET_ACCESS_KEY", "never-shown-123")],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let client = Client::new(&server.url);
+    let health = client.get("/v1/health");
+    let text = health.json().to_string();
+    let body = health.json();
+    let codes: Vec<&str> =
+        body["problems"].as_array().into_iter().flatten().filter_map(|p| p["code"].as_str()).collect();
+    assert_eq!(
+        codes,
+        ["email_api_key_missing", "email_from_missing", "mailgun_domain_missing", "mailgun_region_invalid"],
+        "{text}"
+    );
+    assert_eq!(body["status"], "degraded");
+    assert!(!text.contains("never-shown-123"));
+
+    let shop = Shop::create_on(client, operator, "incomplete", json!({}));
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    shop.signup("MUG", "a@example.com", &ip(1));
+    shop.receive("MUG", 1);
+    wait_until("a refused send", 30, || {
+        shop.all_pages("/v1/admin/deliveries?kind=restock").first().is_some_and(|d| {
+            d["status"] == "failed"
+                && d["last_error"].as_str().is_some_and(|e| e.starts_with("email_api_key_missing: "))
+        })
+    });
+    drop(server);
+}

@@ -37,12 +37,182 @@ impl std::fmt::Debug for Secret {
 pub enum EmailConfig {
     /// Stored in D1 and shown at `/dev/mailbox`: development only.
     Outbox,
-    /// An HTTP email API (`EMAIL_PROVIDER = "http"`).
-    Http { url: Option<Secret>, key: Option<Secret>, from: Option<String> },
+    /// An email provider's HTTP API (`EMAIL_PROVIDER` = `resend`, `postmark`, `sendgrid`,
+    /// `mailgun`, `ses`, or `http` for Restock's own JSON).
+    Api(Box<ApiConfig>),
     /// `EMAIL_PROVIDER` unset in production.
     Unset,
-    /// `EMAIL_PROVIDER` is neither `outbox` nor `http`.
+    /// `EMAIL_PROVIDER` names nothing we speak.
     Unknown(String),
+}
+
+/// The email APIs Restock speaks, by their `EMAIL_PROVIDER` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKind {
+    Http,
+    Resend,
+    Postmark,
+    SendGrid,
+    Mailgun,
+    Ses,
+}
+
+impl ApiKind {
+    pub const ALL: [ApiKind; 6] =
+        [ApiKind::Resend, ApiKind::Postmark, ApiKind::SendGrid, ApiKind::Mailgun, ApiKind::Ses, ApiKind::Http];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ApiKind::Http => "http",
+            ApiKind::Resend => "resend",
+            ApiKind::Postmark => "postmark",
+            ApiKind::SendGrid => "sendgrid",
+            ApiKind::Mailgun => "mailgun",
+            ApiKind::Ses => "ses",
+        }
+    }
+
+    fn parse(name: &str) -> Option<ApiKind> {
+        ApiKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether it authenticates with `EMAIL_API_KEY` (SES signs with AWS keys instead).
+    fn takes_api_key(self) -> bool {
+        self != ApiKind::Ses
+    }
+}
+
+/// An email API's settings. Which ones a provider needs is `ApiConfig::problems`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    pub kind: ApiKind,
+    /// `EMAIL_API_URL`: the endpoint for `http`; for the named providers, a base URL that
+    /// replaces the provider's production host (a regional host, or a local stand-in).
+    pub url: Option<Secret>,
+    /// `EMAIL_API_KEY`: the API key (Resend, SendGrid, Mailgun, `http`) or the server
+    /// token (Postmark).
+    pub key: Option<Secret>,
+    /// `EMAIL_FROM`: the sender address (verified with the provider).
+    pub from: Option<String>,
+    /// `POSTMARK_MESSAGE_STREAM` (default `outbound`, Postmark's transactional stream).
+    pub postmark_stream: Option<String>,
+    /// `MAILGUN_DOMAIN`: the sending domain, part of the request path.
+    pub mailgun_domain: Option<String>,
+    /// `MAILGUN_REGION`: `us` (the default) or `eu`, the region the domain was created in.
+    pub mailgun_region: Option<String>,
+    /// `AWS_REGION`, e.g. `eu-west-1`.
+    pub aws_region: Option<String>,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and, for temporary credentials,
+    /// `AWS_SESSION_TOKEN` (secrets).
+    pub aws_access_key_id: Option<Secret>,
+    pub aws_secret_access_key: Option<Secret>,
+    pub aws_session_token: Option<Secret>,
+    /// `SES_CONFIGURATION_SET` (optional: where SES publishes bounces and complaints).
+    pub ses_configuration_set: Option<String>,
+}
+
+/// Whether `url` is an http(s) URL with a host.
+fn is_http_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
+}
+
+/// Whether `region` looks like an AWS region name (it becomes part of a host name).
+fn is_aws_region(region: &str) -> bool {
+    region.len() <= 32
+        && region.contains('-')
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+impl ApiConfig {
+    /// What is missing or wrong, each with whether it stops emails from being sent
+    /// (`true`: every email fails with this code until it is fixed).
+    pub fn problems(&self) -> Vec<(Problem, bool)> {
+        let name = self.kind.name();
+        let mut out = Vec::new();
+        match &self.url {
+            Some(url) if !is_http_url(url.expose()) => {
+                out.push((Problem::new("email_api_url_invalid", "EMAIL_API_URL is not an http(s) URL"), true))
+            }
+            None if self.kind == ApiKind::Http => out.push((
+                Problem::new(
+                    "email_api_url_missing",
+                    "EMAIL_PROVIDER is \"http\" but the EMAIL_API_URL secret is not set",
+                ),
+                true,
+            )),
+            _ => {}
+        }
+        if self.kind.takes_api_key() && self.key.is_none() {
+            // The generic API may be an open relay on a private network; the named ones
+            // always refuse an unauthenticated request.
+            out.push((
+                Problem::new(
+                    "email_api_key_missing",
+                    format!("EMAIL_PROVIDER is \"{name}\" but the EMAIL_API_KEY secret is not set"),
+                ),
+                self.kind != ApiKind::Http,
+            ));
+        }
+        if self.from.is_none() {
+            out.push(if self.kind == ApiKind::Http {
+                (
+                    Problem::new(
+                        "email_from_missing",
+                        "EMAIL_FROM is not set: emails would go out from restock@localhost",
+                    ),
+                    false,
+                )
+            } else {
+                (
+                    Problem::new(
+                        "email_from_missing",
+                        format!("EMAIL_FROM is not set: {name} sends only from an address you verified with it"),
+                    ),
+                    true,
+                )
+            });
+        }
+        match self.kind {
+            ApiKind::Mailgun => {
+                match self.mailgun_domain.as_deref() {
+                    None => out.push((
+                        Problem::new("mailgun_domain_missing", "MAILGUN_DOMAIN (the sending domain) is not set"),
+                        true,
+                    )),
+                    Some(d) if !crate::notify::providers::mailgun::valid_domain(d) => {
+                        out.push((Problem::new("mailgun_domain_invalid", "MAILGUN_DOMAIN is not a domain name"), true))
+                    }
+                    Some(_) => {}
+                }
+                if self.mailgun_region.as_deref().is_some_and(|r| r != "us" && r != "eu") {
+                    out.push((Problem::new("mailgun_region_invalid", "MAILGUN_REGION must be \"us\" or \"eu\""), true));
+                }
+            }
+            ApiKind::Ses => {
+                match self.aws_region.as_deref() {
+                    None => {
+                        out.push((Problem::new("aws_region_missing", "AWS_REGION (the SES region) is not set"), true))
+                    }
+                    Some(r) if !is_aws_region(r) => {
+                        out.push((Problem::new("aws_region_invalid", "AWS_REGION is not an AWS region name"), true));
+                    }
+                    Some(_) => {}
+                }
+                if self.aws_access_key_id.is_none() || self.aws_secret_access_key.is_none() {
+                    out.push((
+                        Problem::new(
+                            "aws_credentials_missing",
+                            "EMAIL_PROVIDER is \"ses\" but the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY secrets are not both set",
+                        ),
+                        true,
+                    ));
+                }
+            }
+            _ => {}
+        }
+        out
+    }
 }
 
 /// One misconfiguration, as `/v1/health` reports it.
@@ -93,15 +263,26 @@ impl Config {
             Some(other) => (Environment::Production, Some(other.to_owned())),
         };
         let email = match var("EMAIL_PROVIDER").as_deref() {
-            Some("http") => EmailConfig::Http {
-                url: secret("EMAIL_API_URL"),
-                key: secret("EMAIL_API_KEY"),
-                from: var("EMAIL_FROM"),
-            },
             Some("outbox") => EmailConfig::Outbox,
+            Some(name) => match ApiKind::parse(name) {
+                Some(kind) => EmailConfig::Api(Box::new(ApiConfig {
+                    kind,
+                    url: secret("EMAIL_API_URL"),
+                    key: secret("EMAIL_API_KEY"),
+                    from: var("EMAIL_FROM"),
+                    postmark_stream: var("POSTMARK_MESSAGE_STREAM"),
+                    mailgun_domain: var("MAILGUN_DOMAIN"),
+                    mailgun_region: var("MAILGUN_REGION").map(|r| r.to_ascii_lowercase()),
+                    aws_region: var("AWS_REGION"),
+                    aws_access_key_id: secret("AWS_ACCESS_KEY_ID"),
+                    aws_secret_access_key: secret("AWS_SECRET_ACCESS_KEY"),
+                    aws_session_token: secret("AWS_SESSION_TOKEN"),
+                    ses_configuration_set: var("SES_CONFIGURATION_SET"),
+                })),
+                None => EmailConfig::Unknown(name.to_owned()),
+            },
             None if environment == Environment::Development => EmailConfig::Outbox,
             None => EmailConfig::Unset,
-            Some(other) => EmailConfig::Unknown(other.to_owned()),
         };
         let raw_url = var("PUBLIC_URL");
         let public_url = raw_url
@@ -144,31 +325,30 @@ impl Config {
     /// Why emails cannot be sent, when they cannot: `(code, message)`, the same code
     /// `/v1/health` reports. Recorded on each delivery that this refuses.
     pub fn email_refusal(&self) -> Option<(&'static str, String)> {
+        const CHOOSE: &str = "set EMAIL_PROVIDER to resend, postmark, sendgrid, mailgun, ses or http, with its secrets \
+                              (README, \"Email providers\")";
         match &self.email {
             EmailConfig::Outbox if !self.is_development() => Some((
                 "email_provider_outbox",
-                "EMAIL_PROVIDER is \"outbox\" in production: the outbox is a development stand-in and sends nothing; \
-                 set EMAIL_PROVIDER = \"http\" with EMAIL_API_URL and EMAIL_API_KEY"
-                    .into(),
+                format!(
+                    "EMAIL_PROVIDER is \"outbox\" in production: the outbox is a development stand-in and sends nothing; {CHOOSE}"
+                ),
             )),
             EmailConfig::Outbox => None,
             EmailConfig::Unset => Some((
                 "email_provider_missing",
-                "EMAIL_PROVIDER is not set: no email can be sent in production; \
-                 set EMAIL_PROVIDER = \"http\" with EMAIL_API_URL and EMAIL_API_KEY"
-                    .into(),
+                format!("EMAIL_PROVIDER is not set: no email can be sent in production; {CHOOSE}"),
             )),
             EmailConfig::Unknown(name) => Some((
                 "email_provider_unknown",
                 format!(
-                    "EMAIL_PROVIDER is {name:?}, which is not a provider (use \"http\", or \"outbox\" in development)"
+                    "EMAIL_PROVIDER is {name:?}, which is not a provider (use resend, postmark, sendgrid, mailgun, ses, http, \
+                     or \"outbox\" in development)"
                 ),
             )),
-            EmailConfig::Http { url: None, .. } => Some((
-                "email_api_url_missing",
-                "EMAIL_PROVIDER is \"http\" but the EMAIL_API_URL secret is not set".into(),
-            )),
-            EmailConfig::Http { .. } => None,
+            EmailConfig::Api(api) => {
+                api.problems().into_iter().find(|(_, refuses)| *refuses).map(|(p, _)| (p.code, p.message))
+            }
         }
     }
 
@@ -195,21 +375,12 @@ impl Config {
                 "the OPERATOR_TOKEN secret is not set: no shop can be created",
             ));
         }
-        if let Some((code, message)) = self.email_refusal() {
-            out.push(Problem { code, message });
-        }
-        if let EmailConfig::Http { key, from, .. } = &self.email {
-            if key.is_none() {
-                out.push(Problem::new(
-                    "email_api_key_missing",
-                    "EMAIL_PROVIDER is \"http\" but the EMAIL_API_KEY secret is not set",
-                ));
-            }
-            if from.is_none() {
-                out.push(Problem::new(
-                    "email_from_missing",
-                    "EMAIL_FROM is not set: emails would go out from restock@localhost",
-                ));
+        match &self.email {
+            EmailConfig::Api(api) => out.extend(api.problems().into_iter().map(|(p, _)| p)),
+            _ => {
+                if let Some((code, message)) = self.email_refusal() {
+                    out.push(Problem { code, message });
+                }
             }
         }
         if self.invalid_public_url {
@@ -293,6 +464,47 @@ mod tests {
         assert_eq!(c.email_refusal().map(|(code, _)| code), Some("email_api_url_missing"));
         let c = config(&[("EMAIL_PROVIDER", "smtp")], &SECRETS);
         assert_eq!(c.email_refusal().map(|(code, _)| code), Some("email_provider_unknown"));
+    }
+
+    #[test]
+    fn each_provider_reports_what_it_is_missing_and_refuses_until_fixed() {
+        let check = |provider: &str, vars: &[(&str, &str)], secrets: &[(&str, &str)], expected: &[&str]| {
+            let mut v = vec![("ENVIRONMENT", "development"), ("EMAIL_PROVIDER", provider)];
+            v.extend_from_slice(vars);
+            let mut s = SECRETS.to_vec();
+            s.extend_from_slice(secrets);
+            let c = config(&v, &s);
+            assert_eq!(codes(&c), expected, "{provider} {vars:?}");
+            assert_eq!(c.email_refusal().map(|(code, _)| code), expected.first().copied(), "{provider}");
+        };
+        let from = ("EMAIL_FROM", "shop@example.com");
+        let key = ("EMAIL_API_KEY", "k");
+        for p in ["resend", "postmark", "sendgrid"] {
+            check(p, &[], &[], &["email_api_key_missing", "email_from_missing"]);
+            check(p, &[from], &[key], &[]);
+            check(p, &[from], &[key, ("EMAIL_API_URL", "127.0.0.1:9")], &["email_api_url_invalid"]);
+        }
+        check("mailgun", &[from], &[key], &["mailgun_domain_missing"]);
+        check(
+            "mailgun",
+            &[from, ("MAILGUN_DOMAIN", "mg/../x"), ("MAILGUN_REGION", "asia")],
+            &[key],
+            &["mailgun_domain_invalid", "mailgun_region_invalid"],
+        );
+        check("mailgun", &[from, ("MAILGUN_DOMAIN", "mg.example.com"), ("MAILGUN_REGION", "EU")], &[key], &[]);
+        check("ses", &[from], &[], &["aws_region_missing", "aws_credentials_missing"]);
+        check(
+            "ses",
+            &[from, ("AWS_REGION", "eu-west-1.evil.com")],
+            &[("AWS_ACCESS_KEY_ID", "a")],
+            &["aws_region_invalid", "aws_credentials_missing"],
+        );
+        check(
+            "ses",
+            &[from, ("AWS_REGION", "eu-west-1")],
+            &[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")],
+            &[],
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - [`client`]: a small HTTP client for the API (status codes are data, not errors).
 //! - [`browser`]: a W3C WebDriver client for headless Chromium via chromedriver.
 //! - [`shopsite`]: a merchant's own site on another origin, embedding the widget.
+//! - [`providers`]: stand-ins for Resend, Postmark, SendGrid, Mailgun and Amazon SES
+//!   that check each request as the provider documents it and fail on command.
 //! - [`stub`]: the HTTP plumbing the local stand-in servers share.
 //! - [`widget`]: reading the widget in a page (shadow DOM, axe-core, bidi order).
 //! - [`env`]: what `cargo xtask test` hands the tests (URL, operator token, demo key).
@@ -15,6 +17,7 @@ pub mod client;
 pub mod env;
 pub mod mailbox;
 pub mod mailserver;
+pub mod providers;
 pub mod server;
 pub mod shopsite;
 pub mod sizes;

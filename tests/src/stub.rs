@@ -74,12 +74,15 @@ pub fn read_request(stream: &TcpStream) -> Option<Request> {
 pub fn respond(mut stream: &TcpStream, status: u16, headers: &[(&str, String)], body: &[u8]) {
     let reason = match status {
         200 => "OK",
+        202 => "Accepted",
         204 => "No Content",
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
         415 => "Unsupported Media Type",
         422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "Status",
     };

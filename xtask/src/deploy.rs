@@ -22,7 +22,16 @@ pub const DEPLOY_CONFIG: &str = "wrangler.deploy.toml";
 /// The KV namespace's title in the account.
 pub const KV_TITLE: &str = "restock-cache";
 /// Plain variables taken from the environment of `cargo xtask deploy` into the config.
-const PASSED_VARS: [&str; 3] = ["EMAIL_PROVIDER", "EMAIL_FROM", "PUBLIC_URL"];
+const PASSED_VARS: [&str; 8] = [
+    "EMAIL_PROVIDER",
+    "EMAIL_FROM",
+    "PUBLIC_URL",
+    "POSTMARK_MESSAGE_STREAM",
+    "MAILGUN_DOMAIN",
+    "MAILGUN_REGION",
+    "AWS_REGION",
+    "SES_CONFIGURATION_SET",
+];
 
 /// What the plan needs from the outside world.
 pub trait Runner {
@@ -96,8 +105,12 @@ pub fn secret_names(list: &str) -> Vec<String> {
 /// The secrets this configuration needs.
 pub fn required_secrets(vars: &[(String, String)]) -> Vec<&'static str> {
     let mut out = vec!["TOKEN_SECRET", "OPERATOR_TOKEN"];
-    if vars.iter().any(|(k, v)| k == "EMAIL_PROVIDER" && v == "http") {
-        out.extend(["EMAIL_API_URL", "EMAIL_API_KEY"]);
+    let provider = vars.iter().find(|(k, _)| k == "EMAIL_PROVIDER").map(|(_, v)| v.as_str());
+    match provider {
+        Some("http") => out.extend(["EMAIL_API_URL", "EMAIL_API_KEY"]),
+        Some("resend" | "postmark" | "sendgrid" | "mailgun") => out.push("EMAIL_API_KEY"),
+        Some("ses") => out.extend(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]),
+        _ => {}
     }
     out
 }
@@ -312,7 +325,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if !vars.iter().any(|(k, _)| k == "EMAIL_PROVIDER") {
         eprintln!(
             "note: EMAIL_PROVIDER is not set, so the deployed Worker sends no email (/v1/health reports \
-             email_provider_missing). Set EMAIL_PROVIDER=http (and EMAIL_FROM, PUBLIC_URL) when running this."
+             email_provider_missing). Set EMAIL_PROVIDER (resend, postmark, sendgrid, mailgun, ses or http; README, \"Email providers\"), \
+             EMAIL_FROM and PUBLIC_URL when running this."
         );
     }
     if dry {
@@ -445,6 +459,17 @@ mod tests {
                 "! deploy -c wrangler.deploy.toml",
             ]
         );
+    }
+
+    #[test]
+    fn each_email_provider_asks_for_its_own_secrets() {
+        let needs = |provider: &str| required_secrets(&[("EMAIL_PROVIDER".into(), provider.into())]);
+        assert_eq!(needs("http"), ["TOKEN_SECRET", "OPERATOR_TOKEN", "EMAIL_API_URL", "EMAIL_API_KEY"]);
+        for p in ["resend", "postmark", "sendgrid", "mailgun"] {
+            assert_eq!(needs(p), ["TOKEN_SECRET", "OPERATOR_TOKEN", "EMAIL_API_KEY"], "{p}");
+        }
+        assert_eq!(needs("ses"), ["TOKEN_SECRET", "OPERATOR_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+        assert_eq!(required_secrets(&[]), ["TOKEN_SECRET", "OPERATOR_TOKEN"]);
     }
 
     #[test]

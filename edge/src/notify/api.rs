@@ -26,6 +26,8 @@ pub struct DeliveryRow {
     pub status: String,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// The provider's message id once sent (`outbox` or `webhook` for those channels).
+    pub provider_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub sent_at: Option<i64>,
@@ -68,7 +70,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let statements = vec![
         db::stmt(
             &ctx.db,
-            "SELECT id, seq, channel, kind, recipient, sku, release_id, status, attempts, last_error, created_at, updated_at, sent_at \
+            "SELECT id, seq, channel, kind, recipient, sku, release_id, status, attempts, last_error, provider_id, created_at, updated_at, sent_at \
              FROM deliveries WHERE shop_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR channel = ?3) \
                AND (?4 IS NULL OR kind = ?4) AND (?5 IS NULL OR sku = ?5) AND seq < ?6 ORDER BY seq DESC LIMIT ?7",
             crate::args![

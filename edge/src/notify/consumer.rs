@@ -10,8 +10,9 @@
 //! Exactly-once effect: a delivery is *claimed* (status `sending` with a lease) by one
 //! conditional UPDATE before anything is sent, so a replayed or duplicated message
 //! finds nothing to claim. The outbox row and the `sent` status are written in one
-//! transaction; HTTP providers get the dedupe key as `Idempotency-Key`. A failure
-//! leaves the delivery `failed` and the message is retried with exponential backoff;
+//! transaction; providers that take one get the dedupe key as `Idempotency-Key`. A failure
+//! leaves the delivery `failed` and the message is retried with exponential backoff (or
+//! after the provider's own `Retry-After`, when it sends one);
 //! after the queue's retries it lands in the dead-letter queue, whose consumer marks
 //! the delivery `dead` (visible in the merchant's delivery log, retryable from there).
 
@@ -155,6 +156,18 @@ pub async fn consume(batch: MessageBatch<Value>, env: worker::Env, rt: worker::C
 pub fn backoff_secs(base: u32, attempts: i64) -> u32 {
     let exp = u32::try_from(attempts.clamp(1, 12) - 1).unwrap_or(0);
     base.saturating_mul(1 << exp).min(3600)
+}
+
+/// Queues' longest retry delay (developers.cloudflare.com/queues/configuration/batching-retries).
+pub const MAX_RETRY_DELAY_SECS: u32 = 43_200;
+
+/// The delay before the next attempt: the provider's `Retry-After` when it gave one
+/// (at least a second, at most Queues' longest delay), else our backoff.
+pub fn retry_delay(base: u32, attempts: i64, retry_after: Option<u32>) -> u32 {
+    match retry_after {
+        Some(secs) => secs.clamp(1, MAX_RETRY_DELAY_SECS),
+        None => backoff_secs(base, attempts),
+    }
 }
 
 async fn mark_dead(ctx: &Ctx, id: &str, why: &str) -> Result<(), ApiError> {
@@ -354,14 +367,14 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
     let provider = &provider;
     let outcomes = join_all(pending.iter().map(|(d, p)| async move {
         match (p, provider) {
-            (Plan::Email(email), Provider::Http { url, key, from }) => {
-                provider::send_http(url, key, from, email, &d.dedupe_key, timeout).await
+            (Plan::Email(email), Provider::Api(api)) => {
+                provider::send(api, email, &d.dedupe_key, ctx.now, timeout).await
             }
             (Plan::Webhook { url, secret, event, body }, _) => {
                 webhooks::send(url, secret, event, &d.id, body, now / 1000, timeout).await
             }
             // Retried with backoff, so the emails go out once the configuration is fixed.
-            (Plan::Email(_), Provider::Refused { .. }) => Outcome::Retry(provider.refusal().unwrap_or_default()),
+            (Plan::Email(_), Provider::Refused { .. }) => Outcome::retry(provider.refusal().unwrap_or_default()),
             _ => Outcome::Permanent("no provider for this delivery".into()),
         }
     }))
@@ -372,7 +385,7 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
                 statements.push(finish(ctx, &d.id, "sent", Some(provider_id.as_deref().unwrap_or(&d.channel)), None)?);
             }
             Outcome::Permanent(e) => statements.push(finish(ctx, &d.id, "dead", None, Some(&e))?),
-            Outcome::Retry(e) if d.attempts >= MAX_ATTEMPTS => {
+            Outcome::Retry { error: e, .. } if d.attempts >= MAX_ATTEMPTS => {
                 statements.push(finish(
                     ctx,
                     &d.id,
@@ -381,9 +394,9 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
                     Some(&format!("{e} (after {} attempts)", d.attempts)),
                 )?);
             }
-            Outcome::Retry(e) => {
+            Outcome::Retry { error: e, after } => {
                 statements.push(finish(ctx, &d.id, "failed", None, Some(&e))?);
-                verdicts.insert(d.id.clone(), Verdict::RetryAfter(backoff_secs(base, d.attempts)));
+                verdicts.insert(d.id.clone(), Verdict::RetryAfter(retry_delay(base, d.attempts, after)));
             }
         }
     }
@@ -515,9 +528,30 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
             continue;
         }
         let product = d.sku.as_deref().and_then(|sku| products.iter().find(|p| p.shop_id == d.shop_id && p.sku == sku));
-        out.push(email_plan(ctx, shop, d, product, &subs, &backorders));
+        let mut plan = email_plan(ctx, shop, d, product, &subs, &backorders);
+        if let Plan::Email(email) = &mut plan {
+            email.headers.push(("List-Id".into(), list_id(&shop.name, &shop.id, &base_url(ctx, shop))));
+        }
+        out.push(plan);
     }
     Ok(out)
+}
+
+/// RFC 2919 `List-Id`: the shop's name as the phrase and `<shop id>.<our host>` as the
+/// id, so mailbox providers (Gmail's and Yahoo's bulk-sender rules) can group, filter
+/// and unsubscribe one shop's mail. The name is quoted (RFC 5322), the host taken
+/// without its port (a colon is not allowed in the id).
+pub fn list_id(shop_name: &str, shop_id: &str, base_url: &str) -> String {
+    let host = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    let host = host.split(['/', ':']).next().filter(|h| !h.is_empty()).unwrap_or("localhost");
+    let label: String =
+        shop_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    let name: String = shop_name
+        .chars()
+        .filter(|c| !restock_shared::is_line_break(*c))
+        .flat_map(|c| if c == '"' || c == '\\' { vec!['\\', c] } else { vec![c] })
+        .collect();
+    format!("\"{name}\" <{label}.{}>", host.to_ascii_lowercase())
 }
 
 fn email_plan(
@@ -671,6 +705,14 @@ mod tests {
     }
 
     #[test]
+    fn a_providers_retry_after_replaces_the_backoff() {
+        assert_eq!(retry_delay(30, 1, Some(7)), 7);
+        assert_eq!(retry_delay(30, 4, None), 240);
+        assert_eq!(retry_delay(30, 1, Some(0)), 1);
+        assert_eq!(retry_delay(30, 1, Some(u32::MAX)), MAX_RETRY_DELAY_SECS);
+    }
+
+    #[test]
     fn jobs_have_a_stable_wire_form() {
         assert_eq!(
             serde_json::to_string(&Job::Send { d: "dl_1".into() }).unwrap_or_default(),
@@ -678,6 +720,16 @@ mod tests {
         );
         assert!(matches!(serde_json::from_str::<Job>(r#"{"t":"release","r":"rl_1"}"#), Ok(Job::Release { .. })));
         assert!(serde_json::from_str::<Job>(r#"{"t":"nope"}"#).is_err());
+    }
+
+    #[test]
+    fn list_ids_name_the_shop_under_our_host() {
+        assert_eq!(
+            list_id("Ana's \"Mugs\"", "shop_ab12", "https://restock.example.com/"),
+            r#""Ana's \"Mugs\"" <shop_ab12.restock.example.com>"#
+        );
+        assert_eq!(list_id("M", "shop_1", "http://127.0.0.1:8787"), r#""M" <shop_1.127.0.0.1>"#);
+        assert_eq!(list_id("M", "s.x", ""), r#""M" <s-x.localhost>"#);
     }
 
     #[test]

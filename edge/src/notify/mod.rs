@@ -2,13 +2,14 @@
 //! written in the same D1 batch as the change that caused it, with a unique
 //! `dedupe_key` (recipient + event) so it can exist only once. Sending is separate
 //! and retryable: see `consumer` (queue jobs), `release` (waitlist fan-out), `render`
-//! (emails), `provider` (outbox / HTTP API), `webhooks` (signed events), `cron`
+//! (emails), `provider` (outbox or an email API, `providers` speaking each provider's), `webhooks` (signed events), `cron`
 //! (scheduled jobs) and `api` (delivery log, dev mailbox).
 
 pub mod api;
 pub mod consumer;
 pub mod cron;
 pub mod provider;
+pub mod providers;
 pub mod release;
 pub mod render;
 pub mod webhooks;

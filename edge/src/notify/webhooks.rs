@@ -32,8 +32,8 @@ pub async fn send(
         ("user-agent", "Restock-Webhooks/1"),
     ];
     match post(url, &headers, body, timeout).await {
-        Ok((status, text)) => classify(status, &text),
-        Err(e) => Outcome::Retry(e),
+        Ok(reply) => classify(reply.status, &reply.hint()),
+        Err(e) => Outcome::retry(e),
     }
 }
 

@@ -144,6 +144,11 @@ fn concurrent_retries_with_one_key_create_one_backorder() {
         .collect();
     assert_eq!(ids.len(), 1, "every retry got the same backorder");
     assert_eq!(shop.backorders("JKT").len(), 1);
+    // Never the provisional answer written before the position and promise are known:
+    // every reply is the final one, byte for byte.
+    let bodies: HashSet<&str> = replies.iter().map(|r| r.body.as_str()).collect();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert_eq!(replies[0].json()["position"], 1, "{}", replies[0].body);
 }
 
 #[test]

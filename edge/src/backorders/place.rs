@@ -46,33 +46,42 @@ struct Existing {
     response_body: Option<String>,
 }
 
+/// Polls for the first request's answer this many times, 100 ms apart, while it is
+/// still being written.
+const REPLAY_WAITS: usize = 20;
+
 /// The first answer for a key already used at this shop; 422 if the body differs.
+/// While the first request is still writing its answer, waits for it (up to 2 s), then
+/// answers 409 `idempotency_in_progress`: a replay never returns provisional bytes.
 async fn replay(ctx: &Ctx, shop: &str, key: &str, hash: &str) -> Result<Option<Response>, ApiError> {
-    let s = db::stmt(
-        &ctx.db,
-        "SELECT request_hash, response_body FROM backorders WHERE shop_id = ?1 AND idempotency_key = ?2",
-        crate::args![shop, key],
-    )?;
-    let Some(existing) = db::first::<Existing>(s).await? else { return Ok(None) };
-    if existing.request_hash.as_deref() != Some(hash) {
-        return Err(ApiError::Unprocessable {
-            code: "idempotency_key_reused",
-            detail: "this Idempotency-Key was used for a different request".into(),
-        });
+    for attempt in 0..=REPLAY_WAITS {
+        let s = db::stmt(
+            &ctx.db,
+            "SELECT request_hash, response_body FROM backorders WHERE shop_id = ?1 AND idempotency_key = ?2",
+            crate::args![shop, key],
+        )?;
+        let Some(existing) = db::first::<Existing>(s).await? else { return Ok(None) };
+        if existing.request_hash.as_deref() != Some(hash) {
+            return Err(ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                detail: "this Idempotency-Key was used for a different request".into(),
+            });
+        }
+        if let Some(body) = existing.response_body {
+            return Ok(Some(http::respond(
+                201,
+                &[("content-type", "application/json"), ("cache-control", "no-store"), ("idempotent-replayed", "true")],
+                body.into_bytes(),
+            )));
+        }
+        if attempt < REPLAY_WAITS {
+            worker::Delay::from(std::time::Duration::from_millis(100)).await;
+        }
     }
-    // The first request is still writing its answer: never replay provisional bytes.
-    let Some(body) = existing.response_body else {
-        return Err(ApiError::Conflict {
-            code: "idempotency_in_progress",
-            detail: "a request with this Idempotency-Key is still in progress: retry in a moment".into(),
-        });
-    };
-    let body = body.into_bytes();
-    Ok(Some(http::respond(
-        201,
-        &[("content-type", "application/json"), ("cache-control", "no-store"), ("idempotent-replayed", "true")],
-        body,
-    )))
+    Err(ApiError::Conflict {
+        code: "idempotency_in_progress",
+        detail: "a request with this Idempotency-Key is still in progress: retry in a moment".into(),
+    })
 }
 
 #[derive(Deserialize)]

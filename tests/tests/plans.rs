@@ -229,3 +229,52 @@ fn sequences_of_operations_match_the_model() {
         }
     }
 }
+
+#[test]
+fn concurrent_slips_owe_one_notice_each_never_two_from_one_promise() {
+    let shop = Shop::create("slips");
+    shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder" }));
+    let po = shop.admin(
+        "POST",
+        "/v1/admin/products/JKT/purchase-orders",
+        Some(&json!({ "quantity": 5, "expected_date": "2031-01-10" })),
+    );
+    let id = po.json()["purchase_order"]["id"].as_str().unwrap_or_default().to_owned();
+    for i in 0..3 {
+        assert_eq!(shop.backorder("JKT", 1, &format!("s{i}@example.com"), &ip(i), None).status, 201);
+    }
+    // Four edits at once, each to a different later date: every one is a recheck with
+    // a different projection.
+    let path = format!("/v1/admin/products/JKT/purchase-orders/{id}");
+    thread::scope(|s| {
+        for day in 11..15 {
+            let (shop, path) = (&shop, &path);
+            s.spawn(move || {
+                let body = json!({ "quantity": 5, "expected_date": format!("2031-01-{day}") });
+                let r = shop.admin("PUT", path, Some(&body));
+                assert_eq!(r.status, 200, "{}", r.body);
+            });
+        }
+    });
+    let persist = std::path::Path::new(&restock_e2e::env::get().persist);
+    let rows = restock_e2e::server::query_sql(
+        persist,
+        &format!("SELECT recipient, dedupe_key FROM deliveries WHERE shop_id = '{}' AND kind = 'delay'", shop.id),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let notices = rows[0]["results"].as_array().cloned().unwrap_or_default();
+    for i in 0..3 {
+        let to = format!("s{i}@example.com");
+        let mine: Vec<String> = notices
+            .iter()
+            .filter(|n| n["recipient"] == to.as_str())
+            .filter_map(|n| n["dedupe_key"].as_str().map(str::to_owned))
+            .collect();
+        assert!(!mine.is_empty(), "{to} was delayed: {notices:?}");
+        // delay:<id>:<old>-><new>: a slip from one promise is told once, so no two
+        // notices start from the same promise.
+        let froms: std::collections::HashSet<&str> =
+            mine.iter().filter_map(|k| k.rsplit(':').next()).filter_map(|t| t.split("->").next()).collect();
+        assert_eq!(froms.len(), mine.len(), "two notices from one promise: {mine:?}");
+    }
+}

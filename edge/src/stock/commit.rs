@@ -577,3 +577,34 @@ fn view(
         "availability": AvailabilityView::new(sku.as_str(), name, &a),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(quantity: i64, allocated: i64, promise: Option<&str>) -> QueueRow {
+        QueueRow {
+            id: "bo_1".into(),
+            seq: 1,
+            kind: "backorder".into(),
+            email: "a@example.com".into(),
+            locale: "en".into(),
+            quantity,
+            allocated,
+            placed_on: "2027-01-15".into(),
+            current_promise: promise.map(str::to_owned),
+            projected_date: None,
+            delayed: 0,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn stored_rows_that_do_not_parse_are_errors_not_zeros() {
+        assert_eq!(row(3, 1, Some("2027-02-01")).open().map(|o| o.order.outstanding()).ok(), Some(2));
+        // A quantity of 0 or below would have counted as complete; a bad date as none.
+        for bad in [row(0, 0, None), row(-2, 0, None), row(2, 3, None), row(2, 0, Some("soon"))] {
+            assert!(matches!(bad.open(), Err(ApiError::Internal(_))), "{bad:?}");
+        }
+    }
+}

@@ -34,7 +34,7 @@ pub fn html(status: u16, page: String) -> Response {
             ("cache-control", "no-store"),
             (
                 "content-security-policy",
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+                "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
             ),
             // Signed links must not leak through Referer.
             ("referrer-policy", "no-referrer"),

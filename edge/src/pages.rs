@@ -1,5 +1,6 @@
 //! The small HTML pages signed links open (confirm, unsubscribe, cancel). Every value
-//! is escaped; the page carries a strict CSP and no script. Actions are a POST form
+//! is escaped; the page carries a strict CSP (no script; its one stylesheet is
+//! `www/link.css`, so no inline style either). Actions are a POST form
 //! (so mail scanners that prefetch links change nothing).
 
 use restock_shared::Lang;
@@ -38,9 +39,7 @@ fn document(lang: Lang, shop_name: &str, title: &str, message: &str, action: Opt
     format!(
         "<!doctype html><html lang=\"{lang}\"{dir}><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1c2321;line-height:1.5}}\
-         .shop{{color:#5b6663}}button{{font:inherit;padding:.6rem 1.2rem;border-radius:6px;border:0;background:#1f5f4a;color:#fff;cursor:pointer}}\
-         button:focus-visible{{outline:3px solid #f0b429;outline-offset:2px}}</style></head>\
+         <link rel=\"stylesheet\" href=\"/link.css\"></head>\
          <body><main><p class=\"shop\">{shop}</p><h1>{title}</h1><p>{message}</p>{form}</main></body></html>",
         lang = lang.tag(),
         dir = if lang.rtl() { " dir=\"rtl\"" } else { "" },

@@ -59,6 +59,12 @@ fn every_html_page_carries_its_security_headers() {
     let page = client.get(&confirm);
     check_page(&page, "'none'", "no-referrer");
     assert_eq!(directive(&csp(&page), "default-src"), Some("'none'"));
+    // Its style is the one stylesheet of its own origin, no inline style.
+    assert_eq!(directive(&csp(&page), "style-src"), Some("'self'"));
+    assert!(!page.body.contains("<style") && !page.body.contains(" style="), "{}", page.body);
+    let css = client.get("/link.css");
+    assert_eq!(css.status, 200);
+    assert!(css.header("content-type").unwrap_or_default().starts_with("text/css"), "{:?}", css.header("content-type"));
     // The dev mailbox holds every signed link: the same.
     check_page(&client.get("/dev/mailbox"), "'none'", "no-referrer");
 }

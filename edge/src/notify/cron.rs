@@ -32,6 +32,9 @@ pub struct Report {
     pub delays_found: usize,
     pub deliveries_swept: usize,
     pub digests: usize,
+    /// Ended records removed (or, for addresses kept in closed records, erased) under
+    /// the shops' retention.
+    pub purged: usize,
 }
 
 pub async fn run(ctx: &Ctx, cron: &str) -> Result<Report, ApiError> {
@@ -48,6 +51,7 @@ pub async fn run(ctx: &Ctx, cron: &str) -> Result<Report, ApiError> {
             crate::args![ctx.now.millis() / 1000 - 86_400],
         )?)
         .await?;
+        report.purged = purge(ctx).await?;
     }
     report.deliveries_swept = consumer::sweep(ctx).await?;
     Ok(report)
@@ -109,6 +113,54 @@ async fn next_waves(ctx: &Ctx, report: &mut Report) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// Rows each retention statement touches per run: the purge is bounded and resumes
+/// where it stopped at the next run.
+const PURGE_ROWS: i64 = 500;
+
+/// Retention: ended records older than their shop's `retention_days` go (a signup
+/// notified, unsubscribed or never confirmed; a finished delivery and its outbox
+/// copy), and closed backorders and reported sales keep their numbers but lose the
+/// address, as an erasure does.
+async fn purge(ctx: &Ctx) -> Result<usize, ApiError> {
+    let expired = |alias: &str, column: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM shops s WHERE s.id = {alias}.shop_id AND {alias}.{column} < ?1 - s.retention_days * 86400000)"
+        )
+    };
+    let statements = [
+        format!(
+            "DELETE FROM waitlist WHERE seq IN (SELECT w.seq FROM waitlist w WHERE \
+               (w.status IN ('notified', 'unsubscribed') OR (w.status = 'pending' AND w.updated_at < ?1 - 30 * 86400000)) \
+               AND {} LIMIT ?2)",
+            expired("w", "updated_at")
+        ),
+        format!(
+            "DELETE FROM outbox WHERE seq IN (SELECT o.seq FROM outbox o WHERE {} LIMIT ?2)",
+            expired("o", "created_at")
+        ),
+        format!(
+            "DELETE FROM deliveries WHERE seq IN (SELECT d.seq FROM deliveries d WHERE d.status IN ('sent', 'dead', 'skipped') \
+               AND {} LIMIT ?2)",
+            expired("d", "updated_at")
+        ),
+        format!(
+            "UPDATE backorders SET email = 'erased-' || lower(hex(randomblob(6))) || '@erased.invalid' \
+             WHERE seq IN (SELECT b.seq FROM backorders b WHERE b.status IN ('cancelled', 'allocated') \
+               AND b.email NOT LIKE '%@erased.invalid' AND {} LIMIT ?2)",
+            expired("b", "updated_at")
+        ),
+        format!(
+            "UPDATE orders SET email = NULL WHERE id IN (SELECT r.id FROM orders r WHERE r.email IS NOT NULL AND {} LIMIT ?2)",
+            expired("r", "created_at")
+        ),
+    ];
+    let mut batch = Vec::with_capacity(statements.len());
+    for sql in &statements {
+        batch.push(db::stmt(&ctx.db, sql, crate::args![ctx.now.millis(), PURGE_ROWS])?);
+    }
+    Ok(db::batch(&ctx.db, batch).await?.iter().map(db::changes).sum())
 }
 
 /// How long a release may make no progress before its jobs count as lost (5 minutes;

@@ -43,6 +43,10 @@ pub struct SettingsPatch {
     pub hold_hours: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
     pub handling_days: Option<i64>,
+    /// Days that ended records (a notified or unsubscribed signup, a closed backorder,
+    /// a delivery) are kept before the scheduled purge removes them.
+    #[serde(default, deserialize_with = "present")]
+    pub retention_days: Option<i64>,
     #[serde(default, deserialize_with = "present")]
     pub sender_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -260,6 +264,9 @@ impl SettingsPatch {
         if let Some(v) = self.handling_days {
             set("handling_days", Val::from(int_in("handling_days", v, 0, 30, "0 to 30")?));
         }
+        if let Some(v) = self.retention_days {
+            set("retention_days", Val::from(int_in("retention_days", v, 30, 3650, "30 to 3650")?));
+        }
         if let Some(v) = &self.sender_name {
             // The From display name of every email.
             set("sender_name", Val::from(header_text("sender_name", v, 100)?));
@@ -320,6 +327,7 @@ pub struct SettingsView {
     pub release_interval_minutes: i64,
     pub hold_hours: Option<i64>,
     pub handling_days: i64,
+    pub retention_days: i64,
     pub sender_name: String,
     pub reply_to: Option<String>,
     pub webhook_url: Option<String>,
@@ -346,6 +354,7 @@ impl From<&ShopRow> for SettingsView {
             release_interval_minutes: s.release_interval_minutes,
             hold_hours: s.hold_hours,
             handling_days: s.handling_days,
+            retention_days: s.retention_days,
             sender_name: s.sender_name.clone(),
             reply_to: s.reply_to.clone(),
             webhook_url: s.webhook_url.clone(),

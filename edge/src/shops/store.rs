@@ -47,6 +47,13 @@ pub struct ShopRow {
     pub base_url: String,
     #[serde(default)]
     pub notify_email: Option<String>,
+    /// Days ended records are kept (migration 0011).
+    #[serde(default = "default_retention")]
+    pub retention_days: i64,
+}
+
+fn default_retention() -> i64 {
+    365
 }
 
 impl ShopRow {

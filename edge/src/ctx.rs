@@ -19,7 +19,16 @@ pub struct Ctx {
     pub self_origin: String,
     /// The variables and secrets, parsed once (defaults fail closed: production).
     pub config: Config,
+    /// Who the request authenticated as (set by `shops::auth`), for the audit log.
+    pub actor: std::cell::RefCell<Option<Actor>>,
     runtime: Option<worker::Context>,
+}
+
+/// A merchant request's shop and which of its keys it used (the key's public prefix).
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub shop_id: String,
+    pub key: String,
 }
 
 impl Ctx {
@@ -27,7 +36,7 @@ impl Ctx {
         let db = env.d1("DB")?;
         let now = Timestamp::from_millis(worker::Date::now().as_millis() as i64);
         let config = Config::from_env(&env);
-        Ok(Ctx { env, db, now, self_origin, config, runtime })
+        Ok(Ctx { env, db, now, self_origin, config, actor: std::cell::RefCell::new(None), runtime })
     }
 
     pub fn today(&self) -> Date {

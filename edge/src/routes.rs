@@ -43,7 +43,8 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
     let r = &mut req;
     use Method::{Delete, Get, Options, Patch, Post, Put};
 
-    match (segments.as_slice(), method) {
+    let audited = matches!(method, Post | Put | Patch | Delete) && segments.get(1) == Some(&"admin");
+    let result = match (segments.as_slice(), method.clone()) {
         (["v1"], Get) => meta::index(),
         (["v1"], _) => not_allowed("GET"),
         (["v1", "health"], Get) => meta::health(&ctx),
@@ -146,6 +147,8 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["v1", "admin", "settings"], Get) => shops::api::get(&ctx, r).await,
         (["v1", "admin", "settings"], Patch) => shops::api::patch(&ctx, r).await,
         (["v1", "admin", "settings"], _) => not_allowed("GET, PATCH"),
+        (["v1", "admin", "audit"], Get) => admin::audit::list(&ctx, r).await,
+        (["v1", "admin", "audit"], _) => not_allowed("GET"),
 
         // Development only (404 unless ENVIRONMENT = "development").
         (["dev", "mailbox"], Get) => notify::api::mailbox(&ctx, r).await,
@@ -159,7 +162,11 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         // Static pages routed here for their headers (`run_worker_first`).
         (_, Get | Method::Head) => meta::asset(&ctx, r).await,
         _ => Err(ApiError::not_found("route_not_found", "no such endpoint; see /v1/openapi.json")),
+    };
+    if audited && let Ok(resp) = &result {
+        admin::audit::record(&ctx, &method, &url, resp.status_code()).await;
     }
+    result
 }
 
 /// Answers a CORS preflight for a shop's public endpoint.

@@ -124,6 +124,18 @@ fn the_committed_config_is_production_reports_what_is_missing_and_sends_nothing_
     );
     assert!(!health.to_string().contains(operator), "no secret in the report: {health}");
 
+    // The merchant sees it in the dashboard, before signing in, not a shopper later.
+    let b = restock_e2e::browser::Browser::launch();
+    b.goto(&format!("{}/dashboard/", server.url));
+    let banner = b.wait_for(
+        "the health banner",
+        "const box = document.getElementById('health'); return box && !box.hidden && box.textContent",
+        Duration::from_secs(20),
+    );
+    let banner = banner.as_str().unwrap_or_default();
+    assert!(banner.contains("misconfigured") && banner.contains("email_provider_missing"), "{banner}");
+    assert!(!banner.contains(operator), "{banner}");
+
     // No development endpoint exists.
     for (method, path) in [
         ("GET", "/dev/mailbox"),

@@ -114,6 +114,9 @@ fn receiving_stock_previews_then_allocates_and_emails() {
     let b = Browser::launch();
     sign_in(&b, &shop.key);
     wait_text(&b, "signed in", "Demand");
+    // A healthy deployment shows no health banner (the production one does: config.rs).
+    let hidden = b.eval("return document.getElementById('health').hidden", vec![]);
+    assert_eq!(hidden, Value::Bool(true), "a healthy deployment shows no banner");
     b.goto(&url("/dashboard/#/product/JKT"));
     wait_text(&b, "the product", "Backorder queue (3)");
     let qty = b.find("form[aria-label='Receive stock'] input[type=number]");

@@ -170,3 +170,41 @@ fn a_rotated_key_keeps_working_for_its_grace_period_then_is_refused() {
     assert_eq!(old.admin("GET", "/v1/admin/settings", None).status, 401, "two rotations ago: refused");
     assert_eq!(newest.admin("GET", "/v1/admin/settings", None).status, 200);
 }
+
+#[test]
+fn every_merchant_change_is_in_the_audit_log_and_nothing_else() {
+    let shop = Shop::create("audit");
+    let other = Shop::create("audit-other");
+    shop.put_product("TEE", json!({ "name": "Tee", "policy": "deny" }));
+    shop.signup("TEE", "ada@example.com", &restock_e2e::client::ip(1));
+    let preview = shop.admin("POST", "/v1/admin/products/TEE/receive?preview=1", Some(&json!({ "quantity": 2 })));
+    assert_eq!(preview.status, 200);
+    shop.receive("TEE", 2);
+    shop.admin("POST", "/v1/admin/products/TEE/receive", Some(&json!({ "quantity": 0 })))
+        .assert_problem(422, "out_of_range");
+    assert!(shop.admin("DELETE", "/v1/admin/subscribers/ada%40example.com", None).status < 300);
+    shop.admin("GET", "/v1/admin/products/TEE", None);
+    let log = shop.admin("GET", "/v1/admin/audit", None).json();
+    let entries: Vec<(String, String)> = log["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (e["method"].as_str().unwrap_or_default().to_owned(), e["path"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("DELETE", "/v1/admin/subscribers/{email}"),
+        ("POST", "/v1/admin/products/TEE/receive"),
+        ("PUT", "/v1/admin/products/TEE"),
+    ]
+    .iter()
+    .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+    .collect();
+    assert_eq!(entries, expected, "changes only, newest first: no preview, no refusal, no read: {log}");
+    let key_prefix = shop.admin("GET", "/v1/admin/settings", None).json()["key_prefix"].clone();
+    assert!(log["items"].as_array().into_iter().flatten().all(|e| e["actor"] == key_prefix), "{log}");
+    assert!(!log.to_string().contains("ada@example.com") && !log.to_string().contains(&shop.key), "{log}");
+    let theirs = other.admin("GET", "/v1/admin/audit", None).json();
+    assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0), "another shop sees none of it: {theirs}");
+}

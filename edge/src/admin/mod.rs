@@ -1,3 +1,4 @@
-//! Merchant-wide admin endpoints: insights, exports, erasure.
+//! Merchant-wide admin endpoints: insights, exports, erasure, the audit log.
 
 pub mod api;
+pub mod audit;

@@ -151,6 +151,7 @@ async fn purge(ctx: &Ctx) -> Result<usize, ApiError> {
                AND b.email NOT LIKE '%@erased.invalid' AND {} LIMIT ?2)",
             expired("b", "updated_at")
         ),
+        format!("DELETE FROM audit WHERE seq IN (SELECT a.seq FROM audit a WHERE {} LIMIT ?2)", expired("a", "at")),
         format!(
             "UPDATE orders SET email = NULL WHERE id IN (SELECT r.id FROM orders r WHERE r.email IS NOT NULL AND {} LIMIT ?2)",
             expired("r", "created_at")

@@ -53,6 +53,11 @@ pub async fn shop_and_key(ctx: &Ctx, req: &Request) -> Result<(ShopRow, KeyUsed)
     )?;
     let row = db::first::<ShopRow>(s).await?.ok_or(ApiError::Unauthorized)?;
     let used = key_used(&row, &hash, ctx.now.millis()).ok_or(ApiError::Unauthorized)?;
+    let key = match used {
+        KeyUsed::Current => row.key_prefix.clone(),
+        KeyUsed::Previous => "previous key".to_owned(),
+    };
+    ctx.actor.replace(Some(crate::ctx::Actor { shop_id: row.id.clone(), key }));
     Ok((row, used))
 }
 

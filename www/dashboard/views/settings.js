@@ -1,6 +1,6 @@
 // Shop settings: origins, double opt-in, waves, holds, sender, webhooks, consent, code.
 import { api, setKey } from '../api.js';
-import { announce, field, h } from '../dom.js';
+import { announce, field, h, when } from '../dom.js';
 
 // The languages the widget, emails and link pages speak (restock_shared::Lang).
 const LANGUAGES = [
@@ -112,7 +112,7 @@ export async function settings({ shop, setShop }) {
     h('label', { class: 'check' }, f.rotate_webhook_secret, 'Rotate the webhook secret')),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')),
   status, error);
-  return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), form, rotation());
+  return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), form, rotation(), await auditLog());
 }
 
 // A new secret key: shown once; the old key keeps working for the grace period chosen.
@@ -140,4 +140,16 @@ function rotation() {
     h('p', { class: 'hint' }, 'Rotating issues a new key. Integrations using the old one keep working for the grace period, then get 401.'),
     h('div', { class: 'grid' }, field('Old key keeps working for', grace)),
     h('div', { class: 'actions' }, rotate), shown, error);
+}
+
+// The audit log: the shop's last changes through the admin API, newest first.
+async function auditLog() {
+  const log = await api('GET', '/v1/admin/audit?limit=20');
+  const section = h('section', { class: 'card', 'aria-labelledby': 'audit-h' }, h('h2', { id: 'audit-h' }, 'Recent changes'));
+  if (!log.items.length) return section.append(h('p', {}, 'No changes yet.')), section;
+  section.append(h('table', {}, h('caption', {}, 'Changes through the admin API, newest first'),
+    h('thead', {}, h('tr', {}, ['When', 'Key', 'Change', 'Status'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, log.items.map((e) => h('tr', {}, h('td', {}, when(e.at)), h('td', {}, `${e.actor}…`),
+      h('td', {}, h('code', {}, `${e.method} ${e.path}`)), h('td', {}, String(e.status)))))));
+  return section;
 }

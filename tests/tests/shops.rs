@@ -80,8 +80,15 @@ fn settings_are_patched_field_by_field_and_validated() {
     let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "webhook_url": "https://hooks.example/x" })));
     let secret = r.json()["webhook_secret"].as_str().unwrap_or_default().to_owned();
     assert!(secret.starts_with("whsec_"), "a webhook gets a signing secret");
+    // Shown once: later answers give only its prefix.
+    let later = shop.admin("GET", "/v1/admin/settings", None).json();
+    assert!(later["webhook_secret"].is_null(), "{later}");
+    assert_eq!(later["webhook_secret_prefix"].as_str(), secret.get(..10));
+    let other = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "hold_hours": 2 }))).json();
+    assert!(other["webhook_secret"].is_null() && !other.to_string().contains(&secret), "{other}");
     let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "rotate_webhook_secret": true })));
     assert_ne!(r.json()["webhook_secret"], secret);
+    assert!(r.json()["webhook_secret"].as_str().is_some_and(|s| s.starts_with("whsec_")), "the new one, once");
 }
 
 #[test]

@@ -86,7 +86,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> 
         return Err(ApiError::Conflict { code: "shop_exists", detail: "a shop with this id already exists".into() });
     }
     let row = load_shop(&ctx.db, &shop).await?;
-    http::json(201, &json!({ "id": row.id, "secret_key": key, "settings": SettingsView::from(&row) }))
+    http::json(201, &json!({ "id": row.id, "secret_key": key, "settings": SettingsView::revealing(None, &row) }))
 }
 
 /// The longest grace period a rotated key may keep working: 30 days.
@@ -153,5 +153,5 @@ pub async fn patch(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
     let id = ShopId::parse(&shop.id)?;
     let row = load_shop(&ctx.db, &id).await?;
     cache::refresh_shop(ctx, &row).await;
-    http::json(200, &SettingsView::from(&row))
+    http::json(200, &SettingsView::revealing(Some(&shop), &row))
 }

@@ -331,7 +331,11 @@ pub struct SettingsView {
     pub sender_name: String,
     pub reply_to: Option<String>,
     pub webhook_url: Option<String>,
+    /// The signing secret, only in the answer that created or rotated it: a secret is
+    /// shown once (`SettingsView::revealing`).
     pub webhook_secret: Option<String>,
+    /// Its first characters, to tell which secret is configured.
+    pub webhook_secret_prefix: Option<String>,
     pub consent_text: String,
     pub consent_texts: ConsentTexts,
     pub discount_code: Option<String>,
@@ -340,6 +344,20 @@ pub struct SettingsView {
     pub shop_url: Option<String>,
     pub brand_color: Option<String>,
     pub created_at: i64,
+}
+
+impl SettingsView {
+    /// The view of `after`, showing its webhook secret only if it differs from the one
+    /// `before` had (just created or rotated).
+    pub fn revealing(before: Option<&ShopRow>, after: &ShopRow) -> SettingsView {
+        let mut v = SettingsView::from(after);
+        if after.webhook_secret.is_some()
+            && before.and_then(|b| b.webhook_secret.as_ref()) != after.webhook_secret.as_ref()
+        {
+            v.webhook_secret = after.webhook_secret.clone();
+        }
+        v
+    }
 }
 
 impl From<&ShopRow> for SettingsView {
@@ -358,7 +376,8 @@ impl From<&ShopRow> for SettingsView {
             sender_name: s.sender_name.clone(),
             reply_to: s.reply_to.clone(),
             webhook_url: s.webhook_url.clone(),
-            webhook_secret: s.webhook_secret.clone(),
+            webhook_secret: None,
+            webhook_secret_prefix: s.webhook_secret.as_deref().map(|w| w.chars().take(10).collect()),
             consent_text: s.consent_text.clone(),
             consent_texts: s.consent_texts(),
             discount_code: s.discount_code.clone(),

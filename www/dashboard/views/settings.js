@@ -38,7 +38,7 @@ export async function settings({ shop, setShop }) {
   }
   const status = h('p', { role: 'status' });
   const error = h('p', { class: 'error', role: 'alert' });
-  const secret = h('output', { class: 'snippet' }, s.webhook_secret || 'none yet');
+  const secret = h('output', { class: 'snippet' }, s.webhook_secret_prefix ? `${s.webhook_secret_prefix}… (shown once when created or rotated)` : 'none yet');
   const num = (el) => (el.value.trim() === '' ? null : Number(el.value));
   const str = (el) => (el.value.trim() === '' ? null : el.value.trim());
   const form = h('form', { class: 'card', onsubmit: async (e) => {
@@ -72,7 +72,7 @@ export async function settings({ shop, setShop }) {
     try {
       const saved = await api('PATCH', '/v1/admin/settings', body);
       setShop(saved);
-      secret.textContent = saved.webhook_secret || 'none yet';
+      if (saved.webhook_secret) secret.textContent = `${saved.webhook_secret} (copy it now: it is not shown again)`;
       f.rotate_webhook_secret.checked = false;
       status.textContent = 'Saved. The widget follows within seconds.';
       announce('Settings saved');

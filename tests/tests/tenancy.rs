@@ -66,6 +66,7 @@ fn own_views(sku: &str) -> Vec<(&'static str, String, Option<Value>)> {
         ("GET", "/v1/admin/deliveries".into(), None),
         ("GET", format!("/v1/admin/deliveries?sku={sku}"), None),
         ("GET", "/v1/admin/settings".into(), None),
+        ("GET", "/v1/admin/audit".into(), None),
         ("PATCH", "/v1/admin/settings".into(), Some(json!({ "name": "A renamed" }))),
     ]
 }

@@ -13,6 +13,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
+use crate::limits::{self, KvWrites, Write};
+
+thread_local! {
+    /// This isolate's last write per key (KV takes one write per second per key).
+    static WRITES: KvWrites = KvWrites::default();
+}
 
 /// How long a snapshot answers for.
 pub const FRESH_MS: i64 = 5_000;
@@ -34,6 +40,7 @@ fn decode<T: DeserializeOwned>(ctx: &Ctx, text: &str) -> Option<T> {
 
 /// A fresh snapshot under `key`, or `None` (missing, stale, unreadable, KV down).
 pub async fn get<T: DeserializeOwned>(ctx: &Ctx, key: &str) -> Option<T> {
+    ctx.charge("KV get", 1).ok()?;
     let kv = ctx.env.kv(BINDING).ok()?;
     let text = kv.get(key).text().await.ok()??;
     decode(ctx, &text)
@@ -43,6 +50,9 @@ pub async fn get<T: DeserializeOwned>(ctx: &Ctx, key: &str) -> Option<T> {
 pub async fn get_many<T: DeserializeOwned>(ctx: &Ctx, keys: &[String]) -> Vec<(String, T)> {
     let Ok(kv) = ctx.env.kv(BINDING) else { return Vec::new() };
     let mut out = Vec::new();
+    if ctx.charge("KV get", 1).is_err() {
+        return out;
+    }
     if let Ok(map) = kv.get_bulk(keys).text().await {
         for (key, text) in map {
             if let Some(value) = text.as_deref().and_then(|t| decode(ctx, t)) {
@@ -60,19 +70,46 @@ pub async fn get_many<T: DeserializeOwned>(ctx: &Ctx, keys: &[String]) -> Vec<(S
 }
 
 /// Stores a snapshot of `value` after the response is sent. Failures are logged and
-/// otherwise ignored: the cache is an optimization, never a source of truth.
+/// otherwise ignored: the cache is an optimization, never a source of truth. KV takes
+/// one write per second per key: a write within a key's second waits for the next one
+/// (and a newer value replaces it while it waits), so the last value is the one kept.
 pub fn put<T: Serialize>(ctx: &Ctx, key: String, value: &T) {
     let Ok(text) = serde_json::to_string(&Snapshot { at: ctx.now.millis(), value }) else { return };
+    if let Err(e) = limits::check_kv(&key, text.len()) {
+        worker::console_error!("KV snapshot not written: {e:?}");
+        return;
+    }
     let Ok(kv) = ctx.env.kv(BINDING) else { return };
-    ctx.wait_until(async move {
-        let result = match kv.put(&key, text) {
-            Ok(builder) => builder.expiration_ttl(EXPIRE_SECS).execute().await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
-            worker::console_warn!("KV snapshot {key} not written: {e}");
+    // Charged before the slot is taken, so a waiting value always has its write coming.
+    if ctx.charge("KV put", 1).is_err() {
+        return;
+    }
+    let now = || worker::Date::now().as_millis() as i64;
+    let text = match WRITES.with(|w| w.offer(&key, text, now())) {
+        Write::Now(text) => text,
+        Write::Merged => return,
+        Write::Later(ms) => {
+            let ms = u64::try_from(ms).unwrap_or(0);
+            ctx.wait_until(async move {
+                worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+                if let Some(text) = WRITES.with(|w| w.take(&key, now())) {
+                    write(kv, key, text).await;
+                }
+            });
+            return;
         }
-    });
+    };
+    ctx.wait_until(write(kv, key, text));
+}
+
+async fn write(kv: worker::kv::KvStore, key: String, text: String) {
+    let result = match kv.put(&key, text) {
+        Ok(builder) => builder.expiration_ttl(EXPIRE_SECS).execute().await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        worker::console_warn!("KV snapshot {key} not written: {e}");
+    }
 }
 
 pub fn shop_key(shop: &str) -> String {

@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::limits;
+
 /// Where this deployment runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -249,6 +251,9 @@ pub struct Config {
     pub stuck_release_seconds: u32,
     /// `OUTBOUND_TIMEOUT_MS` (default 10 000).
     pub outbound_timeout_ms: u32,
+    /// `SUBREQUEST_LIMIT`: subrequests per invocation (default and most 1,000, Workers
+    /// Paid; a Free-plan deployment sets 50).
+    pub subrequest_limit: u32,
 }
 
 impl Config {
@@ -307,6 +312,7 @@ impl Config {
             retry_base_seconds: seconds("RETRY_BASE_SECONDS", 30),
             stuck_release_seconds: seconds("STUCK_RELEASE_SECONDS", 300),
             outbound_timeout_ms: seconds("OUTBOUND_TIMEOUT_MS", 10_000),
+            subrequest_limit: seconds("SUBREQUEST_LIMIT", limits::SUBREQUESTS_PAID).min(limits::SUBREQUESTS_PAID),
         }
     }
 

@@ -2,16 +2,21 @@
 //! origin, and the runtime context for work that outlives the response.
 
 use std::future::Future;
+use std::rc::Rc;
 
 use restock_shared::{Date, Timestamp};
-use worker::{D1Database, Env};
+use worker::Env;
 
 use crate::config::Config;
+use crate::db::Db;
 use crate::error::ApiError;
+use crate::limits::Meter;
 
 pub struct Ctx {
     pub env: Env,
-    pub db: D1Database,
+    pub db: Db,
+    /// This invocation's subrequests against Cloudflare's limit, and its D1 rows.
+    pub meter: Rc<Meter>,
     /// Read once per invocation: every rule applied in it sees the same instant.
     pub now: Timestamp,
     /// `scheme://host[:port]` this Worker was called on (it serves the demo storefront
@@ -33,10 +38,16 @@ pub struct Actor {
 
 impl Ctx {
     pub fn new(env: Env, self_origin: String, runtime: Option<worker::Context>) -> Result<Ctx, ApiError> {
-        let db = env.d1("DB")?;
         let now = Timestamp::from_millis(worker::Date::now().as_millis() as i64);
         let config = Config::from_env(&env);
-        Ok(Ctx { env, db, now, self_origin, config, actor: std::cell::RefCell::new(None), runtime })
+        let meter = Rc::new(Meter::new(config.subrequest_limit));
+        let db = Db::new(env.d1("DB")?, meter.clone());
+        Ok(Ctx { env, db, meter, now, self_origin, config, actor: std::cell::RefCell::new(None), runtime })
+    }
+
+    /// Counts `n` subrequests that are not D1 queries (KV, Queues, `fetch`).
+    pub fn charge(&self, what: &'static str, n: u32) -> Result<(), ApiError> {
+        self.meter.charge(what, n)
     }
 
     pub fn today(&self) -> Date {

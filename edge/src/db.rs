@@ -5,11 +5,41 @@
 //! millisecond timestamps and counts). A D1 batch runs as one transaction; there are no
 //! interactive transactions, so every check-and-write is one statement or one batch.
 
+use std::rc::Rc;
+
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use crate::error::ApiError;
+use crate::limits::{self, Meter};
+
+/// A shop's D1 database with the invocation's [`Meter`]: every statement run through it
+/// is charged as a subrequest and its rows read and written are added up.
+#[derive(Clone)]
+pub struct Db {
+    d1: Rc<D1Database>,
+    meter: Rc<Meter>,
+}
+
+impl Db {
+    pub fn new(d1: D1Database, meter: Rc<Meter>) -> Db {
+        Db { d1: Rc::new(d1), meter }
+    }
+}
+
+/// A statement with its parameters bound, ready to run or batch.
+pub struct Stmt {
+    inner: D1PreparedStatement,
+    meter: Rc<Meter>,
+}
+
+/// Adds a result's rows read and written, from D1's own `meta`, to the meter.
+fn record(meter: &Meter, result: &D1Result) {
+    if let Ok(Some(meta)) = result.meta() {
+        meter.rows(meta.rows_read.unwrap_or(0), meta.rows_written.unwrap_or(0));
+    }
+}
 
 /// D1 allows at most 100 bound parameters in one statement
 /// (developers.cloudflare.com/d1/platform/limits: "Maximum bound parameters per query").
@@ -23,12 +53,16 @@ pub const MAX_SQL_BYTES: usize = 100_000;
 /// first in production (a `debug_assert` is gone from release builds).
 pub fn check_limits(sql: &str, params: usize) -> Result<(), ApiError> {
     if params > MAX_PARAMS {
-        return Err(ApiError::Internal(format!(
-            "D1 limit: {params} bound parameters (at most {MAX_PARAMS}) in: {sql}"
-        )));
+        return Err(ApiError::Limit {
+            code: "d1_parameter_limit",
+            cause: format!("{params} bound parameters (at most {MAX_PARAMS}) in: {sql}"),
+        });
     }
     if sql.len() > MAX_SQL_BYTES {
-        return Err(ApiError::Internal(format!("D1 limit: a {}-byte statement (at most {MAX_SQL_BYTES})", sql.len())));
+        return Err(ApiError::Limit {
+            code: "d1_statement_limit",
+            cause: format!("a {}-byte statement (at most {MAX_SQL_BYTES})", sql.len()),
+        });
     }
     Ok(())
 }
@@ -140,28 +174,49 @@ macro_rules! args {
     ($($a:expr),* $(,)?) => { vec![$($crate::db::Arg::js(&$a)),*] };
 }
 
-/// A prepared statement with its parameters bound.
-pub fn stmt(db: &D1Database, sql: &str, params: Vec<JsValue>) -> Result<D1PreparedStatement, ApiError> {
+/// A prepared statement with its parameters bound, checked against D1's limits on
+/// parameters, statement length and value size.
+pub fn stmt(db: &Db, sql: &str, params: Vec<JsValue>) -> Result<Stmt, ApiError> {
     check_limits(sql, params.len())?;
-    Ok(db.prepare(sql).bind(&params)?)
+    for p in &params {
+        if let Some(text) = p.as_string() {
+            limits::check_value(text.len())?;
+        }
+    }
+    Ok(Stmt { inner: db.d1.prepare(sql).bind(&params)?, meter: db.meter.clone() })
 }
 
-pub async fn all<T: DeserializeOwned>(s: D1PreparedStatement) -> Result<Vec<T>, ApiError> {
-    Ok(s.all().await?.results()?)
+async fn exec(s: Stmt) -> Result<D1Result, ApiError> {
+    s.meter.charge("D1 query", 1)?;
+    let result = s.inner.all().await?;
+    record(&s.meter, &result);
+    Ok(result)
 }
 
-pub async fn first<T: DeserializeOwned>(s: D1PreparedStatement) -> Result<Option<T>, ApiError> {
-    Ok(s.first(None).await?)
+pub async fn all<T: DeserializeOwned>(s: Stmt) -> Result<Vec<T>, ApiError> {
+    Ok(exec(s).await?.results()?)
+}
+
+/// The first row (statements that may match many rows say `LIMIT 1`).
+pub async fn first<T: DeserializeOwned>(s: Stmt) -> Result<Option<T>, ApiError> {
+    Ok(exec(s).await?.results::<T>()?.into_iter().next())
 }
 
 /// Runs a write and returns how many rows it changed.
-pub async fn run(s: D1PreparedStatement) -> Result<usize, ApiError> {
-    let result = s.run().await?;
-    Ok(changes(&result))
+pub async fn run(s: Stmt) -> Result<usize, ApiError> {
+    Ok(changes(&exec(s).await?))
 }
 
-pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>, ApiError> {
-    Ok(db.batch(statements).await?)
+/// Runs `statements` as one D1 batch (one transaction), each charged as a query.
+pub async fn batch(db: &Db, statements: Vec<Stmt>) -> Result<Vec<D1Result>, ApiError> {
+    limits::check_batch(statements.len())?;
+    db.meter.charge("D1 batch", u32::try_from(statements.len()).unwrap_or(u32::MAX))?;
+    let inner: Vec<D1PreparedStatement> = statements.into_iter().map(|s| s.inner).collect();
+    let results = db.d1.batch(inner).await?;
+    for r in &results {
+        record(&db.meter, r);
+    }
+    Ok(results)
 }
 
 /// Rows changed by one statement of a batch.

@@ -61,6 +61,12 @@ pub enum ApiError {
     Busy,
     /// A fault of ours. The message is logged, never sent.
     Internal(String),
+    /// A Cloudflare production limit this operation would pass (a bug of ours, 500):
+    /// the code names the limit; the cause is logged, never sent.
+    Limit {
+        code: &'static str,
+        cause: String,
+    },
 }
 
 impl ApiError {
@@ -91,7 +97,7 @@ impl ApiError {
             ApiError::Invalid(_) | ApiError::Unprocessable { .. } => 422,
             ApiError::RateLimited { .. } => 429,
             ApiError::Busy => 503,
-            ApiError::Internal(_) => 500,
+            ApiError::Internal(_) | ApiError::Limit { .. } => 500,
         }
     }
 
@@ -103,7 +109,8 @@ impl ApiError {
             | ApiError::NotFound { code, .. }
             | ApiError::Gone { code, .. }
             | ApiError::Conflict { code, .. }
-            | ApiError::Unprocessable { code, .. } => code,
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::Limit { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -152,6 +159,9 @@ impl ApiError {
             }
             ApiError::Busy => "too many concurrent changes to this product; retry shortly".to_owned(),
             ApiError::Internal(_) => "something went wrong on our side; it has been logged".to_owned(),
+            ApiError::Limit { .. } => {
+                "this operation would pass one of Cloudflare's limits; it has been logged".to_owned()
+            }
         }
     }
 
@@ -173,8 +183,10 @@ impl ApiError {
     }
 
     pub fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self {
-            worker::console_error!("internal error: {cause}");
+        match &self {
+            ApiError::Internal(cause) => worker::console_error!("internal error: {cause}"),
+            ApiError::Limit { code, cause } => worker::console_error!("limit {code}: {cause}"),
+            _ => {}
         }
         let retry_after = match self {
             ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs.to_string()),

@@ -16,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod limits;
 pub mod meta;
 pub mod notify;
 pub mod pages;
@@ -43,7 +44,11 @@ pub async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, ctx: Contex
 pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let cron = event.cron();
     let result = match ctx::Ctx::new(env, String::new(), None) {
-        Ok(ctx) => notify::cron::run(&ctx, &cron).await,
+        Ok(ctx) => {
+            let result = notify::cron::run(&ctx, &cron).await;
+            limits::tally("scheduled", &ctx.meter);
+            result
+        }
         Err(e) => Err(e),
     };
     match result {

@@ -155,6 +155,7 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["dev", "mailbox.json"], Get) => notify::api::mailbox_json(&ctx, r).await,
         (["dev", "queue"], Post) => notify::api::queue(&ctx, r).await,
         (["dev", "releases", "due"], Post) => notify::api::make_due(&ctx, r).await,
+        (["dev", "d1"], Get) => notify::api::d1_tallies(&ctx),
 
         (["v1" | "dev", ..], _) => {
             Err(ApiError::not_found("route_not_found", "no such endpoint; see /v1/openapi.json"))
@@ -165,6 +166,17 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
     };
     if audited && let Ok(resp) = &result {
         admin::audit::record(&ctx, &method, &url, resp.status_code()).await;
+    }
+    crate::limits::tally("fetch", &ctx.meter);
+    if ctx.is_development() {
+        // What this request cost in D1 (from D1's own meta) and subrequests, for the
+        // benchmark; development only.
+        let (read, written) = ctx.meter.d1_rows();
+        let cost = format!("rows_read={read}; rows_written={written}; subrequests={}", ctx.meter.used());
+        return result.map(|mut resp| {
+            let _ = resp.headers_mut().set("x-restock-d1", &cost);
+            resp
+        });
     }
     result
 }

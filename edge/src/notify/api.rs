@@ -254,6 +254,18 @@ pub async fn queue(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
     http::json(202, &json!({ "enqueued": n }))
 }
 
+/// `GET /dev/d1` (development only): D1 rows read and written and subrequests made by
+/// this isolate's invocations since it started, by kind (`fetch`, `queue`,
+/// `scheduled`), for the benchmark's cost per notification.
+pub fn d1_tallies(ctx: &Ctx) -> Result<Response, ApiError> {
+    dev_only(ctx)?;
+    let tallies: serde_json::Map<String, serde_json::Value> = crate::limits::tallies()
+        .into_iter()
+        .map(|(kind, t)| (kind.to_owned(), serde_json::to_value(t).unwrap_or_default()))
+        .collect();
+    http::json(200, &tallies)
+}
+
 /// `POST /dev/releases/due?shop=&sku=` (development only): makes a SKU's current wave
 /// due for its next-wave check now, so tests need not wait out the interval.
 pub async fn make_due(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {

@@ -44,6 +44,9 @@ pub fn lease_ms(ctx: &Ctx) -> i64 {
 pub const MAX_ATTEMPTS: i64 = 10;
 /// Deliveries claimed per statement (D1 allows 100 bound parameters).
 const CLAIM_CHUNK: usize = 50;
+/// Subrequests one claimed chunk may take at most: the claim, the render reads, one
+/// `fetch` per delivery and a write batch of two statements per delivery.
+const CHUNK_COST: u32 = 8 + 3 * CLAIM_CHUNK as u32;
 
 /// A job on the notification queue.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,6 +58,9 @@ pub enum Job {
     Send { d: String },
     #[serde(rename = "release")]
     Release { r: String },
+    /// The next page of the weekly supplier digest: shops after `after`, for `week`.
+    #[serde(rename = "digest")]
+    Digest { after: String, week: i64 },
 }
 
 /// A claimed delivery.
@@ -89,11 +95,17 @@ pub async fn consume(batch: MessageBatch<Value>, env: worker::Env, rt: worker::C
             return Ok(());
         }
     };
+    consume_with(&ctx, batch).await?;
+    crate::limits::tally("queue", &ctx.meter);
+    Ok(())
+}
+
+async fn consume_with(ctx: &Ctx, batch: MessageBatch<Value>) -> worker::Result<()> {
     let messages = batch.messages()?;
     if batch.queue() == DEAD_LETTER_QUEUE {
         for m in &messages {
             if let Ok(Job::Send { d }) = serde_json::from_value::<Job>(m.body().clone())
-                && let Err(e) = mark_dead(&ctx, &d, "gave up after the queue's retries").await
+                && let Err(e) = mark_dead(ctx, &d, "gave up after the queue's retries").await
             {
                 worker::console_error!("could not dead-letter {d}: {e:?}");
                 m.retry();
@@ -108,7 +120,9 @@ pub async fn consume(batch: MessageBatch<Value>, env: worker::Env, rt: worker::C
     for m in &messages {
         match serde_json::from_value::<Job>(m.body().clone()) {
             Ok(Job::Send { d }) => sends.push((d, m)),
-            Ok(Job::Release { r }) => match release::chunk(&ctx, &r).await {
+            // Out of subrequests for one more chunk: the queue redelivers the job.
+            Ok(Job::Release { .. }) if ctx.meter.remaining() < release::CHUNK_COST => m.retry(),
+            Ok(Job::Release { r }) => match release::chunk(ctx, &r).await {
                 Ok(()) => m.ack(),
                 Err(e) => {
                     worker::console_error!("release {r} chunk failed: {e:?}");
@@ -119,18 +133,25 @@ pub async fn consume(batch: MessageBatch<Value>, env: worker::Env, rt: worker::C
                 sweep_requested = true;
                 m.ack();
             }
+            Ok(Job::Digest { after, week }) => match crate::notify::cron::digest_page(ctx, &after, week).await {
+                Ok(_) => m.ack(),
+                Err(e) => {
+                    worker::console_error!("digest page after {after:?} failed: {e:?}");
+                    m.retry();
+                }
+            },
             Err(e) => {
                 worker::console_warn!("dropping an unreadable job: {e}");
                 m.ack();
             }
         }
     }
-    if sweep_requested && let Err(e) = sweep(&ctx).await {
+    if sweep_requested && let Err(e) = sweep(ctx).await {
         worker::console_error!("sweep failed: {e:?}");
     }
     if !sends.is_empty() {
         let ids: Vec<String> = sends.iter().map(|(d, _)| d.clone()).collect();
-        match deliver(&ctx, &ids).await {
+        match deliver(ctx, &ids).await {
             Ok(verdicts) => {
                 for (id, m) in sends {
                     match verdicts.get(&id) {
@@ -217,6 +238,7 @@ pub fn batches(jobs: Vec<Job>) -> Result<Vec<Vec<Job>>, ApiError> {
 pub async fn enqueue(ctx: &Ctx, jobs: Vec<Job>) -> Result<(), ApiError> {
     let queue = ctx.env.queue("NOTIFY")?;
     for batch in batches(jobs)? {
+        ctx.charge("queue send", 1)?;
         queue.send_batch(batch).await?;
     }
     Ok(())
@@ -265,6 +287,11 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
 pub async fn deliver(ctx: &Ctx, ids: &[String]) -> Result<HashMap<String, Verdict>, ApiError> {
     let mut verdicts = HashMap::new();
     for chunk in ids.chunks(CLAIM_CHUNK) {
+        if ctx.meter.remaining() < CHUNK_COST {
+            // Not enough subrequests left for this chunk: its messages come back at once.
+            verdicts.extend(chunk.iter().map(|id| (id.clone(), Verdict::RetryAfter(0))));
+            continue;
+        }
         deliver_chunk(ctx, chunk, &mut verdicts).await?;
     }
     Ok(verdicts)
@@ -365,6 +392,7 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
         }
     }
     let provider = &provider;
+    ctx.charge("fetch", u32::try_from(pending.len()).unwrap_or(u32::MAX))?;
     let outcomes = join_all(pending.iter().map(|(d, p)| async move {
         match (p, provider) {
             (Plan::Email(email), Provider::Api(api)) => {
@@ -411,7 +439,7 @@ fn finish(
     status: &str,
     provider_id: Option<&str>,
     error: Option<&str>,
-) -> Result<worker::D1PreparedStatement, ApiError> {
+) -> Result<db::Stmt, ApiError> {
     db::stmt(
         &ctx.db,
         "UPDATE deliveries SET status = ?2, provider_id = COALESCE(?3, provider_id), last_error = ?4, lease_until = NULL, \

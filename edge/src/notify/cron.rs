@@ -6,7 +6,14 @@
 //!   ETA slip detection for products with open backorders (round robin), sweeping
 //!   deliveries that lost their job, and pruning old rate-limit windows;
 //! - weekly (Monday 07:00 UTC): the supplier digest (open backorders per supplier and
-//!   SKU, CSV) emailed to each merchant with open backorders.
+//!   SKU, CSV) emailed to each merchant with open backorders, shop by shop across
+//!   queue jobs (`Job::Digest`, `DIGEST_SHOPS` shops each), so no invocation does
+//!   more than a bounded part of it and a failed page is retried by the queue.
+//!
+//! Every step does bounded work: a `LIMIT` per query, and loops that stop while the
+//! invocation still has `RESERVE` subrequests left (Cloudflare's limit, `limits::Meter`),
+//! so the steps after them run too. What a run leaves is picked up by the next (oldest
+//! first), since each step reads what is due, not what it was told.
 
 use restock_shared::{Op, ReleasePlan, ShopId, Sku};
 use serde::{Deserialize, Serialize};
@@ -15,6 +22,7 @@ use serde_json::json;
 use crate::ctx::Ctx;
 use crate::db;
 use crate::error::ApiError;
+use crate::notify::consumer::Job;
 use crate::notify::{Outgoing, consumer, release};
 use crate::shops::{ShopRow, load_shop};
 use crate::stock::commit::{self, Change};
@@ -37,10 +45,20 @@ pub struct Report {
     pub purged: usize,
 }
 
+/// Subrequests each loop leaves for the steps after it (a stock commit takes about 10;
+/// the closing sweep and purge about 10).
+const RESERVE: u32 = 60;
+
+/// Whether a loop may take one more item (one stock commit or release start).
+fn budget_left(ctx: &Ctx) -> bool {
+    ctx.meter.remaining() >= RESERVE
+}
+
 pub async fn run(ctx: &Ctx, cron: &str) -> Result<Report, ApiError> {
     let mut report = Report::default();
     if cron == WEEKLY {
-        report.digests = digests(ctx).await?;
+        consumer::enqueue(ctx, vec![Job::Digest { after: String::new(), week: digest_week(ctx) }]).await?;
+        report.digests = 1;
     } else {
         next_waves(ctx, &mut report).await?;
         restart_stuck(ctx, &mut report).await?;
@@ -84,6 +102,9 @@ async fn next_waves(ctx: &Ctx, report: &mut Report) -> Result<(), ApiError> {
     .await?;
     let mut shops: Vec<ShopRow> = Vec::new();
     for d in due.iter().chain(&released) {
+        if !budget_left(ctx) {
+            break;
+        }
         let (Ok(shop_id), Ok(sku)) = (ShopId::parse(&d.shop_id), Sku::parse(&d.sku)) else { continue };
         if !shops.iter().any(|s| s.id == d.shop_id) {
             match load_shop(&ctx.db, &shop_id).await {
@@ -183,6 +204,9 @@ async fn restart_stuck(ctx: &Ctx, report: &mut Report) -> Result<(), ApiError> {
     )?)
     .await?;
     for r in stuck {
+        if !budget_left(ctx) {
+            break;
+        }
         release::start(ctx, &r.id).await?;
         report.releases_restarted += 1;
     }
@@ -206,6 +230,9 @@ async fn slip_detection(ctx: &Ctx, report: &mut Report) -> Result<(), ApiError> 
     .await?;
     let mut shops: Vec<ShopRow> = Vec::new();
     for d in due {
+        if !budget_left(ctx) {
+            break;
+        }
         let (Ok(shop_id), Ok(sku)) = (ShopId::parse(&d.shop_id), Sku::parse(&d.sku)) else { continue };
         if !shops.iter().any(|s| s.id == d.shop_id) {
             shops.push(load_shop(&ctx.db, &shop_id).await?);
@@ -224,24 +251,41 @@ async fn slip_detection(ctx: &Ctx, report: &mut Report) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// The weekly supplier digest to each merchant with open backorders.
-async fn digests(ctx: &Ctx) -> Result<usize, ApiError> {
+/// The week a digest belongs to (weeks counted from Monday 1970-01-05), for its dedupe key.
+fn digest_week(ctx: &Ctx) -> i64 {
+    i64::from(ctx.today().days_since_epoch() - 4).div_euclid(7)
+}
+
+/// Shops one digest job handles.
+pub const DIGEST_SHOPS: i64 = 20;
+
+/// One page of the weekly supplier digest (`Job::Digest`): the next `DIGEST_SHOPS`
+/// shops after `after` (by id) with open backorders and an address get their digest
+/// for `week` (deduplicated per shop and week, so a retried page sends nothing twice);
+/// a full page enqueues the next. Returns the digests written.
+pub async fn digest_page(ctx: &Ctx, after: &str, week: i64) -> Result<usize, ApiError> {
     let shops: Vec<ShopRow> = db::all(db::stmt(
         &ctx.db,
-        "SELECT * FROM shops s WHERE EXISTS (SELECT 1 FROM backorders b WHERE b.shop_id = s.id AND b.status = 'open') \
-           AND COALESCE(s.notify_email, s.reply_to) IS NOT NULL",
-        crate::args![],
+        "SELECT * FROM shops s WHERE s.id > ?1 \
+           AND EXISTS (SELECT 1 FROM backorders b WHERE b.shop_id = s.id AND b.status = 'open') \
+           AND COALESCE(s.notify_email, s.reply_to) IS NOT NULL ORDER BY s.id LIMIT ?2",
+        crate::args![after, DIGEST_SHOPS],
     )?)
     .await?;
-    let week = ctx.today().days_since_epoch().div_euclid(7);
     let mut n = 0;
-    for shop in shops {
+    for shop in &shops {
         let Some(to) = shop.notify_email.clone().or(shop.reply_to.clone()) else { continue };
         let csv = crate::admin::api::supplier_digest(ctx, &shop.id).await?;
         let out =
             Outgoing::email(&shop.id, "digest", &to, "en", format!("digest:{}:{week}", shop.id), json!({ "csv": csv }));
         let (sql, params) = out.insert(ctx, 1, "1");
         n += db::run(db::stmt(&ctx.db, &sql, params)?).await?;
+    }
+    if let Some(last) = shops.last().filter(|_| shops.len() as i64 == DIGEST_SHOPS) {
+        consumer::enqueue(ctx, vec![Job::Digest { after: last.id.clone(), week }]).await?;
+    }
+    if n > 0 {
+        crate::notify::kick(ctx);
     }
     Ok(n)
 }

@@ -181,6 +181,11 @@ fn data_str(payload: &Value, key: &str) -> Option<String> {
 /// binding; the scheduled sweep picks deliveries up then).
 pub fn kick(ctx: &Ctx) {
     let Ok(queue) = ctx.env.queue("NOTIFY") else { return };
+    if let Err(e) = ctx.charge("queue send", 1) {
+        // The scheduled sweep sends what is queued.
+        worker::console_warn!("no notification sweep enqueued: {e:?}");
+        return;
+    }
     ctx.wait_until(async move {
         // A typed job: a serde_json::Value would arrive as a JS Map, not an object.
         if let Err(e) = queue.send(consumer::Job::Sweep).await {

@@ -15,6 +15,9 @@ use crate::notify::consumer::{self, Job, enqueue};
 
 /// Subscribers per chunk (one `send_batch` of jobs).
 pub const CHUNK: i64 = 100;
+/// Subrequests one chunk takes at most (two loads, its batch of four, a top-up and the
+/// enqueue of its sends).
+pub const CHUNK_COST: u32 = 12;
 /// Chunk jobs enqueued at once when a wave starts; each finished chunk tops up.
 const INITIAL_JOBS: i64 = 1000;
 

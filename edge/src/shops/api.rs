@@ -29,7 +29,7 @@ fn update_statement(
     shop: &str,
     assigns: &[Assign],
     key_hash: Option<&str>,
-) -> Result<Option<worker::D1PreparedStatement>, ApiError> {
+) -> Result<Option<db::Stmt>, ApiError> {
     if assigns.is_empty() {
         return Ok(None);
     }

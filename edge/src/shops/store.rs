@@ -3,10 +3,9 @@
 use restock_shared::wire::{BackorderMode, WidgetSettings};
 use restock_shared::{Ratio, ReleaseRules, ShopId, ShopRules};
 use serde::Deserialize;
-use worker::D1Database;
 
 use crate::args;
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::ApiError;
 use crate::shops::settings::ConsentTexts;
 
@@ -90,7 +89,7 @@ impl ShopRow {
     }
 }
 
-pub async fn load_shop(db: &D1Database, shop: &ShopId) -> Result<ShopRow, ApiError> {
+pub async fn load_shop(db: &Db, shop: &ShopId) -> Result<ShopRow, ApiError> {
     let s = db::stmt(db, "SELECT * FROM shops WHERE id = ?1", args![shop.as_str()])?;
     db::first::<ShopRow>(s).await?.ok_or_else(|| ApiError::not_found("shop_not_found", "no shop with this id"))
 }

@@ -22,11 +22,11 @@ use restock_shared::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result};
+use worker::D1Result;
 
 use crate::crypto::new_id;
 use crate::ctx::Ctx;
-use crate::db;
+use crate::db::{self, Db, Stmt};
 use crate::error::ApiError;
 use crate::notify::{self, Outgoing};
 use crate::shops::ShopRow;
@@ -271,7 +271,7 @@ pub async fn commit(
     sku: &Sku,
     dry_run: bool,
     mut change: impl FnMut(&Snapshot) -> Result<Change, ApiError>,
-    reads: impl Fn(&D1Database) -> Result<Vec<D1PreparedStatement>, ApiError>,
+    reads: impl Fn(&Db) -> Result<Vec<Stmt>, ApiError>,
 ) -> Result<Committed, ApiError> {
     let shop_id = ShopId::parse(&shop.id)?;
     let clock = Clock { today: ctx.today(), now: ctx.now };
@@ -339,7 +339,7 @@ fn swap(
     snap: &Snapshot,
     rev: &str,
     p: &StockPlan<String>,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<Stmt, ApiError> {
     let last_seq = snap.queue.last().map_or(0, |r| r.seq);
     let tail = if p.free > 0 {
         "AND NOT EXISTS (SELECT 1 FROM backorders n WHERE n.shop_id = ?1 AND n.sku = ?2 AND n.status = 'open' AND n.seq > ?7)"
@@ -447,9 +447,11 @@ fn release(snap: &Snapshot, p: &StockPlan<String>, new: Option<&str>) -> Vec<Gua
     }
 }
 
-/// Rows per JSON array in one statement (bounded so a bound value stays well under
-/// D1's 2 MB).
-const JSON_ROWS: usize = 200;
+/// Rows per JSON array in one statement: a promise row is about 100 bytes and a
+/// notice about 400, so a bound value stays under D1's 2 MB (`limits::check_value`
+/// refuses one that would not), and a SKU's queue of 20,000 open backorders is 10
+/// statements of each, well within a batch.
+const JSON_ROWS: usize = 2000;
 
 /// Projections and promises, and the delay notices owed: one statement per
 /// [`JSON_ROWS`] changes, in the same batch as everything else, so a notice exists

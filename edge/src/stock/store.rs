@@ -7,9 +7,9 @@ use restock_shared::{
     availability,
 };
 use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement, D1Result};
+use worker::D1Result;
 
-use crate::db;
+use crate::db::{self, Db, Stmt};
 use crate::error::ApiError;
 
 /// A `products` row joined with its queue and hold totals.
@@ -93,12 +93,7 @@ pub const PRODUCT_COLUMNS: &str = "p.sku, p.name, p.url, p.price_cents, p.policy
        AND w.status = 'notified' AND w.hold_until > ?2 AND w.converted_at IS NULL) AS held";
 
 /// The two statements that read `skus`' facts (products, then purchase orders).
-pub fn facts_statements(
-    db: &D1Database,
-    shop: &ShopId,
-    skus: &[Sku],
-    now: Timestamp,
-) -> Result<Vec<D1PreparedStatement>, ApiError> {
+pub fn facts_statements(db: &Db, shop: &ShopId, skus: &[Sku], now: Timestamp) -> Result<Vec<Stmt>, ApiError> {
     let sku_args = || skus.iter().map(|s| db::Arg::js(&s.as_str()));
     let mut product_params = crate::args![shop.as_str(), now.millis()];
     product_params.extend(sku_args());
@@ -153,7 +148,7 @@ const SKUS_PER_STATEMENT: usize = db::MAX_PARAMS - 2;
 /// most 100 parameters), in the order asked for; SKUs the shop does not have are left
 /// out.
 pub async fn load_products(
-    db: &D1Database,
+    db: &Db,
     shop: &ShopId,
     skus: &[Sku],
     now: Timestamp,
@@ -179,7 +174,7 @@ pub async fn load_products(
 }
 
 /// One product's facts, or 404 `product_not_found`.
-pub async fn load_product(db: &D1Database, shop: &ShopId, sku: &Sku, now: Timestamp) -> Result<ProductFacts, ApiError> {
+pub async fn load_product(db: &Db, shop: &ShopId, sku: &Sku, now: Timestamp) -> Result<ProductFacts, ApiError> {
     load_products(db, shop, std::slice::from_ref(sku), now)
         .await?
         .pop()

@@ -66,3 +66,24 @@ export const statusWords = (a) => ({
   preorder: `Preorder until ${day(a.release_date)}` + (a.left === null ? '' : `: ${a.left} places left`),
   discontinued: 'Discontinued',
 }[a.status] || a.status);
+
+/**
+ * A list read page by page: `fetchPage(cursor)` answers `{ items, next_cursor }`, and
+ * `draw(items, page)` shows everything loaded so far. `load(true)` starts over (a new
+ * search or filter); the returned `more` button loads the next page.
+ */
+export function paged(fetchPage, draw) {
+  const more = h('button', { type: 'button', hidden: true }, 'Load more');
+  let cursor = null;
+  let items = [];
+  async function load(reset) {
+    if (reset) { cursor = null; items = []; }
+    const page = await fetchPage(cursor);
+    items = items.concat(page.items);
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    draw(items, page);
+  }
+  more.addEventListener('click', () => load(false));
+  return { more, load };
+}

@@ -1,14 +1,16 @@
 //! Merchant-wide endpoints: demand insights, CSV exports, erasing a subscriber.
 
 use restock_shared::{Date, Email, Timestamp};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{Request, Response};
 
 use crate::ctx::Ctx;
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::ApiError;
 use crate::http;
+use crate::paging::Page;
 use crate::shops::auth;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -36,8 +38,41 @@ struct DayRow {
     units: i64,
 }
 
-/// `GET /v1/admin/insights?days=30`: products ranked by waiting demand, a daily series
-/// of signups and backorders, and recovered revenue.
+/// The per-product figures of an insights page (only the page's products are read).
+const DEMAND_COLUMNS: &str = "p.sku, p.name, p.price_cents, p.on_hand, p.supplier, \
+   (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku AND w.status = 'active') AS waiting, \
+   (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku AND w.status = 'pending') AS pending, \
+   (SELECT COUNT(*) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') AS backorders_open, \
+   (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') AS backordered_units, \
+   (SELECT COUNT(*) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open' AND b.delayed = 1) AS delayed, \
+   (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku AND w.status = 'notified') AS notified, \
+   (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku AND w.converted_at IS NOT NULL) AS converted, \
+   (SELECT COALESCE(SUM(o.amount_cents), 0) FROM orders o WHERE o.shop_id = p.shop_id AND o.sku = p.sku AND o.attributed IS NOT NULL) AS recovered_cents, \
+   (SELECT COALESCE(SUM(b.quantity * b.unit_price_cents), 0) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status != 'cancelled') AS backorder_revenue_cents";
+
+/// Demand per SKU (people waiting or pending, units owed), from the grouped waitlist
+/// and open backorders: only SKUs someone waits for are ranked.
+const DEMAND_CTE: &str = "WITH d AS (SELECT sku, SUM(people) AS people, SUM(units) AS units FROM ( \
+     SELECT sku, COUNT(*) AS people, 0 AS units FROM waitlist WHERE shop_id = ?1 AND status IN ('active', 'pending') GROUP BY sku \
+     UNION ALL SELECT sku, 0, SUM(quantity - allocated) FROM backorders WHERE shop_id = ?1 AND status = 'open' GROUP BY sku \
+   ) GROUP BY sku)";
+
+#[derive(Debug, Deserialize)]
+struct Totals {
+    waiting: i64,
+    backordered_units: i64,
+    backorder_value_cents: i64,
+    backorder_revenue_cents: i64,
+    recovered_cents: i64,
+    notified: i64,
+    converted: i64,
+}
+
+/// `GET /v1/admin/insights?days=30&limit=50&cursor=`: shop-wide totals (aggregates),
+/// a daily series of signups and backorders, and one page of the products ranked by
+/// waiting demand (people waiting plus units owed, then its value, then SKU). Bounded
+/// whatever the catalog's size: the totals are single rows, the series has `days`
+/// points, and only the page's products are read in full.
 pub async fn insights(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
     let days: u32 = match http::query_param(req, "days") {
@@ -48,24 +83,19 @@ pub async fn insights(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             .filter(|d| (1..=365).contains(d))
             .ok_or(ApiError::Invalid(restock_shared::InvalidInput::Range { field: "days", detail: "1 to 365" }))?,
     };
+    let page = Page::from_request(req)?;
+    let offset = page.cursor_seq()?;
     let since = Date::from_days(ctx.today().days_since_epoch() - i32::try_from(days).unwrap_or(30) + 1);
     let since_ms = since.start().millis();
     let p = || crate::args![shop.id.as_str(), since_ms];
     let statements = vec![
         db::stmt(
             &ctx.db,
-            "SELECT p.sku, p.name, p.price_cents, p.on_hand, p.supplier, \
-               (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku AND w.status = 'active') AS waiting, \
-               (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku AND w.status = 'pending') AS pending, \
-               (SELECT COUNT(*) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') AS backorders_open, \
-               (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') AS backordered_units, \
-               (SELECT COUNT(*) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open' AND b.delayed = 1) AS delayed, \
-               (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku AND w.status = 'notified') AS notified, \
-               (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku AND w.converted_at IS NOT NULL) AS converted, \
-               (SELECT COALESCE(SUM(o.amount_cents), 0) FROM orders o WHERE o.shop_id = p.shop_id AND o.sku = p.sku AND o.attributed IS NOT NULL) AS recovered_cents, \
-               (SELECT COALESCE(SUM(b.quantity * b.unit_price_cents), 0) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status != 'cancelled') AS backorder_revenue_cents \
-             FROM products p WHERE p.shop_id = ?1 AND ?2 IS NOT NULL",
-            p(),
+            &format!(
+                "{DEMAND_CTE} SELECT {DEMAND_COLUMNS} FROM d JOIN products p ON p.shop_id = ?1 AND p.sku = d.sku \
+                 ORDER BY d.people + d.units DESC, (d.people + d.units) * p.price_cents DESC, p.sku LIMIT ?2 OFFSET ?3"
+            ),
+            crate::args![shop.id.as_str(), page.limit + 1, offset],
         )?,
         db::stmt(
             &ctx.db,
@@ -79,17 +109,27 @@ pub async fn insights(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
              WHERE shop_id = ?1 AND created_at >= ?2 GROUP BY day",
             p(),
         )?,
+        db::stmt(
+            &ctx.db,
+            "SELECT \
+               (SELECT COUNT(*) FROM waitlist WHERE shop_id = ?1 AND status IN ('active', 'pending')) AS waiting, \
+               (SELECT COALESCE(SUM(quantity - allocated), 0) FROM backorders WHERE shop_id = ?1 AND status = 'open') AS backordered_units, \
+               (SELECT COALESCE(SUM((b.quantity - b.allocated) * p.price_cents), 0) FROM backorders b \
+                  JOIN products p ON p.shop_id = b.shop_id AND p.sku = b.sku WHERE b.shop_id = ?1 AND b.status = 'open') AS backorder_value_cents, \
+               (SELECT COALESCE(SUM(quantity * unit_price_cents), 0) FROM backorders WHERE shop_id = ?1 AND status != 'cancelled') AS backorder_revenue_cents, \
+               (SELECT COALESCE(SUM(amount_cents), 0) FROM orders WHERE shop_id = ?1 AND attributed IS NOT NULL) AS recovered_cents, \
+               (SELECT COUNT(*) FROM waitlist WHERE shop_id = ?1 AND status = 'notified') AS notified, \
+               (SELECT COUNT(*) FROM waitlist WHERE shop_id = ?1 AND converted_at IS NOT NULL) AS converted",
+            crate::args![shop.id.as_str()],
+        )?,
     ];
     let results = db::batch(&ctx.db, statements).await?;
-    let [products, signups, backorders] = results.as_slice() else {
+    let [products, signups, backorders, totals] = results.as_slice() else {
         return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into()));
     };
     let mut rows: Vec<DemandRow> = db::rows(products)?;
-    rows.sort_by(|a, b| {
-        let demand = |r: &DemandRow| r.waiting + r.pending + r.backordered_units;
-        let value = |r: &DemandRow| (r.waiting + r.pending + r.backordered_units) * r.price_cents;
-        demand(b).cmp(&demand(a)).then(value(b).cmp(&value(a))).then(a.sku.cmp(&b.sku))
-    });
+    let more = rows.len() > page.limit as usize;
+    rows.truncate(page.limit as usize);
     let signups: Vec<DayRow> = db::rows(signups)?;
     let backorders: Vec<DayRow> = db::rows(backorders)?;
     let series: Vec<serde_json::Value> = (0..days)
@@ -115,22 +155,23 @@ pub async fn insights(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
             v
         })
         .collect();
-    let sum = |f: fn(&DemandRow) -> i64| rows.iter().map(f).sum::<i64>();
-    let notified = sum(|r| r.notified);
-    let converted = sum(|r| r.converted);
+    let t: Totals = db::rows::<Totals>(totals)?
+        .pop()
+        .ok_or_else(|| ApiError::Internal("the insights totals returned no row".into()))?;
     let totals = json!({
-        "waiting": sum(|r| r.waiting + r.pending),
-        "backordered_units": sum(|r| r.backordered_units),
-        "backorder_value_cents": sum(|r| r.backordered_units * r.price_cents),
-        "backorder_revenue_cents": sum(|r| r.backorder_revenue_cents),
-        "recovered_cents": sum(|r| r.recovered_cents),
-        "notified": notified,
-        "converted": converted,
-        "conversion_rate": if notified > 0 { converted as f64 / notified as f64 } else { 0.0 },
+        "waiting": t.waiting,
+        "backordered_units": t.backordered_units,
+        "backorder_value_cents": t.backorder_value_cents,
+        "backorder_revenue_cents": t.backorder_revenue_cents,
+        "recovered_cents": t.recovered_cents,
+        "notified": t.notified,
+        "converted": t.converted,
+        "conversion_rate": if t.notified > 0 { t.converted as f64 / t.notified as f64 } else { 0.0 },
     });
+    let next = more.then(|| Page::encode_seq(offset + i64::from(page.limit)));
     http::json(
         200,
-        &json!({ "currency": shop.currency, "days": days, "products": products, "series": series, "totals": totals }),
+        &json!({ "currency": shop.currency, "days": days, "products": products, "next_cursor": next, "series": series, "totals": totals }),
     )
 }
 
@@ -152,22 +193,71 @@ fn iso(ms: Option<i64>) -> String {
     ms.map(|m| Timestamp::from_millis(m).to_iso()).unwrap_or_default()
 }
 
-fn csv_response(name: &str, body: String) -> Response {
-    let disposition = format!("attachment; filename=\"{name}\"");
-    http::respond(
-        200,
-        &[
-            ("content-type", "text/csv; charset=utf-8"),
-            ("content-disposition", &disposition),
-            ("cache-control", "no-store"),
-        ],
-        body.into_bytes(),
-    )
+/// A row of a CSV export: its line, and the key the next page continues after.
+trait CsvRow: DeserializeOwned + 'static {
+    type Key: Clone + 'static;
+    fn key(&self) -> Self::Key;
+    fn line(&self) -> String;
 }
 
 /// Rows per D1 read while exporting, and the most rows one export returns.
 const EXPORT_CHUNK: i64 = 1000;
 const EXPORT_MAX: usize = 200_000;
+
+/// Streams a CSV export: `header`, then pages of `EXPORT_CHUNK` rows read one at a
+/// time as the client takes them (keyset paging through `page(db, after)`), so memory
+/// stays one page whatever the export's size, and each page is one D1 query of the
+/// invocation's budget. An error after the first byte ends the stream early (logged);
+/// the client sees a truncated download, never a partial file presented as whole.
+fn stream_csv<R: CsvRow>(
+    ctx: &Ctx,
+    name: &str,
+    header: &'static str,
+    page: impl Fn(&Db, Option<&R::Key>) -> Result<db::Stmt, ApiError> + 'static,
+) -> Result<Response, ApiError> {
+    struct State<K> {
+        after: Option<K>,
+        sent: usize,
+        started: bool,
+        done: bool,
+    }
+    let db = ctx.db.clone();
+    let state = State { after: None, sent: 0, started: false, done: false };
+    let body = futures_util::stream::unfold(state, move |mut st| {
+        let db = db.clone();
+        let next = if st.done { None } else { Some(page(&db, st.after.as_ref())) };
+        async move {
+            let stmt = next?;
+            let rows: Result<Vec<R>, ApiError> = match stmt {
+                Ok(s) => db::all(s).await,
+                Err(e) => Err(e),
+            };
+            let rows = match rows {
+                Ok(rows) => rows,
+                Err(e) => {
+                    worker::console_error!("export stopped: {e:?}");
+                    st.done = true;
+                    return Some((Err(worker::Error::RustError("export stopped".into())), st));
+                }
+            };
+            let mut out = if st.started { String::new() } else { header.to_owned() };
+            st.started = true;
+            for r in &rows {
+                out.push_str(&r.line());
+            }
+            st.sent += rows.len();
+            st.after = rows.last().map(CsvRow::key);
+            st.done = (rows.len() as i64) < EXPORT_CHUNK || st.sent >= EXPORT_MAX;
+            Some((Ok::<Vec<u8>, worker::Error>(out.into_bytes()), st))
+        }
+    });
+    let disposition = format!("attachment; filename=\"{name}\"");
+    let headers = worker::Headers::new();
+    headers.set("content-type", "text/csv; charset=utf-8")?;
+    headers.set("content-disposition", &disposition)?;
+    headers.set("cache-control", "no-store")?;
+    Ok(Response::from_stream(body)?.with_headers(headers))
+}
 
 #[derive(Deserialize)]
 struct WaitlistExport {
@@ -188,6 +278,31 @@ struct WaitlistExport {
     consent_source: Option<String>,
 }
 
+impl CsvRow for WaitlistExport {
+    type Key = i64;
+    fn key(&self) -> i64 {
+        self.seq
+    }
+    fn line(&self) -> String {
+        csv_line(&[
+            self.id.clone(),
+            self.sku.clone(),
+            self.email.clone(),
+            self.locale.clone(),
+            self.status.clone(),
+            self.consent_text.clone(),
+            iso(Some(self.consent_at)),
+            iso(self.confirmed_at),
+            iso(self.notified_at),
+            iso(self.converted_at),
+            iso(Some(self.created_at)),
+            self.consent_version.clone().unwrap_or_default(),
+            self.consent_lang.clone().unwrap_or_default(),
+            self.consent_source.clone().unwrap_or_default(),
+        ])
+    }
+}
+
 #[derive(Deserialize)]
 struct BackorderExport {
     seq: i64,
@@ -206,94 +321,76 @@ struct BackorderExport {
     created_at: i64,
 }
 
-/// `GET /v1/admin/export/{waitlist|backorders|supplier-digest}.csv`.
+impl CsvRow for BackorderExport {
+    type Key = i64;
+    fn key(&self) -> i64 {
+        self.seq
+    }
+    fn line(&self) -> String {
+        csv_line(&[
+            self.id.clone(),
+            self.sku.clone(),
+            self.kind.clone(),
+            self.email.clone(),
+            self.quantity.to_string(),
+            self.allocated.to_string(),
+            self.status.clone(),
+            self.placed_on.clone(),
+            self.promised_date.clone().unwrap_or_default(),
+            self.current_promise.clone().unwrap_or_default(),
+            self.projected_date.clone().unwrap_or_default(),
+            (self.delayed != 0).to_string(),
+            iso(Some(self.created_at)),
+        ])
+    }
+}
+
+/// `GET /v1/admin/export/{waitlist|backorders|supplier-digest}.csv`, streamed in pages.
 pub async fn export(ctx: &Ctx, req: &Request, what: &str) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
     let sku = http::query_param(req, "sku").map(|s| restock_shared::Sku::parse(&s)).transpose()?;
     let sku = sku.map(|s| s.as_str().to_owned());
+    let shop_id = shop.id.clone();
     match what {
-        "waitlist.csv" => {
-            let mut out = String::from(
-                "id,sku,email,locale,status,consent_text,consent_at,confirmed_at,notified_at,converted_at,created_at,consent_version,consent_lang,consent_source\r\n",
-            );
-            let mut after = 0i64;
-            let mut total = 0usize;
-            loop {
-                let s = db::stmt(
-                    &ctx.db,
+        "waitlist.csv" => stream_csv::<WaitlistExport>(
+            ctx,
+            what,
+            "id,sku,email,locale,status,consent_text,consent_at,confirmed_at,notified_at,converted_at,created_at,consent_version,consent_lang,consent_source\r\n",
+            move |db, after| {
+                db::stmt(
+                    db,
                     "SELECT seq, id, sku, email, locale, status, consent_text, consent_at, confirmed_at, notified_at, converted_at, created_at, \
                        consent_version, consent_lang, consent_source \
                      FROM waitlist WHERE shop_id = ?1 AND (?2 IS NULL OR sku = ?2) AND seq > ?3 ORDER BY seq LIMIT ?4",
-                    crate::args![shop.id.as_str(), sku.clone(), after, EXPORT_CHUNK],
-                )?;
-                let rows: Vec<WaitlistExport> = db::all(s).await?;
-                for r in &rows {
-                    out.push_str(&csv_line(&[
-                        r.id.clone(),
-                        r.sku.clone(),
-                        r.email.clone(),
-                        r.locale.clone(),
-                        r.status.clone(),
-                        r.consent_text.clone(),
-                        iso(Some(r.consent_at)),
-                        iso(r.confirmed_at),
-                        iso(r.notified_at),
-                        iso(r.converted_at),
-                        iso(Some(r.created_at)),
-                        r.consent_version.clone().unwrap_or_default(),
-                        r.consent_lang.clone().unwrap_or_default(),
-                        r.consent_source.clone().unwrap_or_default(),
-                    ]));
-                }
-                total += rows.len();
-                match rows.last() {
-                    Some(last) if rows.len() as i64 == EXPORT_CHUNK && total < EXPORT_MAX => after = last.seq,
-                    _ => break,
-                }
-            }
-            Ok(csv_response("waitlist.csv", out))
-        }
+                    crate::args![shop_id.as_str(), sku.clone(), after.copied().unwrap_or(0), EXPORT_CHUNK],
+                )
+            },
+        ),
         "backorders.csv" => {
             let status = http::query_param(req, "status");
-            let mut out = String::from(
+            stream_csv::<BackorderExport>(
+                ctx,
+                what,
                 "id,sku,kind,email,quantity,allocated,status,placed_on,promised_date,current_promise,projected_date,delayed,created_at\r\n",
-            );
-            let mut after = 0i64;
-            let mut total = 0usize;
-            loop {
-                let s = db::stmt(
-                    &ctx.db,
-                    "SELECT seq, id, sku, kind, email, quantity, allocated, status, placed_on, promised_date, current_promise, projected_date, delayed, created_at \
-                     FROM backorders WHERE shop_id = ?1 AND (?2 IS NULL OR sku = ?2) AND (?3 IS NULL OR status = ?3) AND seq > ?4 ORDER BY seq LIMIT ?5",
-                    crate::args![shop.id.as_str(), sku.clone(), status.clone(), after, EXPORT_CHUNK],
-                )?;
-                let rows: Vec<BackorderExport> = db::all(s).await?;
-                for r in &rows {
-                    out.push_str(&csv_line(&[
-                        r.id.clone(),
-                        r.sku.clone(),
-                        r.kind.clone(),
-                        r.email.clone(),
-                        r.quantity.to_string(),
-                        r.allocated.to_string(),
-                        r.status.clone(),
-                        r.placed_on.clone(),
-                        r.promised_date.clone().unwrap_or_default(),
-                        r.current_promise.clone().unwrap_or_default(),
-                        r.projected_date.clone().unwrap_or_default(),
-                        (r.delayed != 0).to_string(),
-                        iso(Some(r.created_at)),
-                    ]));
-                }
-                total += rows.len();
-                match rows.last() {
-                    Some(last) if rows.len() as i64 == EXPORT_CHUNK && total < EXPORT_MAX => after = last.seq,
-                    _ => break,
-                }
-            }
-            Ok(csv_response("backorders.csv", out))
+                move |db, after| {
+                    db::stmt(
+                        db,
+                        "SELECT seq, id, sku, kind, email, quantity, allocated, status, placed_on, promised_date, current_promise, projected_date, delayed, created_at \
+                         FROM backorders WHERE shop_id = ?1 AND (?2 IS NULL OR sku = ?2) AND (?3 IS NULL OR status = ?3) AND seq > ?4 ORDER BY seq LIMIT ?5",
+                        crate::args![
+                            shop_id.as_str(),
+                            sku.clone(),
+                            status.clone(),
+                            after.copied().unwrap_or(0),
+                            EXPORT_CHUNK
+                        ],
+                    )
+                },
+            )
         }
-        "supplier-digest.csv" => Ok(csv_response("supplier-digest.csv", supplier_digest(ctx, &shop.id).await?)),
+        "supplier-digest.csv" => stream_csv::<DigestRow>(ctx, what, DIGEST_HEADER, move |db, after| {
+            digest_page(db, &shop_id, after, EXPORT_CHUNK)
+        }),
         _ => Err(ApiError::not_found("route_not_found", "exports: waitlist.csv, backorders.csv, supplier-digest.csv")),
     }
 }
@@ -311,10 +408,36 @@ struct DigestRow {
     next_po_quantity: Option<i64>,
 }
 
-/// Open backorders per supplier and SKU (what to chase), as CSV.
-pub async fn supplier_digest(ctx: &Ctx, shop: &str) -> Result<String, ApiError> {
-    let s = db::stmt(
-        &ctx.db,
+impl CsvRow for DigestRow {
+    /// (supplier or "", SKU): the digest's order.
+    type Key = (String, String);
+    fn key(&self) -> (String, String) {
+        (self.supplier.clone().unwrap_or_default(), self.sku.clone())
+    }
+    fn line(&self) -> String {
+        csv_line(&[
+            self.supplier.clone().unwrap_or_default(),
+            self.sku.clone(),
+            self.name.clone(),
+            self.open_backorders.to_string(),
+            self.units_owed.to_string(),
+            self.waiting.to_string(),
+            self.oldest_placed_on.clone().unwrap_or_default(),
+            self.next_po_date.clone().unwrap_or_default(),
+            self.next_po_quantity.map(|q| q.to_string()).unwrap_or_default(),
+        ])
+    }
+}
+
+const DIGEST_HEADER: &str =
+    "supplier,sku,name,open_backorders,units_owed,waiting,oldest_placed_on,next_po_date,next_po_quantity\r\n";
+
+/// One page of the supplier digest: open backorders per supplier and SKU (what to
+/// chase), in (supplier, SKU) order after `after`.
+fn digest_page(db: &Db, shop: &str, after: Option<&(String, String)>, limit: i64) -> Result<db::Stmt, ApiError> {
+    let (supplier, sku) = after.cloned().unwrap_or_default();
+    db::stmt(
+        db,
         "SELECT p.supplier, p.sku, p.name, \
            (SELECT COUNT(*) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') AS open_backorders, \
            (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') AS units_owed, \
@@ -324,25 +447,29 @@ pub async fn supplier_digest(ctx: &Ctx, shop: &str) -> Result<String, ApiError> 
            (SELECT o.quantity FROM purchase_orders o WHERE o.shop_id = p.shop_id AND o.sku = p.sku AND o.status = 'open' ORDER BY o.expected_date LIMIT 1) AS next_po_quantity \
          FROM products p WHERE p.shop_id = ?1 \
            AND EXISTS (SELECT 1 FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') \
-         ORDER BY COALESCE(p.supplier, ''), p.sku",
-        crate::args![shop],
-    )?;
-    let rows: Vec<DigestRow> = db::all(s).await?;
-    let mut out = String::from(
-        "supplier,sku,name,open_backorders,units_owed,waiting,oldest_placed_on,next_po_date,next_po_quantity\r\n",
-    );
-    for r in rows {
-        out.push_str(&csv_line(&[
-            r.supplier.unwrap_or_default(),
-            r.sku,
-            r.name,
-            r.open_backorders.to_string(),
-            r.units_owed.to_string(),
-            r.waiting.to_string(),
-            r.oldest_placed_on.unwrap_or_default(),
-            r.next_po_date.unwrap_or_default(),
-            r.next_po_quantity.map(|q| q.to_string()).unwrap_or_default(),
-        ]));
+           AND (?4 = 0 OR (COALESCE(p.supplier, ''), p.sku) > (?2, ?3)) \
+         ORDER BY COALESCE(p.supplier, ''), p.sku LIMIT ?5",
+        crate::args![shop, supplier, sku, i64::from(after.is_some()), limit],
+    )
+}
+
+/// Rows the weekly digest email carries at most; the dashboard's export has them all.
+pub const DIGEST_EMAIL_ROWS: i64 = 1000;
+
+/// The supplier digest for the weekly email, as CSV: the first `DIGEST_EMAIL_ROWS`
+/// rows, and a last line saying where the rest is when there are more.
+pub async fn supplier_digest(ctx: &Ctx, shop: &str) -> Result<String, ApiError> {
+    let mut rows: Vec<DigestRow> = db::all(digest_page(&ctx.db, shop, None, DIGEST_EMAIL_ROWS + 1)?).await?;
+    let more = rows.len() as i64 > DIGEST_EMAIL_ROWS;
+    rows.truncate(DIGEST_EMAIL_ROWS as usize);
+    let mut out = String::from(DIGEST_HEADER);
+    for r in &rows {
+        out.push_str(&r.line());
+    }
+    if more {
+        out.push_str(&csv_line(&[format!(
+            "(more SKUs than {DIGEST_EMAIL_ROWS}: the dashboard's supplier digest export has them all)"
+        )]));
     }
     Ok(out)
 }

@@ -7,10 +7,10 @@ use restock_shared::wire::AvailabilityView;
 use restock_shared::{Date, InvalidInput, Op, Policy, ProductSettings, ShopId, Sku, clean_text, header_text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use worker::{D1Database, D1PreparedStatement, D1Result, Request, Response};
+use worker::{D1Result, Request, Response};
 
 use crate::ctx::Ctx;
-use crate::db;
+use crate::db::{self, Db, Stmt};
 use crate::error::ApiError;
 use crate::http;
 use crate::paging::Page;
@@ -202,11 +202,11 @@ fn summary(ctx: &Ctx, shop: &ShopRow, f: &ProductFacts) -> ProductDetail {
 
 /// The statements that read everything [`ProductDetail`] shows, in one batch.
 pub fn detail_statements(
-    db: &D1Database,
+    db: &Db,
     shop: &ShopId,
     sku: &Sku,
     now: restock_shared::Timestamp,
-) -> Result<Vec<D1PreparedStatement>, ApiError> {
+) -> Result<Vec<Stmt>, ApiError> {
     let mut statements = facts_statements(db, shop, std::slice::from_ref(sku), now)?;
     let params = || crate::args![shop.as_str(), sku.as_str()];
     for sql in [
@@ -259,14 +259,16 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
     let page = Page::from_request(req)?;
     let after = page.cursor_text()?;
+    let search = Search::from_query(http::query_param(req, "q").as_deref())?;
     #[derive(Deserialize)]
     struct SkuRow {
         sku: String,
     }
     let s = db::stmt(
         &ctx.db,
-        "SELECT sku FROM products WHERE shop_id = ?1 AND sku > ?2 ORDER BY sku LIMIT ?3",
-        crate::args![shop.id.as_str(), after.as_str(), page.limit + 1],
+        "SELECT sku FROM products WHERE shop_id = ?1 AND sku > ?2 \
+           AND (?4 IS NULL OR sku LIKE ?4 ESCAPE '\\' OR name LIKE ?5 ESCAPE '\\') ORDER BY sku LIMIT ?3",
+        crate::args![shop.id.as_str(), after.as_str(), page.limit + 1, search.prefix(), search.contains()],
     )?;
     let rows: Vec<SkuRow> = db::all(s).await?;
     let shop_id = ShopId::parse(&shop.id)?;
@@ -275,6 +277,45 @@ pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let items: Vec<ProductDetail> = facts.iter().map(|f| summary(ctx, &shop, f)).collect();
     let next = (rows.len() > page.limit as usize).then(|| items.last().map(|i| Page::encode_text(&i.sku))).flatten();
     http::json(200, &json!({ "items": items, "next_cursor": next }))
+}
+
+/// A product search (`q`): SKUs that start with it or names that contain it, as LIKE
+/// patterns with `%`, `_` and `\` escaped. D1 takes LIKE patterns of at most 50 bytes
+/// ("Maximum characters (bytes) in a LIKE or GLOB pattern"), so `q` is at most 40
+/// characters and its pattern at most 50 bytes; longer is a 422 naming `q`.
+#[derive(Debug, PartialEq)]
+pub struct Search(Option<String>);
+
+/// D1's longest LIKE pattern, in bytes.
+const MAX_LIKE_BYTES: usize = 50;
+
+impl Search {
+    pub fn from_query(q: Option<&str>) -> Result<Search, ApiError> {
+        let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else { return Ok(Search(None)) };
+        let escaped: String = q
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let too_long = q.chars().count() > 40 || escaped.len() + 2 > MAX_LIKE_BYTES;
+        if too_long || q.chars().any(char::is_control) {
+            return Err(ApiError::Invalid(restock_shared::InvalidInput::Range {
+                field: "q",
+                detail: "a search of 1 to 40 characters, without control characters",
+            }));
+        }
+        Ok(Search(Some(escaped)))
+    }
+
+    fn prefix(&self) -> Option<String> {
+        self.0.as_ref().map(|e| format!("{e}%"))
+    }
+
+    fn contains(&self) -> Option<String> {
+        self.0.as_ref().map(|e| format!("%{e}%"))
+    }
 }
 
 /// The release date a product has now, if it is a preorder.
@@ -483,6 +524,20 @@ pub async fn delete(ctx: &Ctx, req: &Request, sku: &str) -> Result<Response, Api
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn searches_escape_like_and_stay_within_d1s_pattern_length() {
+        assert_eq!(Search::from_query(None).ok(), Some(Search(None)));
+        assert_eq!(Search::from_query(Some("  ")).ok(), Some(Search(None)));
+        let s = Search::from_query(Some("50%_off\\")).ok();
+        assert_eq!(s.as_ref().and_then(Search::prefix).as_deref(), Some("50\\%\\_off\\\\%"));
+        assert_eq!(s.as_ref().and_then(Search::contains).as_deref(), Some("%50\\%\\_off\\\\%"));
+        assert!(Search::from_query(Some(&"a".repeat(40))).is_ok());
+        for bad in ["a".repeat(41), "%".repeat(30), "é".repeat(30), "a\nb".to_owned()] {
+            let e = Search::from_query(Some(&bad)).err();
+            assert_eq!(e.as_ref().map(|e| e.problem().field), Some(Some("q".to_owned())), "{bad:?}");
+        }
+    }
 
     /// The (code, field) a product body is refused with, today being 2027-01-15.
     fn check(body: serde_json::Value, current: Option<&str>, expected: Result<(), (&str, &str)>) {

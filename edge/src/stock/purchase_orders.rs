@@ -107,13 +107,19 @@ pub async fn purchase_orders(ctx: &Ctx, req: &mut Request, sku: &str, create: bo
     let shop_id = restock_shared::ShopId::parse(&shop.id)?;
     crate::stock::store::load_product(&ctx.db, &shop_id, &sku, ctx.now).await?;
     if !create {
+        let page = crate::paging::Page::from_request(req)?;
+        let offset = page.cursor_seq()?;
         let s = db::stmt(
             &ctx.db,
             "SELECT id, sku, quantity, expected_date, supplier, reference, status, received_at, created_at \
-             FROM purchase_orders WHERE shop_id = ?1 AND sku = ?2 ORDER BY expected_date, created_at LIMIT 500",
-            crate::args![shop.id.as_str(), sku.as_str()],
+             FROM purchase_orders WHERE shop_id = ?1 AND sku = ?2 ORDER BY expected_date, created_at, id LIMIT ?3 OFFSET ?4",
+            crate::args![shop.id.as_str(), sku.as_str(), page.limit + 1, offset],
         )?;
-        return http::json(200, &json!({ "items": db::all::<PurchaseOrderRow>(s).await? }));
+        let mut items = db::all::<PurchaseOrderRow>(s).await?;
+        let more = items.len() > page.limit as usize;
+        items.truncate(page.limit as usize);
+        let next = more.then(|| crate::paging::Page::encode_seq(offset + i64::from(page.limit)));
+        return http::json(200, &json!({ "items": items, "next_cursor": next }));
     }
     let input = po_input(ctx.today(), http::read_json(req).await?)?;
     let preview = wants_preview(req);

@@ -1,6 +1,6 @@
 // Notifications: the delivery log (sent, failed, retried, dead-lettered) with filters.
 import { api } from '../api.js';
-import { announce, clear, count, field, h, table, when } from '../dom.js';
+import { announce, clear, count, field, h, paged, table, when } from '../dom.js';
 
 const statuses = ['', 'queued', 'sending', 'sent', 'failed', 'dead', 'skipped'];
 const kinds = ['', 'confirm', 'restock', 'backorder_confirmation', 'delay', 'allocated', 'digest'];
@@ -11,21 +11,15 @@ export async function deliveries() {
   const channel = h('select', {}, ['', 'email', 'webhook'].map((c) => h('option', { value: c }, c || 'email and webhooks')));
   const summary = h('p', { role: 'status' });
   const body = h('div');
-  const more = h('button', { type: 'button', hidden: true }, 'Load more');
-  let cursor = null;
-  let rows = [];
-
-  async function load(reset) {
-    if (reset) { cursor = null; rows = []; }
+  const list = paged((cursor) => {
     const q = new URLSearchParams({ limit: '50' });
     for (const [k, el] of [['status', status], ['kind', kind], ['channel', channel]]) if (el.value) q.set(k, el.value);
     if (cursor) q.set('cursor', cursor);
-    const data = await api('GET', `/v1/admin/deliveries?${q}`);
-    cursor = data.next_cursor;
-    more.hidden = !cursor;
-    const c = data.counts || {};
+    return api('GET', `/v1/admin/deliveries?${q}`);
+  }, (items, page) => {
+    const c = page.counts || {};
     summary.textContent = `${count(c.sent)} sent, ${count(c.queued + c.sending)} in flight, ${count(c.failed)} failed and retrying, ${count(c.dead)} dead-lettered, ${count(c.skipped)} skipped.`;
-    rows = rows.concat(data.items.map((d) => h('tr', {},
+    clear(body).append(table('Delivery log, newest first', [['When'], ['What'], ['To'], ['Status'], ['Attempts', 'num'], ['Last error'], ['Actions']], items.map((d) => h('tr', {},
       h('td', {}, when(d.created_at)),
       h('td', {}, d.channel === 'webhook' ? `webhook ${d.kind}` : d.kind),
       h('td', {}, d.recipient),
@@ -35,12 +29,12 @@ export async function deliveries() {
       h('td', {}, ['failed', 'dead'].includes(d.status) ? h('button', { type: 'button', class: 'link', onclick: async () => {
         await api('POST', `/v1/admin/deliveries/${encodeURIComponent(d.id)}/retry`);
         announce('Queued to send again');
-        load(true);
-      } }, 'Retry') : ''))));
-    clear(body).append(table('Delivery log, newest first', [['When'], ['What'], ['To'], ['Status'], ['Attempts', 'num'], ['Last error'], ['Actions']], rows));
-  }
+        list.load(true);
+      } }, 'Retry') : '')))));
+  });
+  const load = list.load;
+  const more = list.more;
   for (const el of [status, kind, channel]) el.addEventListener('change', () => load(true));
-  more.addEventListener('click', () => load(false));
   await load(true);
   return h('div', {},
     h('h1', {}, 'Notifications'),

@@ -1,24 +1,25 @@
 // Demand: what are people waiting for, and what do we owe whom?
 import { api, download } from '../api.js';
 import { demandChart } from '../chart.js';
-import { announce, count, h, money, table } from '../dom.js';
+import { announce, clear, count, h, money, paged, table } from '../dom.js';
 
 export async function demand() {
-  const data = await api('GET', '/v1/admin/insights?days=30');
+  let data = null;
+  const ranked = h('div');
+  const list = paged(async (cursor) => {
+    const page = await api('GET', `/v1/admin/insights?days=30&limit=50${cursor ? `&cursor=${cursor}` : ''}`);
+    data = data || page;
+    return { items: page.products, next_cursor: page.next_cursor };
+  }, (products) => clear(ranked).append(table('Products ranked by people waiting and units owed',
+    [['#', 'num'], ['Product'], ['Waiting', 'num'], ['Backordered', 'num'], ['Value', 'num'], ['On hand', 'num'], ['Supplier']],
+    products.map(rankRow))));
+  await list.load(true);
   const t = data.totals;
   const rate = t.notified ? `${Math.round(t.conversion_rate * 100)}% of ${count(t.notified)} notified bought` : 'no restock emails yet';
   const exportButton = (label, path, file) => h('button', { type: 'button', onclick: async (e) => {
     e.target.disabled = true;
     try { await download(path, file); announce(`${file} downloaded`); } catch (err) { announce(err.message); } finally { e.target.disabled = false; }
   } }, label);
-  const rows = data.products.map((p, i) => h('tr', {},
-    h('td', { class: 'num' }, i + 1),
-    h('td', {}, h('a', { href: `#/product/${encodeURIComponent(p.sku)}` }, p.name), h('span', { class: 'hint' }, p.sku)),
-    h('td', { class: 'num' }, count(p.waiting + p.pending)),
-    h('td', { class: 'num' }, count(p.backordered_units), p.delayed ? [' ', h('span', { class: 'badge warn' }, `${p.delayed} delayed`)] : null),
-    h('td', { class: 'num' }, money(p.backorder_value_cents + p.waitlist_value_cents)),
-    h('td', { class: 'num' }, count(p.on_hand)),
-    h('td', {}, p.supplier || '—')));
   return h('div', {},
     h('h1', {}, 'Demand'),
     h('ul', { class: 'stats', 'aria-label': 'Totals' },
@@ -35,9 +36,18 @@ export async function demand() {
         h('li', {}, h('i', { class: 'key-backorders' }), 'Backorders'))),
     h('section', { 'aria-labelledby': 'rank-h' },
       h('h2', { id: 'rank-h' }, 'Products by waiting demand'),
-      table('Products ranked by people waiting and units owed', [['#', 'num'], ['Product'], ['Waiting', 'num'], ['Backordered', 'num'], ['Value', 'num'], ['On hand', 'num'], ['Supplier']], rows)),
+      ranked, h('div', { class: 'actions' }, list.more)),
     h('div', { class: 'actions' },
       exportButton('Export waitlists (CSV)', '/v1/admin/export/waitlist.csv', 'waitlist.csv'),
       exportButton('Export backorders (CSV)', '/v1/admin/export/backorders.csv', 'backorders.csv'),
       exportButton('Supplier digest (CSV)', '/v1/admin/export/supplier-digest.csv', 'supplier-digest.csv')));
 }
+
+const rankRow = (p, i) => h('tr', {},
+  h('td', { class: 'num' }, i + 1),
+  h('td', {}, h('a', { href: `#/product/${encodeURIComponent(p.sku)}` }, p.name), h('span', { class: 'hint' }, p.sku)),
+  h('td', { class: 'num' }, count(p.waiting + p.pending)),
+  h('td', { class: 'num' }, count(p.backordered_units), p.delayed ? [' ', h('span', { class: 'badge warn' }, `${p.delayed} delayed`)] : null),
+  h('td', { class: 'num' }, money(p.backorder_value_cents + p.waitlist_value_cents)),
+  h('td', { class: 'num' }, count(p.on_hand)),
+  h('td', {}, p.supplier || '—'));

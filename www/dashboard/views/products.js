@@ -1,25 +1,35 @@
 // Products: the list, and one product with its queue, purchase orders, waitlist and
 // actions. Every action previews what it will do (the API's ?preview=1) before it does it.
 import { api, ApiError } from '../api.js';
-import { announce, clear, count, day, field, h, money, statusWords, table, when } from '../dom.js';
+import { announce, clear, count, day, field, h, money, paged, statusWords, table, when } from '../dom.js';
 
 export async function products() {
-  let items = [];
-  let cursor = null;
-  do {
-    const data = await api('GET', `/v1/admin/products?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
-    items = items.concat(data.items);
-    cursor = data.next_cursor;
-  } while (cursor);
+  const search = h('input', { type: 'search', maxlength: 40, autocomplete: 'off', placeholder: 'SKU or name' });
+  const body = h('div');
+  const list = paged((cursor) => {
+    const q = new URLSearchParams({ limit: '50' });
+    if (search.value.trim()) q.set('q', search.value.trim());
+    if (cursor) q.set('cursor', cursor);
+    return api('GET', `/v1/admin/products?${q}`);
+  }, (items) => {
+    clear(body).append(items.length || !search.value.trim()
+      ? table('Products', [['Product'], ['Status'], ['On hand', 'num'], ['Policy'], ['Price', 'num']], items.map((p) => h('tr', {},
+        h('td', {}, h('a', { href: `#/product/${encodeURIComponent(p.sku)}` }, p.name), h('span', { class: 'hint' }, p.sku)),
+        h('td', {}, statusWords(p.availability)),
+        h('td', { class: 'num' }, count(p.on_hand)),
+        h('td', {}, p.policy + (p.cap === null ? '' : ` (cap ${p.cap})`)),
+        h('td', { class: 'num' }, money(p.price_cents)))))
+      : h('p', { role: 'status' }, `No product matches “${search.value.trim()}”.`));
+  });
+  let typing = null;
+  search.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(() => list.load(true), 250); });
+  await list.load(true);
   const newSku = h('input', { required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._-]{0,63}', autocomplete: 'off' });
   return h('div', {},
     h('h1', {}, 'Products'),
-    table('Products', [['Product'], ['Status'], ['On hand', 'num'], ['Policy'], ['Price', 'num']], items.map((p) => h('tr', {},
-      h('td', {}, h('a', { href: `#/product/${encodeURIComponent(p.sku)}` }, p.name), h('span', { class: 'hint' }, p.sku)),
-      h('td', {}, statusWords(p.availability)),
-      h('td', { class: 'num' }, count(p.on_hand)),
-      h('td', {}, p.policy + (p.cap === null ? '' : ` (cap ${p.cap})`)),
-      h('td', { class: 'num' }, money(p.price_cents))))),
+    h('form', { class: 'card grid', role: 'search', onsubmit: (e) => { e.preventDefault(); list.load(true); } },
+      field('Search products', search, 'a SKU prefix or part of the name')),
+    body, h('div', { class: 'actions' }, list.more),
     h('form', { class: 'card grid', onsubmit: (e) => { e.preventDefault(); location.hash = `#/product/${encodeURIComponent(newSku.value)}`; } },
       field('New product SKU', newSku, 'letters, digits, . _ -'), h('div', {}, h('button', { type: 'submit' }, 'Add product'))));
 }
@@ -109,16 +119,19 @@ async function receiveForm(sku, p, refresh) {
 }
 
 async function queueTable(sku, refresh) {
-  let rows = [];
-  let cursor = null;
-  do {
-    const data = await api('GET', `/v1/admin/backorders?sku=${encodeURIComponent(sku)}&status=open&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
-    rows = rows.concat(data.items);
-    cursor = data.next_cursor;
-  } while (cursor);
-  const section = h('section', { 'aria-labelledby': 'queue-h' }, h('h2', { id: 'queue-h' }, `Backorder queue (${rows.length})`));
-  if (!rows.length) return append(section, h('p', {}, 'No open backorders.'));
-  section.append(table('Open backorders, first come first served', [['#', 'num'], ['Customer'], ['Qty', 'num'], ['Allocated', 'num'], ['Promised'], ['Now expected'], ['Placed'], ['Actions']], rows.map((b) => h('tr', {},
+  const heading = h('h2', { id: 'queue-h' }, 'Backorder queue');
+  const body = h('div');
+  const list = paged((cursor) => api('GET', `/v1/admin/backorders?sku=${encodeURIComponent(sku)}&status=open&limit=50${cursor ? `&cursor=${cursor}` : ''}`),
+    (rows) => {
+      heading.textContent = `Backorder queue (${rows.length}${list.more.hidden ? '' : '+'})`;
+      clear(body).append(rows.length ? queueRows(rows, refresh) : h('p', {}, 'No open backorders.'));
+    });
+  await list.load(true);
+  return h('section', { 'aria-labelledby': 'queue-h' }, heading, body, h('div', { class: 'actions' }, list.more));
+}
+
+function queueRows(rows, refresh) {
+  return table('Open backorders, first come first served', [['#', 'num'], ['Customer'], ['Qty', 'num'], ['Allocated', 'num'], ['Promised'], ['Now expected'], ['Placed'], ['Actions']], rows.map((b) => h('tr', {},
     h('td', { class: 'num' }, b.position),
     h('td', {}, b.email, h('span', { class: 'hint' }, b.kind)),
     h('td', { class: 'num' }, b.quantity),
@@ -139,8 +152,7 @@ async function queueTable(sku, refresh) {
         cell.replaceChildren(h('span', { class: 'preview' }, `${planWords(plan)} `), go);
         go.focus();
       });
-    } }, 'Cancel'))))));
-  return section;
+    } }, 'Cancel')))));
 }
 
 function append(el, child) { el.append(child); return el; }

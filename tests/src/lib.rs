@@ -5,6 +5,7 @@
 //!   stop the whole process group.
 //! - [`client`]: a small HTTP client for the API (status codes are data, not errors).
 //! - [`browser`]: a W3C WebDriver client for headless Chromium via chromedriver.
+//! - [`dashboard`]: driving the merchant dashboard in Chromium (sign in, read, axe).
 //! - [`shopsite`]: a merchant's own site on another origin, embedding the widget.
 //! - [`providers`]: stand-ins for Resend, Postmark, SendGrid, Mailgun and Amazon SES
 //!   that check each request as the provider documents it and fail on command.
@@ -14,6 +15,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod dashboard;
 pub mod env;
 pub mod mailbox;
 pub mod mailserver;

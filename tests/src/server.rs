@@ -244,10 +244,22 @@ pub fn kill_group(pgid: u32, signal: &str) {
 /// `operator`; it runs as development (`/dev/*`, the outbox) unless `extra` sets
 /// `ENVIRONMENT` (an `extra` pair replaces a default of the same name).
 pub fn start_own(name: &str, operator: &str, extra: &[(&str, &str)]) -> Result<DevServer, String> {
+    start_own_with(name, operator, extra, |_| Ok(()))
+}
+
+/// [`start_own`], with `prepare` run on the migrated local state before the Worker
+/// starts (to load a fixture: the Worker must not be running while SQL is executed).
+pub fn start_own_with(
+    name: &str,
+    operator: &str,
+    extra: &[(&str, &str)],
+    prepare: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<DevServer, String> {
     let dir = repo_root().join("target/e2e/own").join(format!("{name}-{}-{}", std::process::id(), free_port()));
     let persist = dir.join("state");
     std::fs::create_dir_all(&persist).map_err(|e| e.to_string())?;
     apply_migrations(&persist)?;
+    prepare(&persist)?;
     let mut vars = vec![
         ("ENVIRONMENT".to_owned(), "development".to_owned()),
         ("OPERATOR_TOKEN".to_owned(), operator.to_owned()),

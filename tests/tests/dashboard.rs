@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use restock_e2e::browser::Browser;
 use restock_e2e::client::{Shop, ip};
+use restock_e2e::dashboard::{self, WAIT, axe, main_text, wait_text};
 use restock_e2e::env;
 use restock_e2e::mailbox;
 use restock_e2e::server::repo_root;
 use serde_json::{Value, json};
-
-const WAIT: Duration = Duration::from_secs(20);
 
 fn url(path: &str) -> String {
     format!("{}{path}", env::get().url)
@@ -28,33 +27,7 @@ fn shot(b: &Browser, name: &str) {
 
 /// Signs in with `key` through the form.
 fn sign_in(b: &Browser, key: &str) {
-    b.goto(&url("/dashboard/"));
-    b.wait_for("the sign-in form", "return document.querySelector('input[type=password]') !== null", WAIT);
-    let input = b.find("input[type=password]");
-    b.type_into(&input, key);
-    b.click(&b.find("form button[type=submit]"));
-}
-
-fn main_text(b: &Browser) -> String {
-    b.eval("return document.getElementById('main').innerText", vec![]).as_str().unwrap_or_default().to_owned()
-}
-
-fn wait_text(b: &Browser, what: &str, needle: &str) {
-    let js = format!("return document.getElementById('main').innerText.includes({})", json!(needle));
-    b.wait_for(what, &js, WAIT);
-}
-
-fn axe(b: &Browser) -> Vec<Value> {
-    let source = std::fs::read_to_string(repo_root().join("node_modules/axe-core/axe.min.js")).expect("axe-core");
-    b.eval(&source, vec![]);
-    b.eval_async(
-        "const done = arguments[arguments.length - 1]; axe.run(document, { resultTypes: ['violations'] })\
-         .then(r => done(r.violations.map(v => ({id: v.id, nodes: v.nodes.map(n => n.target)})))).catch(e => done([{id: String(e)}]));",
-        vec![],
-    )
-    .as_array()
-    .cloned()
-    .unwrap_or_default()
+    dashboard::sign_in(b, &env::get().url, key);
 }
 
 #[test]

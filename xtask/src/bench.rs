@@ -39,6 +39,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick");
     let tools = tools::ensure(Need::Test)?;
     build::all(&tools)?;
+    if args.iter().any(|a| a == "scale") {
+        // Only the large-shop section, merged into the last full report.
+        return only_scale(quick);
+    }
     tools::ensure_apt("wrk", "wrk")?;
     let started = Instant::now();
     let mut out = json!({
@@ -65,14 +69,172 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Ok(())
     })?;
     out["fanout"] = fanout(fanout_sizes)?;
+    out["scale"] = scale(quick)?;
     out["cpu"] = cpu()?;
     out["seconds"] = json!(started.elapsed().as_secs());
+    write_report(&out, started)
+}
+
+fn write_report(out: &Value, started: Instant) -> Result<(), String> {
     let root = repo_root();
-    let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())? + "\n";
+    let text = serde_json::to_string_pretty(out).map_err(|e| e.to_string())? + "\n";
     std::fs::write(root.join("docs/benchmarks.json"), text).map_err(|e| format!("docs/benchmarks.json: {e}"))?;
-    std::fs::write(root.join("docs/benchmarks.md"), markdown(&out)).map_err(|e| format!("docs/benchmarks.md: {e}"))?;
+    std::fs::write(root.join("docs/benchmarks.md"), markdown(out)).map_err(|e| format!("docs/benchmarks.md: {e}"))?;
     eprintln!("\nwrote docs/benchmarks.md and docs/benchmarks.json in {:.0}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `cargo xtask bench scale`: reruns only the large-shop section and merges it into the
+/// last report (`docs/benchmarks.json`).
+fn only_scale(quick: bool) -> Result<(), String> {
+    let started = Instant::now();
+    let path = repo_root().join("docs/benchmarks.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    out["scale"] = scale(quick)?;
+    write_report(&out, started)
+}
+
+/// D1 prices (developers.cloudflare.com/d1/platform/pricing), past the included amounts.
+const D1_USD_PER_M_ROWS_READ: f64 = 0.001;
+const D1_USD_PER_M_ROWS_WRITTEN: f64 = 1.00;
+
+/// The `x-restock-d1` header of a development answer: (rows read, rows written).
+fn d1_cost(reply: &restock_e2e::client::Reply) -> Result<(u64, u64), String> {
+    let h = reply.header("x-restock-d1").ok_or_else(|| format!("no x-restock-d1 header ({})", reply.status))?;
+    let field = |k: &str| {
+        h.split(';')
+            .find_map(|p| p.trim().strip_prefix(k).and_then(|v| v.strip_prefix('=')).and_then(|v| v.parse().ok()))
+            .ok_or_else(|| format!("no {k} in {h}"))
+    };
+    Ok((field("rows_read")?, field("rows_written")?))
+}
+
+/// The queue consumer's D1 rows so far (`GET /dev/d1`).
+fn queue_rows(client: &Client) -> (u64, u64) {
+    let v = client.get("/dev/d1").json();
+    (v["queue"]["rows_read"].as_u64().unwrap_or(0), v["queue"]["rows_written"].as_u64().unwrap_or(0))
+}
+
+/// The large-shop fixture (full size; `--quick`: the CI size) in a Worker of its own:
+/// p50/p95 of every admin endpoint, and D1 rows read and written per operation from
+/// D1's own `meta`, with the cost per million notifications at D1's prices.
+fn scale(quick: bool) -> Result<Value, String> {
+    use crate::fixture::{self, Size};
+    let size = if quick { Size::CI } else { Size::FULL };
+    step(&format!("large shop: generating the fixture ({size:?})"));
+    let key = crate::dev::random_token("sk_")?;
+    let file = repo_root().join("target/e2e/fixture-bench.sql");
+    std::fs::create_dir_all(repo_root().join("target/e2e")).map_err(|e| e.to_string())?;
+    std::fs::write(&file, fixture::sql(size, crate::dev::now(), &key, &[])?).map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    let operator = "op_bench";
+    let server = restock_e2e::server::start_own_with("bench-scale", operator, &[], |state| {
+        restock_e2e::server::execute_sql(state, &file)
+    })?;
+    let load_secs = t0.elapsed().as_secs_f64();
+    let shop = Shop { id: fixture::SHOP.into(), key, client: Client::new(&server.url) };
+    let samples = if quick { 5 } else { 20 };
+    let first = shop.admin("GET", "/v1/admin/insights", None).json();
+    let hot = first["products"][0]["sku"].as_str().unwrap_or("BIG-00000").to_owned();
+    let some_backorder = shop.admin("GET", "/v1/admin/backorders?limit=1", None).json()["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let insights_next = first["next_cursor"].as_str().unwrap_or_default().to_owned();
+    let endpoints: Vec<(&str, String)> = vec![
+        ("products, a page of 200", "/v1/admin/products?limit=200".into()),
+        ("products, search by SKU prefix", "/v1/admin/products?q=BIG-0012".into()),
+        ("products, search by name", "/v1/admin/products?q=no.%204321".into()),
+        ("product detail (most waited for)", format!("/v1/admin/products/{hot}")),
+        ("its waitlist, a page of 200", format!("/v1/admin/products/{hot}/waitlist?limit=200")),
+        ("its purchase orders", format!("/v1/admin/products/{hot}/purchase-orders")),
+        ("backorders, a page of 200", "/v1/admin/backorders?limit=200".into()),
+        ("one backorder", format!("/v1/admin/backorders/{some_backorder}")),
+        ("insights (totals, series, top 50)", "/v1/admin/insights".into()),
+        ("insights, second page", format!("/v1/admin/insights?cursor={insights_next}")),
+        ("deliveries, a page of 200", "/v1/admin/deliveries?limit=200".into()),
+        ("audit log", "/v1/admin/audit".into()),
+        ("settings", "/v1/admin/settings".into()),
+        ("export: waitlist.csv (every row)", "/v1/admin/export/waitlist.csv".into()),
+        ("export: backorders.csv (every row)", "/v1/admin/export/backorders.csv".into()),
+        ("export: supplier-digest.csv", "/v1/admin/export/supplier-digest.csv".into()),
+    ];
+    let mut rows = Vec::new();
+    for (what, path) in &endpoints {
+        step(&format!("large shop: {what}, {samples} requests"));
+        let mut ms = Vec::new();
+        let mut bytes = 0;
+        let mut worst = 0;
+        for _ in 0..samples {
+            let t = Instant::now();
+            let reply = shop.admin("GET", path, None);
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            worst = worst.max(reply.status);
+            bytes = bytes.max(reply.body.len());
+        }
+        ms.sort_by(f64::total_cmp);
+        let pct = |p: f64| (ms[((ms.len() as f64 * p).ceil() as usize).clamp(1, ms.len()) - 1] * 10.0).round() / 10.0;
+        rows.push(json!({ "endpoint": what, "path": path, "p50_ms": pct(0.5), "p95_ms": pct(0.95),
+                          "max_bytes": bytes, "worst_status": worst }));
+    }
+    // D1 rows per operation, from each answer's `x-restock-d1` (D1's own meta).
+    step("large shop: D1 rows per operation");
+    let public = format!("/v1/shops/{}", fixture::SHOP);
+    let mut cost = Vec::new();
+    let mut push = |what: &str, (read, written): (u64, u64)| {
+        cost.push(json!({ "operation": what, "rows_read": read, "rows_written": written }));
+    };
+    let avail = shop.client.get(&format!("{public}/products/BIG-00007/availability?fresh=1"));
+    push("availability read (cache miss)", d1_cost(&avail)?);
+    let signup = shop.signup(&hot, "bench-signup@example.com", &restock_e2e::client::ip(9999));
+    push("waitlist signup", d1_cost(&signup)?);
+    shop.put_product("BENCH-100", json!({ "name": "Bench receive", "policy": "backorder", "on_hand": 0 }));
+    let mut placed = 0;
+    for i in 0..101 {
+        let r = shop.backorder("BENCH-100", 1, &format!("bench{i:03}@example.com"), &restock_e2e::client::ip(i), None);
+        if i == 0 {
+            push("backorder", d1_cost(&r)?);
+        }
+        placed += u32::from(r.status == 201);
+    }
+    if placed != 101 {
+        return Err(format!("only {placed} of 101 bench backorders were placed"));
+    }
+    let queue_before = queue_rows(&shop.client);
+    let sent_before = shop.admin("GET", "/v1/admin/deliveries?kind=allocated&limit=1", None).json()["counts"]["sent"]
+        .as_u64()
+        .unwrap_or(0);
+    let receive = shop.admin("POST", "/v1/admin/products/BENCH-100/receive", Some(&json!({ "quantity": 100 })));
+    push("receive that allocates 100 orders", d1_cost(&receive)?);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let page = shop.admin("GET", "/v1/admin/deliveries?kind=allocated&limit=1", None).json();
+        if page["counts"]["sent"].as_u64().unwrap_or(0) >= sent_before + 100 {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err("the 100 allocation emails were not sent within 2 minutes".into());
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let queue_after = queue_rows(&shop.client);
+    let per = |a: u64, b: u64| ((a - b) as f64 / 100.0 * 10.0).round() / 10.0;
+    let (nr, nw) = (per(queue_after.0, queue_before.0), per(queue_after.1, queue_before.1));
+    cost.push(json!({ "operation": "each notification delivered (queue consumer: claim, render, send, finish)",
+                      "rows_read": nr, "rows_written": nw }));
+    let usd = nr * D1_USD_PER_M_ROWS_READ + nw * D1_USD_PER_M_ROWS_WRITTEN;
+    drop(server);
+    Ok(json!({
+        "size": { "skus": size.skus, "waitlist": size.waitlist, "backorders": size.backorders,
+                  "purchase_orders": size.purchase_orders, "deliveries": size.deliveries },
+        "fixture_load_and_start_s": (load_secs * 10.0).round() / 10.0,
+        "samples": samples,
+        "endpoints": rows,
+        "d1_cost": cost,
+        "d1_usd_per_million_notifications": (usd * 100.0).round() / 100.0,
+    }))
 }
 
 fn machine() -> Value {
@@ -540,6 +702,58 @@ fn markdown(r: &Value) -> String {
     line(String::new());
     for g in r["fanout"]["growth"].as_array().into_iter().flatten() {
         line(format!("- {} → {} subscribers: time × {}", g["from"], g["to"], g["time_factor"]));
+    }
+    let sc = &r["scale"];
+    if !sc.is_null() {
+        line(String::new());
+        line("## A large shop".into());
+        line(String::new());
+        let z = &sc["size"];
+        line(format!(
+            "The large-shop fixture (`xtask/src/fixture.rs`): {} SKUs, {} waitlist entries, {} backorders, {} purchase \
+             orders, {} deliveries, loaded into a Worker of its own ({} s to load and start). {} requests per endpoint, \
+             one at a time.",
+            z["skus"],
+            z["waitlist"],
+            z["backorders"],
+            z["purchase_orders"],
+            z["deliveries"],
+            sc["fixture_load_and_start_s"],
+            sc["samples"]
+        ));
+        line(String::new());
+        line("| admin endpoint | p50 | p95 | largest answer | worst status |".into());
+        line("| --- | ---: | ---: | ---: | ---: |".into());
+        for row in sc["endpoints"].as_array().into_iter().flatten() {
+            line(format!(
+                "| {} | {} ms | {} ms | {} | {} |",
+                row["endpoint"].as_str().unwrap_or_default(),
+                row["p50_ms"],
+                row["p95_ms"],
+                kb(&row["max_bytes"]),
+                row["worst_status"]
+            ));
+        }
+        line(String::new());
+        line("D1 rows per operation, from D1's own `meta` (`rows_read`, `rows_written`), on that shop:".into());
+        line(String::new());
+        line("| operation | rows read | rows written |".into());
+        line("| --- | ---: | ---: |".into());
+        for row in sc["d1_cost"].as_array().into_iter().flatten() {
+            line(format!(
+                "| {} | {} | {} |",
+                row["operation"].as_str().unwrap_or_default(),
+                row["rows_read"],
+                row["rows_written"]
+            ));
+        }
+        line(String::new());
+        line(format!(
+            "At D1's prices past the included amounts ($0.001 per million rows read, $1.00 per million rows \
+             written), the consumer's D1 work for **1 million notifications costs ${}**. `docs/scale.md` adds \
+             the rest (the rows that create each delivery, Queues, Workers).",
+            sc["d1_usd_per_million_notifications"]
+        ));
     }
     line(String::new());
     line("## CPU".into());

@@ -15,6 +15,7 @@ mod bench;
 mod build;
 mod deploy;
 mod dev;
+mod fixture;
 mod fuzz;
 mod seed;
 mod test;

@@ -142,7 +142,7 @@ fn products(today: Date) -> Vec<Product> {
     ]
 }
 
-fn q(s: &str) -> String {
+pub fn q(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 

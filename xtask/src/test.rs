@@ -99,6 +99,13 @@ pub fn with_worker(body: impl FnOnce(&str, &Credentials, &Path, &str) -> Result<
 fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
     step("end-to-end tests against the built Worker under wrangler dev");
     let root = repo_root();
+    // The large-shop fixture (CI size) for `tests/tests/scale.rs`, which loads it into a
+    // Worker of its own; the benchmark uses the full size.
+    let fixture = root.join("target/e2e/fixture-ci.sql");
+    let fixture_key = crate::dev::random_token("sk_")?;
+    let sql = crate::fixture::sql(crate::fixture::Size::CI, crate::dev::now(), &fixture_key, &[])?;
+    std::fs::create_dir_all(root.join("target/e2e")).map_err(|e| e.to_string())?;
+    std::fs::write(&fixture, sql).map_err(|e| format!("{}: {e}", fixture.display()))?;
     with_worker(|url, creds, state, shop_site| {
         let mut cmd = cargo();
         cmd.args(["test", "--package", "restock-e2e"]);
@@ -120,6 +127,8 @@ fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
             .env("RESTOCK_PERSIST", state)
             .env("RESTOCK_SHOP_SITE", shop_site)
             .env("RESTOCK_TOKEN_SECRET", &creds.token_secret)
+            .env("RESTOCK_FIXTURE_SQL", &fixture)
+            .env("RESTOCK_FIXTURE_KEY", &fixture_key)
             .env("CHROMEDRIVER", &tools.chromedriver);
         if !filter.is_empty() {
             cmd.arg("--").args(filter);

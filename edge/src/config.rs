@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::limits;
+use crate::shard::Shards;
 
 /// Where this deployment runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -254,6 +255,9 @@ pub struct Config {
     /// `SUBREQUEST_LIMIT`: subrequests per invocation (default and most 1,000, Workers
     /// Paid; a Free-plan deployment sets 50).
     pub subrequest_limit: u32,
+    /// `D1_SHARDS`: which shops live in a database other than `DB` (`shard.rs`).
+    pub shards: Shards,
+    invalid_shards: Option<String>,
 }
 
 impl Config {
@@ -297,6 +301,7 @@ impl Config {
                 rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
             })
             .map(|u| u.trim_end_matches('/').to_owned());
+        let shards = Shards::parse(var("D1_SHARDS").as_deref());
         let seconds = |name: &str, default: u32| {
             var(name).and_then(|v| v.parse::<u32>().ok()).filter(|s| *s > 0).unwrap_or(default)
         };
@@ -313,6 +318,8 @@ impl Config {
             stuck_release_seconds: seconds("STUCK_RELEASE_SECONDS", 300),
             outbound_timeout_ms: seconds("OUTBOUND_TIMEOUT_MS", 10_000),
             subrequest_limit: seconds("SUBREQUEST_LIMIT", limits::SUBREQUESTS_PAID).min(limits::SUBREQUESTS_PAID),
+            shards: shards.clone().unwrap_or_default(),
+            invalid_shards: shards.err(),
         }
     }
 
@@ -361,6 +368,10 @@ impl Config {
     /// Everything that is misconfigured, for `/v1/health` and the dashboard's banner.
     pub fn problems(&self) -> Vec<Problem> {
         let mut out = Vec::new();
+        if let Some(why) = &self.invalid_shards {
+            // Every shop is served from DB then, which is wrong for the ones it names.
+            out.push(Problem::new("d1_shards_invalid", format!("{why}; every shop is served from DB")));
+        }
         if let Some(env) = &self.unknown_environment {
             out.push(Problem::new(
                 "environment_unknown",

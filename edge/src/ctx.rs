@@ -14,7 +14,10 @@ use crate::limits::Meter;
 
 pub struct Ctx {
     pub env: Env,
+    /// The database of the shop this invocation works on (`shard.rs`): `DB` until the
+    /// shop is known, then that shop's (`use_shop`, `use_binding`).
     pub db: Db,
+    binding: String,
     /// This invocation's subrequests against Cloudflare's limit, and its D1 rows.
     pub meter: Rc<Meter>,
     /// Read once per invocation: every rule applied in it sees the same instant.
@@ -41,8 +44,38 @@ impl Ctx {
         let now = Timestamp::from_millis(worker::Date::now().as_millis() as i64);
         let config = Config::from_env(&env);
         let meter = Rc::new(Meter::new(config.subrequest_limit));
-        let db = Db::new(env.d1("DB")?, meter.clone());
-        Ok(Ctx { env, db, meter, now, self_origin, config, actor: std::cell::RefCell::new(None), runtime })
+        let db = Db::new(crate::shard::open(&env, crate::shard::DEFAULT)?, meter.clone());
+        let binding = crate::shard::DEFAULT.to_owned();
+        Ok(Ctx { env, db, binding, meter, now, self_origin, config, actor: std::cell::RefCell::new(None), runtime })
+    }
+
+    /// The binding name of the database `db` is.
+    pub fn binding(&self) -> &str {
+        &self.binding
+    }
+
+    /// Works on database `binding` from now on (its queries charged to the same meter).
+    pub fn use_binding(&mut self, binding: &str) -> Result<(), ApiError> {
+        if binding != self.binding {
+            self.db = Db::new(crate::shard::open(&self.env, binding)?, self.meter.clone());
+            self.binding = binding.to_owned();
+        }
+        Ok(())
+    }
+
+    /// Works on the database that holds `shop`.
+    pub fn use_shop(&mut self, shop: &str) -> Result<(), ApiError> {
+        let binding = self.config.shards.binding(shop).to_owned();
+        self.use_binding(&binding)
+    }
+
+    /// The database that holds `shop`, without switching to it.
+    pub fn db_for(&self, shop: &str) -> Result<Db, ApiError> {
+        let binding = self.config.shards.binding(shop);
+        if binding == self.binding {
+            return Ok(self.db.clone());
+        }
+        Ok(Db::new(crate::shard::open(&self.env, binding)?, self.meter.clone()))
     }
 
     /// Counts `n` subrequests that are not D1 queries (KV, Queues, `fetch`).

@@ -23,6 +23,7 @@ pub mod pages;
 pub mod paging;
 pub mod ratelimit;
 pub mod routes;
+pub mod shard;
 pub mod shops;
 pub mod stock;
 pub mod tokens;
@@ -43,16 +44,23 @@ pub async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, ctx: Contex
 #[event(scheduled)]
 pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let cron = event.cron();
-    let result = match ctx::Ctx::new(env, String::new(), None) {
-        Ok(ctx) => {
-            let result = notify::cron::run(&ctx, &cron).await;
-            limits::tally("scheduled", &ctx.meter);
-            result
-        }
-        Err(e) => Err(e),
+    let mut ctx = match ctx::Ctx::new(env, String::new(), None) {
+        Ok(ctx) => ctx,
+        Err(e) => return worker::console_error!("cron {cron} could not start: {e:?}"),
     };
-    match result {
-        Ok(report) => worker::console_log!("cron {cron}: {}", serde_json::to_string(&report).unwrap_or_default()),
-        Err(e) => worker::console_error!("cron {cron} failed: {e:?}"),
+    // Every database (`shard.rs`), in turn, on one subrequest budget.
+    let all: Vec<String> = ctx.config.shards.all().into_iter().map(str::to_owned).collect();
+    for db in all {
+        let result = match ctx.use_binding(&db) {
+            Ok(()) => notify::cron::run(&ctx, &cron).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(report) => {
+                worker::console_log!("cron {cron} on {db}: {}", serde_json::to_string(&report).unwrap_or_default())
+            }
+            Err(e) => worker::console_error!("cron {cron} on {db} failed: {e:?}"),
+        }
     }
+    limits::tally("scheduled", &ctx.meter);
 }

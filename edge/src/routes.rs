@@ -39,7 +39,20 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
     let known = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
     let method =
         if known.contains(&req.inner().method().to_ascii_uppercase().as_str()) { req.method() } else { Method::Trace };
-    let ctx = Ctx::new(env, self_origin, Some(runtime))?;
+    let mut ctx = Ctx::new(env, self_origin, Some(runtime))?;
+    // The shop's database (`shard.rs`): named by a public path or a development
+    // endpoint's `shop`, found by the key for the admin API, by the id it creates for
+    // `POST /v1/shops`.
+    match segments.as_slice() {
+        ["v1", "shops", shop, ..] => ctx.use_shop(shop)?,
+        ["dev", ..] => {
+            if let Some(shop) = http::query_param(&req, "shop") {
+                ctx.use_shop(&shop)?;
+            }
+        }
+        ["v1", "admin", ..] => shops::auth::locate(&mut ctx, &req).await?,
+        _ => {}
+    }
     let r = &mut req;
     use Method::{Delete, Get, Options, Patch, Post, Put};
 
@@ -57,7 +70,7 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["v1", "openapi.json"], _) => not_allowed("GET"),
 
         // Operator.
-        (["v1", "shops"], Post) => shops::api::create(&ctx, r).await,
+        (["v1", "shops"], Post) => shops::api::create(&mut ctx, r).await,
         (["v1", "shops"], _) => not_allowed("POST"),
 
         // Public: availability.

@@ -131,6 +131,8 @@ pub struct Options {
     pub vars: Vec<(String, String)>,
     /// Where wrangler's output goes; `None` inherits the terminal.
     pub log: Option<PathBuf>,
+    /// A wrangler config other than `edge/wrangler.toml` (a file name in `edge/`).
+    pub config: Option<String>,
 }
 
 /// A running `wrangler dev`; stopped (with every process it started) on drop.
@@ -146,6 +148,10 @@ impl DevServer {
     /// answers (or fails after `timeout`).
     pub fn start(options: Options, timeout: Duration) -> Result<DevServer, String> {
         let mut args = vec!["--test-scheduled", "--log-level", "info"];
+        if let Some(config) = &options.config {
+            args.push("--config");
+            args.push(config);
+        }
         let vars: Vec<String> = options.vars.iter().map(|(k, v)| format!("{k}:{v}")).collect();
         for v in &vars {
             args.push("--var");
@@ -227,6 +233,10 @@ impl DevServer {
 impl Drop for DevServer {
     fn drop(&mut self) {
         self.stop();
+        // A config `start_sharded` wrote for this server only.
+        if let Some(c) = self.options.config.as_deref().filter(|c| c.starts_with("wrangler.shards-")) {
+            let _ = std::fs::remove_file(repo_root().join("edge").join(c));
+        }
     }
 }
 
@@ -267,6 +277,71 @@ pub fn start_own_with(
     ];
     vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let options = Options { port: free_port(), persist, vars, log: Some(dir.join("wrangler.log")) };
+    let options = Options { port: free_port(), persist, vars, log: Some(dir.join("wrangler.log")), config: None };
     DevServer::start(options, Duration::from_secs(90))
+}
+
+/// A Worker of the test's own with more D1 databases than `DB`: `edge/wrangler.toml`
+/// plus a binding per name in `extra_dbs` (written to a config of its own in `edge/`),
+/// each migrated, and `D1_SHARDS` set to `shards` (`shop=BINDING,...`).
+pub fn start_sharded(name: &str, operator: &str, extra_dbs: &[&str], shards: &str) -> Result<DevServer, String> {
+    let edge = repo_root().join("edge");
+    let base = std::fs::read_to_string(edge.join("wrangler.toml")).map_err(|e| e.to_string())?;
+    let mut config = base;
+    for (i, db) in extra_dbs.iter().enumerate() {
+        config.push_str(&format!(
+            "\n[[d1_databases]]\nbinding = \"{db}\"\ndatabase_name = \"restock-{}\"\n\
+             database_id = \"00000000-0000-0000-0000-{:012}\"\nmigrations_dir = \"migrations\"\n",
+            db.to_ascii_lowercase(),
+            i + 1
+        ));
+    }
+    let file = format!("wrangler.shards-{}-{}.toml", std::process::id(), free_port());
+    std::fs::write(edge.join(&file), config).map_err(|e| e.to_string())?;
+    let dir = repo_root().join("target/e2e/own").join(format!("{name}-{}-{}", std::process::id(), free_port()));
+    let persist = dir.join("state");
+    std::fs::create_dir_all(&persist).map_err(|e| e.to_string())?;
+    let state = persist.display().to_string();
+    for db in std::iter::once(&"DB").chain(extra_dbs) {
+        run(
+            wrangler(&["d1", "migrations", "apply", db, "--local", "--persist-to", &state, "--config", &file]),
+            "d1 migrations apply",
+        )?;
+    }
+    let vars = vec![
+        ("ENVIRONMENT".to_owned(), "development".to_owned()),
+        ("OPERATOR_TOKEN".to_owned(), operator.to_owned()),
+        ("TOKEN_SECRET".to_owned(), format!("{operator}-links")),
+        ("D1_SHARDS".to_owned(), shards.to_owned()),
+    ];
+    let options = Options { port: free_port(), persist, vars, log: Some(dir.join("wrangler.log")), config: Some(file) };
+    DevServer::start(options, Duration::from_secs(90))
+}
+
+/// Runs read-only `sql` against database `binding` of a Worker started with `config`.
+pub fn query_db(persist: &Path, config: &str, binding: &str, sql: &str) -> Result<serde_json::Value, String> {
+    let dir = persist.display().to_string();
+    let out = wrangler(&[
+        "d1",
+        "execute",
+        binding,
+        "--local",
+        "--persist-to",
+        &dir,
+        "--config",
+        config,
+        "--json",
+        "--command",
+        sql,
+    ])
+    .output()
+    .map_err(|e| format!("d1 execute: could not start wrangler: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "d1 execute failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("d1 execute: {e}"))
 }

@@ -78,7 +78,7 @@ pub fn with_worker(body: impl FnOnce(&str, &Credentials, &Path, &str) -> Result<
     prepare_state(&state, &creds.demo_key, &[url.clone(), shop_site.clone()])?;
     let log = run_dir.join("wrangler.log");
     let started = Instant::now();
-    let options = Options { port, persist: state.clone(), vars: creds.vars(), log: Some(log.clone()) };
+    let options = Options { port, persist: state.clone(), vars: creds.vars(), log: Some(log.clone()), config: None };
     let mut server = DevServer::start(options, Duration::from_secs(90))?;
     SERVER_PGID.store(server.pid(), Ordering::SeqCst);
     eprintln!("worker ready on {url} in {:.1}s (log: {})", started.elapsed().as_secs_f64(), log.display());

@@ -86,8 +86,32 @@ pub enum Verdict {
     RetryAfter(u32),
 }
 
+/// What travels on the queue: a job and the database (`shard.rs`) it is about, when
+/// that is not `DB`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    pub job: Job,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db: Option<String>,
+}
+
+impl Envelope {
+    /// `job`, about the database `ctx` works on.
+    pub fn new(ctx: &Ctx, job: Job) -> Envelope {
+        let db = (ctx.binding() != crate::shard::DEFAULT).then(|| ctx.binding().to_owned());
+        Envelope { job, db }
+    }
+
+    /// A message body: an envelope, or a bare job (`POST /dev/queue`; messages sent
+    /// before envelopes), which is about `DB`.
+    fn read(body: &Value) -> Result<Envelope, serde_json::Error> {
+        serde_json::from_value::<Envelope>(body.clone())
+            .or_else(|_| serde_json::from_value::<Job>(body.clone()).map(|job| Envelope { job, db: None }))
+    }
+}
+
 pub async fn consume(batch: MessageBatch<Value>, env: worker::Env, rt: worker::Context) -> worker::Result<()> {
-    let ctx = match Ctx::new(env, String::new(), Some(rt)) {
+    let mut ctx = match Ctx::new(env, String::new(), Some(rt)) {
         Ok(ctx) => ctx,
         Err(e) => {
             worker::console_error!("queue consumer could not start: {e:?}");
@@ -95,16 +119,44 @@ pub async fn consume(batch: MessageBatch<Value>, env: worker::Env, rt: worker::C
             return Ok(());
         }
     };
-    consume_with(&ctx, batch).await?;
+    let messages = batch.messages()?;
+    let dead_letters = batch.queue() == DEAD_LETTER_QUEUE;
+    // Messages by database, each group handled on its own database.
+    let mut groups: Vec<(String, Vec<Incoming>)> = Vec::new();
+    for m in &messages {
+        match Envelope::read(m.body()) {
+            Ok(Envelope { job, db }) => {
+                let db = db.unwrap_or_else(|| crate::shard::DEFAULT.to_owned());
+                match groups.iter_mut().find(|(d, _)| *d == db) {
+                    Some((_, jobs)) => jobs.push((job, m)),
+                    None => groups.push((db, vec![(job, m)])),
+                }
+            }
+            Err(e) => {
+                worker::console_warn!("dropping an unreadable job: {e}");
+                m.ack();
+            }
+        }
+    }
+    for (db, jobs) in groups {
+        if let Err(e) = ctx.use_binding(&db) {
+            worker::console_error!("jobs for database {db}: {e:?}");
+            jobs.iter().for_each(|(_, m)| m.retry());
+            continue;
+        }
+        consume_jobs(&ctx, jobs, dead_letters).await;
+    }
     crate::limits::tally("queue", &ctx.meter);
     Ok(())
 }
 
-async fn consume_with(ctx: &Ctx, batch: MessageBatch<Value>) -> worker::Result<()> {
-    let messages = batch.messages()?;
-    if batch.queue() == DEAD_LETTER_QUEUE {
-        for m in &messages {
-            if let Ok(Job::Send { d }) = serde_json::from_value::<Job>(m.body().clone())
+/// A job read from the queue, with its message (to ack or retry).
+type Incoming<'a> = (Job, &'a worker::Message<Value>);
+
+async fn consume_jobs(ctx: &Ctx, jobs: Vec<Incoming<'_>>, dead_letters: bool) {
+    if dead_letters {
+        for (job, m) in jobs {
+            if let Job::Send { d } = job
                 && let Err(e) = mark_dead(ctx, &d, "gave up after the queue's retries").await
             {
                 worker::console_error!("could not dead-letter {d}: {e:?}");
@@ -113,37 +165,33 @@ async fn consume_with(ctx: &Ctx, batch: MessageBatch<Value>) -> worker::Result<(
             }
             m.ack();
         }
-        return Ok(());
+        return;
     }
     let mut sends = Vec::new();
     let mut sweep_requested = false;
-    for m in &messages {
-        match serde_json::from_value::<Job>(m.body().clone()) {
-            Ok(Job::Send { d }) => sends.push((d, m)),
+    for (job, m) in jobs {
+        match job {
+            Job::Send { d } => sends.push((d, m)),
             // Out of subrequests for one more chunk: the queue redelivers the job.
-            Ok(Job::Release { .. }) if ctx.meter.remaining() < release::CHUNK_COST => m.retry(),
-            Ok(Job::Release { r }) => match release::chunk(ctx, &r).await {
+            Job::Release { .. } if ctx.meter.remaining() < release::CHUNK_COST => m.retry(),
+            Job::Release { r } => match release::chunk(ctx, &r).await {
                 Ok(()) => m.ack(),
                 Err(e) => {
                     worker::console_error!("release {r} chunk failed: {e:?}");
                     m.retry();
                 }
             },
-            Ok(Job::Sweep) => {
+            Job::Sweep => {
                 sweep_requested = true;
                 m.ack();
             }
-            Ok(Job::Digest { after, week }) => match crate::notify::cron::digest_page(ctx, &after, week).await {
+            Job::Digest { after, week } => match crate::notify::cron::digest_page(ctx, &after, week).await {
                 Ok(_) => m.ack(),
                 Err(e) => {
                     worker::console_error!("digest page after {after:?} failed: {e:?}");
                     m.retry();
                 }
             },
-            Err(e) => {
-                worker::console_warn!("dropping an unreadable job: {e}");
-                m.ack();
-            }
         }
     }
     if sweep_requested && let Err(e) = sweep(ctx).await {
@@ -170,7 +218,6 @@ async fn consume_with(ctx: &Ctx, batch: MessageBatch<Value>) -> worker::Result<(
             }
         }
     }
-    Ok(())
 }
 
 /// Exponential backoff for the n-th failed attempt: base x 2^(n-1), at most an hour.
@@ -210,8 +257,8 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 
 /// Splits `jobs` into `sendBatch` calls within Queues' limits, in order; a job over the
 /// message limit is an error here, in every build, as it would be in production.
-pub fn batches(jobs: Vec<Job>) -> Result<Vec<Vec<Job>>, ApiError> {
-    let mut out: Vec<Vec<Job>> = Vec::new();
+pub fn batches<T: Serialize>(jobs: Vec<T>) -> Result<Vec<Vec<T>>, ApiError> {
+    let mut out: Vec<Vec<T>> = Vec::new();
     let mut bytes = 0;
     for job in jobs {
         let size = serde_json::to_vec(&job).map_err(ApiError::from)?.len();
@@ -237,6 +284,7 @@ pub fn batches(jobs: Vec<Job>) -> Result<Vec<Vec<Job>>, ApiError> {
 /// Sends `job`s to the notification queue, in batches within Queues' limits.
 pub async fn enqueue(ctx: &Ctx, jobs: Vec<Job>) -> Result<(), ApiError> {
     let queue = ctx.env.queue("NOTIFY")?;
+    let jobs: Vec<Envelope> = jobs.into_iter().map(|job| Envelope::new(ctx, job)).collect();
     for batch in batches(jobs)? {
         ctx.charge("queue send", 1)?;
         queue.send_batch(batch).await?;
@@ -713,7 +761,7 @@ mod queue_limits {
         assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1], "at most 256 KB per batch");
         // One message over 128 KB is refused, not sent to fail in production.
         assert!(batches(vec![Job::Send { d: "x".repeat(MAX_MESSAGE_BYTES) }]).is_err());
-        assert!(batches(Vec::new()).is_ok_and(|b| b.is_empty()));
+        assert!(batches(Vec::<Job>::new()).is_ok_and(|b| b.is_empty()));
     }
 }
 

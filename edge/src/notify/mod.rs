@@ -186,9 +186,10 @@ pub fn kick(ctx: &Ctx) {
         worker::console_warn!("no notification sweep enqueued: {e:?}");
         return;
     }
+    let job = consumer::Envelope::new(ctx, consumer::Job::Sweep);
     ctx.wait_until(async move {
         // A typed job: a serde_json::Value would arrive as a JS Map, not an object.
-        if let Err(e) = queue.send(consumer::Job::Sweep).await {
+        if let Err(e) = queue.send(job).await {
             worker::console_warn!("could not enqueue a notification sweep: {e}");
         }
     });

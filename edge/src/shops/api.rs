@@ -50,11 +50,13 @@ fn required_string(body: &mut Map<String, Value>, field: &'static str) -> Result
 }
 
 /// `POST /v1/shops`: creates a shop and returns its secret key (shown this once).
-pub async fn create(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
+pub async fn create(ctx: &mut Ctx, req: &mut Request) -> Result<Response, ApiError> {
     auth::operator(ctx, req)?;
     let mut body: Map<String, Value> = http::read_json(req).await?;
     let id = required_string(&mut body, "id")?;
     let shop = ShopId::parse(&id)?;
+    ctx.use_shop(shop.as_str())?;
+    let ctx = &*ctx;
     let name = crate::shops::settings::shop_name(&required_string(&mut body, "name")?)?;
     let patch: SettingsPatch = http::from_value(Value::Object(body))?;
     // Validate before writing anything: a bad field must not leave a half-made shop.

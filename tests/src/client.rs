@@ -89,7 +89,10 @@ impl Client {
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
             .collect();
-        let body = response.into_body().read_to_string().unwrap_or_default();
+        // Whole exports are tens of MB (ureq's default read limit is 10 MB); a body that
+        // breaks off is an error, not an empty string.
+        let bytes = response.into_body().with_config().limit(1 << 30).read_to_vec().map_err(|e| e.to_string())?;
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         Ok(Reply { status, headers, body })
     }
 

@@ -29,6 +29,8 @@ pub struct Ctx {
     pub config: Config,
     /// Who the request authenticated as (set by `shops::auth`), for the audit log.
     pub actor: std::cell::RefCell<Option<Actor>>,
+    /// What the change did, for the audit log (`admin::audit::note`).
+    pub audit: std::cell::RefCell<serde_json::Map<String, serde_json::Value>>,
     runtime: Option<worker::Context>,
 }
 
@@ -46,7 +48,18 @@ impl Ctx {
         let meter = Rc::new(Meter::new(config.subrequest_limit));
         let db = Db::new(crate::shard::open(&env, crate::shard::DEFAULT)?, meter.clone());
         let binding = crate::shard::DEFAULT.to_owned();
-        Ok(Ctx { env, db, binding, meter, now, self_origin, config, actor: std::cell::RefCell::new(None), runtime })
+        Ok(Ctx {
+            env,
+            db,
+            binding,
+            meter,
+            now,
+            self_origin,
+            config,
+            actor: std::cell::RefCell::new(None),
+            audit: std::cell::RefCell::new(serde_json::Map::new()),
+            runtime,
+        })
     }
 
     /// The binding name of the database `db` is.

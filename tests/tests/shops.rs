@@ -215,3 +215,25 @@ fn every_merchant_change_is_in_the_audit_log_and_nothing_else() {
     let theirs = other.admin("GET", "/v1/admin/audit", None).json();
     assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0), "another shop sees none of it: {theirs}");
 }
+
+#[test]
+fn the_audit_log_says_what_each_change_changed_before_and_after() {
+    let shop = Shop::create("audit-detail");
+    shop.put_product("CAP", json!({ "name": "Cap", "policy": "backorder", "cap": 5, "on_hand": 0 }));
+    let r = shop.admin(
+        "PUT",
+        "/v1/admin/products/CAP",
+        Some(&json!({ "name": "Cap", "policy": "backorder", "cap": 8, "on_hand": 3 })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "handling_days": 2 })));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let log = shop.admin("GET", "/v1/admin/audit", None).json();
+    let items = log["items"].as_array().cloned().unwrap_or_default();
+    let [settings, edit, create] = items.as_slice() else { panic!("three changes: {log}") };
+    assert_eq!(settings["detail"]["settings"], json!({ "handling_days": { "before": 0, "after": 2 } }), "{log}");
+    assert_eq!(edit["detail"]["product"], json!({ "cap": { "before": 5, "after": 8 } }), "only what changed: {log}");
+    assert_eq!(edit["detail"]["stock"]["on_hand"], json!({ "before": 0, "after": 3 }), "{log}");
+    assert!(edit["detail"]["stock"]["says"].as_array().is_some_and(|s| !s.is_empty()), "the plan's words: {log}");
+    assert_eq!(create["detail"]["product"]["name"], json!({ "before": null, "after": "Cap" }), "{log}");
+}

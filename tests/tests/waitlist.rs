@@ -236,8 +236,32 @@ fn the_consent_record_is_the_shops_own_text_by_version() {
     let csv = shop.admin("GET", "/v1/admin/export/waitlist.csv", None).body;
     assert!(
         csv.starts_with("id,")
-            && csv.lines().next().is_some_and(|h| h.ends_with(",consent_version,consent_lang,consent_source"))
+            && csv
+                .lines()
+                .next()
+                .is_some_and(|h| h.ends_with(",consent_version,consent_lang,consent_source,consent_country"))
     );
     let version = rows[0]["consent_version"].as_str().unwrap_or("?");
     assert!(csv.contains(version) && csv.contains(&origin), "{csv}");
+
+    // The page the text was shown on, from the widget's Referer, without query or fragment.
+    let body = json!({ "sku": "MUG", "email": "page@example.com", "consent": true, "consent_text": "Email me once.", "locale": "en" });
+    let page = format!("{origin}/products/mug?utm_source=news&email=page@example.com#reviews");
+    let headers = [("cf-connecting-ip", "198.51.100.21"), ("origin", origin.as_str()), ("referer", page.as_str())];
+    let r = shop.client.send_json("POST", &format!("/v1/shops/{}/waitlist", shop.id), &headers, &body);
+    assert_eq!(r.status, 202, "{}", r.body);
+    let rows = signups(&shop, "MUG");
+    let row = rows.iter().find(|r| r["email"] == "page@example.com").cloned().unwrap_or_default();
+    assert_eq!(row["consent_source"], format!("{origin}/products/mug"), "{row}");
+    assert_eq!(row["consent_country"], Value::Null, "no country unless the shop turns it on");
+
+    // A shop that records the country gets Cloudflare's, from the IP (never the IP).
+    let counted = Shop::create_with("wl-country", json!({ "record_country": true }));
+    counted.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    assert_eq!(counted.admin("GET", "/v1/admin/settings", None).json()["record_country"], true);
+    assert_eq!(counted.signup("MUG", "where@example.com", "198.51.100.22").status, 202);
+    let row = signups(&counted, "MUG").into_iter().next().unwrap_or_default();
+    let country = row["consent_country"].as_str().unwrap_or_default();
+    assert!(country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase()), "{row}");
+    assert!(!row.to_string().contains("198.51.100.22"), "{row}");
 }

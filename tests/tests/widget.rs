@@ -136,6 +136,10 @@ fn a_shopper_joins_the_waitlist_with_the_keyboard_and_gets_the_email() {
     assert_eq!(b.eval(&shadow_js(&w, "n", "h.shadowRoot.activeElement === e"), vec![]), true, "focus on the outcome");
     let mail = mailbox::wait_for("demo", &address, "the confirmation email", |m| !m.is_empty());
     assert!(mail[0]["subject"].as_str().unwrap_or_default().contains("Stoneware mug"));
+    // The consent record names the shop's page it was shown on, without the query.
+    let signups = Shop::demo().all_pages("/v1/admin/products/MUG-STONE/waitlist");
+    let mine = signups.iter().find(|r| r["email"] == address.as_str()).cloned().unwrap_or_default();
+    assert_eq!(mine["consent_source"], format!("{}/embed.html", site().url), "{mine}");
 }
 
 #[test]

@@ -117,6 +117,8 @@ export function request(url, body, key, token, done) {
   const init = { signal: ctl.signal };
   if (body) {
     init.method = 'POST';
+    // The page's URL goes with a signup (the consent record names the page it was shown on).
+    init.referrerPolicy = 'no-referrer-when-downgrade';
     init.headers = { 'content-type': 'application/json' };
     if (key) init.headers['idempotency-key'] = key;
     init.body = JSON.stringify(body);

@@ -276,6 +276,7 @@ struct WaitlistExport {
     consent_version: Option<String>,
     consent_lang: Option<String>,
     consent_source: Option<String>,
+    consent_country: Option<String>,
 }
 
 impl CsvRow for WaitlistExport {
@@ -299,6 +300,7 @@ impl CsvRow for WaitlistExport {
             self.consent_version.clone().unwrap_or_default(),
             self.consent_lang.clone().unwrap_or_default(),
             self.consent_source.clone().unwrap_or_default(),
+            self.consent_country.clone().unwrap_or_default(),
         ])
     }
 }
@@ -355,12 +357,12 @@ pub async fn export(ctx: &Ctx, req: &Request, what: &str) -> Result<Response, Ap
         "waitlist.csv" => stream_csv::<WaitlistExport>(
             ctx,
             what,
-            "id,sku,email,locale,status,consent_text,consent_at,confirmed_at,notified_at,converted_at,created_at,consent_version,consent_lang,consent_source\r\n",
+            "id,sku,email,locale,status,consent_text,consent_at,confirmed_at,notified_at,converted_at,created_at,consent_version,consent_lang,consent_source,consent_country\r\n",
             move |db, after| {
                 db::stmt(
                     db,
                     "SELECT seq, id, sku, email, locale, status, consent_text, consent_at, confirmed_at, notified_at, converted_at, created_at, \
-                       consent_version, consent_lang, consent_source \
+                       consent_version, consent_lang, consent_source, consent_country \
                      FROM waitlist WHERE shop_id = ?1 AND (?2 IS NULL OR sku = ?2) AND seq > ?3 ORDER BY seq LIMIT ?4",
                     crate::args![shop_id.as_str(), sku.clone(), after.copied().unwrap_or(0), EXPORT_CHUNK],
                 )

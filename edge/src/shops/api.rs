@@ -155,5 +155,10 @@ pub async fn patch(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
     let id = ShopId::parse(&shop.id)?;
     let row = load_shop(&ctx.db, &id).await?;
     cache::refresh_shop(ctx, &row).await;
+    // Before and after, as the merchant reads them (no secret: the webhook secret is
+    // only its prefix there).
+    let (before, after) = (json!(SettingsView::from(&shop)), json!(SettingsView::from(&row)));
+    let fields: Vec<&str> = after.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    crate::admin::audit::note(ctx, "settings", crate::admin::audit::changes(&before, &after, &fields));
     http::json(200, &SettingsView::revealing(Some(&shop), &row))
 }

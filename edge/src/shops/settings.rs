@@ -47,6 +47,8 @@ pub struct SettingsPatch {
     /// a delivery) are kept before the scheduled purge removes them.
     #[serde(default, deserialize_with = "present")]
     pub retention_days: Option<i64>,
+    /// Record the signup's country (from its IP, by Cloudflare) in the consent record.
+    pub record_country: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     pub sender_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -245,6 +247,9 @@ impl SettingsPatch {
         if let Some(v) = self.double_opt_in {
             set("double_opt_in", Val::from(v));
         }
+        if let Some(v) = self.record_country {
+            set("record_country", Val::from(v));
+        }
         if let Some(r) = self.release_ratio {
             let permille = (r * 1000.0).round();
             let ratio = if r.is_finite() && (0.0..=1e7).contains(&permille) {
@@ -328,6 +333,7 @@ pub struct SettingsView {
     pub hold_hours: Option<i64>,
     pub handling_days: i64,
     pub retention_days: i64,
+    pub record_country: bool,
     pub sender_name: String,
     pub reply_to: Option<String>,
     pub webhook_url: Option<String>,
@@ -373,6 +379,7 @@ impl From<&ShopRow> for SettingsView {
             hold_hours: s.hold_hours,
             handling_days: s.handling_days,
             retention_days: s.retention_days,
+            record_country: s.record_country != 0,
             sender_name: s.sender_name.clone(),
             reply_to: s.reply_to.clone(),
             webhook_url: s.webhook_url.clone(),

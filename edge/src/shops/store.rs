@@ -49,6 +49,8 @@ pub struct ShopRow {
     /// Days ended records are kept (migration 0011).
     #[serde(default = "default_retention")]
     pub retention_days: i64,
+    #[serde(default)]
+    pub record_country: i64,
 }
 
 fn default_retention() -> i64 {

@@ -320,6 +320,12 @@ pub async fn commit(
             continue;
         }
         let reads = results.split_off(results.len().saturating_sub(n));
+        crate::admin::audit::note(
+            ctx,
+            "stock",
+            json!({ "sku": sku.as_str(), "on_hand": { "before": snap.facts.row.on_hand, "after": p.on_hand },
+                    "received": p.received, "allocated": p.allocation.allocated(), "says": view["says"] }),
+        );
         if let Some(id) = &release_id {
             notify::start_release(ctx, id).await;
         }

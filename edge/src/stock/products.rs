@@ -174,6 +174,22 @@ pub struct ProductDetail {
     pub releases: Option<Value>,
 }
 
+/// The product fields the audit log keeps before and after a change (stock is the
+/// commit's own `stock` entry).
+const AUDITED_FIELDS: &[&str] = &[
+    "name",
+    "url",
+    "price_cents",
+    "policy",
+    "cap",
+    "release_date",
+    "low_stock_threshold",
+    "discontinued",
+    "lead_time_days",
+    "waitlist",
+    "supplier",
+];
+
 fn summary(ctx: &Ctx, shop: &ShopRow, f: &ProductFacts) -> ProductDetail {
     let r = &f.row;
     ProductDetail {
@@ -353,17 +369,25 @@ pub async fn put(ctx: &Ctx, req: &mut Request, sku: &str) -> Result<Response, Ap
         }
         if create(ctx, &shop, &sku, &input).await? {
             crate::availability::api::refresh(ctx, &shop_id, &sku).await;
-            return http::json(201, &json!(detail(ctx, &shop, &sku).await?));
+            let body = json!(detail(ctx, &shop, &sku).await?);
+            crate::admin::audit::note(
+                ctx,
+                "product",
+                crate::admin::audit::changes(&Value::Null, &body, AUDITED_FIELDS),
+            );
+            return http::json(201, &body);
         }
         // Created a moment ago by another request: this one replaces it.
     }
     let op = input.on_hand.map_or(Op::Recheck, |on_hand| Op::SetOnHand { on_hand });
+    let before = std::cell::RefCell::new(Value::Null);
     let committed = commit::commit(
         ctx,
         &shop,
         &sku,
         preview,
-        |_| {
+        |snap| {
+            before.replace(json!(summary(ctx, &shop, &snap.facts)));
             let mut c = Change::new(op.clone());
             c.settings = Some(input.settings);
             c.name = Some(input.name.clone());
@@ -379,6 +403,7 @@ pub async fn put(ctx: &Ctx, req: &mut Request, sku: &str) -> Result<Response, Ap
         return http::json(200, &change);
     }
     let mut body = json!(detail_from(ctx, &shop, &sku, &committed.reads)?);
+    crate::admin::audit::note(ctx, "product", crate::admin::audit::changes(&before.borrow(), &body, AUDITED_FIELDS));
     body["promises"] = change["promises"].clone();
     body["change"] = change;
     http::json(200, &body)

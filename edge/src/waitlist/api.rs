@@ -57,6 +57,23 @@ struct Upserted {
     created_at: i64,
 }
 
+/// The page a signup's consent text was shown on: the `Referer` without its query and
+/// fragment (which may carry anything, an address included), when it is on the
+/// request's `Origin` (the widget's POSTs send it: `no-referrer-when-downgrade`); else
+/// the origin alone; else nothing (a server-to-server call).
+pub fn consent_source(origin: Option<&str>, referer: Option<&str>) -> Option<String> {
+    let page = referer.and_then(|r| worker::Url::parse(r).ok()).filter(|u| matches!(u.scheme(), "http" | "https"));
+    match (origin, page) {
+        (Some(o), Some(u)) if u.origin().ascii_serialization() == o => {
+            Some(format!("{o}{}", u.path()).chars().take(500).collect())
+        }
+        (None, Some(u)) => {
+            Some(format!("{}{}", u.origin().ascii_serialization(), u.path()).chars().take(500).collect())
+        }
+        (o, _) => o.map(str::to_owned),
+    }
+}
+
 pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response, ApiError> {
     let shop = ShopId::parse(shop)?;
     let row = load_shop(&ctx.db, &shop).await?;
@@ -99,18 +116,26 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
         });
     }
     let new_status = if double_opt_in { "pending" } else { "active" };
-    // The consent record is the shop's own text, by version, and the page's origin.
+    // The consent record is the shop's own text, by version, and the page it was shown on.
+    let referer = req.headers().get("referer").ok().flatten();
+    let source = consent_source(origin.as_deref(), referer.as_deref());
+    // The country only if the merchant turned it on (Cloudflare's, from the IP).
+    let country = (row.record_country != 0)
+        .then(|| req.cf().and_then(|cf| cf.country()))
+        .flatten()
+        .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()));
     let texts = row.consent_texts();
     let (consent_lang, consent_text) = texts.shown(&row.consent_text, signup.locale.lang(), &signup.consent_text);
     let consent_version = sha256_hex(consent_text.as_bytes());
     let upsert = db::stmt(
         &ctx.db,
         "INSERT INTO waitlist (id, shop_id, sku, email, locale, consent_text, consent_at, status, confirmed_at, created_at, updated_at, \
-           consent_version, consent_lang, consent_source) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?8 = 'active' THEN ?7 END, ?7, ?7, ?9, ?10, ?11) \
+           consent_version, consent_lang, consent_source, consent_country) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?8 = 'active' THEN ?7 END, ?7, ?7, ?9, ?10, ?11, ?12) \
          ON CONFLICT(shop_id, sku, email) DO UPDATE SET \
            locale = excluded.locale, consent_text = excluded.consent_text, consent_at = excluded.consent_at, updated_at = excluded.updated_at, \
            consent_version = excluded.consent_version, consent_lang = excluded.consent_lang, consent_source = excluded.consent_source, \
+           consent_country = excluded.consent_country, \
            confirmed_at = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN excluded.confirmed_at ELSE waitlist.confirmed_at END, \
            notified_at = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.notified_at END, \
            release_id = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.release_id END, \
@@ -128,7 +153,8 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
             new_status,
             consent_version.as_str(),
             consent_lang,
-            origin.clone(),
+            source,
+            country,
         ],
     )?;
     let saved: Upserted =
@@ -308,8 +334,10 @@ pub struct SignupRow {
     pub consent_version: Option<String>,
     /// The language the text is the shop's text for (`default`: its default text).
     pub consent_lang: Option<String>,
-    /// The origin of the page the shopper signed up on (absent for server calls).
+    /// The page the shopper signed up on, without query (absent for server calls).
     pub consent_source: Option<String>,
+    /// The country of the signup's IP, when the shop records it.
+    pub consent_country: Option<String>,
     pub consent_at: i64,
     pub confirmed_at: Option<i64>,
     pub notified_at: Option<i64>,
@@ -320,7 +348,7 @@ pub struct SignupRow {
 }
 
 pub const SIGNUP_COLUMNS: &str = "id, seq, email, locale, status, consent_text, consent_version, consent_lang, \
-     consent_source, consent_at, confirmed_at, notified_at, \
+     consent_source, consent_country, consent_at, confirmed_at, notified_at, \
      release_id, hold_until, converted_at, created_at";
 
 /// `GET /v1/admin/products/{sku}/waitlist?status=&cursor=&limit=`: signups in signup
@@ -355,4 +383,27 @@ pub async fn admin_list(ctx: &Ctx, req: &Request, sku: &str) -> Result<Response,
         items.last().map(|i| Page::encode_seq(i.seq))
     });
     http::json(200, &json!({ "items": items, "next_cursor": next.flatten() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_consent_source_is_the_page_without_query_or_fragment() {
+        let o = Some("https://shop.example");
+        let page = |r: &str| consent_source(o, Some(r));
+        assert_eq!(
+            page("https://shop.example/products/mug?email=a@b.co#x").as_deref(),
+            Some("https://shop.example/products/mug")
+        );
+        assert_eq!(
+            page("https://elsewhere.example/p").as_deref(),
+            Some("https://shop.example"),
+            "another origin's page"
+        );
+        assert_eq!(page("not a url").as_deref(), Some("https://shop.example"));
+        assert_eq!(consent_source(o, None).as_deref(), Some("https://shop.example"));
+        assert_eq!(consent_source(None, None), None);
+    }
 }

@@ -16,6 +16,7 @@ export async function settings({ shop, setShop }) {
     name: input(s.name, { required: true }),
     allowed_origins: h('textarea', { rows: 3, spellcheck: 'false' }, s.allowed_origins.join('\n')),
     double_opt_in: h('input', { type: 'checkbox', checked: s.double_opt_in }),
+    record_country: h('input', { type: 'checkbox', checked: s.record_country }),
     release_ratio: input(s.release_ratio, { type: 'number', min: 0.1, max: 10, step: 0.1 }),
     release_interval_minutes: input(s.release_interval_minutes, { type: 'number', min: 5, max: 10080 }),
     hold_hours: input(s.hold_hours, { type: 'number', min: 1, max: 168 }),
@@ -50,6 +51,7 @@ export async function settings({ shop, setShop }) {
       name: f.name.value,
       allowed_origins: f.allowed_origins.value.split(/\s+/).filter(Boolean),
       double_opt_in: f.double_opt_in.checked,
+      record_country: f.record_country.checked,
       release_ratio: num(f.release_ratio),
       release_interval_minutes: num(f.release_interval_minutes),
       hold_hours: num(f.hold_hours),
@@ -96,6 +98,7 @@ export async function settings({ shop, setShop }) {
   h('h2', {}, 'Waitlist releases'),
   h('div', { class: 'grid' },
     h('label', { class: 'check' }, f.double_opt_in, 'Double opt-in (confirm by email)'),
+    h('label', { class: 'check' }, f.record_country, 'Record the signup’s country (from its IP) with the consent'),
     field('Notify per unit', f.release_ratio, 'subscribers emailed per unit back in stock (1 = one each)'),
     field('Minutes between waves', f.release_interval_minutes),
     field('Hold a unit for (hours)', f.hold_hours, 'empty: no holds'),
@@ -148,8 +151,24 @@ async function auditLog() {
   const section = h('section', { class: 'card', 'aria-labelledby': 'audit-h' }, h('h2', { id: 'audit-h' }, 'Recent changes'));
   if (!log.items.length) return section.append(h('p', {}, 'No changes yet.')), section;
   section.append(h('table', {}, h('caption', {}, 'Changes through the admin API, newest first'),
-    h('thead', {}, h('tr', {}, ['When', 'Key', 'Change', 'Status'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('thead', {}, h('tr', {}, ['When', 'Key', 'Change', 'What changed', 'Status'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, log.items.map((e) => h('tr', {}, h('td', {}, when(e.at)), h('td', {}, `${e.actor}…`),
-      h('td', {}, h('code', {}, `${e.method} ${e.path}`)), h('td', {}, String(e.status)))))));
+      h('td', {}, h('code', {}, `${e.method} ${e.path}`)), h('td', {}, changed(e.detail)), h('td', {}, String(e.status)))))));
   return section;
+}
+
+// "cap 5 → 8; on hand 0 → 12; Received 12 units…": fields before and after, then the plan's words.
+const show = (v) => (v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+function changed(detail) {
+  if (!detail) return '';
+  const parts = [];
+  for (const key of ['settings', 'product']) {
+    for (const [f, d] of Object.entries(detail[key] || {})) parts.push(`${f.replaceAll('_', ' ')} ${show(d.before)} → ${show(d.after)}`);
+  }
+  const stock = detail.stock;
+  if (stock) {
+    if (stock.on_hand && stock.on_hand.before !== stock.on_hand.after) parts.push(`on hand ${stock.on_hand.before} → ${stock.on_hand.after}`);
+    parts.push(...(stock.says || []));
+  }
+  return parts.join('; ');
 }

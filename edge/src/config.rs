@@ -257,10 +257,20 @@ pub struct Config {
     pub subrequest_limit: u32,
     /// `D1_SHARDS`: which shops live in a database other than `DB` (`shard.rs`).
     pub shards: Shards,
+    /// `EMAIL_WEBHOOK_SECRET`: verifies the provider's bounce and complaint webhooks.
+    pub email_webhook_secret: Option<Secret>,
     invalid_shards: Option<String>,
 }
 
 impl Config {
+    /// The configured provider's `EMAIL_PROVIDER` name, if it is a real provider.
+    pub fn email_kind_name(&self) -> Option<&'static str> {
+        match &self.email {
+            EmailConfig::Api(api) => Some(api.kind.name()),
+            _ => None,
+        }
+    }
+
     /// Reads the Worker's variables (`var`) and secrets (`secret`, which locally may also
     /// come as a `--var`). Empty values count as unset.
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>, secret: impl Fn(&str) -> Option<String>) -> Config {
@@ -319,6 +329,7 @@ impl Config {
             outbound_timeout_ms: seconds("OUTBOUND_TIMEOUT_MS", 10_000),
             subrequest_limit: seconds("SUBREQUEST_LIMIT", limits::SUBREQUESTS_PAID).min(limits::SUBREQUESTS_PAID),
             shards: shards.clone().unwrap_or_default(),
+            email_webhook_secret: secret("EMAIL_WEBHOOK_SECRET"),
             invalid_shards: shards.err(),
         }
     }

@@ -84,7 +84,11 @@ impl Ctx {
 
     /// The database that holds `shop`, without switching to it.
     pub fn db_for(&self, shop: &str) -> Result<Db, ApiError> {
-        let binding = self.config.shards.binding(shop);
+        self.db_named(self.config.shards.binding(shop))
+    }
+
+    /// Database `binding`, without switching to it.
+    pub fn db_named(&self, binding: &str) -> Result<Db, ApiError> {
         if binding == self.binding {
             return Ok(self.db.clone());
         }

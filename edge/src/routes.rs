@@ -160,6 +160,11 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["v1", "admin", "settings"], Get) => shops::api::get(&ctx, r).await,
         (["v1", "admin", "settings"], Patch) => shops::api::patch(&ctx, r).await,
         (["v1", "admin", "settings"], _) => not_allowed("GET, PATCH"),
+        (["v1", "admin", "suppressions"], Get) => notify::feedback::list(&ctx, r).await,
+        (["v1", "admin", "suppressions"], _) => not_allowed("GET"),
+        // Bounce and complaint webhooks from the email provider (signed by it).
+        (["v1", "hooks", "email", provider], Post) => notify::feedback::receive(&ctx, r, provider).await,
+        (["v1", "hooks", "email", _], _) => not_allowed("POST"),
         (["v1", "admin", "audit"], Get) => admin::audit::list(&ctx, r).await,
         (["v1", "admin", "audit"], _) => not_allowed("GET"),
 

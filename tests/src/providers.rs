@@ -644,3 +644,85 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// The secret a stand-in signs its feedback webhooks with (`EMAIL_WEBHOOK_SECRET`):
+/// Resend's is a Svix `whsec_` secret, the others a shared string.
+pub fn webhook_secret(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Resend => "whsec_c3RhbmQtaW4gc3ZpeCBzZWNyZXQ=",
+        _ => "stand-in-webhook-signing-key",
+    }
+}
+
+/// How a feedback webhook is spoiled on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spoil {
+    None,
+    /// Signed with another key.
+    WrongKey,
+    /// Signed ten minutes ago.
+    Stale,
+}
+
+/// A provider's bounce (`complaint: false`) or spam complaint webhook about message
+/// `id` to `to`, as the provider documents it: (path, headers, body). Resend: Svix
+/// headers over `id.timestamp.body`; Mailgun: the `signature` object in the body;
+/// Postmark: the custom header it is configured to send.
+pub fn feedback(
+    kind: Kind,
+    id: &str,
+    to: &str,
+    complaint: bool,
+    spoil: Spoil,
+) -> (String, Vec<(String, String)>, String) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let ts = if spoil == Spoil::Stale { now - 600 } else { now }.to_string();
+    let secret = if spoil == Spoil::WrongKey { "whsec_b3RoZXIga2V5" } else { webhook_secret(kind) };
+    let path = format!("/v1/hooks/email/{}", kind.name());
+    match kind {
+        Kind::Resend => {
+            let body = if complaint {
+                json!({ "type": "email.complained", "created_at": "2026-12-02T10:00:00Z",
+                        "data": { "email_id": id, "to": [to], "subject": "Back in stock" } })
+            } else {
+                json!({ "type": "email.bounced", "created_at": "2026-12-02T10:00:00Z",
+                        "data": { "email_id": id, "to": [to], "subject": "Back in stock",
+                                  "bounce": { "type": "Permanent", "subType": "General", "message": "550 5.1.1 no such user" } } })
+            }
+            .to_string();
+            let msg_id = format!("msg_{id}");
+            let key = crate::browser::decode_base64(secret.trim_start_matches("whsec_"));
+            let sig = base64(&hmac(&key, format!("{msg_id}.{ts}.{body}").as_bytes()));
+            let headers = vec![
+                ("svix-id".to_owned(), msg_id),
+                ("svix-timestamp".to_owned(), ts),
+                ("svix-signature".to_owned(), format!("v1,{sig}")),
+            ];
+            (path, headers, body)
+        }
+        Kind::Mailgun => {
+            let token = format!("tok{now}");
+            let sig: String =
+                hmac(secret.as_bytes(), format!("{ts}{token}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            let event = if complaint {
+                json!({ "event": "complained", "recipient": to, "message": { "headers": { "message-id": id.trim_matches(['<', '>']) } } })
+            } else {
+                json!({ "event": "failed", "severity": "permanent", "recipient": to,
+                        "delivery-status": { "code": 550, "message": "No such user" },
+                        "message": { "headers": { "message-id": id.trim_matches(['<', '>']) } } })
+            };
+            let body =
+                json!({ "signature": { "timestamp": ts, "token": token, "signature": sig }, "event-data": event });
+            (path, Vec::new(), body.to_string())
+        }
+        _ => {
+            let body = if complaint {
+                json!({ "RecordType": "SpamComplaint", "Type": "SpamComplaint", "MessageID": id, "Email": to })
+            } else {
+                json!({ "RecordType": "Bounce", "Type": "HardBounce", "TypeCode": 1, "MessageID": id, "Email": to,
+                        "Description": "The server was unable to deliver your message" })
+            };
+            (path, vec![("x-restock-webhook-token".to_owned(), secret.to_owned())], body.to_string())
+        }
+    }
+}

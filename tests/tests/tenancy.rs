@@ -67,6 +67,7 @@ fn own_views(sku: &str) -> Vec<(&'static str, String, Option<Value>)> {
         ("GET", format!("/v1/admin/deliveries?sku={sku}"), None),
         ("GET", "/v1/admin/settings".into(), None),
         ("GET", "/v1/admin/audit".into(), None),
+        ("GET", "/v1/admin/suppressions".into(), None),
         ("PATCH", "/v1/admin/settings".into(), Some(json!({ "name": "A renamed" }))),
     ]
 }

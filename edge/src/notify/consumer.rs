@@ -27,6 +27,7 @@ use worker::{MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 use crate::ctx::Ctx;
 use crate::db;
 use crate::error::ApiError;
+use crate::notify::feedback;
 use crate::notify::provider::{self, Outcome, Provider};
 use crate::notify::render::{Body, Brand, Email, render};
 use crate::notify::{release, webhooks};
@@ -569,8 +570,20 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
     )?;
     statements.push(sub_stmt);
     statements.push(order_stmt);
+    // Addresses the shop no longer mails (bounces, complaints): by hash, one JSON list.
+    let keys: Vec<String> = claimed
+        .iter()
+        .filter(|d| d.channel == "email")
+        .filter_map(|d| feedback::address_key(&d.recipient).map(|(hash, _)| format!("{}:{hash}", d.shop_id)))
+        .collect();
+    statements.push(db::stmt(
+        &ctx.db,
+        "SELECT shop_id || ':' || email_hash AS key FROM suppressions \
+         WHERE shop_id || ':' || email_hash IN (SELECT value FROM json_each(?1))",
+        crate::args![serde_json::to_string(&keys)?],
+    )?);
     let results = db::batch(&ctx.db, statements).await?;
-    if results.len() != pairs.len() + 3 {
+    if results.len() != pairs.len() + 4 {
         return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into()));
     }
     let (first, rest) = results.split_at(1);
@@ -580,9 +593,17 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
     for r in product_results {
         products.extend(db::rows::<ProductInfo>(r)?);
     }
-    let (subs, backorders): (Vec<SubscriberInfo>, Vec<BackorderInfo>) = match tail {
-        [s, b] => (db::rows(s)?, db::rows(b)?),
+    #[derive(Deserialize)]
+    struct Key {
+        key: String,
+    }
+    let (subs, backorders, suppressed): (Vec<SubscriberInfo>, Vec<BackorderInfo>, Vec<Key>) = match tail {
+        [s, b, x] => (db::rows(s)?, db::rows(b)?, db::rows(x)?),
         _ => return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into())),
+    };
+    let is_suppressed = |d: &Claimed| {
+        feedback::address_key(&d.recipient)
+            .is_some_and(|(hash, _)| suppressed.iter().any(|k| k.key == format!("{}:{hash}", d.shop_id)))
     };
 
     let mut out = Vec::with_capacity(claimed.len());
@@ -601,6 +622,10 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
                 },
                 None => Plan::Skip("the shop has no webhook secret any more".into()),
             });
+            continue;
+        }
+        if is_suppressed(d) {
+            out.push(Plan::Skip("suppressed: the provider reported a hard bounce or a spam complaint".into()));
             continue;
         }
         let product = d.sku.as_deref().and_then(|sku| products.iter().find(|p| p.shop_id == d.shop_id && p.sku == sku));

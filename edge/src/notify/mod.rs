@@ -8,6 +8,7 @@
 pub mod api;
 pub mod consumer;
 pub mod cron;
+pub mod feedback;
 pub mod provider;
 pub mod providers;
 pub mod release;

@@ -36,9 +36,17 @@ export async function deliveries() {
   const more = list.more;
   for (const el of [status, kind, channel]) el.addEventListener('change', () => load(true));
   await load(true);
+  const suppressed = await api('GET', '/v1/admin/suppressions?limit=50');
+  const why = { bounce: 'hard bounce', complaint: 'spam complaint' };
+  const suppressions = h('section', { 'aria-labelledby': 'sup-h' }, h('h2', { id: 'sup-h' }, 'Suppressed addresses'),
+    suppressed.items.length
+      ? table('Addresses no longer mailed, newest first', [['When'], ['Address'], ['Why'], ['Reported by']], suppressed.items.map((x) => h('tr', {},
+        h('td', {}, when(x.created_at)), h('td', {}, x.hint), h('td', {}, why[x.reason] || x.reason, x.detail ? h('span', { class: 'hint' }, x.detail) : null),
+        h('td', {}, x.source))))
+      : h('p', {}, 'None: no provider has reported a hard bounce or a spam complaint.'));
   return h('div', {},
     h('h1', {}, 'Notifications'),
     h('form', { class: 'grid card', onsubmit: (e) => e.preventDefault(), 'aria-label': 'Filters' },
       field('Status', status), field('Kind', kind), field('Channel', channel)),
-    summary, body, h('div', { class: 'actions' }, more));
+    summary, body, h('div', { class: 'actions' }, more), suppressions);
 }

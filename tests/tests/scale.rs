@@ -110,7 +110,11 @@ fn a_shop_with_a_real_catalog_works_on_every_endpoint_page_and_job() {
     changes(&shop, &hot);
     scheduled_work_is_bounded_and_resumes(&server, &shop);
     the_weekly_digest_goes_out(&shop);
+    every_other_change(&shop, &hot);
     dashboard(&server, &shop, &hot);
+    let rotate = shop.admin("POST", "/v1/admin/key/rotate", Some(&json!({ "grace_hours": 1 })));
+    check(&rotate, "POST", "/v1/admin/key/rotate");
+    assert_eq!(rotate.status, 200, "{}", rotate.body);
 }
 
 fn lists_and_search(shop: &Shop) {
@@ -266,4 +270,43 @@ fn dashboard(server: &DevServer, shop: &Shop, hot: &str) {
     assert_eq!(table_rows(&b), 50);
     b.goto(&format!("{}/dashboard/#/settings", server.url));
     wait_text(&b, "the settings", "Recent changes");
+}
+
+/// The admin changes not covered above, on the big shop: each answers without a 5xx,
+/// within the size bound and the subrequest limit.
+fn every_other_change(shop: &Shop, hot: &str) {
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let in_a_week =
+        restock_shared::Timestamp::from_millis(i64::try_from(now_ms).unwrap_or(0)).date().add_days(7).to_iso();
+    let change = |method: &str, path: String, body: Option<Value>| -> Value {
+        let reply = shop.admin(method, &path, body.as_ref());
+        check(&reply, method, &path);
+        assert!(reply.status < 300, "{method} {path}: {} {}", reply.status, reply.body);
+        if reply.body.is_empty() { Value::Null } else { reply.json() }
+    };
+    let po = change(
+        "POST",
+        format!("/v1/admin/products/{hot}/purchase-orders"),
+        Some(json!({ "quantity": 40, "expected_date": in_a_week })),
+    );
+    let po_id = po["purchase_order"]["id"].as_str().unwrap_or_default().to_owned();
+    change(
+        "PUT",
+        format!("/v1/admin/products/{hot}/purchase-orders/{po_id}"),
+        Some(json!({ "quantity": 60, "expected_date": in_a_week })),
+    );
+    change("DELETE", format!("/v1/admin/products/{hot}/purchase-orders/{po_id}"), None);
+    change(
+        "POST",
+        "/v1/admin/orders".into(),
+        Some(json!({ "sku": "BIG-00001", "quantity": 1, "reference": "ORDER-1" })),
+    );
+    change("PATCH", "/v1/admin/settings".into(), Some(json!({ "handling_days": 1 })));
+    let dead = get(shop, "/v1/admin/deliveries?status=dead&limit=1");
+    let dead_id = dead["items"][0]["id"].as_str().unwrap_or_default().to_owned();
+    change("POST", format!("/v1/admin/deliveries/{dead_id}/retry"), None);
+    change("DELETE", "/v1/admin/subscribers/waiting000001%40example.com".into(), None);
+    get(shop, "/v1/admin/suppressions");
+    shop.put_product("BIG-GONE", json!({ "name": "Going", "policy": "deny" }));
+    change("DELETE", "/v1/admin/products/BIG-GONE".into(), None);
 }

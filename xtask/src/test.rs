@@ -163,9 +163,13 @@ fn schema() -> Result<(), String> {
             run_cmd(&mut cmd)
         };
         // Key rotation last, on its own: once it has rotated the demo key, every other
-        // operation would only see 401s.
+        // operation would only see 401s. The providers' feedback webhooks are left out:
+        // they take the provider's own signed payloads (unit-tested per provider and
+        // driven by each stand-in in `tests/tests/feedback.rs`), and schemathesis's
+        // coverage phase fails inside itself on their free-form bodies.
         let rotate = "^/v1/admin/key/rotate$";
-        run(&creds.demo_key, &["--exclude-path-regex", rotate], "examples,coverage,fuzzing,stateful")?;
+        let excluded = "^/v1/admin/key/rotate$|^/v1/hooks/";
+        run(&creds.demo_key, &["--exclude-path-regex", excluded], "examples,coverage,fuzzing,stateful")?;
         // Shop creation takes the operator token instead of a shop key.
         run(
             &creds.operator_token,

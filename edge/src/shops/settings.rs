@@ -48,6 +48,7 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "present")]
     pub retention_days: Option<i64>,
     /// Record the signup's country (from its IP, by Cloudflare) in the consent record.
+    #[serde(default, deserialize_with = "present")]
     pub record_country: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     pub sender_name: Option<String>,
@@ -480,6 +481,7 @@ mod tests {
     #[test]
     fn patches_validate_every_field() {
         assert_eq!(patch(r#"{"release_ratio": 1.5, "hold_hours": null, "double_opt_in": true}"#), Ok(3));
+        assert!(patch(r#"{"record_country": null}"#).is_err(), "null is not a value of a switch");
         assert_eq!(patch(r#"{"webhook_url": "https://h.example/x"}"#), Ok(2), "a first webhook URL gets a secret");
         assert_eq!(patch(r#"{"release_ratio": 0}"#), Err("out_of_range"));
         assert_eq!(patch(r#"{"release_ratio": 1e308}"#), Err("out_of_range"));

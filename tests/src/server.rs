@@ -88,19 +88,7 @@ pub fn execute_sql(persist: &Path, file: &Path) -> Result<(), String> {
 /// Runs read-only `sql` against the local D1 database under `persist` (the Worker may
 /// be running) and returns wrangler's JSON: one `{results, success, meta}` per statement.
 pub fn query_sql(persist: &Path, sql: &str) -> Result<serde_json::Value, String> {
-    let dir = persist.display().to_string();
-    let out = wrangler(&["d1", "execute", "DB", "--local", "--persist-to", &dir, "--json", "--command", sql])
-        .output()
-        .map_err(|e| format!("d1 execute: could not start wrangler: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "d1 execute failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("d1 execute: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+    query_db(persist, "wrangler.toml", "DB", sql)
 }
 
 /// Adds `n` confirmed waitlist subscribers to `shop`/`sku` straight into the local D1
@@ -318,7 +306,8 @@ pub fn start_sharded(name: &str, operator: &str, extra_dbs: &[&str], shards: &st
     DevServer::start(options, Duration::from_secs(90))
 }
 
-/// Runs read-only `sql` against database `binding` of a Worker started with `config`.
+/// Runs `sql` against database `binding` of a Worker started with `config` (a file in
+/// `edge/`) and returns wrangler's JSON: one `{results, success, meta}` per statement.
 pub fn query_db(persist: &Path, config: &str, binding: &str, sql: &str) -> Result<serde_json::Value, String> {
     let dir = persist.display().to_string();
     let out = wrangler(&[

@@ -9,6 +9,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::date::DateError;
+use crate::phone::PhoneError;
 
 /// A request value that failed to parse. `code()` is part of the public API contract.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +20,8 @@ pub enum InvalidInput {
     Sku,
     #[error("{0}")]
     Email(#[from] EmailError),
+    #[error("{0}")]
+    Phone(#[from] PhoneError),
     #[error("quantity must be a whole number from 1 to 999")]
     Quantity,
     #[error("locale must be a language tag such as en, de-CH or pt-BR")]
@@ -49,6 +52,7 @@ impl InvalidInput {
             InvalidInput::ShopId => "invalid_shop_id",
             InvalidInput::Sku => "invalid_sku",
             InvalidInput::Email(_) => "invalid_email",
+            InvalidInput::Phone(_) => "invalid_phone",
             InvalidInput::Quantity => "invalid_quantity",
             InvalidInput::Locale => "invalid_locale",
             InvalidInput::Date { .. } => "invalid_date",
@@ -65,6 +69,7 @@ impl InvalidInput {
             InvalidInput::ShopId => "shop",
             InvalidInput::Sku => "sku",
             InvalidInput::Email(_) => "email",
+            InvalidInput::Phone(_) => "phone",
             InvalidInput::Quantity => "quantity",
             InvalidInput::Locale => "locale",
             InvalidInput::Date { field, .. }

@@ -25,6 +25,7 @@ pub mod date;
 pub mod delay;
 pub mod eta;
 pub mod input;
+pub mod phone;
 pub mod plan;
 pub mod policy;
 pub mod release;

@@ -216,6 +216,16 @@ messages! {
         "أخبار سارّة: خصّصنا لك طلبك كاملًا ({qty} × {product})، وسيُشحن قريبًا.",
         "חדשות טובות: כל {qty} היחידות של {product} שמורות עבורך ויישלחו בקרוב."
     ],
+    ReminderSubject => ["{product} is still in stock", "{product} ist noch verfügbar", "{product} est toujours en stock", "{product} sigue disponible", "{product}はまだ在庫があります", "{product} لا يزال متوفرًا", "{product} עדיין במלאי"],
+    ReminderBody => [
+        "A reminder, once: {product}, which you waited for, is still in stock.",
+        "Eine einmalige Erinnerung: {product}, auf das Sie gewartet haben, ist noch verfügbar.",
+        "Un seul rappel : {product}, que vous attendiez, est toujours en stock.",
+        "Un único recordatorio: {product}, que esperabas, sigue disponible.",
+        "一度だけのお知らせです：お待ちいただいていた{product}は、まだ在庫があります。",
+        "تذكير لمرة واحدة: {product} الذي انتظرته لا يزال متوفرًا.",
+        "תזכורת אחת בלבד: {product}, שחיכית לו, עדיין במלאי."
+    ],
     Unsubscribe => ["Unsubscribe", "Abmelden", "Se désinscrire", "Darse de baja", "配信停止", "إلغاء الاشتراك", "הסרה מהרשימה"],
     WhyThisEmail => [
         "You asked {shop} to tell you about this product.",

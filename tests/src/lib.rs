@@ -9,6 +9,8 @@
 //! - [`shopsite`]: a merchant's own site on another origin, embedding the widget.
 //! - [`providers`]: stand-ins for Resend, Postmark, SendGrid, Mailgun and Amazon SES
 //!   that check each request as the provider documents it and fail on command.
+//! - [`hooks`]: a merchant's webhook receiver, and the Standard Webhooks check its
+//!   library would make.
 //! - [`stub`]: the HTTP plumbing the local stand-in servers share.
 //! - [`widget`]: reading the widget in a page (shadow DOM, axe-core, bidi order).
 //! - [`env`]: what `cargo xtask test` hands the tests (URL, operator token, demo key).
@@ -17,6 +19,7 @@ pub mod browser;
 pub mod client;
 pub mod dashboard;
 pub mod env;
+pub mod hooks;
 pub mod mailbox;
 pub mod mailserver;
 pub mod providers;
@@ -24,4 +27,5 @@ pub mod server;
 pub mod shopsite;
 pub mod sizes;
 pub mod stub;
+pub mod twilio;
 pub mod widget;

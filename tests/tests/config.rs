@@ -148,7 +148,7 @@ fn the_committed_config_is_production_reports_what_is_missing_and_sends_nothing_
     }
 
     // An email that is due fails, visibly and with the same code, instead of being "sent".
-    let shop = Shop::create_on(client.clone(), operator, "prod", json!({}));
+    let shop = Shop::create_on(client.clone(), operator, "prod", json!({ "postal_address": "1 Quay St, Dublin" }));
     shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
     assert_eq!(shop.signup("MUG", "ada@example.com", &ip(7)).status, 202);
     shop.receive("MUG", 1);
@@ -167,5 +167,21 @@ fn the_committed_config_is_production_reports_what_is_missing_and_sends_nothing_
         text.contains("emails not sent: email_provider_missing").then_some(text)
     });
     assert!(!log.contains(&format!("{operator}-links")), "the token secret is never logged");
+
+    // A shop without a postal address: its settings say so, and its email waits for it.
+    let bare = Shop::create_on(client.clone(), operator, "noaddr", json!({}));
+    let problems = bare.admin("GET", "/v1/admin/settings", None).json()["problems"].clone();
+    assert_eq!(problems[0]["code"], "postal_address_missing", "{problems}");
+    assert_eq!(shop.admin("GET", "/v1/admin/settings", None).json()["problems"], json!([]));
+    bare.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    assert_eq!(bare.signup("MUG", "bo@example.com", &ip(8)).status, 202);
+    bare.receive("MUG", 1);
+    let delivery: Value = wait_until("the email without an address to be attempted", 60, || {
+        bare.all_pages("/v1/admin/deliveries?kind=restock")
+            .into_iter()
+            .find(|d| d["attempts"].as_i64().unwrap_or(0) >= 1 && d["status"] != "sending")
+    });
+    assert_eq!(delivery["status"], "failed", "{delivery}");
+    assert!(delivery["last_error"].as_str().is_some_and(|e| e.starts_with("postal_address_missing: ")), "{delivery}");
     drop(server);
 }

@@ -132,6 +132,20 @@ fn a_setting_changed_here_is_followed_by_the_widget() {
     );
     b.click(&b.find("main form button[type=submit]"));
     b.wait_for("saved", "return document.querySelector('main [role=status]').textContent.startsWith('Saved')", WAIT);
+    // A webhook endpoint added here shows its secret once; the list, only its prefix.
+    let hooks = restock_e2e::hooks::HookServer::start();
+    b.type_into(&b.find("form[aria-label='Add a webhook endpoint'] input[type=url]"), &hooks.url);
+    b.click(&b.find("form[aria-label='Add a webhook endpoint'] button[type=submit]"));
+    let secret = b.wait_for(
+        "the new endpoint's secret",
+        "const i = document.querySelector('#hooks-h ~ [role=status] input'); return i && i.value",
+        WAIT,
+    );
+    let secret = secret.as_str().unwrap_or_default().to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let listed = shop.admin("GET", "/v1/admin/webhooks", None).json();
+    assert_eq!(listed["items"][0]["url"], hooks.url.as_str(), "{listed}");
+    assert_eq!(listed["items"][0]["secret_prefix"].as_str(), secret.get(..10));
     shot(&b, "settings");
     assert_eq!(axe(&b), Vec::<Value>::new(), "settings page");
     b.goto(&url(&format!("/embed.html?shop={}&sku=MUG", shop.id)));

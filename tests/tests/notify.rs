@@ -1,14 +1,9 @@
 //! Notifications against the built Worker: waitlist waves through the queue to the
 //! outbox, re-checking stock before each next wave; backorder lifecycle emails;
-//! signed webhooks; replayed jobs send nothing twice.
+//! replayed jobs send nothing twice. Webhooks: `webhooks.rs`.
 
-use std::thread;
-use std::time::{Duration, Instant};
-
-use hmac::{KeyInit, Mac};
 use restock_e2e::client::{Shop, ip};
 use restock_e2e::mailbox::{self, settle, wait_count};
-use restock_e2e::mailserver::MailServer;
 use serde_json::{Value, json};
 
 fn recipients(mails: &[Value]) -> Vec<String> {
@@ -129,58 +124,6 @@ fn backorders_get_confirmation_delay_and_allocation_emails() {
     });
 }
 
-fn verify(secret: &str, header: &str, body: &str) -> bool {
-    let mut t = "";
-    let mut v1 = "";
-    for part in header.split(',') {
-        match part.split_once('=') {
-            Some(("t", x)) => t = x,
-            Some(("v1", x)) => v1 = x,
-            _ => {}
-        }
-    }
-    let Ok(mut mac) = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()) else { return false };
-    mac.update(format!("{t}.{body}").as_bytes());
-    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    let fresh = t.parse::<u64>().is_ok_and(|t| {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        now.abs_diff(t) < 300
-    });
-    expected == v1 && fresh
-}
-
-#[test]
-fn webhooks_are_signed_and_cover_the_lifecycle() {
-    let hooks = MailServer::start();
-    let shop = Shop::create_with("hooks", json!({}));
-    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "webhook_url": hooks.url })));
-    let secret = r.json()["webhook_secret"].as_str().unwrap_or_default().to_owned();
-    shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder" }));
-    shop.signup("JKT", "w@example.com", &ip(1));
-    shop.backorder("JKT", 2, "b@example.com", &ip(2), None);
-    shop.receive("JKT", 3);
-    let want = ["waitlist.signup", "backorder.created", "stock.received", "restock.released"];
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let got: Vec<String> =
-            hooks.received().iter().filter_map(|r| r.header("restock-event").map(str::to_owned)).collect();
-        if want.iter().all(|w| got.iter().any(|g| g == w)) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "webhooks so far: {got:?}");
-        thread::sleep(Duration::from_millis(200));
-    }
-    for r in hooks.received() {
-        let sig = r.header("restock-signature").unwrap_or_default();
-        assert!(verify(&secret, sig, &r.body), "bad signature {sig} for {}", r.body);
-        assert!(!verify("whsec_wrong", sig, &r.body));
-        assert!(!verify(&secret, sig, &format!("{} ", r.body)), "a changed body fails verification");
-        let event: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-        assert_eq!(event["shop"], shop.id.as_str());
-        assert_eq!(Some(event["type"].as_str().unwrap_or_default()), r.header("restock-event"));
-    }
-}
-
 #[test]
 fn a_replayed_queue_batch_sends_nothing_twice() {
     let shop = Shop::create("replay");
@@ -204,4 +147,69 @@ fn a_replayed_queue_batch_sends_nothing_twice() {
     let after = shop.all_pages("/v1/admin/deliveries?kind=restock");
     assert_eq!(after.len(), 8, "no new deliveries");
     assert!(after.iter().all(|d| d["attempts"] == 1), "nothing was claimed again: {after:?}");
+}
+
+fn sql(query: &str) {
+    restock_e2e::server::query_sql(std::path::Path::new(&restock_e2e::env::get().persist), query)
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn one_reminder_goes_to_who_did_not_buy_and_old_signups_expire() {
+    let shop = Shop::create_with("followup", json!({ "reminder_days": 3, "waitlist_expiry_days": 30 }));
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    shop.put_product("OLD", json!({ "name": "Old", "policy": "deny" }));
+    for (i, who) in ["ann", "bob", "cy"].iter().enumerate() {
+        assert_eq!(shop.signup("MUG", &format!("{who}@example.com"), &ip(40 + i)).status, 202);
+    }
+    shop.receive("MUG", 5);
+    wait_count(&shop, 3, "the restock notices");
+    // Bob bought; the others did not. Three and a half days pass.
+    let r = shop.admin(
+        "POST",
+        "/v1/admin/orders",
+        Some(&json!({ "sku": "MUG", "quantity": 1, "reference": "F-1", "email": "bob@example.com" })),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = shop.id.as_str();
+    sql(&format!("UPDATE waitlist SET notified_at = notified_at - 302400000 WHERE shop_id = '{id}'"));
+    shop.run_cron();
+    for who in ["ann", "cy"] {
+        mailbox::wait_for(id, &format!("{who}@example.com"), "a reminder", |m| {
+            m.iter().any(|m| m["subject"].as_str().is_some_and(|s| s.contains("still in stock")))
+        });
+    }
+    // Once: more runs send nothing more, and the buyer gets none.
+    shop.run_cron();
+    shop.run_cron();
+    let reminders = shop.all_pages("/v1/admin/deliveries?kind=reminder");
+    let mut to: Vec<&str> = reminders.iter().filter_map(|d| d["recipient"].as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["ann@example.com", "cy@example.com"], "{reminders:?}");
+    let reminder = mailbox::messages(id, "ann@example.com")
+        .into_iter()
+        .find(|m| m["subject"].as_str().is_some_and(|s| s.contains("still in stock")))
+        .unwrap_or_default();
+    assert!(reminder.to_string().contains("List-Unsubscribe"), "{reminder}");
+
+    // A signup waiting 31 days ends as expired; a fresh one stays.
+    shop.signup("OLD", "old@example.com", &ip(50));
+    shop.signup("OLD", "new@example.com", &ip(51));
+    sql(&format!(
+        "UPDATE waitlist SET consent_at = consent_at - 2678400000 WHERE shop_id = '{id}' AND email = 'old@example.com'"
+    ));
+    shop.run_cron();
+    let list = shop.all_pages("/v1/admin/products/OLD/waitlist");
+    let state = |email: &str| {
+        list.iter()
+            .find(|s| s["email"] == email)
+            .map(|s| (s["status"].as_str().unwrap_or("").to_owned(), s["ended_reason"].clone()))
+    };
+    assert_eq!(state("old@example.com"), Some(("unsubscribed".into(), json!("expired"))), "{list:?}");
+    assert_eq!(state("new@example.com"), Some(("active".into(), Value::Null)), "{list:?}");
+    // Signing up again starts afresh.
+    assert_eq!(shop.signup("OLD", "old@example.com", &ip(52)).status, 202);
+    let again = shop.all_pages("/v1/admin/products/OLD/waitlist");
+    let old = again.iter().find(|s| s["email"] == "old@example.com").cloned().unwrap_or_default();
+    assert_eq!((old["status"].as_str(), &old["ended_reason"]), (Some("active"), &Value::Null), "{old}");
 }

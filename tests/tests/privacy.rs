@@ -36,8 +36,8 @@ fn tables_holding(needle: &str) -> Vec<String> {
 fn an_erased_address_is_nowhere_in_the_database() {
     let hooks = MailServer::start();
     let shop = Shop::create("erase");
-    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "webhook_url": hooks.url })));
-    assert_eq!(r.status, 200, "{}", r.body);
+    let r = shop.admin("POST", "/v1/admin/webhooks", Some(&json!({ "url": hooks.url })));
+    assert_eq!(r.status, 201, "{}", r.body);
     shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder", "cap": 10 }));
     shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
     let address = format!("Erase.Me-{}@Example.com", std::process::id());

@@ -75,20 +75,24 @@ fn settings_are_patched_field_by_field_and_validated() {
     let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "hold_hours": null })));
     assert!(r.json()["hold_hours"].is_null(), "null clears");
     assert_eq!(r.json()["release_ratio"], 1.5, "absent keeps");
-    shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "webhook_url": "http://hooks.example/x" })))
-        .assert_problem(422, "out_of_range");
-    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "webhook_url": "https://hooks.example/x" })));
-    let secret = r.json()["webhook_secret"].as_str().unwrap_or_default().to_owned();
-    assert!(secret.starts_with("whsec_"), "a webhook gets a signing secret");
-    // Shown once: later answers give only its prefix.
-    let later = shop.admin("GET", "/v1/admin/settings", None).json();
-    assert!(later["webhook_secret"].is_null(), "{later}");
-    assert_eq!(later["webhook_secret_prefix"].as_str(), secret.get(..10));
-    let other = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "hold_hours": 2 }))).json();
-    assert!(other["webhook_secret"].is_null() && !other.to_string().contains(&secret), "{other}");
-    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "rotate_webhook_secret": true })));
-    assert_ne!(r.json()["webhook_secret"], secret);
-    assert!(r.json()["webhook_secret"].as_str().is_some_and(|s| s.starts_with("whsec_")), "the new one, once");
+    // Webhooks are endpoints of their own now (`webhooks.rs`).
+    shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "webhook_url": "https://hooks.example/x" })))
+        .assert_problem(400, "invalid_body");
+    let r = shop.admin(
+        "PATCH",
+        "/v1/admin/settings",
+        Some(&json!({ "postal_address": "1 Quay St, Dublin", "from_subscription": "news@shop.example", "reminder_days": 5 })),
+    );
+    assert_eq!(
+        (
+            r.json()["postal_address"].as_str(),
+            r.json()["from_subscription"].as_str(),
+            r.json()["reminder_days"].as_i64()
+        ),
+        (Some("1 Quay St, Dublin"), Some("news@shop.example"), Some(5)),
+        "{}",
+        r.body
+    );
 }
 
 #[test]

@@ -196,8 +196,8 @@ pub async fn place(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response,
         &format!("{kind_name}.created"),
         json!({ "id": id, "sku": order.sku.as_str(), "quantity": order.quantity.get(), "email": order.email.as_str() }),
     );
-    for out in std::iter::once(email).chain(hook) {
-        let (sql, mut params) = out.insert(ctx, 2, "EXISTS (SELECT 1 FROM backorders WHERE id = ?1)");
+    let exists = "EXISTS (SELECT 1 FROM backorders WHERE id = ?1)";
+    for (sql, mut params) in [email.insert(ctx, 2, exists), hook.insert(ctx, 2, exists)] {
         params.insert(0, db::Arg::js(&id.as_str()));
         statements.push(db::stmt(&ctx.db, &sql, params)?);
     }

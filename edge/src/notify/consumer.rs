@@ -29,8 +29,9 @@ use crate::db;
 use crate::error::ApiError;
 use crate::notify::feedback;
 use crate::notify::provider::{self, Outcome, Provider};
+use crate::notify::release;
 use crate::notify::render::{Body, Brand, Email, render};
-use crate::notify::{release, webhooks};
+use crate::notify::webhooks::{self, EndpointRow};
 use crate::shops::ShopRow;
 use crate::tokens::{self, LinkKind};
 
@@ -373,10 +374,21 @@ struct BackorderInfo {
 /// What to do with one claimed delivery.
 enum Plan {
     Email(Email),
-    Webhook { url: String, secret: String, event: String, body: String },
+    Webhook {
+        endpoint: EndpointRow,
+        event: String,
+        event_id: String,
+        body: String,
+    },
     Skip(String),
     Dead(String),
+    /// Not sendable yet (a setting is missing): retried with backoff.
+    Wait(String),
 }
+
+/// Why a production Worker holds a shop's emails back.
+pub const POSTAL_ADDRESS_MISSING: &str =
+    "postal_address_missing: set the shop's postal address (Settings); every email's footer needs it";
 
 async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String, Verdict>) -> Result<(), ApiError> {
     let now = ctx.now.millis();
@@ -441,22 +453,36 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
         }
     }
     let provider = &provider;
-    ctx.charge("fetch", u32::try_from(pending.len()).unwrap_or(u32::MAX))?;
+    let fetches = pending.iter().filter(|(_, p)| !matches!(p, Plan::Wait(_))).count();
+    ctx.charge("fetch", u32::try_from(fetches).unwrap_or(u32::MAX))?;
+    // Each outcome, and the endpoint a 410 Gone disables.
     let outcomes = join_all(pending.iter().map(|(d, p)| async move {
         match (p, provider) {
             (Plan::Email(email), Provider::Api(api)) => {
-                provider::send(api, email, &d.dedupe_key, ctx.now, timeout).await
+                (provider::send(api, email, &d.dedupe_key, ctx.now, timeout).await, None)
             }
-            (Plan::Webhook { url, secret, event, body }, _) => {
-                webhooks::send(url, secret, event, &d.id, body, now / 1000, timeout).await
+            (Plan::Wait(why), _) => (Outcome::retry(why.clone()), None),
+            (Plan::Webhook { endpoint, event, event_id, body }, _) => {
+                let sent = webhooks::send(endpoint, event, event_id, body, now, timeout).await;
+                (sent.outcome, sent.gone.then(|| endpoint.id.clone()))
             }
             // Retried with backoff, so the emails go out once the configuration is fixed.
-            (Plan::Email(_), Provider::Refused { .. }) => Outcome::retry(provider.refusal().unwrap_or_default()),
-            _ => Outcome::Permanent("no provider for this delivery".into()),
+            (Plan::Email(_), Provider::Refused { .. }) => {
+                (Outcome::retry(provider.refusal().unwrap_or_default()), None)
+            }
+            _ => (Outcome::Permanent("no provider for this delivery".into()), None),
         }
     }))
     .await;
-    for ((d, _), outcome) in pending.iter().zip(outcomes) {
+    for gone in outcomes.iter().filter_map(|(_, g)| g.as_deref()) {
+        statements.push(db::stmt(
+            &ctx.db,
+            "UPDATE webhook_endpoints SET disabled_at = ?2, disabled_reason = 'the endpoint answered 410 Gone', updated_at = ?2 \
+             WHERE id = ?1 AND disabled_at IS NULL",
+            crate::args![gone, now],
+        )?);
+    }
+    for ((d, _), (outcome, _)) in pending.iter().zip(outcomes) {
         match outcome {
             Outcome::Sent { provider_id } => {
                 statements.push(finish(ctx, &d.id, "sent", Some(provider_id.as_deref().unwrap_or(&d.channel)), None)?);
@@ -543,7 +569,7 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
     let subject = |kinds: &[&str]| -> Vec<String> {
         claimed.iter().filter(|d| kinds.contains(&d.kind.as_str())).filter_map(|d| d.subject_id.clone()).collect()
     };
-    let subscribers = subject(&["confirm", "restock"]);
+    let subscribers = subject(&["confirm", "restock", "reminder"]);
     let orders = subject(&["backorder_confirmation", "delay", "allocated"]);
     let sub_stmt = db::stmt(
         &ctx.db,
@@ -582,8 +608,15 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
          WHERE shop_id || ':' || email_hash IN (SELECT value FROM json_each(?1))",
         crate::args![serde_json::to_string(&keys)?],
     )?);
+    let endpoints: Vec<&str> =
+        claimed.iter().filter(|d| d.channel == "webhook").map(|d| d.recipient.as_str()).collect();
+    statements.push(db::stmt(
+        &ctx.db,
+        "SELECT * FROM webhook_endpoints WHERE id IN (SELECT value FROM json_each(?1))",
+        crate::args![serde_json::to_string(&endpoints)?],
+    )?);
     let results = db::batch(&ctx.db, statements).await?;
-    if results.len() != pairs.len() + 4 {
+    if results.len() != pairs.len() + 5 {
         return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into()));
     }
     let (first, rest) = results.split_at(1);
@@ -597,8 +630,9 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
     struct Key {
         key: String,
     }
-    let (subs, backorders, suppressed): (Vec<SubscriberInfo>, Vec<BackorderInfo>, Vec<Key>) = match tail {
-        [s, b, x] => (db::rows(s)?, db::rows(b)?, db::rows(x)?),
+    type Loaded = (Vec<SubscriberInfo>, Vec<BackorderInfo>, Vec<Key>, Vec<EndpointRow>);
+    let (subs, backorders, suppressed, endpoints): Loaded = match tail {
+        [s, b, x, e] => (db::rows(s)?, db::rows(b)?, db::rows(x)?, db::rows(e)?),
         _ => return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into())),
     };
     let is_suppressed = |d: &Claimed| {
@@ -613,14 +647,20 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
             continue;
         };
         if d.channel == "webhook" {
-            out.push(match &shop.webhook_secret {
-                Some(secret) => Plan::Webhook {
-                    url: d.recipient.clone(),
-                    secret: secret.clone(),
-                    event: d.kind.clone(),
-                    body: d.payload.clone(),
-                },
-                None => Plan::Skip("the shop has no webhook secret any more".into()),
+            let endpoint = endpoints.iter().find(|e| e.id == d.recipient && e.shop_id == d.shop_id);
+            out.push(match endpoint {
+                None => Plan::Skip("the webhook endpoint was deleted".into()),
+                Some(e) if e.disabled_at.is_some() => Plan::Skip(format!(
+                    "the webhook endpoint is disabled ({})",
+                    e.disabled_reason.as_deref().unwrap_or("by the merchant")
+                )),
+                Some(e) => {
+                    let event_id = serde_json::from_str::<Value>(&d.payload)
+                        .ok()
+                        .and_then(|p| p["id"].as_str().map(str::to_owned))
+                        .unwrap_or_else(|| d.id.clone());
+                    Plan::Webhook { endpoint: e.clone(), event: d.kind.clone(), event_id, body: d.payload.clone() }
+                }
             });
             continue;
         }
@@ -670,7 +710,18 @@ fn email_plan(
         sender_name: &shop.sender_name,
         reply_to: shop.reply_to.as_deref(),
         color: shop.brand_color.as_deref().unwrap_or("#1f5f4a"),
+        postal_address: shop.postal_address.as_deref(),
+        from_transactional: shop.from_transactional.as_deref(),
+        from_subscription: shop.from_subscription.as_deref(),
     };
+    // Bulk-sender rules: no email to shoppers from a production Worker without the
+    // shop's postal address in its footer. Retried, so it goes out once it is set.
+    if d.kind != "digest"
+        && shop.postal_address.is_none()
+        && ctx.config.environment == crate::config::Environment::Production
+    {
+        return Plan::Wait(POSTAL_ADDRESS_MISSING.into());
+    }
     let base = base_url(ctx, shop);
     let name = product.map_or("", |p| p.name.as_str());
     let sub = d.subject_id.as_deref().and_then(|id| subs.iter().find(|s| s.id == id));
@@ -719,6 +770,22 @@ fn email_plan(
                     code: shop.discount_code.as_deref(),
                     unsubscribe_url: &unsub,
                 },
+            ));
+        }
+        "reminder" => {
+            let Some(_) = sub.filter(|s| s.status == "notified") else {
+                return Plan::Skip("unsubscribed or erased since the notice".into());
+            };
+            let Some(unsub) = link(LinkKind::Unsubscribe, "waitlist/unsubscribe") else {
+                return Plan::Dead("unsubscribe link could not be signed".into());
+            };
+            let url =
+                product.and_then(|p| p.url.as_deref()).map(|u| absolute(u, shop.shop_url.as_deref().unwrap_or(&base)));
+            return Plan::Email(render(
+                lang,
+                &brand,
+                &d.recipient,
+                Body::Reminder { product: name, product_url: url.as_deref(), unsubscribe_url: &unsub },
             ));
         }
         "digest" => {

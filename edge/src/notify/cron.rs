@@ -40,6 +40,9 @@ pub struct Report {
     pub delays_found: usize,
     pub deliveries_swept: usize,
     pub digests: usize,
+    /// Follow-ups: reminders recorded, signups ended by their shop's expiry.
+    pub reminders: usize,
+    pub expired: usize,
     /// Ended records removed (or, for addresses kept in closed records, erased) under
     /// the shops' retention.
     pub purged: usize,
@@ -63,6 +66,7 @@ pub async fn run(ctx: &Ctx, cron: &str) -> Result<Report, ApiError> {
         next_waves(ctx, &mut report).await?;
         restart_stuck(ctx, &mut report).await?;
         slip_detection(ctx, &mut report).await?;
+        follow_ups(ctx, &mut report).await?;
         db::run(db::stmt(
             &ctx.db,
             "DELETE FROM rate_limits WHERE window_start < ?1",
@@ -73,6 +77,112 @@ pub async fn run(ctx: &Ctx, cron: &str) -> Result<Report, ApiError> {
     }
     report.deliveries_swept = consumer::sweep(ctx).await?;
     Ok(report)
+}
+
+/// Shops whose follow-ups one run visits, and rows each one takes per shop.
+const FOLLOW_UP_SHOPS: i64 = 20;
+const FOLLOW_UP_ROWS: i64 = 200;
+
+#[derive(Debug, Deserialize)]
+struct FollowUpShop {
+    id: String,
+    reminder_days: Option<i64>,
+    waitlist_expiry_days: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ToRemind {
+    id: String,
+    email: String,
+    locale: String,
+    sku: String,
+}
+
+/// The shops' follow-ups, both off unless the shop set them:
+/// - one reminder (`reminder`, deduplicated per signup) to subscribers notified more
+///   than `reminder_days` ago who have not bought (no `converted_at`) while the
+///   product still has units on hand; notices older than twice that are left alone,
+///   so turning reminders on does not mail every past notice;
+/// - signups still waiting `waitlist_expiry_days` after their latest consent end
+///   (`unsubscribed`, `ended_reason` `expired`).
+///
+/// Bounded: [`FOLLOW_UP_SHOPS`] shops, [`FOLLOW_UP_ROWS`] rows each, oldest first,
+/// while the budget lasts; the next run goes on.
+async fn follow_ups(ctx: &Ctx, report: &mut Report) -> Result<(), ApiError> {
+    let now = ctx.now.millis();
+    let shops: Vec<FollowUpShop> = db::all(db::stmt(
+        &ctx.db,
+        "SELECT id, reminder_days, waitlist_expiry_days FROM shops \
+         WHERE reminder_days IS NOT NULL OR waitlist_expiry_days IS NOT NULL ORDER BY id LIMIT ?1",
+        crate::args![FOLLOW_UP_SHOPS],
+    )?)
+    .await?;
+    const DAY: i64 = 86_400_000;
+    for shop in &shops {
+        if !budget_left(ctx) {
+            break;
+        }
+        let mut statements = Vec::new();
+        if let Some(days) = shop.waitlist_expiry_days {
+            statements.push(db::stmt(
+                &ctx.db,
+                "UPDATE waitlist SET status = 'unsubscribed', ended_reason = 'expired', hold_until = NULL, updated_at = ?3 \
+                 WHERE id IN (SELECT id FROM waitlist WHERE shop_id = ?1 AND status IN ('pending', 'active') \
+                   AND consent_at < ?2 ORDER BY consent_at LIMIT ?4)",
+                crate::args![shop.id.as_str(), now - days * DAY, now, FOLLOW_UP_ROWS],
+            )?);
+        }
+        if let Some(days) = shop.reminder_days {
+            let due: Vec<ToRemind> = db::all(db::stmt(
+                &ctx.db,
+                "SELECT w.id, w.email, w.locale, w.sku FROM waitlist w \
+                 JOIN products p ON p.shop_id = w.shop_id AND p.sku = w.sku \
+                 WHERE w.shop_id = ?1 AND w.status = 'notified' AND w.reminded_at IS NULL AND w.converted_at IS NULL \
+                   AND w.notified_at < ?2 AND w.notified_at >= ?3 AND p.on_hand > 0 \
+                 ORDER BY w.notified_at LIMIT ?4",
+                crate::args![shop.id.as_str(), now - days * DAY, now - 2 * days * DAY, FOLLOW_UP_ROWS],
+            )?)
+            .await?;
+            if !due.is_empty() {
+                let outs: Vec<Outgoing> = due
+                    .iter()
+                    .map(|w| {
+                        Outgoing::email(
+                            &shop.id,
+                            "reminder",
+                            &w.email,
+                            &w.locale,
+                            format!("reminder:{}", w.id),
+                            json!({}),
+                        )
+                        .about(&w.sku, &w.id)
+                    })
+                    .collect();
+                let ids: Vec<&str> = due.iter().map(|w| w.id.as_str()).collect();
+                let (sql, params) = Outgoing::insert_many(ctx, &outs, 1, "1")?;
+                statements.push(db::stmt(&ctx.db, &sql, params)?);
+                statements.push(db::stmt(
+                    &ctx.db,
+                    "UPDATE waitlist SET reminded_at = ?2, updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) \
+                     AND status = 'notified' AND reminded_at IS NULL",
+                    crate::args![serde_json::to_string(&ids)?, now],
+                )?);
+                report.reminders += due.len();
+            }
+        }
+        if statements.is_empty() {
+            continue;
+        }
+        let expiring = shop.waitlist_expiry_days.is_some();
+        let results = db::batch(&ctx.db, statements).await?;
+        if expiring {
+            report.expired += results.first().map(db::changes).unwrap_or(0);
+        }
+    }
+    if report.reminders > 0 {
+        crate::notify::kick(ctx);
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,11 +8,13 @@
 pub mod api;
 pub mod consumer;
 pub mod cron;
+pub mod endpoints;
 pub mod feedback;
 pub mod provider;
 pub mod providers;
 pub mod release;
 pub mod render;
+pub mod sms;
 pub mod webhooks;
 
 use serde_json::Value;
@@ -22,11 +24,19 @@ use crate::crypto::new_id;
 use crate::ctx::Ctx;
 use crate::shops::ShopRow;
 
-/// Email or webhook.
+/// How a recorded notification goes out (webhooks are `webhooks::Event`s, one
+/// delivery per endpoint).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Channel {
     Email,
-    Webhook,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+        }
+    }
 }
 
 /// A notification to record.
@@ -35,15 +45,14 @@ pub struct Outgoing {
     pub shop_id: String,
     pub channel: Channel,
     /// `confirm`, `restock`, `backorder_confirmation`, `delay`, `allocated`, `digest`,
-    /// or for webhooks the event type.
     pub kind: String,
-    /// An email address or a webhook URL.
+    /// An email address.
     pub recipient: String,
     pub locale: String,
     pub sku: Option<String>,
     pub subject_id: Option<String>,
     pub release_id: Option<String>,
-    /// What the template (or the webhook body) needs.
+    /// What the template needs.
     pub payload: Value,
     pub dedupe_key: String,
 }
@@ -91,10 +100,7 @@ impl Outgoing {
             p(11),
             p(11)
         );
-        let channel = match self.channel {
-            Channel::Email => "email",
-            Channel::Webhook => "webhook",
-        };
+        let channel = self.channel.as_str();
         let params = crate::args![
             new_id("dl"),
             self.shop_id.as_str(),
@@ -128,7 +134,7 @@ impl Outgoing {
             .map(|o| {
                 serde_json::json!({
                     "id": new_id("dl"), "shop": o.shop_id, "key": o.dedupe_key,
-                    "channel": match o.channel { Channel::Email => "email", Channel::Webhook => "webhook" },
+                    "channel": o.channel.as_str(),
                     "kind": o.kind, "to": o.recipient, "locale": o.locale, "sku": o.sku, "subject": o.subject_id,
                     "release": o.release_id, "payload": o.payload.to_string(),
                 })
@@ -155,27 +161,9 @@ impl Outgoing {
     }
 }
 
-/// A webhook to the shop's URL (none when the shop has no webhook configured).
-pub fn webhook(ctx: &Ctx, shop: &ShopRow, event: &str, data: Value) -> Option<Outgoing> {
-    let url = shop.webhook_url.clone()?;
-    let id = new_id("evt");
-    let payload = serde_json::json!({ "id": id, "type": event, "created": ctx.now.millis() / 1000, "shop": shop.id, "data": data });
-    Some(Outgoing {
-        shop_id: shop.id.clone(),
-        channel: Channel::Webhook,
-        kind: event.to_owned(),
-        recipient: url,
-        locale: "en".into(),
-        sku: data_str(&payload, "sku"),
-        subject_id: None,
-        release_id: None,
-        payload,
-        dedupe_key: format!("webhook:{id}"),
-    })
-}
-
-fn data_str(payload: &Value, key: &str) -> Option<String> {
-    payload["data"][key].as_str().map(str::to_owned)
+/// An event for the shop's webhook endpoints (delivered to those whose filter takes it).
+pub fn webhook(ctx: &Ctx, shop: &ShopRow, event: &str, data: Value) -> webhooks::Event {
+    webhooks::Event::new(ctx, &shop.id, event, data)
 }
 
 /// Asks the queue consumer to send whatever is queued (a no-op without the queue

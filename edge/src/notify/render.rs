@@ -13,6 +13,9 @@ use crate::i18n::{M, fill, long_date, t};
 #[derive(Debug, Clone, Serialize)]
 pub struct Email {
     pub to: String,
+    /// The shop's own From address for this kind of mail, if it set one; otherwise
+    /// the Worker's `EMAIL_FROM` ([`Email::from_or`]).
+    pub from: Option<String>,
     pub from_name: String,
     pub reply_to: Option<String>,
     pub subject: String,
@@ -29,14 +32,27 @@ pub struct Attachment {
     pub content: String,
 }
 
+impl Email {
+    /// The From address: the shop's for this kind of mail, else `configured`.
+    pub fn from_or<'a>(&'a self, configured: &'a str) -> &'a str {
+        self.from.as_deref().unwrap_or(configured)
+    }
+}
+
 /// The shop's look and voice.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Brand<'a> {
     pub shop_name: &'a str,
     pub sender_name: &'a str,
     pub reply_to: Option<&'a str>,
     /// `#rrggbb` (validated when set).
     pub color: &'a str,
+    /// In every footer (bulk-sender rules).
+    pub postal_address: Option<&'a str>,
+    /// From of transactional mail (orders, confirmations) and of subscription mail
+    /// (restock notices, reminders), when the shop set them.
+    pub from_transactional: Option<&'a str>,
+    pub from_subscription: Option<&'a str>,
 }
 
 /// What one email is about.
@@ -70,9 +86,28 @@ pub enum Body<'a> {
         product: &'a str,
         qty: u32,
     },
+    /// The one follow-up to a notified subscriber who has not bought.
+    Reminder {
+        product: &'a str,
+        product_url: Option<&'a str>,
+        unsubscribe_url: &'a str,
+    },
     Digest {
         csv: &'a str,
     },
+}
+
+impl Body<'_> {
+    /// Subscription mail (the shopper asked to hear about a product) rather than
+    /// transactional (about an order or a signup they just made); the merchant's own
+    /// digest is neither.
+    fn stream(&self) -> Option<bool> {
+        match self {
+            Body::Restock { .. } | Body::Reminder { .. } => Some(true),
+            Body::Digest { .. } => None,
+            _ => Some(false),
+        }
+    }
 }
 
 /// A document both parts are rendered from.
@@ -121,6 +156,19 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
                 f(M::RestockSubject, &v),
                 Doc {
                     paragraphs,
+                    button: product_url.map(|u| (f(M::ViewProduct, &v), u.to_owned())),
+                    notes: vec![(why(), None), (t(lang, M::Unsubscribe).to_owned(), Some(unsubscribe_url.to_owned()))],
+                    pre: None,
+                },
+            )
+        }
+        Body::Reminder { product, product_url, unsubscribe_url } => {
+            list_unsubscribe(&mut headers, unsubscribe_url);
+            let v = product_vars(product);
+            (
+                f(M::ReminderSubject, &v),
+                Doc {
+                    paragraphs: vec![f(M::ReminderBody, &v)],
                     button: product_url.map(|u| (f(M::ViewProduct, &v), u.to_owned())),
                     notes: vec![(why(), None), (t(lang, M::Unsubscribe).to_owned(), Some(unsubscribe_url.to_owned()))],
                     pre: None,
@@ -187,8 +235,14 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
         }
     };
     let from_name = if brand.sender_name.is_empty() { brand.shop_name } else { brand.sender_name };
+    let from = match body.stream() {
+        Some(true) => brand.from_subscription,
+        Some(false) => brand.from_transactional,
+        None => None,
+    };
     Email {
         to: to.to_owned(),
+        from: from.map(str::to_owned),
         from_name: one_line(from_name),
         reply_to: brand.reply_to.map(str::to_owned),
         text: text_part(brand, &doc),
@@ -221,6 +275,10 @@ fn text_part(brand: &Brand<'_>, doc: &Doc) -> String {
     out.push_str("-- \n");
     out.push_str(brand.shop_name);
     out.push('\n');
+    if let Some(address) = brand.postal_address {
+        out.push_str(address);
+        out.push('\n');
+    }
     for (note, link) in &doc.notes {
         match link {
             Some(url) => out.push_str(&format!("{note} {url}\n")),
@@ -250,6 +308,13 @@ fn html_part(lang: Lang, brand: &Brand<'_>, subject: &str, doc: &Doc) -> String 
         ));
     }
     let mut notes = String::new();
+    if let Some(address) = brand.postal_address {
+        notes.push_str(&format!(
+            "<p style=\"margin:0 0 8px\">{} · {}</p>",
+            escape_html(brand.shop_name),
+            escape_html(address)
+        ));
+    }
     for (note, link) in &doc.notes {
         let content = match link {
             Some(url) => format!(
@@ -291,7 +356,7 @@ mod tests {
 
     #[test]
     fn subjects_and_sender_names_stay_on_one_line_whatever_is_stored() {
-        let stored = Brand { shop_name: "Bob\u{2028}Bcc: x", sender_name: "", reply_to: None, color: "#1f5f4a" };
+        let stored = Brand { shop_name: "Bob\u{2028}Bcc: x", color: "#1f5f4a", ..Brand::default() };
         let body = Body::Allocated { product: "Tee\r\nBcc: y\u{85}z\u{2029}", qty: 1 };
         let e = render(Lang::En, &stored, "ada@example.com", body);
         assert!(!e.subject.chars().any(restock_shared::is_line_break), "{:?}", e.subject);
@@ -300,7 +365,7 @@ mod tests {
     }
 
     fn brand() -> Brand<'static> {
-        Brand { shop_name: "Bob's <Bikes>", sender_name: "", reply_to: Some("help@bikes.example"), color: "#1f5f4a" }
+        Brand { shop_name: "Bob's <Bikes>", reply_to: Some("help@bikes.example"), color: "#1f5f4a", ..Brand::default() }
     }
 
     #[test]
@@ -391,5 +456,42 @@ mod tests {
         assert!(e.html.contains("<body dir=\"rtl\" style=") && e.html.contains("href=\"https://x/x?a=1&amp;b=2\""));
         let digest = render(Lang::He, &brand(), "a@example.com", Body::Digest { csv: "a,b" });
         assert!(digest.html.contains("<pre dir=\"ltr\""), "CSV stays left to right: {}", digest.html);
+    }
+
+    #[test]
+    fn the_postal_address_is_in_every_footer_and_each_stream_has_its_from() {
+        let brand = Brand {
+            shop_name: "Bob's",
+            color: "#1f5f4a",
+            postal_address: Some("1 Quay St <b>, Dublin"),
+            from_transactional: Some("orders@bob.example"),
+            from_subscription: Some("news@bob.example"),
+            ..Brand::default()
+        };
+        let restock = Body::Restock {
+            product: "Mug",
+            product_url: None,
+            held_until: None,
+            code: None,
+            unsubscribe_url: "https://r.example/u",
+        };
+        let reminder = Body::Reminder { product: "Mug", product_url: None, unsubscribe_url: "https://r.example/u" };
+        let order = Body::Allocated { product: "Mug", qty: 1 };
+        for (body, from) in [
+            (restock, Some("news@bob.example")),
+            (reminder, Some("news@bob.example")),
+            (order, Some("orders@bob.example")),
+            (Body::Digest { csv: "a,b" }, None),
+        ] {
+            let e = render(Lang::En, &brand, "ada@example.com", body);
+            assert_eq!(e.from.as_deref(), from, "{body:?}");
+            assert!(e.text.contains("\nBob's\n1 Quay St <b>, Dublin\n"), "{}", e.text);
+            assert!(e.html.contains("1 Quay St &lt;b&gt;, Dublin"), "escaped: {}", e.html);
+        }
+        let e = render(Lang::En, &brand, "ada@example.com", reminder);
+        assert!(e.subject.contains("still in stock") && e.headers.iter().any(|(k, _)| k == "List-Unsubscribe-Post"));
+        assert_eq!(e.from_or("shop@restock.example"), "news@bob.example");
+        let plain = render(Lang::En, &Brand { shop_name: "Bob's", ..Brand::default() }, "a@example.com", order);
+        assert_eq!(plain.from_or("shop@restock.example"), "shop@restock.example");
     }
 }

@@ -5,7 +5,7 @@ use worker::{Request, Response};
 
 use restock_shared::{InvalidInput, ShopId};
 
-use crate::crypto::{base64url, new_secret_key, random_bytes, sha256_hex};
+use crate::crypto::{new_secret_key, sha256_hex};
 use crate::ctx::Ctx;
 use crate::db::{self, Arg};
 use crate::error::ApiError;
@@ -15,12 +15,6 @@ use crate::shops::store::load_shop;
 use crate::shops::{auth, cache};
 
 pub const DEFAULT_CONSENT: &str = "Email me once when this item is back in stock. I can unsubscribe at any time, and my address is used for nothing else.";
-
-fn new_webhook_secret() -> String {
-    let mut s = String::from("whsec_");
-    s.push_str(&base64url(&random_bytes::<24>()));
-    s
-}
 
 /// Builds `UPDATE shops SET a = ?3, b = ?4 ... WHERE id = ?1` from validated
 /// assignments; with `key_hash`, only the row with that key hash (?2) is touched.
@@ -60,7 +54,7 @@ pub async fn create(ctx: &mut Ctx, req: &mut Request) -> Result<Response, ApiErr
     let name = crate::shops::settings::shop_name(&required_string(&mut body, "name")?)?;
     let patch: SettingsPatch = http::from_value(Value::Object(body))?;
     // Validate before writing anything: a bad field must not leave a half-made shop.
-    let assigns = patch.validate(None, &new_webhook_secret())?;
+    let assigns = patch.validate()?;
 
     let key = new_secret_key();
     let hash = sha256_hex(key.as_bytes());
@@ -88,7 +82,11 @@ pub async fn create(ctx: &mut Ctx, req: &mut Request) -> Result<Response, ApiErr
         return Err(ApiError::Conflict { code: "shop_exists", detail: "a shop with this id already exists".into() });
     }
     let row = load_shop(&ctx.db, &shop).await?;
-    http::json(201, &json!({ "id": row.id, "secret_key": key, "settings": SettingsView::revealing(None, &row) }))
+    http::json(201, &json!({ "id": row.id, "secret_key": key, "settings": SettingsView::of(&row, production(ctx)) }))
+}
+
+fn production(ctx: &Ctx) -> bool {
+    ctx.config.environment == crate::config::Environment::Production
 }
 
 /// The longest grace period a rotated key may keep working: 30 days.
@@ -141,24 +139,23 @@ pub async fn rotate_key(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiErr
 /// `GET /v1/admin/settings`.
 pub async fn get(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
-    http::json(200, &SettingsView::from(&shop))
+    http::json(200, &SettingsView::of(&shop, production(ctx)))
 }
 
 /// `PATCH /v1/admin/settings`: absent fields keep their value.
 pub async fn patch(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
     let patch: SettingsPatch = http::read_json(req).await?;
-    let assigns = patch.validate(Some(&shop), &new_webhook_secret())?;
+    let assigns = patch.validate()?;
     if let Some(update) = update_statement(ctx, &shop.id, &assigns, None)? {
         db::run(update).await?;
     }
     let id = ShopId::parse(&shop.id)?;
     let row = load_shop(&ctx.db, &id).await?;
     cache::refresh_shop(ctx, &row).await;
-    // Before and after, as the merchant reads them (no secret: the webhook secret is
-    // only its prefix there).
+    // Before and after, as the merchant reads them.
     let (before, after) = (json!(SettingsView::from(&shop)), json!(SettingsView::from(&row)));
     let fields: Vec<&str> = after.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
     crate::admin::audit::note(ctx, "settings", crate::admin::audit::changes(&before, &after, &fields));
-    http::json(200, &SettingsView::revealing(Some(&shop), &row))
+    http::json(200, &SettingsView::of(&row, production(ctx)))
 }

@@ -14,6 +14,9 @@ use crate::shops::store::ShopRow;
 /// At most this many characters of consent text (the default and each language's).
 pub const CONSENT_MAX: usize = 1000;
 
+/// At most this many characters of postal address.
+pub const POSTAL_MAX: usize = 300;
+
 /// Distinguishes "absent" (`None`) from "null" (`Some(None)`) for clearable fields.
 fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Ok(Some(Option::<T>::deserialize(d)?))
@@ -54,10 +57,22 @@ pub struct SettingsPatch {
     pub sender_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub reply_to: Option<Option<String>>,
+    /// The shop's postal address, in every email's footer (required before a
+    /// production Worker sends the shop's email).
     #[serde(default, deserialize_with = "nullable")]
-    pub webhook_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub rotate_webhook_secret: Option<bool>,
+    pub postal_address: Option<Option<String>>,
+    /// From address of transactional mail (backorders, preorders, confirmations).
+    #[serde(default, deserialize_with = "nullable")]
+    pub from_transactional: Option<Option<String>>,
+    /// From address of subscription mail (restock notices, reminders).
+    #[serde(default, deserialize_with = "nullable")]
+    pub from_subscription: Option<Option<String>>,
+    /// One reminder to notified subscribers who have not bought within this many days.
+    #[serde(default, deserialize_with = "nullable")]
+    pub reminder_days: Option<Option<i64>>,
+    /// Signups still waiting after this many days end.
+    #[serde(default, deserialize_with = "nullable")]
+    pub waitlist_expiry_days: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
     pub consent_text: Option<String>,
     /// Replaces the whole map; `null` or `{}` clears it.
@@ -231,8 +246,7 @@ fn consent_field(lang: Lang) -> &'static str {
 
 impl SettingsPatch {
     /// Validates every present field; the first invalid one is the error.
-    /// `new_webhook_secret` is used when a secret must be created or rotated.
-    pub fn validate(&self, current: Option<&ShopRow>, new_webhook_secret: &str) -> Result<Vec<Assign>, ApiError> {
+    pub fn validate(&self) -> Result<Vec<Assign>, ApiError> {
         let mut out = Vec::new();
         let mut set = |column: &'static str, value: Val| out.push(Assign { column, value });
         if let Some(v) = &self.name {
@@ -281,16 +295,26 @@ impl SettingsPatch {
             let v = v.as_deref().map(Email::parse).transpose().map_err(|_| range("reply_to", "an email address"))?;
             set("reply_to", Val::from(v.map(|e| e.as_str().to_owned())));
         }
-        let had_secret = current.and_then(|c| c.webhook_secret.as_deref()).is_some();
-        if let Some(v) = &self.webhook_url {
-            let url = v.as_deref().map(|u| parse_url("webhook_url", u)).transpose()?;
-            if url.is_some() && !had_secret {
-                set("webhook_secret", Val::from(new_webhook_secret));
-            }
-            set("webhook_url", Val::from(url));
+        if let Some(v) = &self.postal_address {
+            let v = v.as_deref().map(|a| text_required("postal_address", a, POSTAL_MAX)).transpose()?;
+            set("postal_address", Val::from(v));
         }
-        if self.rotate_webhook_secret == Some(true) {
-            set("webhook_secret", Val::from(new_webhook_secret));
+        for (field, value) in
+            [("from_transactional", &self.from_transactional), ("from_subscription", &self.from_subscription)]
+        {
+            if let Some(v) = value {
+                let v = v.as_deref().map(Email::parse).transpose().map_err(|_| range(field, "an email address"))?;
+                set(field, Val::from(v.map(|e| e.as_str().to_owned())));
+            }
+        }
+        if let Some(v) = self.reminder_days {
+            let v = v.map(|d| int_in("reminder_days", d, 1, 90, "1 to 90, or null for no reminder")).transpose()?;
+            set("reminder_days", Val::from(v));
+        }
+        if let Some(v) = self.waitlist_expiry_days {
+            let v =
+                v.map(|d| int_in("waitlist_expiry_days", d, 7, 3650, "7 to 3650, or null for never")).transpose()?;
+            set("waitlist_expiry_days", Val::from(v));
         }
         if let Some(v) = &self.consent_text {
             set("consent_text", Val::from(text_required("consent_text", v, CONSENT_MAX)?));
@@ -337,12 +361,14 @@ pub struct SettingsView {
     pub record_country: bool,
     pub sender_name: String,
     pub reply_to: Option<String>,
-    pub webhook_url: Option<String>,
-    /// The signing secret, only in the answer that created or rotated it: a secret is
-    /// shown once (`SettingsView::revealing`).
-    pub webhook_secret: Option<String>,
-    /// Its first characters, to tell which secret is configured.
-    pub webhook_secret_prefix: Option<String>,
+    pub postal_address: Option<String>,
+    pub from_transactional: Option<String>,
+    pub from_subscription: Option<String>,
+    pub reminder_days: Option<i64>,
+    pub waitlist_expiry_days: Option<i64>,
+    /// What keeps this shop's email from going out (`postal_address_missing` on a
+    /// production Worker), with what to do.
+    pub problems: Vec<SettingsProblem>,
     pub consent_text: String,
     pub consent_texts: ConsentTexts,
     pub discount_code: Option<String>,
@@ -353,15 +379,22 @@ pub struct SettingsView {
     pub created_at: i64,
 }
 
+/// One thing the merchant must fix before the shop's email goes out.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsProblem {
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
 impl SettingsView {
-    /// The view of `after`, showing its webhook secret only if it differs from the one
-    /// `before` had (just created or rotated).
-    pub fn revealing(before: Option<&ShopRow>, after: &ShopRow) -> SettingsView {
-        let mut v = SettingsView::from(after);
-        if after.webhook_secret.is_some()
-            && before.and_then(|b| b.webhook_secret.as_ref()) != after.webhook_secret.as_ref()
-        {
-            v.webhook_secret = after.webhook_secret.clone();
+    /// The view, with what a Worker in production (`production`) holds back.
+    pub fn of(s: &ShopRow, production: bool) -> SettingsView {
+        let mut v = SettingsView::from(s);
+        if production && s.postal_address.is_none() {
+            v.problems.push(SettingsProblem {
+                code: "postal_address_missing",
+                message: "set the shop's postal address: every email's footer needs it, and no email to shoppers is sent without it",
+            });
         }
         v
     }
@@ -383,9 +416,12 @@ impl From<&ShopRow> for SettingsView {
             record_country: s.record_country != 0,
             sender_name: s.sender_name.clone(),
             reply_to: s.reply_to.clone(),
-            webhook_url: s.webhook_url.clone(),
-            webhook_secret: None,
-            webhook_secret_prefix: s.webhook_secret.as_deref().map(|w| w.chars().take(10).collect()),
+            postal_address: s.postal_address.clone(),
+            from_transactional: s.from_transactional.clone(),
+            from_subscription: s.from_subscription.clone(),
+            reminder_days: s.reminder_days,
+            waitlist_expiry_days: s.waitlist_expiry_days,
+            problems: Vec::new(),
             consent_text: s.consent_text.clone(),
             consent_texts: s.consent_texts(),
             discount_code: s.discount_code.clone(),
@@ -421,7 +457,7 @@ mod tests {
     }
 
     #[test]
-    fn webhook_urls_must_be_https_except_locally() {
+    fn urls_must_be_https_except_locally() {
         assert!(parse_url("webhook_url", "https://hooks.example/restock").is_ok());
         assert!(parse_url("webhook_url", "http://127.0.0.1:9999/hook").is_ok());
         assert!(parse_url("webhook_url", "http://hooks.example/restock").is_err());
@@ -475,14 +511,20 @@ mod tests {
 
     fn patch(json: &str) -> Result<usize, &'static str> {
         let p: SettingsPatch = serde_json::from_str(json).map_err(|_| "serde")?;
-        p.validate(None, "whsec_test").map(|a| a.len()).map_err(|e| e.code())
+        p.validate().map(|a| a.len()).map_err(|e| e.code())
     }
 
     #[test]
     fn patches_validate_every_field() {
         assert_eq!(patch(r#"{"release_ratio": 1.5, "hold_hours": null, "double_opt_in": true}"#), Ok(3));
         assert!(patch(r#"{"record_country": null}"#).is_err(), "null is not a value of a switch");
-        assert_eq!(patch(r#"{"webhook_url": "https://h.example/x"}"#), Ok(2), "a first webhook URL gets a secret");
+        assert_eq!(patch(r#"{"webhook_url": "https://h.example/x"}"#), Err("serde"), "webhooks are endpoints now");
+        assert_eq!(patch(r#"{"postal_address": "1 Quay St, Dublin D02 X285, Ireland", "reminder_days": 7}"#), Ok(2));
+        assert_eq!(patch(r#"{"postal_address": " "}"#), Err("missing_field"));
+        assert_eq!(patch(r#"{"reminder_days": 0}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"waitlist_expiry_days": 3}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"waitlist_expiry_days": null, "from_subscription": null}"#), Ok(2));
+        assert_eq!(patch(r#"{"from_transactional": "orders at shop"}"#), Err("out_of_range"));
         assert_eq!(patch(r#"{"release_ratio": 0}"#), Err("out_of_range"));
         assert_eq!(patch(r#"{"release_ratio": 1e308}"#), Err("out_of_range"));
         assert_eq!(patch(r#"{"hold_hours": 0}"#), Err("out_of_range"));
@@ -500,7 +542,7 @@ mod tests {
     fn consent_texts(texts: &str) -> Result<String, (u16, &'static str, String)> {
         let json = format!(r#"{{"consent_texts": {texts}}}"#);
         let p: SettingsPatch = serde_json::from_str(&json).map_err(|_| (400, "serde", String::new()))?;
-        let assigns = p.validate(None, "whsec_test").map_err(|e| {
+        let assigns = p.validate().map_err(|e| {
             let problem = e.problem();
             (problem.status, problem.code, problem.field.unwrap_or_default())
         })?;

@@ -29,8 +29,6 @@ pub struct ShopRow {
     pub handling_days: i64,
     pub sender_name: String,
     pub reply_to: Option<String>,
-    pub webhook_url: Option<String>,
-    pub webhook_secret: Option<String>,
     pub consent_text: String,
     /// JSON object from language tag to consent text (migration 0005). Default so a
     /// Worker deployed before that migration still reads shops (with no texts).
@@ -51,6 +49,17 @@ pub struct ShopRow {
     pub retention_days: i64,
     #[serde(default)]
     pub record_country: i64,
+    /// Migration 0017.
+    #[serde(default)]
+    pub postal_address: Option<String>,
+    #[serde(default)]
+    pub from_transactional: Option<String>,
+    #[serde(default)]
+    pub from_subscription: Option<String>,
+    #[serde(default)]
+    pub reminder_days: Option<i64>,
+    #[serde(default)]
+    pub waitlist_expiry_days: Option<i64>,
 }
 
 fn default_retention() -> i64 {

@@ -303,9 +303,7 @@ pub async fn commit(
         let mut events = c.events;
         events.extend(plan_events(sku, &snap, &p, release_id.as_deref()));
         for (event, data) in events {
-            if let Some(hook) = notify::webhook(ctx, shop, &event, data) {
-                guarded.push(hook.insert(ctx, 5, GUARD));
-            }
+            guarded.push(notify::webhook(ctx, shop, &event, data).insert(ctx, 5, GUARD));
         }
         for (sql, params) in guarded {
             let mut all = head.clone();

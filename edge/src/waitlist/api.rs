@@ -140,6 +140,8 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
            notified_at = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.notified_at END, \
            release_id = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.release_id END, \
            hold_until = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.hold_until END, \
+           ended_reason = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.ended_reason END, \
+           reminded_at = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN NULL ELSE waitlist.reminded_at END, \
            status = CASE WHEN waitlist.status IN ('unsubscribed', 'notified') THEN excluded.status ELSE waitlist.status END \
          RETURNING id, status, created_at",
         crate::args![
@@ -172,24 +174,24 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
         let email = confirm_email(ctx, &pending, shop.as_str(), ConfirmCause::Signup)?;
         follow_up.push(email);
     }
-    if saved.created_at == ctx.now.millis()
-        && let Some(hook) = notify::webhook(
+    let mut statements = follow_up
+        .iter()
+        .map(|o| {
+            let (sql, params) = o.insert(ctx, 1, "1");
+            db::stmt(&ctx.db, &sql, params)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if saved.created_at == ctx.now.millis() {
+        let hook = notify::webhook(
             ctx,
             &row,
             "waitlist.signup",
             json!({ "id": saved.id, "sku": signup.sku.as_str(), "email": signup.email.as_str(), "status": saved.status }),
-        )
-    {
-        follow_up.push(hook);
+        );
+        let (sql, params) = hook.insert(ctx, 1, "1");
+        statements.push(db::stmt(&ctx.db, &sql, params)?);
     }
-    if !follow_up.is_empty() {
-        let statements = follow_up
-            .iter()
-            .map(|o| {
-                let (sql, params) = o.insert(ctx, 1, "1");
-                db::stmt(&ctx.db, &sql, params)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+    if !statements.is_empty() {
         db::batch(&ctx.db, statements).await?;
         notify::kick(ctx);
     }
@@ -280,14 +282,21 @@ pub async fn link(ctx: &Ctx, req: &Request, shop: &str, which: LinkPage, post: b
                 "UPDATE waitlist SET status = 'active', confirmed_at = ?3, updated_at = ?3 WHERE shop_id = ?1 AND id = ?2 AND status = 'pending'"
             }
             LinkPage::Unsubscribe => {
-                "UPDATE waitlist SET status = 'unsubscribed', hold_until = NULL, updated_at = ?3 WHERE shop_id = ?1 AND id = ?2"
+                "UPDATE waitlist SET status = 'unsubscribed', ended_reason = 'unsubscribed', hold_until = NULL, updated_at = ?3 \
+                 WHERE shop_id = ?1 AND id = ?2"
             }
         };
-        db::run(db::stmt(&ctx.db, sql, crate::args![shop_id.as_str(), sub.id.as_str(), ctx.now.millis()])?).await?;
         let event = if which == LinkPage::Confirm { "waitlist.confirmed" } else { "waitlist.unsubscribed" };
-        if let Some(hook) = notify::webhook(ctx, &row, event, json!({ "id": sub.id })) {
-            let (sql, params) = hook.insert(ctx, 1, "1");
-            db::run(db::stmt(&ctx.db, &sql, params)?).await?;
+        let (hook_sql, hook_params) = notify::webhook(ctx, &row, event, json!({ "id": sub.id })).insert(ctx, 1, "1");
+        let results = db::batch(
+            &ctx.db,
+            vec![
+                db::stmt(&ctx.db, sql, crate::args![shop_id.as_str(), sub.id.as_str(), ctx.now.millis()])?,
+                db::stmt(&ctx.db, &hook_sql, hook_params)?,
+            ],
+        )
+        .await?;
+        if results.get(1).map(db::changes).unwrap_or(0) > 0 {
             notify::kick(ctx);
         }
     }
@@ -344,12 +353,16 @@ pub struct SignupRow {
     pub release_id: Option<String>,
     pub hold_until: Option<i64>,
     pub converted_at: Option<i64>,
+    /// When the one reminder was recorded (migration 0017).
+    pub reminded_at: Option<i64>,
+    /// Why an unsubscribed signup ended: `unsubscribed`, `expired`, `bounce` or `complaint`.
+    pub ended_reason: Option<String>,
     pub created_at: i64,
 }
 
 pub const SIGNUP_COLUMNS: &str = "id, seq, email, locale, status, consent_text, consent_version, consent_lang, \
      consent_source, consent_country, consent_at, confirmed_at, notified_at, \
-     release_id, hold_until, converted_at, created_at";
+     release_id, hold_until, converted_at, reminded_at, ended_reason, created_at";
 
 /// `GET /v1/admin/products/{sku}/waitlist?status=&cursor=&limit=`: signups in signup
 /// order (the order they are notified in).

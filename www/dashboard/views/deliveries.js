@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { announce, clear, count, field, h, paged, table, when } from '../dom.js';
 
 const statuses = ['', 'queued', 'sending', 'sent', 'failed', 'dead', 'skipped'];
-const kinds = ['', 'confirm', 'restock', 'backorder_confirmation', 'delay', 'allocated', 'digest'];
+const kinds = ['', 'confirm', 'restock', 'reminder', 'backorder_confirmation', 'delay', 'allocated', 'digest'];
 
 export async function deliveries() {
   const status = h('select', {}, statuses.map((s) => h('option', { value: s }, s || 'any status')));
@@ -30,7 +30,13 @@ export async function deliveries() {
         await api('POST', `/v1/admin/deliveries/${encodeURIComponent(d.id)}/retry`);
         announce('Queued to send again');
         list.load(true);
-      } }, 'Retry') : '')))));
+      } }, 'Retry') : '', d.channel === 'webhook' ? h('button', { type: 'button', class: 'link', onclick: async () => {
+        try {
+          await api('POST', `/v1/admin/deliveries/${encodeURIComponent(d.id)}/replay`);
+          announce('Replayed: the same event goes to its endpoint again');
+          list.load(true);
+        } catch (e) { announce(e.message); }
+      } }, 'Replay') : '')))));
   });
   const load = list.load;
   const more = list.more;

@@ -1,6 +1,8 @@
-// Shop settings: origins, double opt-in, waves, holds, sender, webhooks, consent, code.
+// Shop settings: origins, double opt-in, waves, holds, sender, postal address,
+// follow-ups, consent, code; webhook endpoints (./webhooks.js).
 import { api, setKey } from '../api.js';
 import { announce, field, h, when } from '../dom.js';
+import { webhooks } from './webhooks.js';
 
 // The languages the widget, emails and link pages speak (restock_shared::Lang).
 const LANGUAGES = [
@@ -24,8 +26,11 @@ export async function settings({ shop, setShop }) {
     retention_days: input(s.retention_days, { type: 'number', min: 30, max: 3650 }),
     sender_name: input(s.sender_name),
     reply_to: input(s.reply_to, { type: 'email' }),
-    webhook_url: input(s.webhook_url, { type: 'url', placeholder: 'https://' }),
-    rotate_webhook_secret: h('input', { type: 'checkbox' }),
+    postal_address: input(s.postal_address, { maxlength: 300, autocomplete: 'street-address' }),
+    from_transactional: input(s.from_transactional, { type: 'email' }),
+    from_subscription: input(s.from_subscription, { type: 'email' }),
+    reminder_days: input(s.reminder_days, { type: 'number', min: 1, max: 90 }),
+    waitlist_expiry_days: input(s.waitlist_expiry_days, { type: 'number', min: 7, max: 3650 }),
     consent_text: h('textarea', { rows: 3, maxlength: 1000 }, s.consent_text),
     discount_code: input(s.discount_code, { maxlength: 64 }),
     backorder_mode: h('select', {}, [['api', 'The widget places the backorder'], ['event', 'My cart handles it (restock:backorder event)']].map(([v, l]) => h('option', { value: v, selected: s.backorder_mode === v }, l))),
@@ -39,7 +44,9 @@ export async function settings({ shop, setShop }) {
   }
   const status = h('p', { role: 'status' });
   const error = h('p', { class: 'error', role: 'alert' });
-  const secret = h('output', { class: 'snippet' }, s.webhook_secret_prefix ? `${s.webhook_secret_prefix}… (shown once when created or rotated)` : 'none yet');
+  const problems = h('div', { role: 'alert' });
+  const showProblems = (list) => problems.replaceChildren(...(list || []).map((p) => h('p', { class: 'error' }, `${p.code}: ${p.message}`)));
+  showProblems(s.problems);
   const num = (el) => (el.value.trim() === '' ? null : Number(el.value));
   const str = (el) => (el.value.trim() === '' ? null : el.value.trim());
   const form = h('form', { class: 'card', onsubmit: async (e) => {
@@ -59,8 +66,11 @@ export async function settings({ shop, setShop }) {
       retention_days: num(f.retention_days),
       sender_name: f.sender_name.value,
       reply_to: str(f.reply_to),
-      webhook_url: str(f.webhook_url),
-      rotate_webhook_secret: f.rotate_webhook_secret.checked,
+      postal_address: str(f.postal_address),
+      from_transactional: str(f.from_transactional),
+      from_subscription: str(f.from_subscription),
+      reminder_days: num(f.reminder_days),
+      waitlist_expiry_days: num(f.waitlist_expiry_days),
       consent_text: f.consent_text.value,
       // Only the languages with a text: an empty box means "use the default".
       consent_texts: Object.fromEntries(LANGUAGES
@@ -74,8 +84,7 @@ export async function settings({ shop, setShop }) {
     try {
       const saved = await api('PATCH', '/v1/admin/settings', body);
       setShop(saved);
-      if (saved.webhook_secret) secret.textContent = `${saved.webhook_secret} (copy it now: it is not shown again)`;
-      f.rotate_webhook_secret.checked = false;
+      showProblems(saved.problems);
       status.textContent = 'Saved. The widget follows within seconds.';
       announce('Settings saved');
     } catch (err) {
@@ -104,18 +113,21 @@ export async function settings({ shop, setShop }) {
     field('Hold a unit for (hours)', f.hold_hours, 'empty: no holds'),
     field('Handling days', f.handling_days, 'added to every ship date'),
     field('Keep ended records (days)', f.retention_days, 'then the scheduled purge removes them'),
-    field('Discount code in restock emails', f.discount_code)),
-  h('h2', {}, 'Emails and webhooks'),
+    field('Discount code in restock emails', f.discount_code),
+    field('Remind once after (days)', f.reminder_days, 'to notified subscribers who have not bought; empty: no reminder'),
+    field('Signups expire after (days)', f.waitlist_expiry_days, 'empty: never')),
+  h('h2', {}, 'Emails'),
   h('div', { class: 'grid' },
     field('Sender name', f.sender_name),
     field('Reply-to address', f.reply_to),
-    field('Brand colour', f.brand_color),
-    field('Webhook URL', f.webhook_url, 'HTTPS; events are signed (README, "Webhooks")'),
-    h('div', {}, h('span', { class: 'hint' }, 'Webhook signing secret'), secret),
-    h('label', { class: 'check' }, f.rotate_webhook_secret, 'Rotate the webhook secret')),
+    field('Postal address', f.postal_address, 'in every email footer; required before email is sent in production'),
+    field('From for orders', f.from_transactional, 'backorder and preorder mail; empty: the Worker’s EMAIL_FROM'),
+    field('From for restock notices', f.from_subscription, 'restock notices and reminders; empty: EMAIL_FROM'),
+    field('Brand colour', f.brand_color)),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')),
   status, error);
-  return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), form, rotation(), await auditLog());
+  return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), problems, form,
+    await webhooks(), rotation(), await auditLog());
 }
 
 // A new secret key: shown once; the old key keeps working for the grace period chosen.

@@ -29,7 +29,7 @@ pub fn request(s: &Settings, email: &Email, idempotency_key: &str) -> Call {
         .map(|a| json!({ "filename": a.filename, "content_type": a.content_type, "content_base64url": base64url(a.content.as_bytes()) }))
         .collect();
     let body = json!({
-        "from": { "name": email.from_name, "email": s.from },
+        "from": { "name": email.from_name, "email": email.from_or(&s.from) },
         "reply_to": email.reply_to,
         "to": email.to,
         "subject": email.subject,

@@ -29,7 +29,7 @@ pub struct Settings {
 
 pub fn request(s: &Settings, email: &Email) -> Call {
     let mut fields: Vec<(String, String)> = vec![
-        ("from".into(), mailbox(&email.from_name, &s.from)),
+        ("from".into(), mailbox(&email.from_name, email.from_or(&s.from))),
         ("to".into(), email.to.clone()),
         ("subject".into(), email.subject.clone()),
         ("text".into(), email.text.clone()),

@@ -180,23 +180,7 @@ pub fn mailbox(name: &str, address: &str) -> String {
     format!("\"{quoted}\" <{address}>")
 }
 
-/// Standard base64 with padding (RFC 4648 section 4), as providers take attachments
-/// and Basic credentials.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
+pub use crate::crypto::base64;
 
 /// `base` without its trailing slashes, then `path`.
 pub fn join(base: &str, path: &str) -> String {
@@ -217,6 +201,7 @@ pub mod tests {
     pub fn email() -> Email {
         Email {
             to: "ana@example.com".into(),
+            from: None,
             from_name: "Ana's \"Mugs\", Ltd".into(),
             reply_to: Some("help@mugs.example".into()),
             subject: "Back in stock: Mug".into(),

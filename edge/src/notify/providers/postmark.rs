@@ -30,7 +30,7 @@ pub struct Settings {
 pub fn request(s: &Settings, email: &Email) -> Call {
     let headers: Vec<Value> = extra_headers(email).map(|(k, v)| json!({ "Name": k, "Value": v })).collect();
     let mut body = json!({
-        "From": mailbox(&email.from_name, &s.from),
+        "From": mailbox(&email.from_name, email.from_or(&s.from)),
         "To": email.to,
         "Subject": email.subject,
         "TextBody": email.text,

@@ -28,7 +28,7 @@ pub struct Settings {
 pub fn request(s: &Settings, email: &Email, idempotency_key: &str) -> Call {
     let headers: Map<String, Value> = extra_headers(email).map(|(k, v)| (k.to_owned(), json!(v))).collect();
     let mut body = json!({
-        "from": mailbox(&email.from_name, &s.from),
+        "from": mailbox(&email.from_name, email.from_or(&s.from)),
         "to": [email.to],
         "subject": email.subject,
         "html": email.html,

@@ -27,7 +27,7 @@ pub struct Settings {
 
 pub fn request(s: &Settings, email: &Email) -> Call {
     let headers: Map<String, Value> = extra_headers(email).map(|(k, v)| (k.to_owned(), json!(v))).collect();
-    let mut from = json!({ "email": s.from });
+    let mut from = json!({ "email": email.from_or(&s.from) });
     if !email.from_name.is_empty() {
         from["name"] = json!(email.from_name);
     }

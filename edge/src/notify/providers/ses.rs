@@ -85,7 +85,7 @@ pub fn request(s: &Settings, email: &Email, now: Timestamp) -> Call {
             .collect();
     }
     let mut body = json!({
-        "FromEmailAddress": from_address(&email.from_name, &s.from),
+        "FromEmailAddress": from_address(&email.from_name, email.from_or(&s.from)),
         "Destination": { "ToAddresses": [email.to] },
         "Content": { "Simple": simple },
     });

@@ -35,7 +35,13 @@ fn template_of(path: &str, ops: &BTreeSet<(String, String)>) -> Option<String> {
 }
 
 /// Every admin call that names one of shop B's resources (or B's SKU in a query).
-fn calls_on_b(sku: &str, backorder: &str, po: &str, delivery: &str) -> Vec<(&'static str, String, Option<Value>)> {
+fn calls_on_b(
+    sku: &str,
+    backorder: &str,
+    po: &str,
+    delivery: &str,
+    hook: &str,
+) -> Vec<(&'static str, String, Option<Value>)> {
     let po_body = json!({ "quantity": 1, "expected_date": "2031-01-01" });
     vec![
         ("GET", format!("/v1/admin/products/{sku}"), None),
@@ -50,6 +56,10 @@ fn calls_on_b(sku: &str, backorder: &str, po: &str, delivery: &str) -> Vec<(&'st
         ("POST", format!("/v1/admin/backorders/{backorder}/cancel"), None),
         ("POST", "/v1/admin/orders".into(), Some(json!({ "sku": sku, "quantity": 1, "reference": "x" }))),
         ("POST", format!("/v1/admin/deliveries/{delivery}/retry"), None),
+        ("POST", format!("/v1/admin/deliveries/{delivery}/replay"), None),
+        ("GET", format!("/v1/admin/webhooks/{hook}"), None),
+        ("PATCH", format!("/v1/admin/webhooks/{hook}"), Some(json!({ "rotate_secret": true }))),
+        ("DELETE", format!("/v1/admin/webhooks/{hook}"), None),
     ]
 }
 
@@ -68,6 +78,7 @@ fn own_views(sku: &str) -> Vec<(&'static str, String, Option<Value>)> {
         ("GET", "/v1/admin/settings".into(), None),
         ("GET", "/v1/admin/audit".into(), None),
         ("GET", "/v1/admin/suppressions".into(), None),
+        ("GET", "/v1/admin/webhooks".into(), None),
         ("PATCH", "/v1/admin/settings".into(), Some(json!({ "name": "A renamed" }))),
     ]
 }
@@ -96,11 +107,15 @@ fn a_key_of_shop_a_reaches_nothing_of_shop_b_on_any_admin_endpoint() {
     let deliveries = b.admin("GET", "/v1/admin/deliveries", None).json();
     let delivery_id = deliveries["items"][0]["id"].as_str().unwrap_or_default().to_owned();
     assert!(delivery_id.starts_with("dl_"), "B has a delivery to aim at: {deliveries}");
+    let hook = b.admin("POST", "/v1/admin/webhooks", Some(&json!({ "url": "https://b-only-hooks.example/x" }))).json();
+    let hook_id = hook["id"].as_str().unwrap_or_default().to_owned();
+    assert!(hook_id.starts_with("we_"), "{hook}");
     let b_before = b.admin("GET", "/v1/admin/products/B-SECRET", None).body;
-    let secrets = ["victim@example.com", "subscriber@example.com", "owner-b@example.com", "B only", "B-Supply"];
+    let secrets =
+        ["victim@example.com", "subscriber@example.com", "owner-b@example.com", "B only", "B-Supply", "b-only-hooks"];
 
     let mut exercised = BTreeSet::new();
-    for (method, path, body) in calls_on_b("B-SECRET", &bo_id, &po_id, &delivery_id) {
+    for (method, path, body) in calls_on_b("B-SECRET", &bo_id, &po_id, &delivery_id, &hook_id) {
         let r = a.admin(method, &path, body.as_ref());
         assert_eq!(r.status, 404, "{method} {path} with A's key: {}", r.body);
         assert!(secrets.iter().all(|s| !r.body.contains(s)), "{method} {path}: {}", r.body);
@@ -121,6 +136,13 @@ fn a_key_of_shop_a_reaches_nothing_of_shop_b_on_any_admin_endpoint() {
     assert_eq!(own.status, 201, "{}", own.body);
     assert_eq!(own.json()["queue"]["open"], 0, "it sees none of B's backorders");
     exercised.insert(("PUT".into(), "/v1/admin/products/{sku}".into()));
+    // An endpoint added with A's key is A's; B's is untouched.
+    let mine = a.admin("POST", "/v1/admin/webhooks", Some(&json!({ "url": "https://a-hooks.example/x" })));
+    assert_eq!(mine.status, 201, "{}", mine.body);
+    exercised.insert(("POST".into(), "/v1/admin/webhooks".into()));
+    let b_hooks = b.admin("GET", "/v1/admin/webhooks", None).json();
+    assert_eq!(b_hooks["items"].as_array().map(Vec::len), Some(1), "{b_hooks}");
+    assert_eq!(b_hooks["items"][0]["secret_prefix"].as_str(), hook["secret"].as_str().and_then(|s| s.get(..10)));
     // Erasing an address with A's key leaves B's subscriber alone.
     let erased = a.admin("DELETE", "/v1/admin/subscribers/subscriber@example.com", None);
     assert!(erased.status < 300, "{}", erased.body);

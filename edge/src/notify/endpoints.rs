@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::http;
 use crate::notify::webhooks::{EVENTS, EndpointRow, ROTATION_GRACE_MS, new_secret};
 use crate::shops::auth;
-use crate::shops::settings::parse_url;
+use crate::shops::settings::{parse_url, present};
 
 /// At most this many endpoints per shop (each event is a delivery per endpoint).
 pub const MAX_ENDPOINTS: i64 = 10;
@@ -67,15 +67,16 @@ impl EndpointView {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointPatch {
-    #[serde(default)]
+    // Absent keeps a value; `null` is refused (no field can be cleared).
+    #[serde(default, deserialize_with = "present")]
     pub url: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub events: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub enabled: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub rotate_secret: Option<bool>,
 }
 
@@ -337,5 +338,8 @@ mod tests {
         let p: EndpointPatch = serde_json::from_str(r#"{"url": "http://hooks.example/x"}"#).unwrap_or_default();
         assert_eq!(p.validate().map_err(|e| e.problem().field), Err(Some("url".into())), "https only");
         assert!(serde_json::from_str::<EndpointPatch>(r#"{"secret": "whsec_x"}"#).is_err(), "a secret is never set");
+        for null in [r#"{"rotate_secret": null}"#, r#"{"description": null}"#, r#"{"url": null}"#] {
+            assert!(serde_json::from_str::<EndpointPatch>(null).is_err(), "{null}");
+        }
     }
 }

@@ -149,6 +149,10 @@ fn schema() -> Result<(), String> {
     let examples = std::env::var("RESTOCK_SCHEMA_EXAMPLES").unwrap_or_else(|_| "40".into());
     let seed = std::env::var("RESTOCK_SCHEMA_SEED").unwrap_or_else(|_| "1".into());
     with_worker(|url, creds, _, _| {
+        // One worker: with two, hypothesis parses lambda sources (`ast.parse`) from two
+        // threads at once, which CPython 3.11.7 (the machine's Python) answers with
+        // "SystemError: AST constructor recursion depth mismatch" now and then; CI
+        // failed on it once. The Worker under test is the bottleneck on 2 cores anyway.
         let run = |auth: &str, only: &[&str], phases: &str| {
             let mut cmd = Command::new(&st);
             cmd.arg("--config-file")
@@ -156,7 +160,7 @@ fn schema() -> Result<(), String> {
                 .arg("run")
                 .arg(format!("{url}/v1/openapi.json"))
                 .args(["--url", url])
-                .args(["--max-examples", &examples, "--seed", &seed, "--workers", "2", "--phases", phases])
+                .args(["--max-examples", &examples, "--seed", &seed, "--workers", "1", "--phases", phases])
                 .args(["--header", &format!("Authorization: Bearer {auth}")])
                 .args(only)
                 .env("SCHEMATHESIS_TELEMETRY", "false");

@@ -49,6 +49,23 @@ pub enum EmailConfig {
     Unknown(String),
 }
 
+/// How texts leave, as configured (`SMS_PROVIDER`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsConfig {
+    /// Stored in the outbox and shown at `/dev/mailbox`: development only (its default there).
+    Outbox,
+    /// Twilio's Messages API: `TWILIO_ACCOUNT_SID`, the `TWILIO_AUTH_TOKEN` secret, and
+    /// `TWILIO_FROM` (a number of the account, or a Messaging Service SID `MG...`);
+    /// `TWILIO_API_URL` replaces `https://api.twilio.com` (a local stand-in).
+    Twilio { base: Option<String>, account_sid: Option<String>, auth_token: Option<Secret>, from: Option<String> },
+    /// Restock's own JSON to `SMS_API_URL`, with the `SMS_API_KEY` secret.
+    Http { url: Option<Secret>, key: Option<Secret> },
+    /// `SMS_PROVIDER` unset in production: no texts, and no phone field is offered.
+    Off,
+    /// `SMS_PROVIDER` names nothing we speak.
+    Unknown(String),
+}
+
 /// The email APIs Restock speaks, by their `EMAIL_PROVIDER` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiKind {
@@ -260,6 +277,13 @@ pub struct Config {
     /// `EMAIL_WEBHOOK_SECRET`: verifies the provider's bounce and complaint webhooks.
     pub email_webhook_secret: Option<Secret>,
     invalid_shards: Option<String>,
+    pub sms: SmsConfig,
+    /// `SES_SNS_TOPIC_ARN`: the SNS topics (comma-separated) SES publishes bounces and
+    /// complaints to; SNS messages of any other topic are refused.
+    pub ses_sns_topic_arns: Vec<String>,
+    /// `AWS_SNS_TEST_HOST` (`host:port`), development only: a local stand-in that may
+    /// serve SNS's certificate and subscription URLs. Ignored in production.
+    pub sns_test_host: Option<String>,
 }
 
 impl Config {
@@ -331,7 +355,76 @@ impl Config {
             shards: shards.clone().unwrap_or_default(),
             email_webhook_secret: secret("EMAIL_WEBHOOK_SECRET"),
             invalid_shards: shards.err(),
+            ses_sns_topic_arns: var("SES_SNS_TOPIC_ARN")
+                .map(|v| v.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect())
+                .unwrap_or_default(),
+            sns_test_host: var("AWS_SNS_TEST_HOST").filter(|_| environment == Environment::Development),
+            sms: match var("SMS_PROVIDER").as_deref() {
+                Some("outbox") => SmsConfig::Outbox,
+                Some("twilio") => SmsConfig::Twilio {
+                    base: var("TWILIO_API_URL"),
+                    account_sid: var("TWILIO_ACCOUNT_SID"),
+                    auth_token: secret("TWILIO_AUTH_TOKEN"),
+                    from: var("TWILIO_FROM"),
+                },
+                Some("http") => SmsConfig::Http { url: secret("SMS_API_URL"), key: secret("SMS_API_KEY") },
+                Some(other) => SmsConfig::Unknown(other.to_owned()),
+                None if environment == Environment::Development => SmsConfig::Outbox,
+                None => SmsConfig::Off,
+            },
         }
+    }
+
+    /// Why texts cannot be sent, when they cannot: `(code, message)`, as `/v1/health`
+    /// reports it. `SMS_PROVIDER` unset in production is `sms_provider_missing` here
+    /// (texts are refused) but no health problem: texts are optional.
+    pub fn sms_refusal(&self) -> Option<(&'static str, String)> {
+        match &self.sms {
+            SmsConfig::Outbox if self.is_development() => None,
+            SmsConfig::Outbox => Some((
+                "sms_provider_outbox",
+                "SMS_PROVIDER is \"outbox\" in production: the outbox sends nothing; set twilio or http".into(),
+            )),
+            SmsConfig::Off => {
+                Some(("sms_provider_missing", "SMS_PROVIDER is not set: no text can be sent (twilio or http)".into()))
+            }
+            SmsConfig::Unknown(name) => Some((
+                "sms_provider_unknown",
+                format!("SMS_PROVIDER is {name:?}, which is not a provider (use twilio or http)"),
+            )),
+            SmsConfig::Twilio { base, account_sid, auth_token, from } => {
+                if base.as_deref().is_some_and(|u| !is_http_url(u)) {
+                    return Some(("twilio_api_url_invalid", "TWILIO_API_URL is not an http(s) URL".into()));
+                }
+                let settings = crate::notify::sms::twilio::Settings::new(
+                    "",
+                    account_sid.as_deref().unwrap_or_default(),
+                    auth_token.as_ref().map(Secret::expose).unwrap_or_default(),
+                    from.as_deref().unwrap_or_default(),
+                );
+                settings.err().map(|e| {
+                    use crate::notify::sms::twilio::SettingsError;
+                    let code = match e {
+                        SettingsError::AccountSid => "twilio_account_sid_invalid",
+                        SettingsError::AuthToken => "twilio_auth_token_missing",
+                        SettingsError::From => "twilio_from_invalid",
+                    };
+                    (code, e.to_string())
+                })
+            }
+            SmsConfig::Http { url, .. } => match url {
+                None => Some(("sms_api_url_missing", "SMS_API_URL is not set".into())),
+                Some(u) if !is_http_url(u.expose()) => {
+                    Some(("sms_api_url_invalid", "SMS_API_URL is not an http(s) URL".into()))
+                }
+                Some(_) => None,
+            },
+        }
+    }
+
+    /// Whether this deployment can send texts (the widget offers a phone field only then).
+    pub fn sms_ready(&self) -> bool {
+        self.sms_refusal().is_none()
     }
 
     /// The configuration of a running Worker.
@@ -411,6 +504,9 @@ impl Config {
                 }
             }
         }
+        if let Some((code, message)) = self.sms_refusal().filter(|(code, _)| *code != "sms_provider_missing") {
+            out.push(Problem { code, message });
+        }
         if self.invalid_public_url {
             out.push(Problem::new("public_url_invalid", "PUBLIC_URL is not an http(s) URL"));
         } else if self.public_url.is_none() && !self.is_development() {
@@ -449,6 +545,62 @@ mod tests {
             ["token_secret_missing", "operator_token_missing", "email_provider_missing", "public_url_missing"]
         );
         assert_eq!(c.email_refusal().map(|(code, _)| code), Some("email_provider_missing"));
+    }
+
+    #[test]
+    fn texts_are_optional_but_a_chosen_provider_must_be_complete() {
+        let sms = |vars: &[(&str, &str)], secrets: &[(&str, &str)]| {
+            let c = config(vars, secrets);
+            (
+                c.sms_ready(),
+                c.sms_refusal().map(|(code, _)| code),
+                codes(&c).into_iter().filter(|c| c.contains("sms") || c.contains("twilio")).collect::<Vec<_>>(),
+            )
+        };
+        // Unset in production: no texts and no phone field, which is not a problem.
+        assert_eq!(sms(&[], &[]), (false, Some("sms_provider_missing"), vec![]));
+        // Development: the outbox.
+        assert_eq!(sms(&[("ENVIRONMENT", "development")], &[]), (true, None, vec![]));
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "outbox")], &[]),
+            (false, Some("sms_provider_outbox"), vec!["sms_provider_outbox"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "nexmo")], &[]),
+            (false, Some("sms_provider_unknown"), vec!["sms_provider_unknown"])
+        );
+        let sid = ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef");
+        let token = ("TWILIO_AUTH_TOKEN", "twilio-token");
+        let from = ("TWILIO_FROM", "+15005550006");
+        assert_eq!(sms(&[("SMS_PROVIDER", "twilio"), sid, from], &[token]), (true, None, vec![]));
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "twilio"), sid, from], &[]),
+            (false, Some("twilio_auth_token_missing"), vec!["twilio_auth_token_missing"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "twilio"), ("TWILIO_ACCOUNT_SID", "AC1"), from], &[token]),
+            (false, Some("twilio_account_sid_invalid"), vec!["twilio_account_sid_invalid"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "twilio"), sid, ("TWILIO_FROM", "Restock")], &[token]),
+            (false, Some("twilio_from_invalid"), vec!["twilio_from_invalid"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "twilio"), sid, from, ("TWILIO_API_URL", "ftp://x")], &[token]),
+            (false, Some("twilio_api_url_invalid"), vec!["twilio_api_url_invalid"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "http")], &[]),
+            (false, Some("sms_api_url_missing"), vec!["sms_api_url_missing"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "http")], &[("SMS_API_URL", "https://sms.example/send")]),
+            (true, None, vec![])
+        );
+        // No secret's value in any message.
+        let c = config(&[("SMS_PROVIDER", "twilio"), ("TWILIO_ACCOUNT_SID", "AC1")], &[token]);
+        assert!(c.problems().iter().all(|p| !p.message.contains("twilio-token")));
+        assert!(!format!("{c:?}").contains("twilio-token"));
     }
 
     #[test]

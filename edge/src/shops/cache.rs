@@ -36,11 +36,15 @@ impl PublicShop {
     }
 
     /// The widget's settings for a shopper reading `lang` (`None`: none asked for):
-    /// the shop's consent text in that language if it wrote one, else its default.
-    pub fn widget_for(&self, lang: Option<Lang>) -> WidgetSettings {
+    /// the shop's consent text in that language if it wrote one, else its default. The
+    /// phone field is offered only where this deployment can send texts (`sms_ready`).
+    pub fn widget_for(&self, lang: Option<Lang>, sms_ready: bool) -> WidgetSettings {
         let mut widget = self.widget.clone();
         if let Some(text) = lang.and_then(|l| self.consent_texts.get(l)) {
             text.clone_into(&mut widget.consent_text);
+        }
+        if !sms_ready {
+            widget.sms_consent_text = None;
         }
         widget
     }

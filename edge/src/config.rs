@@ -40,8 +40,9 @@ impl std::fmt::Debug for Secret {
 pub enum EmailConfig {
     /// Stored in D1 and shown at `/dev/mailbox`: development only.
     Outbox,
-    /// An email provider's HTTP API (`EMAIL_PROVIDER` = `resend`, `postmark`, `sendgrid`,
-    /// `mailgun`, `ses`, or `http` for Restock's own JSON).
+    /// An email provider's API (`EMAIL_PROVIDER` = `resend`, `postmark`, `sendgrid`,
+    /// `mailgun`, `ses`, `cloudflare` (the `send_email` binding), or `http` for Restock's
+    /// own JSON).
     Api(Box<ApiConfig>),
     /// `EMAIL_PROVIDER` unset in production.
     Unset,
@@ -75,11 +76,20 @@ pub enum ApiKind {
     SendGrid,
     Mailgun,
     Ses,
+    /// Cloudflare's Email Service through the Worker's `send_email` binding `EMAIL`.
+    Cloudflare,
 }
 
 impl ApiKind {
-    pub const ALL: [ApiKind; 6] =
-        [ApiKind::Resend, ApiKind::Postmark, ApiKind::SendGrid, ApiKind::Mailgun, ApiKind::Ses, ApiKind::Http];
+    pub const ALL: [ApiKind; 7] = [
+        ApiKind::Resend,
+        ApiKind::Postmark,
+        ApiKind::SendGrid,
+        ApiKind::Mailgun,
+        ApiKind::Ses,
+        ApiKind::Cloudflare,
+        ApiKind::Http,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -89,6 +99,7 @@ impl ApiKind {
             ApiKind::SendGrid => "sendgrid",
             ApiKind::Mailgun => "mailgun",
             ApiKind::Ses => "ses",
+            ApiKind::Cloudflare => "cloudflare",
         }
     }
 
@@ -96,9 +107,10 @@ impl ApiKind {
         ApiKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// Whether it authenticates with `EMAIL_API_KEY` (SES signs with AWS keys instead).
+    /// Whether it authenticates with `EMAIL_API_KEY` (SES signs with AWS keys instead;
+    /// Cloudflare's binding is its own credential).
     fn takes_api_key(self) -> bool {
-        self != ApiKind::Ses
+        !matches!(self, ApiKind::Ses | ApiKind::Cloudflare)
     }
 }
 
@@ -129,6 +141,8 @@ pub struct ApiConfig {
     pub aws_session_token: Option<Secret>,
     /// `SES_CONFIGURATION_SET` (optional: where SES publishes bounces and complaints).
     pub ses_configuration_set: Option<String>,
+    /// Whether the Worker has the `send_email` binding `EMAIL` (Cloudflare's Email Service).
+    pub email_binding: bool,
 }
 
 /// Whether `url` is an http(s) URL with a host.
@@ -229,6 +243,14 @@ impl ApiConfig {
                     ));
                 }
             }
+            ApiKind::Cloudflare if !self.email_binding => out.push((
+                Problem::new(
+                    "cloudflare_email_binding_missing",
+                    "EMAIL_PROVIDER is \"cloudflare\" but the Worker has no send_email binding named EMAIL \
+                     ([[send_email]] name = \"EMAIL\" in its configuration)",
+                ),
+                true,
+            )),
             _ => {}
         }
         out
@@ -321,6 +343,7 @@ impl Config {
                     aws_secret_access_key: secret("AWS_SECRET_ACCESS_KEY"),
                     aws_session_token: secret("AWS_SESSION_TOKEN"),
                     ses_configuration_set: var("SES_CONFIGURATION_SET"),
+                    email_binding: false,
                 })),
                 None => EmailConfig::Unknown(name.to_owned()),
             },
@@ -429,10 +452,16 @@ impl Config {
 
     /// The configuration of a running Worker.
     pub fn from_env(env: &worker::Env) -> Config {
-        Config::from_lookup(
+        let mut config = Config::from_lookup(
             |name| env.var(name).ok().map(|v| v.to_string()),
             |name| env.secret(name).ok().map(|v| v.to_string()),
-        )
+        );
+        if let EmailConfig::Api(api) = &mut config.email
+            && api.kind == ApiKind::Cloudflare
+        {
+            api.email_binding = env.send_email(crate::notify::providers::cloudflare::BINDING).is_ok();
+        }
+        config
     }
 
     pub fn is_development(&self) -> bool {
@@ -442,8 +471,8 @@ impl Config {
     /// Why emails cannot be sent, when they cannot: `(code, message)`, the same code
     /// `/v1/health` reports. Recorded on each delivery that this refuses.
     pub fn email_refusal(&self) -> Option<(&'static str, String)> {
-        const CHOOSE: &str = "set EMAIL_PROVIDER to resend, postmark, sendgrid, mailgun, ses or http, with its secrets \
-                              (README, \"Email providers\")";
+        const CHOOSE: &str = "set EMAIL_PROVIDER to resend, postmark, sendgrid, mailgun, ses, cloudflare or http, with \
+                              its secrets (README, \"Email providers\")";
         match &self.email {
             EmailConfig::Outbox if !self.is_development() => Some((
                 "email_provider_outbox",
@@ -459,8 +488,8 @@ impl Config {
             EmailConfig::Unknown(name) => Some((
                 "email_provider_unknown",
                 format!(
-                    "EMAIL_PROVIDER is {name:?}, which is not a provider (use resend, postmark, sendgrid, mailgun, ses, http, \
-                     or \"outbox\" in development)"
+                    "EMAIL_PROVIDER is {name:?}, which is not a provider (use resend, postmark, sendgrid, mailgun, ses, \
+                     cloudflare, http, or \"outbox\" in development)"
                 ),
             )),
             EmailConfig::Api(api) => {

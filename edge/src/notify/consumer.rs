@@ -489,6 +489,9 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
             (Plan::Email(email), Provider::Api(api)) => {
                 (provider::send(api, email, &d.dedupe_key, ctx.now, timeout).await, None)
             }
+            (Plan::Email(email), Provider::Cloudflare(settings)) => {
+                (crate::notify::providers::cloudflare::send(&ctx.env, settings, email).await, None)
+            }
             (Plan::Wait(why), _) => (Outcome::retry(why.clone()), None),
             (Plan::Webhook { endpoint, event, event_id, body }, _) => {
                 let sent = webhooks::send(endpoint, event, event_id, body, now, timeout).await;

@@ -234,8 +234,17 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, provider: &str) -> Result<Res
         ),
         _ => true, // Mailgun signs inside the body: checked once it is parsed.
     };
-    let body: Value = http::parse_json(body_text.as_bytes())?;
-    if !verified || (provider == "mailgun" && !verify_mailgun(&secret, &body, now)) {
+    if !verified {
+        return Err(ApiError::Unauthorized);
+    }
+    // SendGrid posts an array of events; the others one JSON object.
+    let body: Value = if provider == "sendgrid" {
+        serde_json::from_str(&body_text)
+            .map_err(|_| ApiError::bad_request("invalid_json", "the body is not SendGrid's JSON array of events"))?
+    } else {
+        http::parse_json(body_text.as_bytes())?
+    };
+    if provider == "mailgun" && !verify_mailgun(&secret, &body, now) {
         return Err(ApiError::Unauthorized);
     }
     let feedback = match provider {

@@ -23,6 +23,10 @@ use crate::error::ApiError;
 use crate::http;
 
 pub async fn receive(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
+    // Unsigned is unauthorized whatever the configuration.
+    if req.headers().get(SIGNATURE_HEADER).ok().flatten().is_none_or(|s| s.is_empty()) {
+        return Err(ApiError::Unauthorized);
+    }
     let SmsConfig::Twilio { account_sid: Some(sid), auth_token: Some(token), .. } = &ctx.config.sms else {
         return Err(ApiError::not_found(
             "webhook_not_configured",

@@ -338,6 +338,22 @@ pub fn start_configured(
 /// Runs `sql` against database `binding` of a Worker started with `config` (a file in
 /// `edge/`) and returns wrangler's JSON: one `{results, success, meta}` per statement.
 pub fn query_db(persist: &Path, config: &str, binding: &str, sql: &str) -> Result<serde_json::Value, String> {
+    // The running Worker may hold the SQLite lock for a moment (its own writes, or the
+    // queue consumer's): a busy database is tried again, a few times, before it fails.
+    let mut result = query_db_once(persist, config, binding, sql);
+    for wait_ms in [100, 300, 1000, 2000] {
+        match &result {
+            Err(e) if e.contains("SQLITE_BUSY") || e.contains("database is locked") => {
+                thread::sleep(Duration::from_millis(wait_ms));
+                result = query_db_once(persist, config, binding, sql);
+            }
+            _ => break,
+        }
+    }
+    result
+}
+
+fn query_db_once(persist: &Path, config: &str, binding: &str, sql: &str) -> Result<serde_json::Value, String> {
     let dir = persist.display().to_string();
     let out = wrangler(&[
         "d1",

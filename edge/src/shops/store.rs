@@ -60,6 +60,26 @@ pub struct ShopRow {
     pub reminder_days: Option<i64>,
     #[serde(default)]
     pub waitlist_expiry_days: Option<i64>,
+    /// Customer-group rules, a JSON array (migration 0020; `groups`).
+    #[serde(default = "no_rules")]
+    pub group_rules: String,
+    /// Attribution windows in days (migration 0020; `attribution`).
+    #[serde(default = "click_days")]
+    pub attribution_click_days: i64,
+    #[serde(default = "delivery_days")]
+    pub attribution_delivery_days: i64,
+}
+
+fn no_rules() -> String {
+    "[]".into()
+}
+
+fn click_days() -> i64 {
+    5
+}
+
+fn delivery_days() -> i64 {
+    1
 }
 
 fn default_retention() -> i64 {

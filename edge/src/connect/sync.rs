@@ -30,7 +30,7 @@ use crate::shops::{ShopRow, load_shop};
 /// Pages one run reads per connection.
 pub const PAGES_PER_RUN: u32 = 10;
 /// Subrequests a page needs besides its SKUs' plans (the call, reads and writes).
-pub const PAGE_RESERVE: u32 = 100;
+pub const PAGE_RESERVE: u32 = 60;
 /// A finished pass starts again this much later.
 pub const EVERY_MS: i64 = 6 * 3_600_000;
 /// Connections one run visits (per database).
@@ -49,7 +49,7 @@ pub async fn run(ctx: &Ctx) -> Result<u32, ApiError> {
     let due: Vec<ConnectionRow> = db::all(s).await?;
     let mut pages = 0;
     for c in &due {
-        if ctx.meter.remaining() < PAGE_RESERVE * 2 {
+        if ctx.meter.remaining() < PAGE_RESERVE {
             break;
         }
         let Ok(shop_id) = restock_shared::ShopId::parse(&c.shop_id) else { continue };

@@ -55,19 +55,25 @@ pub enum Selector {
 }
 
 /// One rule as the merchant writes it (`PUT /v1/admin/groups`) and as it is stored.
+/// Optional fields are absent, never `null`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleRequest {
     /// A group name, or `*`.
     pub group: String,
     /// One SKU; absent for the whole shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
     pub backorder: bool,
     pub preorder: bool,
     /// The most units one order may ask for (1-999); absent: the product's own limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub max_quantity: Option<i64>,
+}
+
+/// A field that may be absent but is never `null`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// A parsed rule.

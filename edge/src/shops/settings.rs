@@ -88,6 +88,13 @@ pub struct SettingsPatch {
     pub shop_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub brand_color: Option<Option<String>>,
+    /// Attribution windows (`attribution`): a sale within this many days of clicking a
+    /// restock notice is credited as direct, within this many days of its delivery as
+    /// assisted (0 to 30; 0 turns one off).
+    #[serde(default, deserialize_with = "present")]
+    pub attribution_click_days: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    pub attribution_delivery_days: Option<i64>,
 }
 
 /// A validated column assignment (`column` is from a fixed list, never from input).
@@ -341,6 +348,14 @@ impl SettingsPatch {
         if let Some(v) = &self.brand_color {
             set("brand_color", Val::from(v.as_deref().map(brand_color).transpose()?));
         }
+        for (field, value) in [
+            ("attribution_click_days", self.attribution_click_days),
+            ("attribution_delivery_days", self.attribution_delivery_days),
+        ] {
+            if let Some(v) = value {
+                set(field, Val::from(int_in(field, v, 0, 30, "0 to 30 days (0 turns it off)")?));
+            }
+        }
         Ok(out)
     }
 }
@@ -376,6 +391,8 @@ pub struct SettingsView {
     pub currency: String,
     pub shop_url: Option<String>,
     pub brand_color: Option<String>,
+    pub attribution_click_days: i64,
+    pub attribution_delivery_days: i64,
     pub created_at: i64,
 }
 
@@ -429,6 +446,8 @@ impl From<&ShopRow> for SettingsView {
             currency: s.currency.clone(),
             shop_url: s.shop_url.clone(),
             brand_color: s.brand_color.clone(),
+            attribution_click_days: s.attribution_click_days,
+            attribution_delivery_days: s.attribution_delivery_days,
             created_at: s.created_at,
         }
     }

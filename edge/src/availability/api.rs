@@ -115,7 +115,11 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
                 crate::connect::mount::resolve(ctx, &shop, skus.as_deref(), &variants, platform.as_deref()).await?;
             (skus, Some(by))
         }
-        None => (parse_skus(http::query_param(req, "skus").as_deref())?, None),
+        None => {
+            // A platform without variants is still checked (never silently ignored).
+            crate::connect::mount::parse_platform(http::query_param(req, "platform").as_deref())?;
+            (parse_skus(http::query_param(req, "skus").as_deref())?, None)
+        }
     };
     let lang = parse_lang(http::query_param(req, "lang").as_deref());
     let fresh = wants_fresh(req);

@@ -198,6 +198,16 @@ pub async fn import(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> 
         let request = merged(item, current).map_err(|e| at(i, e))?;
         let stored_release = current.and_then(|f| f.row.release_date.as_deref()).and_then(|d| Date::parse(d).ok());
         let input = ProductInput::parse(request, today, stored_release).map_err(|e| at(i, e))?;
+        let id_ok = |id: &str| (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit());
+        for (field, value) in [("variant_id", &item.variant_id), ("product_id", &item.product_id)] {
+            if value.as_deref().is_some_and(|v| !id_ok(v)) {
+                return Err(ApiError::bad_field(
+                    "out_of_range",
+                    format!("items[{i}].{field}"),
+                    "platform ids are numbers (up to 64 digits)",
+                ));
+            }
+        }
         let mapping = match (&item.platform, &item.variant_id) {
             (None, None) => None,
             (Some(p), Some(v)) => {
@@ -208,14 +218,6 @@ pub async fn import(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> 
                         "shopify, woocommerce or bigcommerce",
                     )
                 })?;
-                let id_ok = |id: &str| (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit());
-                if !id_ok(v) || item.product_id.as_deref().is_some_and(|p| !id_ok(p)) {
-                    return Err(ApiError::bad_field(
-                        "out_of_range",
-                        format!("items[{i}].variant_id"),
-                        "platform ids are numbers (up to 64 digits)",
-                    ));
-                }
                 Some((platform, v.clone(), item.product_id.clone()))
             }
             (None, Some(_)) => {

@@ -25,6 +25,13 @@ fn range(field: &'static str, detail: &'static str) -> ApiError {
     ApiError::Invalid(InvalidInput::Range { field, detail })
 }
 
+/// Parses `platform=` (absent or empty: any).
+pub fn parse_platform(raw: Option<&str>) -> Result<Option<Platform>, ApiError> {
+    raw.filter(|p| !p.is_empty())
+        .map(|p| Platform::parse(p).ok_or_else(|| range("platform", "shopify, woocommerce or bigcommerce")))
+        .transpose()
+}
+
 /// Parses `variants=1,2,3`: numeric platform ids, duplicates dropped.
 pub fn parse_variants(raw: &str) -> Result<Vec<String>, ApiError> {
     let mut out: Vec<String> = Vec::new();
@@ -49,10 +56,7 @@ pub async fn resolve(
     variants: &str,
     platform: Option<&str>,
 ) -> Result<(Vec<Sku>, ByVariant), ApiError> {
-    let platform = platform
-        .filter(|p| !p.is_empty())
-        .map(|p| Platform::parse(p).ok_or_else(|| range("platform", "shopify, woocommerce or bigcommerce")))
-        .transpose()?;
+    let platform = parse_platform(platform)?;
     let mut out = match skus.filter(|s| !s.is_empty()) {
         Some(raw) => parse_skus(Some(raw))?,
         None => Vec::new(),

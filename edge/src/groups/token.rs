@@ -92,6 +92,16 @@ mod tests {
     }
 
     #[test]
+    fn the_signature_is_what_shopify_liquids_hmac_sha256_filter_prints() {
+        // shopify.dev/docs/api/liquid/filters/hmac_sha256: 'Polyjuice' | hmac_sha256: 'Polina'
+        assert_eq!(
+            hex(&hmac_sha256(b"Polina", b"Polyjuice")),
+            "8e0d5d65cff1242a4af66c8f4a32854fd5fb80edcc8aabe9b302b29c7c71dc20",
+            "a theme can sign group tokens in Liquid"
+        );
+    }
+
+    #[test]
     fn the_previous_key_verifies_only_until_its_grace_ends() {
         let row =
             KeyRow { key: "new".into(), previous_key: Some("old".into()), previous_until: Some(1000), created_at: 0 };

@@ -36,6 +36,8 @@ export async function settings({ shop, setShop }) {
     backorder_mode: h('select', {}, [['api', 'The widget places the backorder'], ['event', 'My cart handles it (restock:backorder event)']].map(([v, l]) => h('option', { value: v, selected: s.backorder_mode === v }, l))),
     shop_url: input(s.shop_url, { type: 'url' }),
     brand_color: input(s.brand_color || '#1f5f4a', { type: 'color' }),
+    attribution_click_days: input(s.attribution_click_days, { type: 'number', min: 0, max: 30, required: true }),
+    attribution_delivery_days: input(s.attribution_delivery_days, { type: 'number', min: 0, max: 30, required: true }),
   };
   // Keyed like the API's problem `field` (`consent_texts.de`), so a refused text is
   // the one that gets focus.
@@ -80,6 +82,8 @@ export async function settings({ shop, setShop }) {
       backorder_mode: f.backorder_mode.value,
       shop_url: str(f.shop_url),
       brand_color: f.brand_color.value,
+      attribution_click_days: Number(f.attribution_click_days.value),
+      attribution_delivery_days: Number(f.attribution_delivery_days.value),
     };
     try {
       const saved = await api('PATCH', '/v1/admin/settings', body);
@@ -124,6 +128,10 @@ export async function settings({ shop, setShop }) {
     field('From for orders', f.from_transactional, 'backorder and preorder mail; empty: the Worker’s EMAIL_FROM'),
     field('From for restock notices', f.from_subscription, 'restock notices and reminders; empty: EMAIL_FROM'),
     field('Brand colour', f.brand_color)),
+  h('h2', {}, 'Attribution'),
+  h('div', { class: 'grid' },
+    field('Credit a sale after a click for (days)', f.attribution_click_days, 'direct: bought within this many days of clicking a restock notice (0: off)'),
+    field('Credit a sale after delivery for (days)', f.attribution_delivery_days, 'assisted: bought within this many days of the notice arriving, without a click (0: off)')),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')),
   status, error);
   return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), problems, form,

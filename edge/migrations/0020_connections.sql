@@ -95,6 +95,8 @@ CREATE TABLE hook_events (
   UNIQUE (shop_id, platform, event_id)
 );
 CREATE INDEX hook_events_by_shop ON hook_events(shop_id, platform, seq);
+-- The scheduled job prunes deliveries older than 30 days, oldest first.
+CREATE INDEX hook_events_by_time ON hook_events(received_at);
 
 -- Backorders from a platform's order: which platform, its order id, and when the
 -- platform took it (the stock target counts an order only once the platform's count

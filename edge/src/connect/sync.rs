@@ -12,7 +12,8 @@
 //! after every page, so the next run resumes where this one stopped. A platform that
 //! asks us to wait (429, Shopify's THROTTLED) is left alone until its `Retry-After`;
 //! one that refuses (401, 404) is noted and tried again in an hour. A finished pass
-//! starts again [`EVERY_MS`] later (or at once with "Resync").
+//! starts again [`EVERY_MS`] later (or at once with "Resync"). The webhook log keeps
+//! [`EVENTS_KEPT_MS`], pruned here a bounded number of rows per run.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -36,10 +37,23 @@ pub const EVERY_MS: i64 = 6 * 3_600_000;
 /// Connections one run visits (per database).
 const CONNECTIONS_PER_RUN: i64 = 20;
 
-/// One run: every connection that is due, while the budget lasts. Errors stay with
-/// their connection (noted on it); the run goes on.
+/// How long the webhook log keeps a delivery (and its id for deduplication: the
+/// platforms retry for at most two days).
+pub const EVENTS_KEPT_MS: i64 = 30 * 86_400_000;
+/// Log rows one run removes.
+const EVENTS_PRUNED_PER_RUN: i64 = 500;
+
+/// One run: the webhook log's old rows pruned (a bounded number), then every
+/// connection that is due, while the budget lasts. Errors stay with their connection
+/// (noted on it); the run goes on.
 pub async fn run(ctx: &Ctx) -> Result<u32, ApiError> {
     let now = ctx.now.millis();
+    db::run(db::stmt(
+        &ctx.db,
+        "DELETE FROM hook_events WHERE seq IN (SELECT seq FROM hook_events WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)",
+        crate::args![now - EVENTS_KEPT_MS, EVENTS_PRUNED_PER_RUN],
+    )?)
+    .await?;
     let s = db::stmt(
         &ctx.db,
         "SELECT * FROM connections WHERE status = 'active' AND next_sync_at <= ?1 \

@@ -223,7 +223,7 @@ async function groupsCard() {
     } catch (err) { error.textContent = err.field ? `${err.field}: ${err.message}` : err.message; }
   } },
   h('div', { class: 'scroll' }, h('table', {}, h('caption', {}, 'Rules: the first of (group, SKU), (group, shop), (*, SKU), (*, shop) applies'),
-    h('thead', {}, h('tr', {}, ['Group (* for everyone)', 'SKU', 'Backorder', 'Preorder', 'Max per order', ''].map((t) => h('th', { scope: 'col' }, t)))),
+    h('thead', {}, h('tr', {}, ['Group (* for everyone)', 'SKU', 'Backorder', 'Preorder', 'Max per order', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
     rows)),
   h('div', { class: 'actions' },
     h('button', { type: 'button', onclick: () => addRow({ group: '*', backorder: true, preorder: true }) }, 'Add rule'),

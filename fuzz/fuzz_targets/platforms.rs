@@ -22,7 +22,15 @@ fn code_of(e: ApiError) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    for topic in ["inventory_levels/update", "products/update", "orders/create", "orders/cancelled", "customers/redact", "customers/data_request", "shop/redact"] {
+    for topic in [
+        "inventory_levels/update",
+        "products/update",
+        "orders/create",
+        "orders/cancelled",
+        "customers/redact",
+        "customers/data_request",
+        "shop/redact",
+    ] {
         if let Err(e) = shopify::read(topic, "acme.myshopify.com", data) {
             code_of(e);
         }

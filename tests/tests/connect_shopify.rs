@@ -241,6 +241,33 @@ fn platform_orders_queue_first_come_and_counts_allocate_to_them() {
 }
 
 #[test]
+fn an_order_for_more_than_is_left_gets_what_is_left_at_once_and_the_rest_later() {
+    let shop = Shop::create("shpart");
+    let api = PlatformServer::start(Kind::Shopify);
+    connect(&shop, &api);
+    let mug = Item::simple(551, "MUG", "Mug", 2, "2027-01-01T00:00:00Z");
+    assert_eq!(hook(&shop, "products/create", &shopify_product(std::slice::from_ref(&mug)), "pp-1").status, 200);
+    let level = |available: i64, at: &str, id: &str| {
+        let r = hook(&shop, "inventory_levels/update", &shopify_level(mug.item_id, 1, available, at), id);
+        assert_eq!(r.status, 200, "{}", r.body);
+    };
+    level(2, "2027-01-01T00:00:00Z", "pl-0");
+    assert_eq!(product(&shop, "MUG")["on_hand"], 2);
+    // Five ordered while two were left: a backorder of five, the two set aside for it now.
+    let o = shopify_order(9301, "2027-01-02T10:00:00Z", "dee@example.com", "", &[(31, 551, "MUG", 5, false)], false);
+    assert_eq!(hook(&shop, "orders/create", &o, "po-1").json()["status"], "applied");
+    let queue = shop.backorders("MUG");
+    assert_eq!((queue[0]["quantity"].as_i64(), queue[0]["allocated"].as_i64()), (Some(5), Some(2)), "{queue:?}");
+    assert_eq!(product(&shop, "MUG")["on_hand"], 0);
+    // Shopify's count: 2 - 5 = -3. Nothing changes; then 10 arrive (-3 + 10 = 7).
+    level(-3, "2027-01-02T10:00:01Z", "pl-1");
+    assert_eq!(product(&shop, "MUG")["on_hand"], 0);
+    level(7, "2027-01-03T09:00:00Z", "pl-2");
+    assert_eq!(product(&shop, "MUG")["on_hand"], 7, "three more to the order, seven on sale, as Shopify says");
+    assert_eq!(shop.all_pages("/v1/admin/backorders?sku=MUG")[0]["status"], "allocated");
+}
+
+#[test]
 fn a_cap_holds_for_platform_orders_and_a_cancellation_frees_the_place() {
     let shop = Shop::create("shx");
     let api = PlatformServer::start(Kind::Shopify);

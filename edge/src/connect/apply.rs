@@ -597,6 +597,15 @@ pub async fn sync_sku(ctx: &Ctx, shop: &ShopRow, platform: Platform, sku: &Sku) 
     Ok(None)
 }
 
+/// Plans `sku` again so units on hand go to its queue: from the platform's counts
+/// when it has them, else as a recheck of what Restock holds.
+async fn heal(ctx: &Ctx, shop: &ShopRow, platform: Platform, sku: &Sku) -> Result<(), ApiError> {
+    if sync_sku(ctx, shop, platform, sku).await?.is_none() {
+        commit::commit(ctx, shop, sku, false, |_| Ok(Change::new(Op::Recheck)), |_| Ok(Vec::new())).await?;
+    }
+    Ok(())
+}
+
 #[derive(Deserialize)]
 struct Mapped {
     variant_id: String,
@@ -749,7 +758,14 @@ async fn orders(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, order: &Order) 
                 )
                 .await?;
                 match placed {
-                    PlatformPlaced::New { .. } => stats.queued.push(format!("{} ×{}", sku.as_str(), line.quantity)),
+                    PlatformPlaced::New { .. } => {
+                        stats.queued.push(format!("{} ×{}", sku.as_str(), line.quantity));
+                        // Units were free when it came (more were ordered than were
+                        // left): they go to the queue now, first come, first served.
+                        if free > 0 {
+                            heal(ctx, shop, platform, &sku).await?;
+                        }
+                    }
                     PlatformPlaced::Already { .. } => stats.again += 1,
                     PlatformPlaced::Refused { code, detail } => {
                         stats.problems.push(format!("{}: not queued ({code}): {detail}", sku.as_str()));

@@ -31,7 +31,7 @@ use crate::shops::{ShopRow, load_shop};
 /// Pages one run reads per connection.
 pub const PAGES_PER_RUN: u32 = 10;
 /// Subrequests a page needs besides its SKUs' plans (the call, reads and writes).
-pub const PAGE_RESERVE: u32 = 60;
+pub const PAGE_RESERVE: u32 = 80;
 /// A finished pass starts again this much later.
 pub const EVERY_MS: i64 = 6 * 3_600_000;
 /// Connections one run visits (per database).

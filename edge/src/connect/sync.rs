@@ -192,9 +192,11 @@ pub async fn step(ctx: &Ctx, shop: &ShopRow, c: &ConnectionRow) -> Result<u32, A
         };
         pages += 1;
         // SKUs left unplanned: read this page again next run (their counts were not
-        // stored, so they are still news then).
-        let next = if stats.levels.deferred > 0 { Some(cursor.clone()) } else { next };
-        save(ctx, c, next.as_ref(), variants.len(), &stats.levels).await?;
+        // stored, so they are still news then); its variants count as seen once, when
+        // the pass moves past it.
+        let again = stats.levels.deferred > 0;
+        let next = if again { Some(cursor.clone()) } else { next };
+        save(ctx, c, next.as_ref(), if again { 0 } else { variants.len() }, &stats.levels).await?;
         match next {
             Some(n) if stats.levels.deferred == 0 => cursor = n,
             _ => break,

@@ -23,6 +23,8 @@ pub enum LinkKind {
     Confirm,
     Unsubscribe,
     Cancel,
+    /// A restock notice's product link, counted as a click for attribution.
+    Click,
 }
 
 impl LinkKind {
@@ -31,6 +33,7 @@ impl LinkKind {
             LinkKind::Confirm => "c",
             LinkKind::Unsubscribe => "u",
             LinkKind::Cancel => "x",
+            LinkKind::Click => "k",
         }
     }
 
@@ -39,6 +42,7 @@ impl LinkKind {
             "c" => LinkKind::Confirm,
             "u" => LinkKind::Unsubscribe,
             "x" => LinkKind::Cancel,
+            "k" => LinkKind::Click,
             _ => return None,
         })
     }

@@ -18,15 +18,23 @@
 //! - [`plan`]: every stock operation as one plan (allocation, on hand, wave, promises),
 //!   which the Worker executes and previews.
 //! - [`wire`]: the public API's JSON shapes, shared by the Worker and the widget.
+//! - [`groups`]: customer groups (B2B/B2C): rules per group and the signed group token.
+//! - [`platform`]: a connected platform's stock and order lines as Restock sees them.
+//! - [`attribution`]: crediting a sale to a notification (direct or assisted).
+//! - [`import`]: the generic import's CSV.
 
 pub mod allocation;
+pub mod attribution;
 pub mod availability;
 pub mod date;
 pub mod delay;
 pub mod eta;
+pub mod groups;
+pub mod import;
 pub mod input;
 pub mod phone;
 pub mod plan;
+pub mod platform;
 pub mod policy;
 pub mod release;
 pub mod wire;

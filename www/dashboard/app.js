@@ -1,7 +1,8 @@
 // The Restock merchant dashboard: a small single-page app on the admin API.
-// Routes: #/ demand · #/products · #/product/SKU · #/deliveries · #/settings · #/embed
+// Routes: #/ demand · #/products · #/product/SKU · #/deliveries · #/settings · #/embed · #/connections
 import { api, ApiError, forgetKey, getKey, setKey } from './api.js';
 import { clear, field, h, setCurrency } from './dom.js';
+import { connections } from './views/connections.js';
 import { demand } from './views/demand.js';
 import { deliveries } from './views/deliveries.js';
 import { embed } from './views/embed.js';
@@ -19,6 +20,7 @@ const routes = [
   [/^#\/deliveries$/, 'Notifications', deliveries],
   [/^#\/settings$/, 'Settings', settings],
   [/^#\/embed$/, 'Embed', embed],
+  [/^#\/connections$/, 'Connections', connections],
 ];
 
 function signIn(message) {

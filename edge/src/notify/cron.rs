@@ -46,6 +46,8 @@ pub struct Report {
     /// Ended records removed (or, for addresses kept in closed records, erased) under
     /// the shops' retention.
     pub purged: usize,
+    /// Pages of the connected platforms' catalogs reconciled (`connect::sync`).
+    pub platform_pages: u32,
 }
 
 /// Subrequests each loop leaves for the steps after it (a stock commit takes about 10;
@@ -67,6 +69,7 @@ pub async fn run(ctx: &Ctx, cron: &str) -> Result<Report, ApiError> {
         restart_stuck(ctx, &mut report).await?;
         slip_detection(ctx, &mut report).await?;
         follow_ups(ctx, &mut report).await?;
+        report.platform_pages = crate::connect::sync::run(ctx).await?;
         db::run(db::stmt(
             &ctx.db,
             "DELETE FROM rate_limits WHERE window_start < ?1",

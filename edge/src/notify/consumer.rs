@@ -22,7 +22,7 @@ use futures_util::future::join_all;
 use restock_shared::phone::Phone;
 use restock_shared::{Date, Lang, Timestamp};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use worker::{MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 use crate::ctx::Ctx;
@@ -49,8 +49,9 @@ pub const MAX_ATTEMPTS: i64 = 10;
 /// Deliveries claimed per statement (D1 allows 100 bound parameters).
 const CLAIM_CHUNK: usize = 50;
 /// Subrequests one claimed chunk may take at most: the claim, the render reads, one
-/// `fetch` per delivery and a write batch of two statements per delivery.
-const CHUNK_COST: u32 = 8 + 3 * CLAIM_CHUNK as u32;
+/// `fetch` per delivery, and the write batch (a few statements over JSON lists) with
+/// what the sends learned (a 410, an opt-out: up to two statements each).
+const CHUNK_COST: u32 = 12 + 3 * CLAIM_CHUNK as u32;
 
 /// A job on the notification queue.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,12 +173,14 @@ async fn consume_jobs(ctx: &Ctx, jobs: Vec<Incoming<'_>>, dead_letters: bool) {
         return;
     }
     let mut sends = Vec::new();
+    let mut deferred = Vec::new();
     let mut sweep_requested = false;
     for (job, m) in jobs {
         match job {
             Job::Send { d } => sends.push((d, m)),
-            // Out of subrequests for one more chunk: the queue redelivers the job.
-            Job::Release { .. } if ctx.meter.remaining() < release::CHUNK_COST => m.retry(),
+            // Out of subrequests for one more chunk: put back on the queue (a retry would
+            // count as a failed attempt and could dead-letter a job that never failed).
+            Job::Release { r } if ctx.meter.remaining() < release::CHUNK_COST + 1 => deferred.push((r, m)),
             Job::Release { r } => match release::chunk(ctx, &r).await {
                 Ok(()) => m.ack(),
                 Err(e) => {
@@ -196,6 +199,16 @@ async fn consume_jobs(ctx: &Ctx, jobs: Vec<Incoming<'_>>, dead_letters: bool) {
                     m.retry();
                 }
             },
+        }
+    }
+    if !deferred.is_empty() {
+        let again = deferred.iter().map(|(r, _)| Job::Release { r: r.clone() }).collect();
+        match enqueue(ctx, again).await {
+            Ok(()) => deferred.iter().for_each(|(_, m)| m.ack()),
+            Err(e) => {
+                worker::console_error!("deferring release jobs failed: {e:?}");
+                deferred.iter().for_each(|(_, m)| m.retry());
+            }
         }
     }
     if sweep_requested && let Err(e) = sweep(ctx).await {
@@ -287,11 +300,23 @@ pub fn batches<T: Serialize>(jobs: Vec<T>) -> Result<Vec<Vec<T>>, ApiError> {
 
 /// Sends `job`s to the notification queue, in batches within Queues' limits.
 pub async fn enqueue(ctx: &Ctx, jobs: Vec<Job>) -> Result<(), ApiError> {
+    enqueue_after(ctx, jobs.into_iter().map(|j| (j, 0)).collect()).await
+}
+
+/// Enqueues jobs, each delivered after its delay in seconds (0: at once).
+pub async fn enqueue_after(ctx: &Ctx, jobs: Vec<(Job, u32)>) -> Result<(), ApiError> {
     let queue = ctx.env.queue("NOTIFY")?;
-    let jobs: Vec<Envelope> = jobs.into_iter().map(|job| Envelope::new(ctx, job)).collect();
+    let jobs: Vec<(Envelope, u32)> = jobs.into_iter().map(|(job, d)| (Envelope::new(ctx, job), d)).collect();
     for batch in batches(jobs)? {
         ctx.charge("queue send", 1)?;
-        queue.send_batch(batch).await?;
+        let messages: Vec<worker::SendMessage<Envelope>> = batch
+            .into_iter()
+            .map(|(e, delay)| {
+                let m = worker::MessageBuilder::new(e);
+                if delay > 0 { m.delay_seconds(delay).build() } else { m.build() }
+            })
+            .collect();
+        queue.send_batch(messages).await?;
     }
     Ok(())
 }
@@ -440,41 +465,27 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
     let timeout = provider::timeout_ms(ctx);
     let base = ctx.config.retry_base_seconds;
 
-    let mut statements = Vec::new();
+    // How each claimed delivery ends, and the outbox copies: recorded by a few
+    // statements over JSON lists (`json_each`), not two statements per delivery.
+    let mut ends: Vec<End> = Vec::new();
+    let mut outbox: Vec<Value> = Vec::new();
     let mut pending = Vec::new();
     for (d, p) in claimed.iter().zip(plans) {
         match p {
-            Plan::Skip(why) => statements.push(finish(ctx, &d.id, "skipped", None, Some(&why))?),
-            Plan::Dead(why) => statements.push(finish(ctx, &d.id, "dead", None, Some(&why))?),
+            Plan::Skip(why) => ends.push(End::new(&d.id, "skipped", None, Some(why))),
+            Plan::Dead(why) => ends.push(End::new(&d.id, "dead", None, Some(why))),
             Plan::Email(email) if matches!(provider, Provider::Outbox) => {
-                statements.push(db::stmt(
-                    &ctx.db,
-                    "INSERT OR IGNORE INTO outbox (delivery_id, shop_id, to_addr, from_name, reply_to, subject, text_body, html_body, headers, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    crate::args![
-                        d.id.as_str(),
-                        d.shop_id.as_str(),
-                        email.to.as_str(),
-                        email.from_name.as_str(),
-                        email.reply_to.clone(),
-                        email.subject.as_str(),
-                        email.text.as_str(),
-                        email.html.as_str(),
-                        serde_json::to_string(&email.headers.iter().cloned().collect::<HashMap<_, _>>())?,
-                        now,
-                    ],
-                )?);
-                statements.push(finish(ctx, &d.id, "sent", Some("outbox"), None)?);
+                let headers = serde_json::to_string(&email.headers.iter().cloned().collect::<HashMap<_, _>>())?;
+                outbox.push(json!({ "d": d.id, "shop": d.shop_id, "to": email.to, "from": email.from_name,
+                    "reply": email.reply_to, "subject": email.subject, "text": email.text, "html": email.html,
+                    "headers": headers }));
+                ends.push(End::new(&d.id, "sent", Some("outbox".into()), None));
             }
             // Development: a text lands in the outbox too (shown at /dev/mailbox).
             Plan::Sms(text) if matches!(texts, SmsProvider::Outbox) => {
-                statements.push(db::stmt(
-                    &ctx.db,
-                    "INSERT OR IGNORE INTO outbox (delivery_id, shop_id, to_addr, from_name, reply_to, subject, text_body, html_body, headers, created_at) \
-                     VALUES (?1, ?2, ?3, 'SMS', NULL, 'SMS', ?4, '', '{\"channel\":\"sms\"}', ?5)",
-                    crate::args![d.id.as_str(), d.shop_id.as_str(), text.to.as_str(), text.body.as_str(), now],
-                )?);
-                statements.push(finish(ctx, &d.id, "sent", Some("outbox"), None)?);
+                outbox.push(json!({ "d": d.id, "shop": d.shop_id, "to": text.to, "from": "SMS", "reply": null,
+                    "subject": "SMS", "text": text.body, "html": "", "headers": "{\"channel\":\"sms\"}" }));
+                ends.push(End::new(&d.id, "sent", Some("outbox".into()), None));
             }
             other => pending.push((d, other)),
         }
@@ -543,24 +554,22 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
     for ((d, _), (outcome, _)) in pending.iter().zip(outcomes) {
         match outcome {
             Outcome::Sent { provider_id } => {
-                statements.push(finish(ctx, &d.id, "sent", Some(provider_id.as_deref().unwrap_or(&d.channel)), None)?);
+                ends.push(End::new(&d.id, "sent", Some(provider_id.unwrap_or_else(|| d.channel.clone())), None));
             }
-            Outcome::Permanent(e) => statements.push(finish(ctx, &d.id, "dead", None, Some(&e))?),
+            Outcome::Permanent(e) => ends.push(End::new(&d.id, "dead", None, Some(e))),
             Outcome::Retry { error: e, .. } if d.attempts >= MAX_ATTEMPTS => {
-                statements.push(finish(
-                    ctx,
-                    &d.id,
-                    "dead",
-                    None,
-                    Some(&format!("{e} (after {} attempts)", d.attempts)),
-                )?);
+                ends.push(End::new(&d.id, "dead", None, Some(format!("{e} (after {} attempts)", d.attempts))));
             }
             Outcome::Retry { error: e, after } => {
-                statements.push(finish(ctx, &d.id, "failed", None, Some(&e))?);
+                ends.push(End::new(&d.id, "failed", None, Some(e)));
                 verdicts.insert(d.id.clone(), Verdict::RetryAfter(retry_delay(base, d.attempts, after)));
             }
         }
     }
+    // The outbox copies and the `sent` marks in one transaction: a copy exists exactly
+    // when its delivery is sent.
+    let mut statements = outbox_inserts(ctx, &outbox)?;
+    statements.extend(record_ends(ctx, &ends)?);
     db::batch(&ctx.db, statements).await?;
     while !learned.is_empty() {
         let rest = learned.split_off(learned.len().min(crate::limits::MAX_BATCH_STATEMENTS));
@@ -570,27 +579,85 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
     Ok(())
 }
 
-/// Ends a claim: `sent`, `failed`, `dead` or `skipped` (only while still ours).
-fn finish(
-    ctx: &Ctx,
-    id: &str,
-    status: &str,
-    provider_id: Option<&str>,
-    error: Option<&str>,
-) -> Result<db::Stmt, ApiError> {
-    db::stmt(
-        &ctx.db,
-        "UPDATE deliveries SET status = ?2, provider_id = COALESCE(?3, provider_id), last_error = ?4, lease_until = NULL, \
-           sent_at = CASE WHEN ?2 = 'sent' THEN ?5 ELSE sent_at END, updated_at = ?5 \
-         WHERE id = ?1 AND status = 'sending'",
-        crate::args![
-            id,
-            status,
-            provider_id.map(str::to_owned),
-            error.map(|e| e.chars().take(500).collect::<String>()),
-            ctx.now.millis()
-        ],
-    )
+/// How one claimed delivery ended (`s`: sent, failed, dead or skipped; `p`: the
+/// provider's id; `e`: why), as the JSON `record_ends` reads.
+#[derive(Serialize)]
+struct End {
+    id: String,
+    s: &'static str,
+    p: Option<String>,
+    e: Option<String>,
+}
+
+impl End {
+    fn new(id: &str, s: &'static str, p: Option<String>, e: Option<String>) -> End {
+        End { id: id.to_owned(), s, p, e: e.map(|e| e.chars().take(500).collect()) }
+    }
+}
+
+/// The most bytes of JSON one statement binds (D1 takes values up to 2 MB).
+const JSON_CHUNK_BYTES: usize = 1_000_000;
+
+/// `items` as JSON arrays of at most `JSON_CHUNK_BYTES` each.
+fn json_chunks<T: Serialize>(items: &[T]) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut size = 2;
+    for item in items {
+        let text = serde_json::to_string(item)?;
+        if !current.is_empty() && size + text.len() + 1 > JSON_CHUNK_BYTES {
+            out.push(format!("[{}]", current.join(",")));
+            current.clear();
+            size = 2;
+        }
+        size += text.len() + 1;
+        current.push(text);
+    }
+    if !current.is_empty() {
+        out.push(format!("[{}]", current.join(",")));
+    }
+    Ok(out)
+}
+
+/// Ends the claims in `ends` (only those still ours), one statement per JSON chunk.
+/// (`+status`: SQLite must look each delivery up by id, not walk every delivery being
+/// sent by its status.)
+fn record_ends(ctx: &Ctx, ends: &[End]) -> Result<Vec<db::Stmt>, ApiError> {
+    json_chunks(ends)?
+        .into_iter()
+        .map(|list| {
+            db::stmt(
+                &ctx.db,
+                "UPDATE deliveries SET status = json_extract(j.value, '$.s'), \
+                   provider_id = COALESCE(json_extract(j.value, '$.p'), deliveries.provider_id), \
+                   last_error = json_extract(j.value, '$.e'), lease_until = NULL, \
+                   sent_at = CASE WHEN json_extract(j.value, '$.s') = 'sent' THEN ?2 ELSE deliveries.sent_at END, \
+                   updated_at = ?2 \
+                 FROM json_each(?1) AS j \
+                 WHERE deliveries.id = json_extract(j.value, '$.id') AND +deliveries.status = 'sending'",
+                crate::args![list, ctx.now.millis()],
+            )
+        })
+        .collect()
+}
+
+/// The outbox copies in `rows` (development), one statement per JSON chunk.
+fn outbox_inserts(ctx: &Ctx, rows: &[Value]) -> Result<Vec<db::Stmt>, ApiError> {
+    json_chunks(rows)?
+        .into_iter()
+        .map(|list| {
+            db::stmt(
+                &ctx.db,
+                "INSERT OR IGNORE INTO outbox (delivery_id, shop_id, to_addr, from_name, reply_to, subject, text_body, \
+                   html_body, headers, created_at) \
+                 SELECT json_extract(value, '$.d'), json_extract(value, '$.shop'), json_extract(value, '$.to'), \
+                   json_extract(value, '$.from'), json_extract(value, '$.reply'), json_extract(value, '$.subject'), \
+                   json_extract(value, '$.text'), json_extract(value, '$.html'), json_extract(value, '$.headers'), ?2 \
+                 FROM json_each(?1)",
+                crate::args![list, ctx.now.millis()],
+            )
+        })
+        .collect()
 }
 
 /// Public base URL for links: the `PUBLIC_URL` variable, else the shop's recorded one.
@@ -974,6 +1041,20 @@ mod queue_limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_lists_are_cut_to_what_one_statement_binds() {
+        let small: Vec<u32> = (0..10).collect();
+        assert_eq!(super::json_chunks(&small).ok(), Some(vec!["[0,1,2,3,4,5,6,7,8,9]".to_owned()]));
+        let big = "x".repeat(300_000);
+        let items = vec![big.clone(), big.clone(), big.clone(), big.clone(), big];
+        let chunks = super::json_chunks(&items).unwrap_or_default();
+        assert_eq!(chunks.len(), 2, "five 300 KB texts: three, then two");
+        assert!(chunks.iter().all(|c| c.len() <= super::JSON_CHUNK_BYTES));
+        let back: Vec<Vec<String>> = chunks.iter().map(|c| serde_json::from_str(c).unwrap_or_default()).collect();
+        assert_eq!(back.iter().map(Vec::len).collect::<Vec<_>>(), [3, 2]);
+        assert!(super::json_chunks::<u32>(&[]).unwrap_or_default().is_empty());
+    }
 
     #[test]
     fn backoff_doubles_up_to_an_hour() {

@@ -4,6 +4,13 @@
 //! notified and creates their deliveries, never exceeding the wave's target (the LIMIT
 //! is computed inside the transaction). Chunks are independent queue jobs, so a wave
 //! of 100,000 is 1,000 bounded jobs; a lost job is re-enqueued by the scheduled sweep.
+//!
+//! A chunk job sends its own deliveries right away (`consumer::deliver`: claimed
+//! first, so a retried or duplicated job sends nothing twice) while its invocation has
+//! subrequests for them; only what could not go now (a provider's temporary refusal,
+//! or the budget ran out) becomes a queued send job, after the delay it asks for. A
+//! wave of 100,000 is then about 1,000 queue messages, not 101,000. `IN_FLIGHT` chunk
+//! jobs run at once: each enqueues its successor while the wave has subscribers left.
 //! Subscribers who added a phone number also get a text, within the shop's per-wave
 //! SMS budget (counted in `releases.sms_planned` inside the same transaction).
 
@@ -13,15 +20,18 @@ use crate::crypto::new_id;
 use crate::ctx::Ctx;
 use crate::db;
 use crate::error::ApiError;
-use crate::notify::consumer::{self, Job, enqueue};
+use crate::notify::consumer::{self, Job, Verdict, enqueue};
 
-/// Subscribers per chunk (one `send_batch` of jobs).
+/// Subscribers per chunk.
 pub const CHUNK: i64 = 100;
-/// Subrequests one chunk takes at most (two loads, its batch of six, a top-up and the
-/// enqueue of its sends).
-pub const CHUNK_COST: u32 = 14;
-/// Chunk jobs enqueued at once when a wave starts; each finished chunk tops up.
-const INITIAL_JOBS: i64 = 1000;
+/// Subrequests one chunk takes at most before it sends (two loads, its batch of six,
+/// its successor's enqueue, and the enqueue of whatever it cannot send itself).
+pub const CHUNK_COST: u32 = 16;
+/// Chunk jobs of one wave on the queue at once (each finished chunk enqueues its
+/// successor): one consumer batch's worth (`max_batch_size`), so a batch is dispatched
+/// full instead of after `max_batch_timeout`, and never a flood ahead of other shops'
+/// mail. An invocation sends the chunks its subrequests allow and puts the rest back.
+const IN_FLIGHT: i64 = 100;
 
 #[derive(Debug, Deserialize)]
 struct ReleaseRow {
@@ -29,14 +39,13 @@ struct ReleaseRow {
     sku: String,
     target: i64,
     planned: i64,
-    chunks: i64,
     status: String,
 }
 
 async fn load(ctx: &Ctx, id: &str) -> Result<Option<ReleaseRow>, ApiError> {
     db::first(db::stmt(
         &ctx.db,
-        "SELECT shop_id, sku, target, planned, chunks, status FROM releases WHERE id = ?1",
+        "SELECT shop_id, sku, target, planned, status FROM releases WHERE id = ?1",
         crate::args![id],
     )?)
     .await
@@ -48,7 +57,7 @@ pub async fn start(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
     if r.status != "planning" {
         return Ok(());
     }
-    let jobs = ((r.target - r.planned + CHUNK - 1) / CHUNK).clamp(1, INITIAL_JOBS);
+    let jobs = ((r.target - r.planned + CHUNK - 1) / CHUNK).clamp(1, IN_FLIGHT);
     db::run(db::stmt(
         &ctx.db,
         "UPDATE releases SET chunks = chunks + ?2, updated_at = ?3 WHERE id = ?1",
@@ -127,26 +136,34 @@ pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
         )?,
     ];
     let results = db::batch(&ctx.db, statements).await?;
-    let ids: Vec<Id> = results.get(5).map(db::rows).transpose()?.unwrap_or_default();
-    let mut jobs: Vec<Job> = ids.into_iter().map(|i| Job::Send { d: i.id }).collect();
-    // Top up: if the wave is still planning although every enqueued chunk job has had
-    // its share (the initial jobs were capped), one more job keeps it going.
+    let ids: Vec<String> =
+        results.get(5).map(db::rows::<Id>).transpose()?.unwrap_or_default().into_iter().map(|i| i.id).collect();
+    // The successor first, so the wave goes on whatever happens to this invocation.
     if let Some(after) = load(ctx, id).await?
         && after.status == "planning"
-        && after.planned >= after.chunks * CHUNK
     {
-        let grew = db::run(db::stmt(
-            &ctx.db,
-            "UPDATE releases SET chunks = chunks + 1 WHERE id = ?1 AND chunks = ?2",
-            crate::args![id, after.chunks],
-        )?)
-        .await?;
-        if grew == 1 {
-            jobs.push(Job::Release { r: id.to_owned() });
-        }
+        db::run(db::stmt(&ctx.db, "UPDATE releases SET chunks = chunks + 1 WHERE id = ?1", crate::args![id])?).await?;
+        enqueue(ctx, vec![Job::Release { r: id.to_owned() }]).await?;
     }
-    if !jobs.is_empty() {
-        enqueue(ctx, jobs).await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    // Send them now; what cannot go now is queued, after the delay it asks for.
+    let later: Vec<(Job, u32)> = match consumer::deliver(ctx, &ids).await {
+        Ok(verdicts) => ids
+            .into_iter()
+            .filter_map(|d| match verdicts.get(&d) {
+                Some(Verdict::RetryAfter(secs)) => Some((Job::Send { d }, *secs)),
+                _ => None,
+            })
+            .collect(),
+        Err(e) => {
+            worker::console_error!("release {id}: sending a chunk failed, queueing its sends: {e:?}");
+            ids.into_iter().map(|d| (Job::Send { d }, 0)).collect()
+        }
+    };
+    if !later.is_empty() {
+        consumer::enqueue_after(ctx, later).await?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! `YYYY-MM-DD`. `Timestamp` is milliseconds since the Unix epoch. Neither reads the
 //! system clock (`SystemTime::now()` panics on wasm32-unknown-unknown anyway).
 
+use crate::prelude::*;
 use core::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

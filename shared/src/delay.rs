@@ -3,6 +3,7 @@
 //! mail-order rule: tell the shopper, give a new date or say it is unknown, and offer a
 //! one-click cancel).
 
+use crate::prelude::*;
 use crate::eta::{RestockEta, Supply};
 use crate::policy::QueuedOrder;
 

@@ -4,6 +4,7 @@
 //! The edge converts raw JSON/path strings into these at the boundary; everything
 //! behind it takes the parsed type, so "is this SKU valid?" is never asked twice.
 
+use crate::prelude::*;
 use core::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -113,7 +114,7 @@ macro_rules! string_newtype {
     };
 }
 
-use std::string as alloc_string;
+use alloc::string as alloc_string;
 
 /// A shop's id: 2-32 of `a-z 0-9 -`, starting with a letter or digit. Appears in URLs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -19,6 +19,28 @@
 //!   which the Worker executes and previews.
 //! - [`wire`]: the public API's JSON shapes, shared by the Worker and the widget.
 
+// No std: the widget links this crate into a `no_std` wasm (no panic-message
+// formatting; see widget/src/lib.rs), so it uses `core` and `alloc` only. Every module
+// takes `String`, `Vec` and friends from `prelude`.
+#![no_std]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+/// What std's prelude would give every module: `use crate::prelude::*;`.
+mod prelude {
+    #[allow(unused_imports)]
+    pub(crate) use alloc::{
+        borrow::ToOwned,
+        boxed::Box,
+        format,
+        string::{String, ToString},
+        vec,
+        vec::Vec,
+    };
+}
+
 pub mod allocation;
 pub mod availability;
 pub mod date;

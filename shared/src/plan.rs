@@ -20,6 +20,7 @@
 //!   its promise moves the promise and owes exactly one delay notice, named by the old
 //!   and the new promise.
 
+use crate::prelude::*;
 use crate::allocation::{Allocation, AllocationEvent, allocate, cancel};
 use crate::availability::ProductState;
 use crate::date::{Date, Timestamp};

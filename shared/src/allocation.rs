@@ -2,8 +2,8 @@
 //! left becomes sellable. Cancelling an order frees its place, and units already set
 //! aside for it flow on to the next in line.
 
-use crate::prelude::*;
 use crate::policy::QueuedOrder;
+use crate::prelude::*;
 
 /// What happened to one order during an allocation.
 #[derive(Clone, Debug, PartialEq, Eq)]

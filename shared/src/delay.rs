@@ -3,9 +3,9 @@
 //! mail-order rule: tell the shopper, give a new date or say it is unknown, and offer a
 //! one-click cancel).
 
-use crate::prelude::*;
 use crate::eta::{RestockEta, Supply};
 use crate::policy::QueuedOrder;
+use crate::prelude::*;
 
 /// One open order's projected ship date after a change.
 #[derive(Clone, Debug, PartialEq, Eq)]

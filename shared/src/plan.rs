@@ -20,12 +20,12 @@
 //!   its promise moves the promise and owes exactly one delay notice, named by the old
 //!   and the new promise.
 
-use crate::prelude::*;
 use crate::allocation::{Allocation, AllocationEvent, allocate, cancel};
 use crate::availability::ProductState;
 use crate::date::{Date, Timestamp};
 use crate::delay::project;
 use crate::policy::{IncomingPo, Policy, ProductSettings, QueuedOrder, ShopRules, Stock, outstanding};
+use crate::prelude::*;
 use crate::release::ReleaseRules;
 
 /// An open order as stored: the queue entry and the date last projected for it.

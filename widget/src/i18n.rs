@@ -1,6 +1,13 @@
 //! The widget's texts in each language Restock speaks (`Lang`), with `{n}`, `{date}` and
 //! `{name}` placeholders, and number formatting without `core::fmt` (the widget's bytes
 //! are a feature). Dates are formatted by the browser (`Intl.DateTimeFormat`).
+//!
+//! This table is the only source of the texts, but the wasm does not carry it: the
+//! build writes one file per language (`pack`, content-hashed next to the wasm), the
+//! page downloads only its own language's, and the widget reads it as [`Texts`]. Which
+//! text a widget shows, and what fills its placeholders, stays decided here in Rust.
+
+use alloc::string::String;
 
 use restock_shared::Lang;
 
@@ -68,6 +75,51 @@ texts! {
     ],
 }
 
+/// Separates the texts in a language pack (never inside a text: tested below).
+const SEP: char = '\u{1f}';
+
+/// The language pack of `lang`: every text in `T::ALL` order, separated by U+001F. The
+/// build writes it to a file; the widget reads it back with [`Texts::parse`].
+pub fn pack(lang: Lang) -> String {
+    let mut out = String::new();
+    for (i, &t) in T::ALL.iter().enumerate() {
+        if i > 0 {
+            out.push(SEP);
+        }
+        out.push_str(text(lang, t));
+    }
+    out
+}
+
+/// One language's texts, as downloaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Texts(String);
+
+impl Texts {
+    /// A pack with exactly one text per `T` (anything else is refused: a pack from
+    /// another build, or a broken download).
+    pub fn parse(pack: String) -> Option<Texts> {
+        let count = pack.bytes().filter(|&b| b == SEP as u8).count() + 1;
+        (count == T::ALL.len()).then_some(Texts(pack))
+    }
+
+    /// The text of `t`.
+    pub fn get(&self, t: T) -> &str {
+        // A byte scan: `str::split` costs the wasm its pattern-search code.
+        let (mut start, mut n) = (0, 0);
+        for (i, b) in self.0.bytes().enumerate() {
+            if b == SEP as u8 {
+                if n == t as usize {
+                    return self.0.get(start..i).unwrap_or("");
+                }
+                n += 1;
+                start = i + 1;
+            }
+        }
+        self.0.get(start..).filter(|_| n == t as usize).unwrap_or("")
+    }
+}
+
 /// Replaces `{key}` in `template` with `value`: a byte scan with checked slicing
 /// (`str::replace` and plain slicing each pull kilobytes of panic formatting into the
 /// wasm).
@@ -92,18 +144,18 @@ pub fn fill(template: &str, key: &str, value: &str) -> String {
 }
 
 /// Decimal digits of `n` without `core::fmt`.
-pub fn digits(mut n: u32) -> String {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub fn digits(n: u32) -> String {
+    let mut out = String::new();
+    push_digits(&mut out, n);
+    out
+}
+
+/// Appends the decimal digits of `n` to `out`.
+pub fn push_digits(out: &mut String, n: u32) {
+    if n >= 10 {
+        push_digits(out, n / 10);
     }
-    buf[i..].iter().map(|&b| char::from(b)).collect()
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]
@@ -142,6 +194,22 @@ mod tests {
             assert!(script(text(Lang::Ar, t), '\u{0600}'..='\u{06FF}'), "{t:?} in Arabic");
             assert!(script(text(Lang::He, t), '\u{05D0}'..='\u{05EA}'), "{t:?} in Hebrew");
         }
+    }
+
+    #[test]
+    fn packs_hold_every_text_in_order_and_refuse_anything_else() {
+        for lang in Lang::ALL {
+            let texts = Texts::parse(pack(lang)).expect("a whole pack");
+            for &t in T::ALL {
+                assert!(!text(lang, t).contains(SEP), "{t:?} in {lang:?} holds the separator");
+                assert_eq!(texts.get(t), text(lang, t), "{t:?} in {lang:?}");
+            }
+        }
+        let mut short = pack(Lang::De);
+        short.truncate(short.rfind(SEP).unwrap_or(0));
+        assert_eq!(Texts::parse(short), None, "a text missing");
+        assert_eq!(Texts::parse(pack(Lang::De) + "\u{1f}extra"), None, "a text too many");
+        assert_eq!(Texts::parse(String::new()), None);
     }
 
     #[test]

@@ -1,0 +1,162 @@
+// The widget's DOM mechanics, imported by the wasm (`widget/src/dom.rs`) and by
+// `boot.js`. Rust decides every state, text and request; this file only carries
+// decisions out: it builds a shadow root from Rust's markup, forwards what the shopper
+// does, applies Rust's paint operations (with `textContent`, never as HTML), runs
+// `fetch`, formats with `Intl` and keeps time. Widgets are numbered: `hosts[id]` is
+// the element, and the wasm only ever sees the number. Only numbers cross: a text
+// from the wasm is an address and a length in its memory (`on.memory`), fields
+// separated by \x1f. Each function returns normally whatever happens: an exception
+// would unwind through the wasm and leave it holding its lock.
+
+/** The mounted elements, by widget id (`boot.js` adds them). */
+export const hosts = [];
+/**
+ * Set by `boot.js` once the wasm runs: its `memory`, and its entry points
+ * `input(id, element, value)`, `answer(token, status, text)`, `tick(token)` and
+ * `pack(tag)` (which loads a language's texts and hands them over). None throws.
+ */
+export const on = {};
+
+const roots = [];
+const locales = [];
+let sheet;
+const decoder = new TextDecoder();
+const text = (at, len) => decoder.decode(new Uint8Array(on.memory.buffer, at, len));
+
+/** Test support: `host` becomes widget `id`. */
+export function adopt(id, host) { hosts[id] = host; }
+/** Test support: the object `boot.js` fills, for a test to fill. */
+export function hooks() { return on; }
+
+// What the shopper did: the element's id and its value ('1' or '' for a checkbox).
+const send = (id, e) => on.input(id, e.id, e.type == 'checkbox' ? (e.checked ? '1' : '') : e.value);
+
+// The markup, the locale and the stylesheet.
+export function build(id, at, len) {
+  const [html, locale, css] = text(at, len).split('\x1f');
+  const host = hosts[id];
+  let root;
+  try { root = host.attachShadow({ mode: 'open' }); } catch (_) { return false; }
+  // A constructed stylesheet, shared by every widget on the page: pages with a strict
+  // Content-Security-Policy (no 'unsafe-inline' styles) allow it, where a <style> is blocked.
+  if (root.adoptedStyleSheets && CSSStyleSheet.prototype.replaceSync) {
+    if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(css); }
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    const style = document.createElement('style');
+    style.textContent = css;
+    root.append(style);
+  }
+  const t = document.createElement('template');
+  t.innerHTML = html; // constant markup from Rust, never data
+  root.append(t.content);
+  roots[id] = root;
+  locales[id] = locale;
+  const $ = (i) => root.getElementById(i);
+  // Layout follows the page or the mount (dir="rtl"); texts carry their own language's.
+  $('r').dir = getComputedStyle(host).direction;
+  root.addEventListener('input', (e) => send(id, e.target));
+  root.addEventListener('click', (e) => {
+    const b = e.target.closest('button');
+    if (b && b.type == 'button') on.input(id, b.id, '');
+  });
+  // A submit sends every field's value first (autofill may not have said), then itself.
+  root.addEventListener('submit', (e) => {
+    e.preventDefault();
+    e.target.querySelectorAll('input').forEach((i) => send(id, i));
+    on.input(id, e.target.id, '');
+  });
+  const d = $('dl');
+  if (d) {
+    // Compact mode's dialog: focus moves in and stays there (Tab wraps), Esc or Close
+    // shuts it, and focus goes back to the button.
+    const focusable = () => [...d.querySelectorAll('input,button')].filter((e) => !e.closest('[hidden]'));
+    $('o').onclick = () => { d.showModal(); focusable()[0]?.focus(); };
+    $('x').onclick = () => d.close();
+    d.onclose = () => ($('o').hidden ? $('s') : $('o')).focus();
+    d.onkeydown = (e) => {
+      if (e.key != 'Tab') return;
+      const f = focusable(), first = f[0], last = f[f.length - 1], at = root.activeElement;
+      if (e.shiftKey ? at == first : at == last) { e.preventDefault(); (e.shiftKey ? last : first)?.focus(); }
+    };
+  }
+  return true;
+}
+
+// Rust's operations (see `view::Ops`): `id \x1f key \x1f value`, separated by \x1e.
+// A date (YYYY-MM-DD) or number between \x02 and \x03 is written in the widget's
+// locale (as it is if the browser can't).
+export function paint(id, at, len) {
+  const root = roots[id], locale = locales[id];
+  const local = (_, y, m, d) => {
+    try {
+      return m ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.UTC(y, m - 1, d))
+        : new Intl.NumberFormat(locale).format(y);
+    } catch (_) { return m ? [y, m, d].join('-') : y; }
+  };
+  for (const op of text(at, len).split('\x1e')) {
+    const [i, k, v] = op.split('\x1f'), e = root && root.getElementById(i);
+    if (!e) continue;
+    if (k == 'focus') e.focus();
+    else if (k == 'close') { if (e.open) e.close(); }
+    else if (k.includes('-')) { if (v) e.setAttribute(k, v); else e.removeAttribute(k); }
+    else {
+      const x = k == 'hidden' ? !!v : v.replace(/\x02(\d+)(?:-(\d+)-(\d+))?\x03/g, local);
+      if (e[k] !== x) e[k] = x;
+    }
+  }
+}
+
+// A JSON value as the wasm reads it (`widget/src/flat.rs`): one `path \x1f value \x1e`
+// per value, the path's keys and indexes joined by '.'; null gives nothing.
+const flat = (v, path = '') => v !== null && typeof v == 'object'
+  ? Object.keys(v).map((k) => flat(v[k], path + k + '.')).join('')
+  : v == null ? '' : path.slice(0, -1) + '\x1f' + String(v).replace(/[\x1e\x1f]/g, '\ufffd') + '\x1e';
+
+// The URL, the body (empty: GET; else POST JSON), then header names and values. Gives
+// up after 8 s; always answers exactly once, status 0 for no answer.
+export function request(token, at, len) {
+  const [url, body, ...h] = text(at, len).split('\x1f');
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), 8000);
+  const init = { signal: ctl.signal, headers: {} };
+  if (body) {
+    init.method = 'POST';
+    // The page's URL goes with a signup (the consent record names the page it was shown on).
+    init.referrerPolicy = 'no-referrer-when-downgrade';
+    init.headers['content-type'] = 'application/json';
+    init.body = body;
+  }
+  for (let i = 0; i < h.length; i += 2) init.headers[h[i]] = h[i + 1];
+  let over = false;
+  const done = (status, answer) => { if (!over) { over = true; clearTimeout(timer); on.answer(token, status, answer); } };
+  fetch(url, init)
+    .then((r) => r.text().then((t) => { let v = null; try { v = JSON.parse(t); } catch (_) {} done(r.status, flat(v)); }))
+    .catch(() => done(0, ''));
+}
+
+export function random() { return crypto.getRandomValues(new Uint32Array(1))[0]; }
+
+export function mark(at, len) { performance.mark(text(at, len)); }
+
+export function timer(ms, token) { setTimeout(() => on.tick(token), ms); }
+
+export function pack(at, len) { on.pack(text(at, len)); }
+
+// `restock:backorder` for the shop's own cart. Its handler takes the order with
+// `event.detail.respondWith(promise)`: fulfilled (with anything but false) means the
+// cart has it. Without a handler, `Restock.cart` (the Shopify adapter) may take it;
+// with neither, or after 15 s, the shopper is told it did not work. Answers once,
+// always later than now (the caller holds no state across it).
+export function fire(id, quantity, token, at, len) {
+  const sku = text(at, len), host = hosts[id] || document;
+  let waiting = null, answered = false;
+  const answer = (ok) => { if (!answered) { answered = true; setTimeout(() => on.answer(token, ok ? 200 : 0, '')); } };
+  const detail = { sku, quantity, respondWith: (p) => { if (!waiting) waiting = Promise.resolve(p); } };
+  host.dispatchEvent(new CustomEvent('restock:backorder', { bubbles: true, composed: true, detail }));
+  const fallback = window.Restock && window.Restock.cart;
+  if (!waiting && fallback) { try { waiting = Promise.resolve(fallback(sku, quantity, host)); } catch (_) {} }
+  if (!waiting) return answer(false);
+  setTimeout(() => answer(false), 15000);
+  waiting.then((ok) => answer(ok !== false), () => answer(false));
+}

@@ -23,7 +23,8 @@ const call = (fn, ...args) => {
 const encoder = new TextEncoder();
 const send = (event, n, m, ...fields) => {
   const bytes = encoder.encode(fields.join('\x1f'));
-  new Uint8Array(on.memory.buffer, inbox(bytes.length), bytes.length).set(bytes);
+  const at = inbox(bytes.length); // may grow the memory: its buffer is read after
+  new Uint8Array(on.memory.buffer, at, bytes.length).set(bytes);
   wasm(event, n, m);
 };
 
@@ -196,9 +197,6 @@ function shopifyCart(sku, quantity, host) {
 }
 if (!R.cart) R.cart = shopifyCart;
 
-// The wasm's entry points for `dom.js`; none throws into the page.
-const guard = (f) => (...args) => { try { f(...args); } catch (_) { /* a calm widget, never a broken page */ } };
-
 async function boot() {
   const src = (script && script.src) || location.href;
   const data = (script && script.dataset) || {};
@@ -211,13 +209,14 @@ async function boot() {
   const pack = (tag) => {
     const got = first[0] == tag ? first[1] : packs[tag] ? fetch(new URL(packs[tag], src)) : Promise.reject();
     first = [];
-    got.then((r) => (r.ok ? r.text() : '')).catch(() => '').then((t) => call(send, Event.Texts, 0, 0, tag, t));
+    return got.then((r) => (r.ok ? r.text() : Promise.reject()));
   };
   Object.assign(on, {
     input: (id, el, value) => call(send, Event.Input, id, 0, el, value),
     answer: (token, status, text) => call(send, Event.Answer, token, status, text),
     tick: (token) => call(send, Event.Tick, token, 0),
-    pack: guard(pack),
+    texts: () => call(send, Event.Texts, 0, 0),
+    pack,
   });
   woo();
   document.addEventListener('DOMContentLoaded', woo);

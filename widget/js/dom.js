@@ -11,14 +11,19 @@
 /** The mounted elements, by widget id (`boot.js` adds them). */
 export const hosts = [];
 /**
- * Set by `boot.js` once the wasm runs: its `memory`, and its entry points
+ * Set by `boot.js` once the wasm runs: its `memory`, its entry points
  * `input(id, element, value)`, `answer(token, status, text)`, `tick(token)` and
- * `pack(tag)` (which loads a language's texts and hands them over). None throws.
+ * `texts()` (a language pack did not arrive), none of which throws, and `pack(tag)`,
+ * a promise of the language's texts file.
  */
 export const on = {};
 
 const roots = [];
 const locales = [];
+// Language packs by tag: the texts, or the promise of them. Paints wait here (the
+// latest per widget) until their language's texts are in.
+const packs = {};
+const waiting = [];
 let sheet;
 const decoder = new TextDecoder();
 const text = (at, len) => decoder.decode(new Uint8Array(on.memory.buffer, at, len));
@@ -83,10 +88,24 @@ export function build(id, at, len) {
   return true;
 }
 
-// Rust's operations (see `view::Ops`): `id \x1f key \x1f value`, separated by \x1e.
-// A date (YYYY-MM-DD) or number between \x02 and \x03 is written in the widget's
-// locale (as it is if the browser can't).
+// Rust's operations (see `view::Ops`): `id \x1f key \x1f value`, separated by \x1e,
+// the first being the widget's language (`r lang <tag>`). A text is a reference to the
+// language's pack, \x01 index [\x01 value for its placeholder]; a date (YYYY-MM-DD) or
+// number between \x02 and \x03 is written in the widget's locale (as it is if the
+// browser can't).
 export function paint(id, at, len) {
+  const ops = text(at, len).split('\x1e').map((op) => op.split('\x1f'));
+  const tag = ops[0][2], texts = packs[tag];
+  if (Array.isArray(texts)) return apply(id, ops, texts);
+  waiting[id] = [tag, ops];
+  if (texts) return;
+  packs[tag] = on.pack(tag).then((t) => {
+    packs[tag] = t.split('\x1f');
+    waiting.forEach((w, i) => { if (w && w[0] == tag) { waiting[i] = null; apply(i, w[1], packs[tag]); } });
+  }).catch(() => { delete packs[tag]; on.texts(); });
+}
+
+function apply(id, ops, texts) {
   const root = roots[id], locale = locales[id];
   const local = (_, y, m, d) => {
     try {
@@ -94,14 +113,16 @@ export function paint(id, at, len) {
         : new Intl.NumberFormat(locale).format(y);
     } catch (_) { return m ? [y, m, d].join('-') : y; }
   };
-  for (const op of text(at, len).split('\x1e')) {
-    const [i, k, v] = op.split('\x1f'), e = root && root.getElementById(i);
+  const words = (_, t, fill) => (fill ? (texts[t] || '').replace(/\{\w+\}/, () => fill) : texts[t] || '');
+  for (const [i, k, v] of ops) {
+    const e = root && root.getElementById(i);
     if (!e) continue;
     if (k == 'focus') e.focus();
+    else if (k == 'mark') performance.mark(v);
     else if (k == 'close') { if (e.open) e.close(); }
     else if (k.includes('-')) { if (v) e.setAttribute(k, v); else e.removeAttribute(k); }
     else {
-      const x = k == 'hidden' ? !!v : v.replace(/\x02(\d+)(?:-(\d+)-(\d+))?\x03/g, local);
+      const x = k == 'hidden' ? !!v : v.replace(/^\x01(\d+)(?:\x01([^]*))?$/, words).replace(/\x02(\d+)(?:-(\d+)-(\d+))?\x03/g, local);
       if (e[k] !== x) e[k] = x;
     }
   }
@@ -137,11 +158,7 @@ export function request(token, at, len) {
 
 export function random() { return crypto.getRandomValues(new Uint32Array(1))[0]; }
 
-export function mark(at, len) { performance.mark(text(at, len)); }
-
 export function timer(ms, token) { setTimeout(() => on.tick(token), ms); }
-
-export function pack(at, len) { on.pack(text(at, len)); }
 
 // `restock:backorder` for the shop's own cart. Its handler takes the order with
 // `event.detail.respondWith(promise)`: fulfilled (with anything but false) means the

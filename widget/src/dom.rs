@@ -20,9 +20,7 @@ mod js {
         pub fn paint(id: u32, at: u32, len: u32);
         pub fn request(token: u32, at: u32, len: u32);
         pub fn random() -> u32;
-        pub fn mark(at: u32, len: u32);
         pub fn timer(ms: u32, token: u32);
-        pub fn pack(at: u32, len: u32);
         pub fn fire(id: u32, quantity: u32, token: u32, at: u32, len: u32);
         pub fn adopt(id: u32, host: &JsValue);
         pub fn hooks() -> JsValue;
@@ -43,8 +41,10 @@ pub fn build(id: u32, fields: &str) -> bool {
     js::build(id, a, n)
 }
 
-/// Applies paint operations (see `view::Ops`), writing the dates and numbers marked in
-/// them in the widget's locale (`Intl`; as they are if the browser can't).
+/// Applies paint operations (see `view::Ops`) once the widget's language pack is
+/// loaded: texts from the pack, the dates and numbers marked in them in the widget's
+/// locale (`Intl`; as they are if the browser can't). `Event::Texts` if the pack does
+/// not arrive.
 pub fn paint(id: u32, ops: &str) {
     let (a, n) = at(ops);
     js::paint(id, a, n);
@@ -62,21 +62,9 @@ pub fn random() -> u32 {
     js::random()
 }
 
-/// `performance.mark(name)`.
-pub fn mark(name: &str) {
-    let (a, n) = at(name);
-    js::mark(a, n);
-}
-
 /// `Event::Tick` with `token` after `ms` milliseconds.
 pub fn timer(ms: u32, token: u32) {
     js::timer(ms, token);
-}
-
-/// Loads the texts of the language `tag`; `Event::Texts` follows.
-pub fn pack(tag: &str) {
-    let (a, n) = at(tag);
-    js::pack(a, n);
 }
 
 /// Dispatches `restock:backorder` (bubbling, composed) on widget `id` for the shop's
@@ -92,7 +80,7 @@ pub fn adopt(id: u32, host: &JsValue) {
 }
 
 /// Test support: the object of entry points `dom.js` calls (`input`, `answer`, `tick`,
-/// `pack`) and the `memory` it reads texts from, for a test to fill.
+/// `texts`, `pack`) and the `memory` it reads texts from, for a test to fill.
 pub fn hooks() -> JsValue {
     js::hooks()
 }

@@ -4,8 +4,9 @@
 //!
 //! This table is the only source of the texts, but the wasm does not carry it: the
 //! build writes one file per language (`pack`, content-hashed next to the wasm), the
-//! page downloads only its own language's, and the widget reads it as [`Texts`]. Which
-//! text a widget shows, and what fills its placeholders, stays decided here in Rust.
+//! page downloads only its own language's, and `view` refers to a text by its `T`.
+//! Which text a widget shows, and what fills its placeholder, is decided in Rust;
+//! `dom.js` only looks the words up.
 
 use alloc::string::String;
 
@@ -78,8 +79,8 @@ texts! {
 /// Separates the texts in a language pack (never inside a text: tested below).
 const SEP: char = '\u{1f}';
 
-/// The language pack of `lang`: every text in `T::ALL` order, separated by U+001F. The
-/// build writes it to a file; the widget reads it back with [`Texts::parse`].
+/// The language pack of `lang`: every text in `T::ALL` order (`T as usize` is a text's
+/// index), separated by U+001F. The build writes it to a file; `dom.js` splits it.
 pub fn pack(lang: Lang) -> String {
     let mut out = String::new();
     for (i, &t) in T::ALL.iter().enumerate() {
@@ -88,58 +89,6 @@ pub fn pack(lang: Lang) -> String {
         }
         out.push_str(text(lang, t));
     }
-    out
-}
-
-/// One language's texts, as downloaded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Texts(String);
-
-impl Texts {
-    /// A pack with exactly one text per `T` (anything else is refused: a pack from
-    /// another build, or a broken download).
-    pub fn parse(pack: String) -> Option<Texts> {
-        let count = pack.bytes().filter(|&b| b == SEP as u8).count() + 1;
-        (count == T::ALL.len()).then_some(Texts(pack))
-    }
-
-    /// The text of `t`.
-    pub fn get(&self, t: T) -> &str {
-        // A byte scan: `str::split` costs the wasm its pattern-search code.
-        let (mut start, mut n) = (0, 0);
-        for (i, b) in self.0.bytes().enumerate() {
-            if b == SEP as u8 {
-                if n == t as usize {
-                    return self.0.get(start..i).unwrap_or("");
-                }
-                n += 1;
-                start = i + 1;
-            }
-        }
-        self.0.get(start..).filter(|_| n == t as usize).unwrap_or("")
-    }
-}
-
-/// Replaces `{key}` in `template` with `value`: a byte scan with checked slicing
-/// (`str::replace` and plain slicing each pull kilobytes of panic formatting into the
-/// wasm).
-pub fn fill(template: &str, key: &str, value: &str) -> String {
-    let bytes = template.as_bytes();
-    let mut out = String::with_capacity(template.len() + value.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let end = i + 1 + key.len();
-        if bytes[i] == b'{' && bytes.get(end) == Some(&b'}') && template.get(i + 1..end) == Some(key) {
-            out.push_str(template.get(copied..i).unwrap_or(""));
-            out.push_str(value);
-            i = end + 1;
-            copied = i;
-        } else {
-            i += 1;
-        }
-    }
-    out.push_str(template.get(copied..).unwrap_or(""));
     out
 }
 
@@ -181,10 +130,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(fill(text(Lang::En, T::OnlyLeft), "n", &digits(3)), "Only 3 left");
-        assert_eq!(fill(text(Lang::Ja, T::OnlyLeft), "n", "2"), "残り2点");
-        assert_eq!(fill("{a}{n}{n}x{", "n", "1"), "{a}11x{");
-        assert_eq!(fill("{name}", "n", "1"), "{name}");
+        // dom.js fills the one placeholder a text has, whatever its name.
+        for &t in T::ALL {
+            assert!(text(Lang::En, t).matches('{').count() <= 1, "{t:?} has one placeholder at most");
+        }
     }
 
     #[test]
@@ -197,19 +146,17 @@ mod tests {
     }
 
     #[test]
-    fn packs_hold_every_text_in_order_and_refuse_anything_else() {
+    fn packs_hold_every_text_in_order() {
         for lang in Lang::ALL {
-            let texts = Texts::parse(pack(lang)).expect("a whole pack");
-            for &t in T::ALL {
+            let pack = pack(lang);
+            let texts: Vec<&str> = pack.split(SEP).collect();
+            assert_eq!(texts.len(), T::ALL.len(), "{lang:?}");
+            for (i, &t) in T::ALL.iter().enumerate() {
+                assert_eq!(t as usize, i, "{t:?} is its own index");
                 assert!(!text(lang, t).contains(SEP), "{t:?} in {lang:?} holds the separator");
-                assert_eq!(texts.get(t), text(lang, t), "{t:?} in {lang:?}");
+                assert_eq!(texts[i], text(lang, t), "{t:?} in {lang:?}");
             }
         }
-        let mut short = pack(Lang::De);
-        short.truncate(short.rfind(SEP).unwrap_or(0));
-        assert_eq!(Texts::parse(short), None, "a text missing");
-        assert_eq!(Texts::parse(pack(Lang::De) + "\u{1f}extra"), None, "a text too many");
-        assert_eq!(Texts::parse(String::new()), None);
     }
 
     #[test]

@@ -7,13 +7,14 @@
 //! [`input`], an [`answer`] to a request, a language's [`texts`], a timer's [`tick`].
 //! Each widget gets a Shadow DOM painted from a [`state::State`] through
 //! [`view::paint`]; every mount on a page shares one batched availability request.
+//! Texts go out as references to the language's pack, which `dom.js` loads.
 //! Nothing here throws into the host page: failures become a calm state (hidden until
 //! the API answers, errors the shopper can retry).
 //!
 //! Size shapes the structure (the widget's bytes are a product feature): the DOM
 //! work, `fetch`, `Intl` and timers live in `dom.js`, and only numbers and strings
 //! cross (no `JsValue`, no `Closure`, no async runtime, no serde); one export takes
-//! every event; the texts come as one language's pack; requests and answers are
+//! every event; the texts stay in JavaScript (one language's pack); requests and answers are
 //! matched by tokens kept on the widgets; and the release build is `no_std` (feature
 //! `std` off) with a panic handler that traps, so none of `core::fmt` is linked.
 
@@ -38,7 +39,6 @@ use restock_shared::{Lang, Sku};
 use wasm_bindgen::prelude::*;
 
 use crate::flat::Flat;
-use crate::i18n::Texts;
 use crate::state::{Done, Effect, Failure, FormKind, Load, Msg, State, Submit};
 
 // dlmalloc is 8 KB of the widget's wasm; lol_alloc's free list is under 1 KB and plenty
@@ -58,7 +58,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 }
 
 /// `performance.mark` name when the first status is on screen (the benchmark measures
-/// from DOMContentLoaded to it).
+/// from DOMContentLoaded to it; `view::paint` asks for it).
 pub const FIRST_STATUS: &str = "restock:first-status";
 
 /// What JavaScript tells the widget: [`call`]'s `event`. wasm-bindgen exports these
@@ -80,7 +80,8 @@ pub enum Event {
     /// `n`: a request's token; `m`: its HTTP status (0: no answer); the text: the answer,
     /// flattened (see `flat`).
     Answer = 5,
-    /// The text: a language tag and its texts (nothing after the tag: they did not arrive).
+    /// A language's texts did not arrive (`dom.js` holds a widget's paint until they
+    /// have): try again later.
     Texts = 6,
     /// `n`: a timer's token.
     Tick = 7,
@@ -132,7 +133,7 @@ pub fn call(event: u32, n: u32, m: u32) {
         Event::Refresh => refresh(),
         Event::Input => input(n, a, rest.into()),
         Event::Answer => answer(n, m, &text),
-        Event::Texts => texts(a, rest.into()),
+        Event::Texts => texts_failed(),
         Event::Tick => tick(n),
     }
 }
@@ -173,8 +174,8 @@ struct App {
     api: String,
     locale: String,
     widgets: Vec<Widget>,
-    /// Language packs asked for (`None` until they arrive).
-    packs: Vec<(Lang, Option<Texts>)>,
+    /// Paint every widget again with the next retry (a language's texts did not arrive).
+    repaint: bool,
     next_token: u32,
     /// The timers that count (0: none): a refresh on the next tick, and the retry after
     /// a failure. A newer timer makes an older one's tick a no-op.
@@ -207,7 +208,7 @@ pub fn start(shop: String, api: String, locale: String) {
             api,
             locale,
             widgets: Vec::new(),
-            packs: Vec::new(),
+            repaint: false,
             next_token: 1,
             refresh_timer: 0,
             retry_timer: 0,
@@ -237,7 +238,6 @@ pub fn mount(id: u32, sku: String, lang: &str, mode: &str) {
             return;
         }
         let state = State::new(sku, Lang::from_tag(locale));
-        app.ask_texts(state.lang);
         app.widgets.push(Widget { id, state, compact, asked: 0, sent: 0, order_key: None });
         app.render(app.widgets.len() - 1, false);
         app.schedule_refresh(false);
@@ -302,23 +302,11 @@ pub fn answer(token: u32, status: u32, body: &str) {
     fire_event(fire.flatten());
 }
 
-/// The texts of language `tag` arrived (`pack` empty or broken: they did not).
-pub fn texts(tag: &str, pack: String) {
+/// A language's texts did not arrive: paint again with the next retry.
+pub fn texts_failed() {
     with_app(|app| {
-        let Some(lang) = Lang::from_exact_tag(tag) else { return };
-        app.packs.retain(|(l, _)| *l != lang);
-        match Texts::parse(pack) {
-            Some(texts) => {
-                app.packs.push((lang, Some(texts)));
-                for i in 0..app.widgets.len() {
-                    if app.widgets.get(i).is_some_and(|w| w.state.lang == lang) {
-                        app.render(i, false);
-                    }
-                }
-            }
-            // Asked for again with the next attempt.
-            None => app.schedule_retry(true),
-        }
+        app.repaint = true;
+        app.schedule_retry(true);
     });
 }
 
@@ -330,6 +318,11 @@ pub fn tick(token: u32) {
             app.refresh_now();
         } else if token == app.retry_timer {
             app.retry_timer = 0;
+            if core::mem::take(&mut app.repaint) {
+                for i in 0..app.widgets.len() {
+                    app.render(i, false);
+                }
+            }
             app.schedule_refresh(false);
         }
     });
@@ -373,26 +366,12 @@ impl App {
         token
     }
 
-    /// Asks for `lang`'s texts unless they are here or on their way.
-    fn ask_texts(&mut self, lang: Lang) {
-        if !self.packs.iter().any(|(l, _)| *l == lang) {
-            self.packs.push((lang, None));
-            dom::pack(lang.tag());
-        }
-    }
-
-    /// Paints widget `i` (once its language's texts are here), and marks the first
-    /// status shown on the page.
+    /// Paints widget `i`, and marks the first status shown on the page.
     fn render(&mut self, i: usize, focus: bool) {
         let Some(w) = self.widgets.get(i) else { return };
-        let Some(texts) = self.packs.iter().find(|(l, _)| *l == w.state.lang).and_then(|(_, t)| t.as_ref()) else {
-            return;
-        };
-        dom::paint(w.id, &view::paint(&w.state, texts, focus, w.compact));
-        if !self.marked && w.state.view().is_some() {
-            self.marked = true;
-            dom::mark(FIRST_STATUS);
-        }
+        let mark = !self.marked && w.state.view().is_some();
+        self.marked |= mark;
+        dom::paint(w.id, &view::paint(&w.state, focus, w.compact, mark));
     }
 
     /// Applies `msg` to widget `i`, repaints it and carries out the effect, except an
@@ -457,8 +436,7 @@ impl App {
 
     /// Asks for the SKUs that have no answer yet (new mounts: a collection's "load more"
     /// asks only for its new tiles), or for every SKU when `fresh` (after an order, or
-    /// the page's `Restock.refresh()`); one request per language and 50 SKUs. Texts that
-    /// failed to arrive are asked for again.
+    /// the page's `Restock.refresh()`); one request per language and 50 SKUs.
     fn refresh_now(&mut self) {
         let fresh = core::mem::take(&mut self.fresh);
         for lang in Lang::ALL {
@@ -473,8 +451,6 @@ impl App {
                 if w.state.lang != lang {
                     continue;
                 }
-                self.ask_texts(lang);
-                let Some(w) = self.widgets.get(i) else { break };
                 if Sku::parse(&w.state.sku).is_err() {
                     // Not even well-formed: nothing to show.
                     let _ = self.update(i, Msg::NotFound);

@@ -13,7 +13,7 @@ use alloc::string::String;
 use restock_shared::wire::StatusCode;
 use restock_shared::{Date, EtaBasis};
 
-use crate::i18n::{T, Texts, push_digits};
+use crate::i18n::{T, push_digits};
 use crate::state::{Done, Failure, Field, FormKind, Load, Msg, State, Submit};
 
 /// Defaults meet WCAG AA contrast on a white page; every colour is a custom property.
@@ -107,6 +107,9 @@ pub const PART: char = '\u{1f}';
 /// shopper's locale (`Intl`): the value is decided here, its spelling there.
 pub const FORMAT: char = '\u{2}';
 pub const FORMAT_END: char = '\u{3}';
+/// Starts a text reference: `TEXT`, the text's index in its language's pack (`T as
+/// u32`), and, when it has one, `TEXT` and the value for its placeholder.
+pub const TEXT: char = '\u{1}';
 
 /// What fills a text's placeholder (`{n}`, `{date}`, `{name}`; a text has at most one).
 /// Every value sits between Unicode isolates (FSI ... PDI), so a right-to-left page or a
@@ -128,12 +131,12 @@ type Line<'a> = Option<(T, Fill<'a>)>;
 /// (shown when the value is empty), an attribute (a name with `-`: set, or removed
 /// when the value is empty), `focus` or `close` (a dialog). Values never hold the
 /// separators (they become U+FFFD).
-pub struct Ops<'a> {
+#[derive(Default)]
+pub struct Ops {
     out: String,
-    texts: &'a Texts,
 }
 
-impl<'a> Ops<'a> {
+impl Ops {
     fn key(&mut self, id: &str, key: &str) {
         if !self.out.is_empty() {
             self.out.push(OP);
@@ -146,7 +149,7 @@ impl<'a> Ops<'a> {
 
     fn value(&mut self, value: &str) {
         for c in value.chars() {
-            self.out.push(if matches!(c, OP | PART | FORMAT | FORMAT_END) { '\u{fffd}' } else { c });
+            self.out.push(if matches!(c, OP | PART | FORMAT | FORMAT_END | TEXT) { '\u{fffd}' } else { c });
         }
     }
 
@@ -163,29 +166,24 @@ impl<'a> Ops<'a> {
         self.flag(id, "hidden", !on);
     }
 
-    /// The text of `line` as `id`'s `textContent` (empty for none).
+    /// The text of `line` as `id`'s `textContent` (empty for none), as a reference.
     fn text(&mut self, id: &str, line: Line) {
         self.key(id, "textContent");
         let Some((t, fill)) = line else { return };
-        let template = self.texts.get(t);
-        let (head, tail) = match (template.find('{'), template.find('}')) {
-            (Some(a), Some(b)) if a < b && fill != Fill::No => {
-                (template.get(..a).unwrap_or(""), template.get(b + 1..).unwrap_or(""))
-            }
-            _ => (template, ""),
-        };
-        self.out.push_str(head);
-        if head.len() < template.len() {
-            self.out.push('\u{2068}');
-            match fill {
-                Fill::Number(n) => self.formatted(|out| push_digits(out, n)),
-                Fill::Date(d) => self.formatted(|out| out.push_str(&d.to_iso())),
-                Fill::Name(name) => self.value(name),
-                Fill::No => {}
-            }
-            self.out.push('\u{2069}');
+        self.out.push(TEXT);
+        push_digits(&mut self.out, t as u32);
+        if fill == Fill::No {
+            return;
         }
-        self.out.push_str(tail);
+        self.out.push(TEXT);
+        self.out.push('\u{2068}');
+        match fill {
+            Fill::Number(n) => self.formatted(|out| push_digits(out, n)),
+            Fill::Date(d) => self.formatted(|out| out.push_str(&d.to_iso())),
+            Fill::Name(name) => self.value(name),
+            Fill::No => {}
+        }
+        self.out.push('\u{2069}');
     }
 
     fn formatted(&mut self, f: impl FnOnce(&mut String)) {
@@ -201,11 +199,12 @@ impl<'a> Ops<'a> {
     }
 }
 
-/// The operations that paint `state` in its language's `texts`, inline or `compact`.
-/// `focus` asks to move focus to the field that failed validation (after a submit) or
-/// to the outcome.
-pub fn paint(state: &State, texts: &Texts, focus: bool, compact: bool) -> String {
-    let mut o = Ops { out: String::new(), texts };
+/// The operations that paint `state`, inline or `compact`. `focus` asks to move focus
+/// to the field that failed validation (after a submit) or to the outcome; `mark`, to
+/// mark the first status shown on the page (`performance.mark(FIRST_STATUS)`, once its
+/// texts are on screen).
+pub fn paint(state: &State, focus: bool, compact: bool, mark: bool) -> String {
+    let mut o = Ops::default();
     let lang = state.lang;
     let dir = if lang.rtl() { "rtl" } else { "ltr" };
     o.set("r", "lang", lang.tag());
@@ -323,22 +322,29 @@ pub fn paint(state: &State, texts: &Texts, focus: bool, compact: bool) -> String
     if focus && !target.is_empty() {
         o.set(target, "focus", "");
     }
+    if mark && view.is_some() {
+        o.set("r", "mark", crate::FIRST_STATUS);
+    }
     o.out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::pack;
+    use crate::i18n::text;
     use crate::state::Msg;
     use restock_shared::wire::{AvailabilityView, BackorderMode, WidgetSettings};
     use restock_shared::{Lang, RestockEta};
     use std::collections::BTreeMap;
 
-    /// The painted operations, keyed by (element, key).
-    struct Painted(BTreeMap<(String, String), String>);
+    /// The painted operations, keyed by (element, key), in the widget's language.
+    struct Painted(BTreeMap<(String, String), String>, Lang);
 
     impl Painted {
+        const fn lang_of(&self) -> Lang {
+            self.1
+        }
+
         fn get(&self, id: &str, key: &str) -> Option<&str> {
             self.0.get(&(id.to_owned(), key.to_owned())).map(String::as_str)
         }
@@ -349,9 +355,23 @@ mod tests {
             self.raw(id).replace(['\u{2068}', '\u{2069}'], "")
         }
 
-        /// An element's text with the isolates kept.
+        /// An element's text with the isolates kept, as `dom.js` writes it from the
+        /// language's pack.
         fn raw(&self, id: &str) -> String {
-            self.get(id, "textContent").unwrap_or_default().replace([FORMAT, FORMAT_END], "")
+            self.resolved(id).replace([FORMAT, FORMAT_END], "")
+        }
+
+        /// An element's text from its reference, dates and numbers still marked.
+        fn resolved(&self, id: &str) -> String {
+            let v = self.get(id, "textContent").unwrap_or_default();
+            let Some(reference) = v.strip_prefix(TEXT) else { return v.to_owned() };
+            let (index, fill) = reference.split_once(TEXT).unwrap_or((reference, ""));
+            let t = T::ALL[index.parse::<usize>().expect("an index")];
+            let template = text(self.lang_of(), t);
+            match (template.find('{'), template.find('}')) {
+                (Some(a), Some(b)) if !fill.is_empty() => [&template[..a], fill, &template[b + 1..]].concat(),
+                _ => template.to_owned(),
+            }
         }
 
         fn shown(&self, id: &str) -> bool {
@@ -364,8 +384,7 @@ mod tests {
     }
 
     fn ops(state: &State, focus: bool, compact: bool) -> Painted {
-        let texts = Texts::parse(pack(state.lang)).unwrap_or_else(|| panic!("{:?}", state.lang));
-        let packed = paint(state, &texts, focus, compact);
+        let packed = paint(state, focus, compact, false);
         let mut map = BTreeMap::new();
         for op in packed.split(OP) {
             let parts: Vec<&str> = op.split(PART).collect();
@@ -373,7 +392,7 @@ mod tests {
             let old = map.insert((parts[0].to_owned(), parts[1].to_owned()), parts[2].to_owned());
             assert_eq!(old, None, "{op:?} is painted once");
         }
-        Painted(map)
+        Painted(map, state.lang)
     }
 
     fn show(state: &State, focus: bool) -> Painted {
@@ -493,11 +512,9 @@ mod tests {
     fn values_inside_sentences_are_isolated_and_texts_carry_their_direction() {
         let mut s = state(StatusCode::Backorder, true, 4, None);
         let m = show(&s, false);
-        assert_eq!(
-            m.get("v", "textContent"),
-            Some("\u{2068}\u{2}4\u{3}\u{2069} left to order"),
-            "a number between isolates, for the locale to write"
-        );
+        assert_eq!(m.resolved("v"), "\u{2068}\u{2}4\u{3}\u{2069} left to order", "a number, isolated, for the locale");
+        let reference = format!("\u{1}{}\u{1}\u{2068}\u{2}4\u{3}\u{2069}", T::PlacesLeft as u32);
+        assert_eq!(m.get("v", "textContent"), Some(reference.as_str()), "texts go as references");
         assert_eq!(m.raw("g"), "Order \u{2068}<b>Tee</b>\u{2069} now");
         assert_eq!(m.get("s", "dir"), Some("ltr"));
         assert_eq!(m.get("kl", "dir"), Some("auto"), "the shop's text reads in its own direction");
@@ -508,7 +525,7 @@ mod tests {
         assert_eq!((ar.get("n", "dir"), ar.get("r", "lang")), (Some("rtl"), Some("ar")));
         let preorder = state(StatusCode::Preorder, false, 4, None);
         let pre = show(&preorder, false);
-        assert_eq!(pre.get("l", "textContent"), Some("Preorder: out \u{2068}\u{2}2027-01-02\u{3}\u{2069}"));
+        assert_eq!(pre.resolved("l"), "Preorder: out \u{2068}\u{2}2027-01-02\u{3}\u{2069}");
         let compact = ops(&preorder, false, true);
         assert_eq!((compact.text("o"), compact.shown("o")), ("Preorder".into(), true));
     }

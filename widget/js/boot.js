@@ -1,11 +1,15 @@
-// Restock widget, main script. Bundled by esbuild with the wasm-bindgen glue and
-// `dom.js` into `www/widget/restock.<hash>.js`, which the loader (`widget.js`, the one
-// tag a shop pastes) adds to the page together with the downloads it started.
+// Restock widget, main script. Bundled by esbuild with the wasm-bindgen glue (its
+// `bundler` target: the import shims, no loader code) and `dom.js` into
+// `www/widget/restock.<hash>.js`, which the loader (`widget.js`, the one tag a shop
+// pastes) adds to the page together with the downloads it started.
 // Mount points: <div data-restock-sku="SKU"></div> or <restock-availability sku="SKU">;
 // data-restock-mode="compact" for collection tiles.
 // It defines no globals but `Restock`, and never throws into the host page.
-import init, { call as wasm, inbox, Event } from './glue.js';
-import { hosts, on } from 'restock-dom';
+import * as glue from './glue_bg.js';
+import * as dom from 'restock-dom';
+
+const { call: wasm, inbox, Event } = glue;
+const { hosts, on } = dom;
 
 const R = (window.Restock = window.Restock || {});
 const loaded = R._boot || {};
@@ -221,8 +225,17 @@ async function boot() {
   woo();
   document.addEventListener('DOMContentLoaded', woo);
   window.addEventListener('load', woo);
-  // The loader started this download; streaming compilation needs application/wasm.
-  on.memory = (await init({ module_or_path: loaded.wasm })).memory;
+  // The loader started this download; it compiles while it streams (application/wasm).
+  // The wasm imports wasm-bindgen's shims (`./glue_bg.js`) and `dom.js` (the snippet's
+  // path), the two modules bundled here: what a bundler's wasm integration would do.
+  const imports = new Proxy({}, { get: (_, name) => (name == './glue_bg.js' ? glue : dom) });
+  const response = await loaded.wasm;
+  const { instance } = await (WebAssembly.instantiateStreaming
+    ? WebAssembly.instantiateStreaming(response, imports)
+    : response.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports)));
+  glue.__wbg_set_wasm(instance.exports);
+  instance.exports.__wbindgen_start();
+  on.memory = instance.exports.memory;
   send(Event.Start, 0, 0, data.shop || '', api, lang);
   ready = true;
   document.querySelectorAll('[data-restock-sku]').forEach((el) => call(attach, el));

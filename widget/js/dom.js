@@ -90,9 +90,9 @@ export function build(id, at, len) {
 
 // Rust's operations (see `view::Ops`): `id \x1f key \x1f value`, separated by \x1e,
 // the first being the widget's language (`r lang <tag>`). A text is a reference to the
-// language's pack, \x01 index [\x01 value for its placeholder]; a date (YYYY-MM-DD) or
-// number between \x02 and \x03 is written in the widget's locale (as it is if the
-// browser can't).
+// language's pack, \x01 index [\x01 value for its placeholder]; a number, or a date
+// (`d` and days since 1970), between \x02 and \x03 is written in the widget's locale
+// (as it is, or ISO, if the browser can't).
 export function paint(id, at, len) {
   const ops = text(at, len).split('\x1e').map((op) => op.split('\x1f'));
   const tag = ops[0][2], texts = packs[tag];
@@ -107,11 +107,11 @@ export function paint(id, at, len) {
 
 function apply(id, ops, texts) {
   const root = roots[id], locale = locales[id];
-  const local = (_, y, m, d) => {
+  const local = (_, date, n) => {
     try {
-      return m ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.UTC(y, m - 1, d))
-        : new Intl.NumberFormat(locale).format(y);
-    } catch (_) { return m ? [y, m, d].join('-') : y; }
+      return date ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(n * 864e5)
+        : new Intl.NumberFormat(locale).format(n);
+    } catch (_) { return date ? new Date(n * 864e5).toISOString().slice(0, 10) : n; }
   };
   const words = (_, t, fill) => (fill ? (texts[t] || '').replace(/\{\w+\}/, () => fill) : texts[t] || '');
   for (const [i, k, v] of ops) {
@@ -122,7 +122,7 @@ function apply(id, ops, texts) {
     else if (k == 'close') { if (e.open) e.close(); }
     else if (k.includes('-')) { if (v) e.setAttribute(k, v); else e.removeAttribute(k); }
     else {
-      const x = k == 'hidden' ? !!v : v.replace(/^\x01(\d+)(?:\x01([^]*))?$/, words).replace(/\x02(\d+)(?:-(\d+)-(\d+))?\x03/g, local);
+      const x = k == 'hidden' ? !!v : v.replace(/^\x01(\d+)(?:\x01([^]*))?$/, words).replace(/\x02(d?)(\d+)\x03/g, local);
       if (e[k] !== x) e[k] = x;
     }
   }

@@ -36,22 +36,20 @@ fn shop_url(api: &str, shop: &str, tail: &str) -> String {
     url
 }
 
-/// `{api}/v1/shops/{shop}/availability?skus=...&lang=..` (`fresh` skips the cache; the
-/// language picks the shop's consent text).
-pub fn batch_url(api: &str, shop: &str, skus: &[&str], lang: &str, fresh: bool) -> String {
-    let mut url = shop_url(api, shop, "/availability?skus=");
-    for (i, sku) in skus.iter().enumerate() {
-        if i > 0 {
-            url.push(',');
-        }
-        push_encoded(&mut url, sku);
-    }
+/// `{api}/v1/shops/{shop}/availability?skus=`: the SKUs follow, encoded and separated
+/// by commas, then `batch_end`.
+pub fn batch_url(api: &str, shop: &str) -> String {
+    shop_url(api, shop, "/availability?skus=")
+}
+
+/// Ends an availability URL: `&lang=..` (the language picks the shop's consent text),
+/// and `&fresh=1` to skip the cache.
+pub fn batch_end(url: &mut String, lang: &str, fresh: bool) {
     url.push_str("&lang=");
     url.push_str(lang);
     if fresh {
         url.push_str("&fresh=1");
     }
-    url
 }
 
 pub fn signup_url(api: &str, shop: &str) -> String {
@@ -148,9 +146,13 @@ mod tests {
 
     #[test]
     fn urls_encode_every_part_like_encode_uri_component() {
-        let skus = ["TEE-1", "a b/ü,&"];
+        let mut url = batch_url("https://r.example", "demo shop");
+        push_encoded(&mut url, "TEE-1");
+        url.push(',');
+        push_encoded(&mut url, "a b/ü,&");
+        batch_end(&mut url, "de", true);
         assert_eq!(
-            batch_url("https://r.example", "demo shop", &skus, "de", true),
+            url,
             "https://r.example/v1/shops/demo%20shop/availability?skus=TEE-1,a%20b%2F%C3%BC%2C%26&lang=de&fresh=1"
         );
         assert_eq!(signup_url("http://x", "demo"), "http://x/v1/shops/demo/waitlist");

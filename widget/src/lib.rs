@@ -358,6 +358,12 @@ fn fire_event(fire: Option<Fire>) {
     }
 }
 
+/// Sends an availability request once its SKUs are in.
+fn send_batch(token: u32, mut url: String, lang: Lang, fresh: bool) {
+    api::batch_end(&mut url, lang.tag(), fresh);
+    dom::request(token, &url);
+}
+
 impl App {
     /// A fresh token for an answer that will come back through `answer` or `tick`.
     fn take_token(&mut self) -> u32 {
@@ -436,21 +442,15 @@ impl App {
 
     /// Asks for the SKUs that have no answer yet (new mounts: a collection's "load more"
     /// asks only for its new tiles), or for every SKU when `fresh` (after an order, or
-    /// the page's `Restock.refresh()`); one request per language and 50 SKUs.
+    /// the page's `Restock.refresh()`); one request per language and 50 SKUs, each SKU
+    /// once. A widget remembers the request it waits for (`asked`).
     fn refresh_now(&mut self) {
         let fresh = core::mem::take(&mut self.fresh);
         for lang in Lang::ALL {
-            let mut batch: Vec<usize> = Vec::new();
-            let mut distinct = 0;
-            for i in 0..=self.widgets.len() {
-                let Some(w) = self.widgets.get(i) else {
-                    // The end: what is left goes in the last request.
-                    self.ask(lang, &batch, fresh);
-                    break;
-                };
-                if w.state.lang != lang {
-                    continue;
-                }
+            // The request being filled: its token, URL and number of SKUs.
+            let (mut token, mut url, mut count) = (0, String::new(), 0);
+            for i in 0..self.widgets.len() {
+                let Some(w) = self.widgets.get(i).filter(|w| w.state.lang == lang) else { continue };
                 if Sku::parse(&w.state.sku).is_err() {
                     // Not even well-formed: nothing to show.
                     let _ = self.update(i, Msg::NotFound);
@@ -461,38 +461,31 @@ impl App {
                     continue;
                 }
                 let sku = &w.state.sku;
-                if !batch.iter().any(|&j| self.widgets.get(j).is_some_and(|o| o.state.sku == *sku)) {
-                    if distinct == 50 {
-                        self.ask(lang, &batch, fresh);
-                        batch.clear();
-                        distinct = 0;
+                let asked = self.widgets.iter().take(i).any(|o| token != 0 && o.asked == token && o.state.sku == *sku);
+                if !asked {
+                    if count == 50 {
+                        send_batch(token, url, lang, fresh);
+                        (token, url, count) = (0, String::new(), 0);
                     }
-                    distinct += 1;
+                    if token == 0 {
+                        // (`take_token`, field by field: the widget is still borrowed.)
+                        token = self.next_token;
+                        self.next_token = token.wrapping_add(1).max(1);
+                        url = api::batch_url(&self.api, &self.shop);
+                    } else {
+                        url.push(',');
+                    }
+                    api::push_encoded(&mut url, sku);
+                    count += 1;
                 }
-                batch.push(i);
+                if let Some(w) = self.widgets.get_mut(i) {
+                    w.asked = token;
+                }
+            }
+            if token != 0 {
+                send_batch(token, url, lang, fresh);
             }
         }
-    }
-
-    /// One availability request for the widgets `batch` (each SKU once).
-    fn ask(&mut self, lang: Lang, batch: &[usize], fresh: bool) {
-        if batch.is_empty() {
-            return;
-        }
-        let token = self.take_token();
-        let mut skus: Vec<&str> = Vec::new();
-        for &i in batch {
-            if let Some(w) = self.widgets.get(i).filter(|w| !skus.contains(&w.state.sku.as_str())) {
-                skus.push(&w.state.sku);
-            }
-        }
-        let url = api::batch_url(&self.api, &self.shop, &skus, lang.tag(), fresh);
-        for &i in batch {
-            if let Some(w) = self.widgets.get_mut(i) {
-                w.asked = token;
-            }
-        }
-        dom::request(token, &url);
     }
 
     /// After a failure, tries again later (5 s, then 3x longer each time, at most 5 min).

@@ -103,8 +103,9 @@ const TEXTS: [&str; 13] = ["s", "t", "v", "g", "ql", "qe", "ml", "me", "ke", "b"
 /// Separates operations, and an operation's parts.
 pub const OP: char = '\u{1e}';
 pub const PART: char = '\u{1f}';
-/// Around a date (`YYYY-MM-DD`) or a number in a text, for `dom.js` to write in the
-/// shopper's locale (`Intl`): the value is decided here, its spelling there.
+/// Around a number, or a date (`d` and its days since 1970-01-01), in a text, for
+/// `dom.js` to write in the shopper's locale (`Intl`): the value is decided here, its
+/// spelling there.
 pub const FORMAT: char = '\u{2}';
 pub const FORMAT_END: char = '\u{3}';
 /// Starts a text reference: `TEXT`, the text's index in its language's pack (`T as
@@ -179,7 +180,10 @@ impl Ops {
         self.out.push('\u{2068}');
         match fill {
             Fill::Number(n) => self.formatted(|out| push_digits(out, n)),
-            Fill::Date(d) => self.formatted(|out| out.push_str(&d.to_iso())),
+            Fill::Date(d) => self.formatted(|out| {
+                out.push('d');
+                push_digits(out, d.days_since_epoch().unsigned_abs());
+            }),
             Fill::Name(name) => self.value(name),
             Fill::No => {}
         }
@@ -358,7 +362,21 @@ mod tests {
         /// An element's text with the isolates kept, as `dom.js` writes it from the
         /// language's pack.
         fn raw(&self, id: &str) -> String {
-            self.resolved(id).replace([FORMAT, FORMAT_END], "")
+            let mut out = String::new();
+            let resolved = self.resolved(id);
+            let mut parts = resolved.split([FORMAT, FORMAT_END]);
+            // Outside the marks, then inside, in turn: dates as ISO, numbers as they are.
+            while let Some(outside) = parts.next() {
+                out.push_str(outside);
+                match parts.next() {
+                    Some(date) if date.starts_with('d') => {
+                        out.push_str(&Date::from_days(date[1..].parse().expect("days")).to_iso())
+                    }
+                    Some(number) => out.push_str(number),
+                    None => {}
+                }
+            }
+            out
         }
 
         /// An element's text from its reference, dates and numbers still marked.
@@ -525,7 +543,13 @@ mod tests {
         assert_eq!((ar.get("n", "dir"), ar.get("r", "lang")), (Some("rtl"), Some("ar")));
         let preorder = state(StatusCode::Preorder, false, 4, None);
         let pre = show(&preorder, false);
-        assert_eq!(pre.resolved("l"), "Preorder: out \u{2068}\u{2}2027-01-02\u{3}\u{2069}");
+        let days = Date::from_ymd(2027, 1, 2).map(Date::days_since_epoch).unwrap_or_default();
+        assert_eq!(
+            pre.resolved("l"),
+            format!("Preorder: out \u{2068}\u{2}d{days}\u{3}\u{2069}"),
+            "a date, for the locale"
+        );
+        assert_eq!(pre.raw("l"), "Preorder: out \u{2068}2027-01-02\u{2069}");
         let compact = ops(&preorder, false, true);
         assert_eq!((compact.text("o"), compact.shown("o")), ("Preorder".into(), true));
     }

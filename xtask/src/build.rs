@@ -54,8 +54,9 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
     std::fs::create_dir_all(&glue).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(glue.join("snippets"));
+    // The `bundler` target: import shims only; `boot.js` instantiates the wasm itself.
     run(Command::new(&tools.wasm_bindgen)
-        .args(["--target", "web", "--no-typescript", "--out-name", "glue", "--out-dir"])
+        .args(["--target", "bundler", "--no-typescript", "--out-name", "glue", "--out-dir"])
         .arg(&glue)
         .arg(root.join("target/wasm32-unknown-unknown/widget/restock_widget.wasm")))?;
     run(Command::new(tools.node_bin.join("wasm-opt"))
@@ -144,9 +145,6 @@ fn esbuild(tools: &Tools, entry: &Path, out: &Path, extra: &[String]) -> Result<
             "--target=es2020",
             "--legal-comments=none",
             "--log-level=warning",
-            // The glue's fallback wasm URL (import.meta.url) is never used: the
-            // loader hands over the download it started.
-            "--log-override:empty-import-meta=silent",
         ])
         .args(extra)
         .arg(format!("--outfile={}", out.display())))

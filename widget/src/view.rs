@@ -276,7 +276,7 @@ pub fn paint(state: &State, focus: bool, compact: bool, mark: bool) -> String {
     o.show("kr", form == Some(FormKind::Waitlist));
     o.set("kl", "textContent", state.settings.as_ref().map_or("", |s| s.consent_text.as_str()));
     o.text("b", form.map(|_| (if sending { T::Sending } else { button }, Fill::No)));
-    o.flag("b", "aria-busy", sending && form.is_some());
+    o.set("b", "aria-busy", if sending && form.is_some() { "true" } else { "" });
     let both = state.orderable() && view.is_some_and(|v| v.waitlist);
     o.line("sw", form.filter(|_| both).map(|_| (if order { T::PreferWaitlist } else { T::PreferOrder }, Fill::No)));
     let invalid = state.invalid.filter(|_| form.is_some());
@@ -514,7 +514,7 @@ mod tests {
         s.update(Msg::ConsentInput(true));
         s.update(Msg::Submit);
         let m = show(&s, false);
-        assert_eq!((m.text("b").as_str(), m.get("b", "aria-busy")), ("Sending…", Some("1")));
+        assert_eq!((m.text("b").as_str(), m.get("b", "aria-busy")), ("Sending…", Some("true")));
         s.update(Msg::Refused(Failure::RateLimited));
         let m = show(&s, false);
         assert!(m.text("er").starts_with("Too many attempts") && m.shown("er"));

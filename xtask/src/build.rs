@@ -109,12 +109,14 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
     Ok(())
 }
 
-/// wasm-opt for the widget: smallest code (`-Oz`), no names or producers section, and
-/// the post-MVP features every browser the widget supports has (they make it smaller).
+/// wasm-opt for the widget: smallest code (`-Oz`), no names, producers or features
+/// sections, and the post-MVP features every browser the widget supports has (they make
+/// it smaller).
 const WASM_OPT: &[&str] = &[
     "-Oz",
     "--strip-debug",
     "--strip-producers",
+    "--strip-target-features",
     "--enable-bulk-memory",
     "--enable-nontrapping-float-to-int",
     "--enable-sign-ext",

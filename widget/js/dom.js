@@ -158,7 +158,12 @@ export function request(token, at, len) {
 
 export function random() { return crypto.getRandomValues(new Uint32Array(1))[0]; }
 
-export function timer(ms, token) { setTimeout(() => on.tick(token), ms); }
+// No delay: a microtask, once the current task's mounts and changes are all in (the
+// first availability request goes out without waiting for a timer).
+export function timer(ms, token) {
+  const tick = () => on.tick(token);
+  if (ms) setTimeout(tick, ms); else queueMicrotask(tick);
+}
 
 // `restock:backorder` for the shop's own cart. Its handler takes the order with
 // `event.detail.respondWith(promise)`: fulfilled (with anything but false) means the

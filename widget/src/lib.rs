@@ -100,6 +100,9 @@ impl Event {
     ];
 }
 
+// Each event's function below is `#[inline(never)]`: the same bytes either way (each has
+// one caller), and the benchmark's twiggy attribution then sees what each event costs.
+
 /// Separates the fields of a text; the last field takes the rest.
 pub const FIELD: char = '\u{1f}';
 
@@ -198,6 +201,7 @@ fn with_app<R>(f: impl FnOnce(&mut App) -> R) -> Option<R> {
 
 /// Starts the widget for `shop`, talking to the API at `api` (an origin, no trailing
 /// slash). `locale` is the page's language tag (or empty).
+#[inline(never)]
 pub fn start(shop: String, api: String, locale: String) {
     let locale = if locale.is_empty() { "en".into() } else { locale };
     // Once per page: a second start (a second copy of the script) changes nothing, and
@@ -222,6 +226,7 @@ pub fn start(shop: String, api: String, locale: String) {
 /// Mounts widget `id` (the element `dom.js` numbered) for `sku`, in the language `lang`
 /// (the mount's own tag, or empty for the page's); `mode` is its `data-restock-mode`
 /// (`compact` for collection tiles). Mounting twice is a no-op.
+#[inline(never)]
 pub fn mount(id: u32, sku: String, lang: &str, mode: &str) {
     with_app(|app| {
         let compact = mode == "compact";
@@ -245,17 +250,20 @@ pub fn mount(id: u32, sku: String, lang: &str, mode: &str) {
 }
 
 /// Switches widget `id` to another SKU (a variant) without a reload.
+#[inline(never)]
 pub fn set_sku(id: u32, sku: String) {
     send(id, Msg::SkuChanged(sku));
 }
 
 /// Fetches every widget's availability again, skipping caches.
+#[inline(never)]
 pub fn refresh() {
     with_app(|app| app.schedule_refresh(true));
 }
 
 /// What the shopper did in widget `id`: element `element` now holds `value`, or was
 /// clicked or submitted (forwarded by `dom.js`).
+#[inline(never)]
 pub fn input(id: u32, element: &str, value: String) {
     if let Some(msg) = view::input(element, value) {
         send(id, msg);
@@ -264,6 +272,7 @@ pub fn input(id: u32, element: &str, value: String) {
 
 /// A request (or the page's cart) with `token` answered: its HTTP status (0: no
 /// answer) and what it said, flattened (see `flat`).
+#[inline(never)]
 pub fn answer(token: u32, status: u32, body: &str) {
     let status = u16::try_from(status).unwrap_or(0);
     let body = Flat(body);
@@ -303,6 +312,7 @@ pub fn answer(token: u32, status: u32, body: &str) {
 }
 
 /// A language's texts did not arrive: paint again with the next retry.
+#[inline(never)]
 pub fn texts_failed() {
     with_app(|app| {
         app.repaint = true;
@@ -311,6 +321,7 @@ pub fn texts_failed() {
 }
 
 /// A timer set with `dom::timer` went off.
+#[inline(never)]
 pub fn tick(token: u32) {
     with_app(|app| {
         if token == app.refresh_timer {

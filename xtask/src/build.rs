@@ -112,7 +112,7 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
 /// wasm-opt for the widget: smallest code (`-Oz`), no names, producers or features
 /// sections, and the post-MVP features every browser the widget supports has (they make
 /// it smaller).
-const WASM_OPT: &[&str] = &[
+pub const WASM_OPT: &[&str] = &[
     "-Oz",
     "--strip-debug",
     "--strip-producers",

@@ -56,8 +56,10 @@ pub fn breakdown(tools: &Tools) -> Result<Value, String> {
     let glue = repo_root().join("target/widget");
     let named = glue.join("widget-named.wasm");
     let mut opt = Command::new(tools.node_bin.join("wasm-opt"));
-    opt.args(crate::build::WASM_OPT.iter().filter(|a| !a.starts_with("--strip")))
-        .args(["--debuginfo", "--no-inline=*"])
+    // (`--no-inline` first: wasm-opt runs its passes in order.)
+    opt.arg("--no-inline=*")
+        .args(crate::build::WASM_OPT.iter().filter(|a| !a.starts_with("--strip")))
+        .arg("--debuginfo")
         .arg(glue.join("glue_bg.wasm"))
         .arg("-o")
         .arg(&named);

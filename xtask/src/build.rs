@@ -193,7 +193,7 @@ fn artifacts(root: &Path) -> Result<Vec<(&'static str, PathBuf)>, String> {
     let largest = widget
         .texts
         .iter()
-        .max_by_key(|(_, p)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .max_by_key(|(_, p)| sizes::measure(p).map(|s| s.brotli).unwrap_or(0))
         .map(|(_, p)| p.clone())
         .ok_or("no language packs in the widget's manifest")?;
     Ok(vec![

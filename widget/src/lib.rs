@@ -500,8 +500,10 @@ impl App {
     }
 
     /// After a failure, tries again later (5 s, then 3x longer each time, at most 5 min).
+    /// An answer that worked resets the backoff, unless a language's texts are still to
+    /// be asked for again (the retry then stays on its way).
     fn schedule_retry(&mut self, failed: bool) {
-        if !failed {
+        if !failed && !self.repaint {
             self.retry_timer = 0;
             self.retry_ms = 5000;
         } else if self.retry_timer == 0 {

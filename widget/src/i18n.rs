@@ -92,13 +92,6 @@ pub fn pack(lang: Lang) -> String {
     out
 }
 
-/// Decimal digits of `n` without `core::fmt`.
-pub fn digits(n: u32) -> String {
-    let mut out = String::new();
-    push_digits(&mut out, n);
-    out
-}
-
 /// Appends the decimal digits of `n` to `out`.
 pub fn push_digits(out: &mut String, n: u32) {
     if n >= 10 {
@@ -114,7 +107,9 @@ mod tests {
     #[test]
     fn digits_without_fmt() {
         for n in [0, 7, 10, 409, u32::MAX] {
-            assert_eq!(digits(n), n.to_string());
+            let mut out = String::new();
+            push_digits(&mut out, n);
+            assert_eq!(out, n.to_string());
         }
     }
 

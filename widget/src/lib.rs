@@ -4,7 +4,8 @@
 //! downloads and adds the main script (`boot.js` bundled with the wasm-bindgen glue
 //! and `dom.js`), which numbers each mount point and tells the wasm what happens
 //! through [`call`]: [`start`], [`mount`], a variant's [`set_sku`], the shopper's
-//! [`input`], an [`answer`] to a request, a language's [`texts`], a timer's [`tick`].
+//! [`input`], an [`answer`] to a request, a language pack that did not arrive
+//! ([`texts_failed`]), a timer's [`tick`].
 //! Each widget gets a Shadow DOM painted from a [`state::State`] through
 //! [`view::paint`]; every mount on a page shares one batched availability request.
 //! Texts go out as references to the language's pack, which `dom.js` loads.
@@ -12,11 +13,12 @@
 //! the API answers, errors the shopper can retry).
 //!
 //! Size shapes the structure (the widget's bytes are a product feature): the DOM
-//! work, `fetch`, `Intl` and timers live in `dom.js`, and only numbers and strings
-//! cross (no `JsValue`, no `Closure`, no async runtime, no serde); one export takes
-//! every event; the texts stay in JavaScript (one language's pack); requests and answers are
-//! matched by tokens kept on the widgets; and the release build is `no_std` (feature
-//! `std` off) with a panic handler that traps, so none of `core::fmt` is linked.
+//! work, `fetch`, JSON parsing, `Intl` and timers live in `dom.js`, and only numbers
+//! cross (texts as bytes in the wasm's memory; no `JsValue`, no `Closure`, no async
+//! runtime, no serde); one export takes every event; the texts stay in JavaScript (one
+//! language's pack); requests and answers are matched by tokens kept on the widgets; and
+//! the release build is `no_std` (feature `std` off) with a panic handler that traps, so
+//! no panic-message formatting is linked.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

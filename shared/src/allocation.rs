@@ -3,6 +3,7 @@
 //! aside for it flow on to the next in line.
 
 use crate::policy::QueuedOrder;
+use crate::prelude::*;
 
 /// What happened to one order during an allocation.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! `YYYY-MM-DD`. `Timestamp` is milliseconds since the Unix epoch. Neither reads the
 //! system clock (`SystemTime::now()` panics on wasm32-unknown-unknown anyway).
 
+use crate::prelude::*;
 use core::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -43,11 +44,13 @@ impl Date {
     /// Parses exactly `YYYY-MM-DD` (ISO 8601 calendar date, no time, no offset).
     pub fn parse(input: &str) -> Result<Date, DateError> {
         let b = input.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
             return Err(DateError::Format);
         }
+        // `get`, not indexing: the widget links this, and a slice's bounds check would
+        // bring panic-message formatting into its wasm.
         let num = |range: core::ops::Range<usize>| -> Result<u32, DateError> {
-            b[range].iter().try_fold(0u32, |acc, &c| {
+            b.get(range).unwrap_or_default().iter().try_fold(0u32, |acc, &c| {
                 if c.is_ascii_digit() { Ok(acc * 10 + u32::from(c - b'0')) } else { Err(DateError::Format) }
             })
         };

@@ -5,6 +5,7 @@
 
 use crate::eta::{RestockEta, Supply};
 use crate::policy::QueuedOrder;
+use crate::prelude::*;
 
 /// One open order's projected ship date after a change.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,6 +15,7 @@
 //!
 //! The shop's handling days are added to whatever date comes out.
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::date::Date;

@@ -13,6 +13,8 @@
 //! key. This module parses the token and checks its lifetime; the Worker computes and
 //! compares the HMAC (constant time), since hashing is not the domain's business.
 
+use crate::prelude::*;
+
 use serde::{Deserialize, Serialize};
 
 use crate::availability::OrderKind;

@@ -7,6 +7,8 @@
 //! `PUT /v1/admin/products/{sku}` (the Worker turns each row into that request and
 //! plans it with `plan`), so a preview and the import it previews are one plan.
 
+use crate::prelude::*;
+
 /// The columns an import may have, with their types.
 pub const COLUMNS: &[(&str, Cell)] = &[
     ("sku", Cell::Text),
@@ -78,7 +80,7 @@ fn records(text: &str) -> Result<Vec<Vec<String>>, CsvError> {
     let end_record = |record: &mut Vec<String>, out: &mut Vec<Vec<String>>| {
         let blank = record.len() == 1 && record[0].is_empty();
         if !blank {
-            out.push(std::mem::take(record));
+            out.push(core::mem::take(record));
         } else {
             record.clear();
         }
@@ -108,12 +110,12 @@ fn records(text: &str) -> Result<Vec<Vec<String>>, CsvError> {
                 ));
             }
             ',' => {
-                record.push(std::mem::take(&mut field));
+                record.push(core::mem::take(&mut field));
                 was_quoted = false;
             }
             '\r' if chars.peek() == Some(&'\n') => {}
             '\n' => {
-                record.push(std::mem::take(&mut field));
+                record.push(core::mem::take(&mut field));
                 was_quoted = false;
                 end_record(&mut record, &mut out);
             }

@@ -4,6 +4,7 @@
 //! The edge converts raw JSON/path strings into these at the boundary; everything
 //! behind it takes the parsed type, so "is this SKU valid?" is never asked twice.
 
+use crate::prelude::*;
 use core::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -113,7 +114,7 @@ macro_rules! string_newtype {
     };
 }
 
-use std::string as alloc_string;
+use alloc::string as alloc_string;
 
 /// A shop's id: 2-32 of `a-z 0-9 -`, starting with a letter or digit. Appears in URLs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -185,21 +186,18 @@ impl Email {
     // One pass over the bytes, no string searching: the widget validates with this too,
     // and `str::split`/`contains` would cost it kilobytes of wasm.
     fn parse_inner(input: &str) -> Result<Email, EmailError> {
-        let all = input.as_bytes();
-        let start = all.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(all.len());
-        let end = all.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
-        let b = all.get(start..end).unwrap_or_default();
+        let b = input.trim_ascii().as_bytes();
         if b.is_empty() {
             return Err(EmailError::Empty);
         }
         if b.len() > Self::MAX_LEN {
             return Err(EmailError::TooLong);
         }
-        let mut parts = b.split(|&c| c == b'@');
-        let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(local), Some(domain), None) => (local, domain),
-            _ => return Err(EmailError::At),
-        };
+        let at = b.iter().position(|&c| c == b'@').ok_or(EmailError::At)?;
+        let (local, domain) = (b.get(..at).unwrap_or_default(), b.get(at + 1..).unwrap_or_default());
+        if domain.contains(&b'@') {
+            return Err(EmailError::At);
+        }
         if !valid_local_part(local) {
             return Err(EmailError::LocalPart);
         }
@@ -237,19 +235,29 @@ fn valid_local_part(local: &[u8]) -> bool {
 /// A DNS name (any case) of at least two labels of 1-63 letters, digits and inner
 /// hyphens, at most 253 bytes, whose last label has 2+ characters and a letter.
 fn valid_domain(domain: &[u8]) -> bool {
-    let label_ok = |l: &[u8]| {
-        (1..=63).contains(&l.len())
-            && l.first() != Some(&b'-')
-            && l.last() != Some(&b'-')
-            && l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
-    };
-    let labels = domain.split(|&c| c == b'.');
-    let tld = domain.rsplit(|&c| c == b'.').next().unwrap_or_default();
-    domain.len() <= 253
-        && domain.split(|&c| c == b'.').count() >= 2
-        && labels.clone().all(label_ok)
-        && tld.len() >= 2
-        && tld.iter().any(u8::is_ascii_alphabetic)
+    // One pass, a label at a time (a virtual dot ends the last): the widget validates
+    // with this too, and slice splitting iterators cost it their code.
+    let (mut labels, mut len, mut letter, mut prev) = (0, 0, false, b'.');
+    for i in 0..=domain.len() {
+        let c = domain.get(i).copied().unwrap_or(b'.');
+        if c == b'.' {
+            if len == 0 || len > 63 || prev == b'-' {
+                return false;
+            }
+            labels += 1;
+            if i == domain.len() {
+                return domain.len() <= 253 && labels >= 2 && len >= 2 && letter;
+            }
+            (len, letter) = (0, false);
+        } else if c.is_ascii_alphanumeric() || (c == b'-' && len > 0) {
+            len += 1;
+            letter |= c.is_ascii_alphabetic();
+        } else {
+            return false;
+        }
+        prev = c;
+    }
+    false
 }
 
 /// How many units one order may ask for: 1 to `Quantity::MAX`.
@@ -353,16 +361,20 @@ impl Lang {
     /// From a language subtag (any case, region ignored); unknown languages get English.
     /// `iw` is Hebrew's withdrawn code, still sent by older Java and Android systems.
     pub fn from_tag(tag: &str) -> Lang {
-        let primary = tag.split(['-', '_']).next().unwrap_or("");
-        match primary.to_ascii_lowercase().as_str() {
-            "de" => Lang::De,
-            "fr" => Lang::Fr,
-            "es" => Lang::Es,
-            "ja" => Lang::Ja,
-            "ar" => Lang::Ar,
-            "he" | "iw" => Lang::He,
-            _ => Lang::En,
-        }
+        // Bytes, not `split` and `to_ascii_lowercase`: the widget links this, and those
+        // cost its wasm a pattern searcher and an allocation.
+        let b = tag.as_bytes();
+        let primary = b.get(..b.iter().position(|&c| c == b'-' || c == b'_').unwrap_or(b.len())).unwrap_or_default();
+        let codes: [(&[u8], Lang); 7] = [
+            (b"de", Lang::De),
+            (b"fr", Lang::Fr),
+            (b"es", Lang::Es),
+            (b"ja", Lang::Ja),
+            (b"ar", Lang::Ar),
+            (b"he", Lang::He),
+            (b"iw", Lang::He),
+        ];
+        codes.iter().find(|(code, _)| primary.eq_ignore_ascii_case(code)).map_or(Lang::En, |&(_, lang)| lang)
     }
 
     /// The language whose `tag()` is exactly `tag` (no case folding, no region, no
@@ -657,6 +669,54 @@ mod tests {
         assert_eq!(sku.as_str(), "TEE-1");
         assert!(serde_json::from_str::<Sku>("\"TEE 1\"").is_err());
         assert!(serde_json::from_str::<Email>("\"x@y\"").is_err());
+    }
+
+    /// The first implementation (splitting iterators), kept to check the one-pass one.
+    fn reference_parse(input: &str) -> Result<String, EmailError> {
+        let all = input.as_bytes();
+        let start = all.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(all.len());
+        let end = all.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+        let b = all.get(start..end).unwrap_or_default();
+        if b.is_empty() {
+            return Err(EmailError::Empty);
+        }
+        if b.len() > Email::MAX_LEN {
+            return Err(EmailError::TooLong);
+        }
+        let mut parts = b.split(|&c| c == b'@');
+        let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(local), Some(domain), None) => (local, domain),
+            _ => return Err(EmailError::At),
+        };
+        if !valid_local_part(local) {
+            return Err(EmailError::LocalPart);
+        }
+        let label_ok = |l: &[u8]| {
+            (1..=63).contains(&l.len())
+                && l.first() != Some(&b'-')
+                && l.last() != Some(&b'-')
+                && l.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+        };
+        let tld = domain.rsplit(|&c| c == b'.').next().unwrap_or_default();
+        let domain_ok = domain.len() <= 253
+            && domain.split(|&c| c == b'.').count() >= 2
+            && domain.split(|&c| c == b'.').all(label_ok)
+            && tld.len() >= 2
+            && tld.iter().any(u8::is_ascii_alphabetic);
+        if !domain_ok {
+            return Err(EmailError::Domain);
+        }
+        Ok(format!("{}@{}", String::from_utf8_lossy(local), String::from_utf8_lossy(domain).to_ascii_lowercase()))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn email_parse_agrees_with_the_first_implementation(
+            s in "[ a-zA-Z0-9.@_'+-]{0,30}|\\PC{0,80}|[a-c]{0,3}@[a-c.-]{0,12}"
+        ) {
+            let now = Email::parse_inner(&s).map(|e| e.0);
+            proptest::prop_assert_eq!(now, reference_parse(&s), "{:?}", s);
+        }
     }
 
     proptest::proptest! {

@@ -23,6 +23,28 @@
 //! - [`attribution`]: crediting a sale to a notification (direct or assisted).
 //! - [`import`]: the generic import's CSV.
 
+// No std: the widget links this crate into a `no_std` wasm (no panic-message
+// formatting; see widget/src/lib.rs), so it uses `core` and `alloc` only. Every module
+// takes `String`, `Vec` and friends from `prelude`.
+#![no_std]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+/// What std's prelude would give every module: `use crate::prelude::*;`.
+mod prelude {
+    #[allow(unused_imports)]
+    pub(crate) use alloc::{
+        borrow::ToOwned,
+        boxed::Box,
+        format,
+        string::{String, ToString},
+        vec,
+        vec::Vec,
+    };
+}
+
 pub mod allocation;
 pub mod attribution;
 pub mod availability;

@@ -9,6 +9,7 @@
 //! with this too, so it stays small in wasm; the SMS provider is the
 //! judge of whether a well-formed number exists.
 
+use crate::prelude::*;
 use core::fmt;
 
 use serde::{Deserialize, Serialize};

@@ -25,6 +25,7 @@ use crate::availability::ProductState;
 use crate::date::{Date, Timestamp};
 use crate::delay::project;
 use crate::policy::{IncomingPo, Policy, ProductSettings, QueuedOrder, ShopRules, Stock, outstanding};
+use crate::prelude::*;
 use crate::release::ReleaseRules;
 
 /// An open order as stored: the queue entry and the date last projected for it.

@@ -106,6 +106,7 @@ pub fn recipients<Id>(subscribers: &[Waiter<Id>], count: u32) -> impl Iterator<I
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     use proptest::prelude::*;
 
     fn now() -> Timestamp {

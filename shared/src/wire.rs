@@ -3,6 +3,7 @@
 //! deliberately dumb (strings and numbers); the Worker converts them into the parsed
 //! domain types with `TryFrom`, so every refusal has one stable code.
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::availability::{Availability, OrderKind, Status};
@@ -226,7 +227,8 @@ impl TryFrom<BackorderRequest> for BackorderOrder {
 
     fn try_from(r: BackorderRequest) -> Result<Self, Self::Error> {
         let sku = Sku::parse(&r.sku)?;
-        let whole = r.quantity.is_finite() && r.quantity.fract() == 0.0 && r.quantity.abs() < 1e15;
+        // A whole number: what it is as an integer (`fract` is std's, not core's).
+        let whole = r.quantity.is_finite() && r.quantity.abs() < 1e15 && r.quantity == r.quantity as i64 as f64;
         let quantity = if whole {
             Quantity::new(r.quantity as i64)?
         } else {

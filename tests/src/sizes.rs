@@ -40,13 +40,15 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// The built widget's files in `www/widget/`: the loader a shop embeds (stable name)
-/// and the content-hashed main script and wasm it loads, as the build's
-/// `manifest.json` names them.
+/// and the content-hashed main script, wasm and language packs (one per language; a
+/// page downloads its own) it loads, as the build's `manifest.json` names them.
 #[derive(Debug, Clone)]
 pub struct WidgetFiles {
     pub loader: PathBuf,
     pub main: PathBuf,
     pub wasm: PathBuf,
+    /// (language tag, file), by tag.
+    pub texts: Vec<(String, PathBuf)>,
 }
 
 impl WidgetFiles {
@@ -60,7 +62,18 @@ impl WidgetFiles {
         let file = |key: &str| {
             manifest[key].as_str().map(|name| dir.join(name)).ok_or_else(|| format!("{}: no {key}", path.display()))
         };
-        Ok(WidgetFiles { loader: dir.join("widget.js"), main: file("main")?, wasm: file("wasm")? })
+        let texts = manifest["texts"]
+            .as_object()
+            .ok_or_else(|| format!("{}: no texts", path.display()))?
+            .iter()
+            .map(|(lang, name)| Ok((lang.clone(), dir.join(name.as_str().ok_or("a text pack's name")?))))
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(WidgetFiles { loader: dir.join("widget.js"), main: file("main")?, wasm: file("wasm")?, texts })
+    }
+
+    /// The language pack of `lang` (a tag: `en`, `ar`).
+    pub fn pack(&self, lang: &str) -> Option<&Path> {
+        self.texts.iter().find(|(l, _)| l == lang).map(|(_, p)| p.as_path())
     }
 }
 

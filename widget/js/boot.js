@@ -1,10 +1,15 @@
-// Restock widget, main script. Bundled by esbuild with the wasm-bindgen glue into
+// Restock widget, main script. Bundled by esbuild with the wasm-bindgen glue (its
+// `bundler` target: the import shims, no loader code) and `dom.js` into
 // `www/widget/restock.<hash>.js`, which the loader (`widget.js`, the one tag a shop
-// pastes) adds to the page together with the wasm download it started.
+// pastes) adds to the page together with the downloads it started.
 // Mount points: <div data-restock-sku="SKU"></div> or <restock-availability sku="SKU">;
 // data-restock-mode="compact" for collection tiles.
 // It defines no globals but `Restock`, and never throws into the host page.
-import init, { start, mount, setSku, refresh } from './glue.js';
+import * as glue from './glue_bg.js';
+import * as dom from 'restock-dom';
+
+const { call: wasm, inbox, Event } = glue;
+const { hosts, on } = dom;
 
 const R = (window.Restock = window.Restock || {});
 const loaded = R._boot || {};
@@ -17,19 +22,39 @@ const call = (fn, ...args) => {
   if (!ready) return void queued.push(() => call(fn, ...args));
   try { fn(...args); } catch (_) { /* never throw into the host page */ }
 };
+// One event for the wasm (`Event` is Rust's definition): its text's fields, separated
+// by \x1f, go as UTF-8 into the inbox the wasm makes room for.
+const encoder = new TextEncoder();
+const send = (event, n, m, ...fields) => {
+  const bytes = encoder.encode(fields.join('\x1f'));
+  const at = inbox(bytes.length); // may grow the memory: its buffer is read after
+  new Uint8Array(on.memory.buffer, at, bytes.length).set(bytes);
+  wasm(event, n, m);
+};
+
+// The wasm knows each mount by a number (`dom.js` keeps the element): the first call
+// for an element mounts it, later ones switch its SKU when one is given.
+const ids = new WeakMap();
+function attach(el, sku) {
+  const id = ids.get(el);
+  if (id != null) return void (sku && send(Event.Sku, id, 0, sku));
+  ids.set(el, hosts.push(el) - 1);
+  const a = (name) => el.getAttribute(name) || '';
+  send(Event.Mount, hosts.length - 1, 0, sku || a('data-restock-sku') || a('sku'), a('lang') || a('data-lang'), a('data-restock-mode'));
+}
 
 /** Switch a mounted widget to another SKU (a variant) without a reload. */
-R.setSku = (el, sku) => call(setSku, el, String(sku));
+R.setSku = (el, sku) => call(attach, el, sku);
 /** Fetch every widget's availability again (e.g. after your own cart changed stock). */
-R.refresh = () => call(refresh);
+R.refresh = () => call(send, Event.Refresh, 0, 0);
 // Calls the page made before this script arrived.
 (loaded.queue || []).splice(0).forEach(([name, args]) => R[name](...args));
 
 if (!customElements.get('restock-availability')) {
   customElements.define('restock-availability', class extends HTMLElement {
     static get observedAttributes() { return ['sku']; }
-    connectedCallback() { call(mount, this); }
-    attributeChangedCallback(_, old, sku) { if (old !== null && sku) call(setSku, this, sku); }
+    connectedCallback() { call(attach, this); }
+    attributeChangedCallback(_, old, sku) { if (old !== null && sku) call(attach, this, sku); }
   });
 }
 
@@ -71,7 +96,7 @@ function widgetsFor(origin) {
 function follow(origin, { sku, id, reset }) {
   widgetsFor(origin).forEach((el) => {
     const next = reset ? el.getAttribute('data-restock-sku') || el.getAttribute('sku') : mapped(el, id) || sku;
-    if (next) call(setSku, el, next);
+    if (next) call(attach, el, next);
   });
 }
 
@@ -139,7 +164,7 @@ new MutationObserver((records) => {
   for (const r of records) {
     if (r.type === 'attributes') {
       const sku = r.target.getAttribute('data-restock-sku');
-      if (sku) call(setSku, r.target, sku);
+      if (sku) call(attach, r.target, sku);
       continue;
     }
     if (r.type === 'characterData' || (r.target.closest && r.target.closest(PLATFORM_SKU))) {
@@ -148,8 +173,8 @@ new MutationObserver((records) => {
     }
     for (const node of r.addedNodes) {
       if (node.nodeType !== 1) continue;
-      if (node.matches('[data-restock-sku]')) call(mount, node);
-      node.querySelectorAll('[data-restock-sku]').forEach((el) => call(mount, el));
+      if (node.matches('[data-restock-sku]')) call(attach, node);
+      node.querySelectorAll('[data-restock-sku]').forEach((el) => call(attach, el));
     }
   }
 }).observe(document.documentElement, {
@@ -180,21 +205,46 @@ async function boot() {
   const src = (script && script.src) || location.href;
   const data = (script && script.dataset) || {};
   const api = (data.api || new URL(src).origin).replace(/\/+$/, '');
-  const lang = data.lang || document.documentElement.lang || navigator.language || '';
+  const lang = loaded.lang != null ? loaded.lang : data.lang || document.documentElement.lang || navigator.language || '';
+  const packs = loaded.packs || {};
+  let first = loaded.pack || [];
+  // A language's texts: the download the loader started for the page's language, or
+  // a new one (a mount in another language, or a retry).
+  const pack = (tag) => {
+    const got = first[0] == tag ? first[1] : packs[tag] ? fetch(new URL(packs[tag], src)) : Promise.reject();
+    first = [];
+    return got.then((r) => (r.ok ? r.text() : Promise.reject()));
+  };
+  Object.assign(on, {
+    input: (id, el, value) => call(send, Event.Input, id, 0, el, value),
+    answer: (token, status, text) => call(send, Event.Answer, token, status, text),
+    tick: (token) => call(send, Event.Tick, token, 0),
+    texts: () => call(send, Event.Texts, 0, 0),
+    pack,
+  });
   woo();
   document.addEventListener('DOMContentLoaded', woo);
   window.addEventListener('load', woo);
-  // The loader started this download; streaming compilation needs application/wasm.
-  await init({ module_or_path: loaded.wasm || fetch(new URL('widget.wasm', src)) });
-  start(data.shop || '', api, lang);
+  // The loader started this download; it compiles while it streams (application/wasm).
+  // The wasm imports wasm-bindgen's shims (`./glue_bg.js`) and `dom.js` (the snippet's
+  // path), the two modules bundled here: what a bundler's wasm integration would do.
+  const imports = new Proxy({}, { get: (_, name) => (name == './glue_bg.js' ? glue : dom) });
+  const response = await loaded.wasm;
+  const { instance } = await (WebAssembly.instantiateStreaming
+    ? WebAssembly.instantiateStreaming(response, imports)
+    : response.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports)));
+  glue.__wbg_set_wasm(instance.exports);
+  instance.exports.__wbindgen_start();
+  on.memory = instance.exports.memory;
+  send(Event.Start, 0, 0, data.shop || '', api, lang);
   ready = true;
-  document.querySelectorAll('[data-restock-sku]').forEach((el) => call(mount, el));
+  document.querySelectorAll('[data-restock-sku]').forEach((el) => call(attach, el));
   queued.splice(0).forEach((f) => f());
   // WooCommerce may have announced its default variation before we listened.
   document.querySelectorAll('form.variations_form input.variation_id').forEach((i) => { if (+i.value) follow(i, { id: i.value }); });
   // A product page opened on a variant (`?variant=<id>`, Shopify).
   const variant = new URLSearchParams(location.search).get('variant');
-  if (variant) document.querySelectorAll(WIDGETS).forEach((el) => { const sku = mapped(el, variant); if (sku) call(setSku, el, sku); });
+  if (variant) document.querySelectorAll(WIDGETS).forEach((el) => { const sku = mapped(el, variant); if (sku) call(attach, el, sku); });
 }
 
 boot().catch(() => {

@@ -1,48 +1,55 @@
 //! The Restock API as the widget uses it: URLs, request bodies and what answers mean.
-//! The requests themselves go through `dom::request` (the browser's `fetch`), so there
-//! is no JSON code and no async runtime in the wasm: the browser parses, `decode` reads
-//! the JS objects, and bodies are plain objects built field by field from the shared
-//! wire types and serialized by `JSON.stringify`.
+//! The requests themselves go through `dom::request` (the browser's `fetch`), which
+//! hands back the status and the body's text; there is no async runtime in the wasm.
+//! Bodies are written from the shared wire types by `json::Object` (tested against
+//! serde's reading of them, as the Worker reads them).
 
-use restock_shared::wire::{AvailabilityView, BackorderRequest, WaitlistRequest, WidgetSettings};
-use wasm_bindgen::JsValue;
+use alloc::string::String;
+
+use restock_shared::wire::{BackorderRequest, WaitlistRequest};
 
 use crate::decode;
-use crate::state::{Done, Failure, Field};
+use crate::flat::{Flat, uint};
+use crate::json::Object;
+use crate::state::{Done, Failure, Field, Msg};
 
-/// Why a read produced no usable answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FetchError {
-    /// Network failure, timeout, 5xx, or an answer we could not read: retry later.
-    Unavailable,
-    /// 404: the shop does not exist.
-    NotFound,
-}
-
-fn encode(part: &str) -> String {
-    String::from(js_sys::encode_uri_component(part))
+/// Appends `part` percent-encoded as `encodeURIComponent` does (UTF-8 bytes; letters,
+/// digits and `-_.!~*'()` kept).
+pub fn push_encoded(out: &mut String, part: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in part.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
 }
 
 fn shop_url(api: &str, shop: &str, tail: &str) -> String {
-    [api, "/v1/shops/", &encode(shop), tail].concat()
+    let mut url = String::from(api);
+    url.push_str("/v1/shops/");
+    push_encoded(&mut url, shop);
+    url.push_str(tail);
+    url
 }
 
-/// `{api}/v1/shops/{shop}/availability?skus=...&lang=..` (`fresh` skips the cache; the
-/// language picks the shop's consent text).
-pub fn batch_url(api: &str, shop: &str, skus: &[String], lang: &str, fresh: bool) -> String {
-    let mut url = shop_url(api, shop, "/availability?skus=");
-    for (i, sku) in skus.iter().enumerate() {
-        if i > 0 {
-            url.push(',');
-        }
-        url.push_str(&encode(sku));
-    }
+/// `{api}/v1/shops/{shop}/availability?skus=`: the SKUs follow, encoded and separated
+/// by commas, then `batch_end`.
+pub fn batch_url(api: &str, shop: &str) -> String {
+    shop_url(api, shop, "/availability?skus=")
+}
+
+/// Ends an availability URL: `&lang=..` (the language picks the shop's consent text),
+/// and `&fresh=1` to skip the cache.
+pub fn batch_end(url: &mut String, lang: &str, fresh: bool) {
     url.push_str("&lang=");
     url.push_str(lang);
     if fresh {
         url.push_str("&fresh=1");
     }
-    url
 }
 
 pub fn signup_url(api: &str, shop: &str) -> String {
@@ -53,52 +60,55 @@ pub fn order_url(api: &str, shop: &str) -> String {
     shop_url(api, shop, "/backorders")
 }
 
-/// What an availability answer says.
-pub fn batch_answer(status: u16, body: &JsValue) -> Result<(WidgetSettings, Vec<AvailabilityView>), FetchError> {
-    match status {
-        200 => decode::batch(body).ok_or(FetchError::Unavailable),
-        404 => Err(FetchError::NotFound),
-        _ => Err(FetchError::Unavailable),
+/// A request as `dom::request` takes it: the URL, the body, then header names and
+/// values, separated by U+001F.
+pub fn request(url: String, body: &str, headers: &[&str]) -> String {
+    let mut out = url;
+    for part in [body].iter().chain(headers) {
+        out.push('\u{1f}');
+        out.push_str(part);
+    }
+    out
+}
+
+/// What an availability answer says about `sku`.
+pub fn availability(status: u16, answer: Flat, sku: &str) -> Msg {
+    match (status, decode::settings(answer)) {
+        (404, _) => Msg::NotFound,
+        (200, Some(settings)) => match decode::item(answer, sku) {
+            Some(view) => Msg::Loaded(view, settings),
+            None => Msg::NotFound,
+        },
+        // Network failure, timeout, 5xx, or an answer we could not read: retry later.
+        _ => Msg::Failed,
     }
 }
 
-/// A JS object from `(key, value)` pairs (what `JSON.stringify` sends).
-fn object(fields: &[(&str, JsValue)]) -> JsValue {
-    let o = js_sys::Object::new();
-    for (k, v) in fields {
-        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
-    }
-    o.into()
+pub fn signup_body(r: &WaitlistRequest) -> String {
+    Object::new()
+        .str("sku", &r.sku)
+        .str("email", &r.email)
+        .opt("locale", r.locale.as_deref())
+        .bool("consent", r.consent)
+        .str("consent_text", &r.consent_text)
+        .opt("website", r.website.as_deref())
+        .finish()
 }
 
-fn opt(s: &Option<String>) -> JsValue {
-    s.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str)
-}
-
-pub fn signup_body(r: &WaitlistRequest) -> JsValue {
-    object(&[
-        ("sku", JsValue::from_str(&r.sku)),
-        ("email", JsValue::from_str(&r.email)),
-        ("locale", opt(&r.locale)),
-        ("consent", JsValue::from_bool(r.consent)),
-        ("consent_text", JsValue::from_str(&r.consent_text)),
-        ("website", opt(&r.website)),
-    ])
-}
-
-pub fn order_body(r: &BackorderRequest) -> JsValue {
-    object(&[
-        ("sku", JsValue::from_str(&r.sku)),
-        ("quantity", JsValue::from_f64(r.quantity)),
-        ("email", JsValue::from_str(&r.email)),
-        ("locale", opt(&r.locale)),
-    ])
+/// The order's body; `quantity` is the whole number the state checked (the wire
+/// type's `f64` is how the Worker reads any JSON number).
+pub fn order_body(r: &BackorderRequest, quantity: u32) -> String {
+    Object::new()
+        .str("sku", &r.sku)
+        .uint("quantity", quantity)
+        .str("email", &r.email)
+        .opt("locale", r.locale.as_deref())
+        .finish()
 }
 
 /// What a refused POST means for the shopper.
-fn failure(status: u16, body: &JsValue) -> Failure {
-    let code = decode::string(body, "code").unwrap_or_default();
-    match (status, code.as_str()) {
+fn failure(status: u16, answer: Flat) -> Failure {
+    match (status, answer.get("code").unwrap_or("")) {
         (429, _) => Failure::RateLimited,
         (409, _) => Failure::SoldOut,
         (_, "invalid_email") => Failure::Invalid(Field::Email),
@@ -109,20 +119,107 @@ fn failure(status: u16, body: &JsValue) -> Failure {
 }
 
 /// What a waitlist answer means.
-pub fn signup_answer(status: u16, body: &JsValue) -> Result<Done, Failure> {
+pub fn signup_answer(status: u16, answer: Flat) -> Result<Done, Failure> {
     if !(200..300).contains(&status) {
-        return Err(failure(status, body));
+        return Err(failure(status, answer));
     }
-    Ok(if decode::string(body, "status").as_deref() == Some("subscribed") { Done::Joined } else { Done::CheckInbox })
+    Ok(if answer.get("status") == Some("subscribed") { Done::Joined } else { Done::CheckInbox })
 }
 
 /// What a backorder answer means.
-pub fn order_answer(status: u16, body: &JsValue) -> Result<Done, Failure> {
+pub fn order_answer(status: u16, answer: Flat) -> Result<Done, Failure> {
     if !(200..300).contains(&status) {
-        return Err(failure(status, body));
+        return Err(failure(status, answer));
     }
     Ok(Done::Ordered {
-        position: decode::uint(body, "position"),
-        promised: decode::string(body, "promised_date").and_then(|d| restock_shared::Date::parse(&d).ok()),
+        position: answer.get("position").and_then(uint),
+        promised: decode::date(answer, "", "promised_date"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flat::tests::flatten;
+    use restock_shared::Date;
+    use restock_shared::wire::{SignupStatus, WaitlistResponse};
+
+    #[test]
+    fn urls_encode_every_part_like_encode_uri_component() {
+        let mut url = batch_url("https://r.example", "demo shop");
+        push_encoded(&mut url, "TEE-1");
+        url.push(',');
+        push_encoded(&mut url, "a b/ü,&");
+        batch_end(&mut url, "de", true);
+        assert_eq!(
+            url,
+            "https://r.example/v1/shops/demo%20shop/availability?skus=TEE-1,a%20b%2F%C3%BC%2C%26&lang=de&fresh=1"
+        );
+        assert_eq!(signup_url("http://x", "demo"), "http://x/v1/shops/demo/waitlist");
+        assert_eq!(order_url("http://x", "demo"), "http://x/v1/shops/demo/backorders");
+        let mut kept = String::new();
+        push_encoded(&mut kept, "Az09-_.!~*'()");
+        assert_eq!(kept, "Az09-_.!~*'()");
+    }
+
+    #[test]
+    fn requests_are_fields_for_dom() {
+        assert_eq!(request("u".into(), "", &[]), "u\u{1f}");
+        assert_eq!(request("u".into(), "{}", &["idempotency-key", "k"]), "u\u{1f}{}\u{1f}idempotency-key\u{1f}k");
+    }
+
+    #[test]
+    fn bodies_read_back_as_the_worker_reads_them() {
+        let signup = WaitlistRequest {
+            sku: "TEE-1".into(),
+            email: "ada@example.com".into(),
+            locale: Some("de".into()),
+            consent: true,
+            consent_text: "Ja, \"bitte\"\n«einmal»".into(),
+            website: None,
+            phone: None,
+            sms_consent_text: None,
+        };
+        let read: Result<WaitlistRequest, _> = serde_json::from_str(&signup_body(&signup));
+        assert_eq!(read.ok(), Some(signup.clone()));
+        let bot = WaitlistRequest { website: Some("http://spam".into()), locale: None, ..signup };
+        let read: Result<WaitlistRequest, _> = serde_json::from_str(&signup_body(&bot));
+        assert_eq!(read.ok(), Some(bot));
+        let order =
+            BackorderRequest { sku: "JKT".into(), quantity: 3.0, email: "a@b.co".into(), locale: Some("ar".into()) };
+        let read: Result<BackorderRequest, _> = serde_json::from_str(&order_body(&order, 3));
+        assert_eq!(read.ok(), Some(order));
+    }
+
+    fn flat(json: &str) -> String {
+        flatten(&serde_json::from_str(json).unwrap_or_default())
+    }
+
+    #[test]
+    fn answers_mean_what_the_api_says() {
+        let read = |json: &str, f: fn(u16, Flat) -> Result<Done, Failure>, status| f(status, Flat(&flat(json)));
+        let joined = serde_json::to_string(&WaitlistResponse { status: SignupStatus::Subscribed }).unwrap_or_default();
+        assert_eq!(read(&joined, signup_answer, 202), Ok(Done::Joined));
+        let pending =
+            serde_json::to_string(&WaitlistResponse { status: SignupStatus::PendingConfirmation }).unwrap_or_default();
+        assert_eq!(read(&pending, signup_answer, 202), Ok(Done::CheckInbox));
+        let placed = r#"{"id":"bo_1","position":4,"promised_date":"2027-02-01","cancel_url":null}"#;
+        let promised = Date::from_ymd(2027, 2, 1).ok();
+        assert_eq!(read(placed, order_answer, 201), Ok(Done::Ordered { position: Some(4), promised }));
+        let problem = |code: &str| format!(r#"{{"type":"about:blank","status":422,"code":"{code}","field":"x"}}"#);
+        assert_eq!(read(&problem("invalid_email"), signup_answer, 422), Err(Failure::Invalid(Field::Email)));
+        assert_eq!(read(&problem("invalid_quantity"), order_answer, 422), Err(Failure::Invalid(Field::Quantity)));
+        assert_eq!(read(&problem("missing_field"), signup_answer, 422), Err(Failure::Invalid(Field::Consent)));
+        assert_eq!(read(&problem("sold_out"), order_answer, 409), Err(Failure::SoldOut));
+        assert_eq!(read("", signup_answer, 429), Err(Failure::RateLimited));
+        assert_eq!(read("", signup_answer, 0), Err(Failure::Network), "no answer at all");
+        assert_eq!(read("<html>", order_answer, 502), Err(Failure::Network));
+        let shop =
+            r#"{"shop":{"consent_text":"x","double_opt_in":false,"backorder_mode":"api"},"items":[],"unknown":["A"]}"#;
+        assert_eq!(availability(404, Flat(""), "A"), Msg::NotFound, "no such shop");
+        assert_eq!(availability(200, Flat(""), "A"), Msg::Failed, "unreadable: try again later");
+        assert_eq!(availability(0, Flat(""), "A"), Msg::Failed);
+        assert_eq!(availability(503, Flat(&flat(shop)), "A"), Msg::Failed);
+        assert_eq!(availability(200, Flat(&flat(shop)), "A"), Msg::NotFound, "the shop has no such SKU");
+    }
 }

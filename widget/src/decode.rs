@@ -1,33 +1,14 @@
-//! Reading the API's answers straight from the JS objects `fetch().json()` produced.
-//!
-//! serde-wasm-bindgen's deserializer costs ~25 KB of wasm here, most of it error
-//! formatting (serde's messages print floats); these few typed reads cost ~1 KB and
-//! turn anything unexpected into `None` (the widget then shows nothing broken).
+//! Reading the API's answers (flattened by `dom.js`: see `flat`) into the shared wire
+//! types. Anything unexpected reads as `None`, and the widget shows nothing broken.
+//! The tests decode serde_json's own serialization of the wire types, so the two
+//! cannot drift apart.
 
-use js_sys::Reflect;
+use alloc::string::String;
+
 use restock_shared::wire::{AvailabilityView, BackorderMode, StatusCode, WidgetSettings};
 use restock_shared::{Date, EtaBasis, RestockEta};
-use wasm_bindgen::JsValue;
 
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-pub fn string(obj: &JsValue, key: &str) -> Option<String> {
-    get(obj, key).as_string()
-}
-
-pub fn uint(obj: &JsValue, key: &str) -> Option<u32> {
-    get(obj, key).as_f64().filter(|n| n.fract() == 0.0 && (0.0..=4_294_967_295.0).contains(n)).map(|n| n as u32)
-}
-
-fn boolean(obj: &JsValue, key: &str) -> Option<bool> {
-    get(obj, key).as_bool()
-}
-
-fn date(obj: &JsValue, key: &str) -> Option<Date> {
-    string(obj, key).and_then(|s| Date::parse(&s).ok())
-}
+use crate::flat::{Flat, uint};
 
 fn status(s: &str) -> Option<StatusCode> {
     Some(match s {
@@ -41,45 +22,118 @@ fn status(s: &str) -> Option<StatusCode> {
     })
 }
 
-fn eta(obj: &JsValue) -> Option<RestockEta> {
-    let e = get(obj, "eta");
-    let basis = match string(&e, "basis")?.as_str() {
+fn basis(s: &str) -> Option<EtaBasis> {
+    Some(match s {
         "on_hand" => EtaBasis::OnHand,
         "purchase_order" => EtaBasis::PurchaseOrder,
         "lead_time" => EtaBasis::LeadTime,
         "release" => EtaBasis::Release,
         _ => return None,
-    };
-    Some(RestockEta { date: date(&e, "date")?, basis })
-}
-
-/// One item of an availability answer.
-pub fn availability(obj: &JsValue) -> Option<AvailabilityView> {
-    Some(AvailabilityView {
-        sku: string(obj, "sku")?,
-        name: string(obj, "name").unwrap_or_default(),
-        status: status(&string(obj, "status")?)?,
-        left: uint(obj, "left"),
-        release_date: date(obj, "release_date"),
-        eta: eta(obj),
-        waitlist: boolean(obj, "waitlist").unwrap_or(false),
-        max_quantity: uint(obj, "max_quantity").unwrap_or(0),
     })
 }
 
-/// The batch answer: the shop's widget settings and every known item.
-pub fn batch(obj: &JsValue) -> Option<(WidgetSettings, Vec<AvailabilityView>)> {
-    let shop = get(obj, "shop");
-    let settings = WidgetSettings {
-        consent_text: string(&shop, "consent_text")?,
-        double_opt_in: boolean(&shop, "double_opt_in").unwrap_or(false),
-        backorder_mode: if string(&shop, "backorder_mode").as_deref() == Some("event") {
+/// A date at `prefix` + `path`.
+pub fn date(f: Flat, prefix: &str, path: &str) -> Option<Date> {
+    Date::parse(f.at(prefix, path)?).ok()
+}
+
+/// The item for `sku` in an availability answer (each widget reads its own).
+/// `None`: not there, or not readable.
+pub fn item(f: Flat, sku: &str) -> Option<AvailabilityView> {
+    let at = f.element("items", "sku", sku)?;
+    let eta = match (f.at(at, "eta.basis").and_then(basis), date(f, at, "eta.date")) {
+        (Some(basis), Some(date)) => Some(RestockEta { date, basis }),
+        _ => None,
+    };
+    Some(AvailabilityView {
+        status: status(f.at(at, "status")?)?,
+        sku: sku.into(),
+        name: f.at(at, "name").unwrap_or("").into(),
+        left: f.at(at, "left").and_then(uint),
+        release_date: date(f, at, "release_date"),
+        eta,
+        waitlist: f.at(at, "waitlist") == Some("true"),
+        max_quantity: f.at(at, "max_quantity").and_then(uint).unwrap_or(0),
+    })
+}
+
+/// The shop's widget settings in an availability answer.
+pub fn settings(f: Flat) -> Option<WidgetSettings> {
+    Some(WidgetSettings {
+        consent_text: String::from(f.get("shop.consent_text")?),
+        double_opt_in: f.get("shop.double_opt_in") == Some("true"),
+        backorder_mode: if f.get("shop.backorder_mode") == Some("event") {
             BackorderMode::Event
         } else {
             BackorderMode::Api
         },
-        sms_consent_text: None,
-    };
-    let items = js_sys::Array::from(&get(obj, "items")).iter().filter_map(|v| availability(&v)).collect();
-    Some((settings, items))
+        sms_consent_text: f.get("shop.sms_consent_text").map(String::from),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flat::tests::flatten;
+    use alloc::string::ToString;
+    use alloc::vec;
+    use restock_shared::wire::BatchAvailabilityResponse;
+
+    fn view(sku: &str, status: StatusCode, left: Option<u32>, eta: Option<RestockEta>) -> AvailabilityView {
+        AvailabilityView {
+            sku: sku.into(),
+            name: "Tee \"Orbit\" <b>é</b> 😀\\".into(),
+            status,
+            left,
+            release_date: Date::from_ymd(2027, 1, 16).ok().filter(|_| status == StatusCode::Preorder),
+            eta,
+            waitlist: status == StatusCode::OutOfStock,
+            max_quantity: if status == StatusCode::Backorder { 7 } else { 0 },
+        }
+    }
+
+    #[test]
+    fn reads_what_the_worker_serializes() {
+        let eta = |basis| Date::from_ymd(2026, 12, 24).ok().map(|date| RestockEta { date, basis });
+        let answer = BatchAvailabilityResponse {
+            shop: WidgetSettings {
+                consent_text: "Email me once.\n«ok»".into(),
+                double_opt_in: true,
+                backorder_mode: BackorderMode::Event,
+                sms_consent_text: Some("Text me once. Reply STOP to opt out.".into()),
+            },
+            items: vec![
+                view("A", StatusCode::InStock, None, None),
+                view("B", StatusCode::LowStock, Some(3), None),
+                view("C", StatusCode::OutOfStock, None, eta(EtaBasis::PurchaseOrder)),
+                view("D", StatusCode::Backorder, Some(7), eta(EtaBasis::LeadTime)),
+                view("E", StatusCode::Preorder, None, eta(EtaBasis::Release)),
+                view("F", StatusCode::Discontinued, None, eta(EtaBasis::OnHand)),
+            ],
+            unknown: vec!["G".to_string()],
+        };
+        let text = flatten(&serde_json::to_value(&answer).unwrap_or_default());
+        let f = Flat(&text);
+        assert_eq!(settings(f), Some(answer.shop.clone()));
+        for v in &answer.items {
+            assert_eq!(item(f, &v.sku).as_ref(), Some(v), "{}", v.sku);
+        }
+        assert_eq!(item(f, "G"), None, "not in the answer");
+    }
+
+    #[test]
+    fn items_that_do_not_read_are_nothing() {
+        let answer = serde_json::json!({
+            "shop": { "consent_text": "ok", "double_opt_in": false, "backorder_mode": "api" },
+            "items": [{ "sku": "A", "status": "sold_out" }, { "sku": "B", "name": "b", "status": "in_stock",
+                "left": null, "max_quantity": 2.5, "eta": { "date": "2027-13-01", "basis": "release" } }],
+        });
+        let text = flatten(&answer);
+        let f = Flat(&text);
+        assert_eq!(item(f, "A"), None, "an unknown status: nothing, rather than something wrong");
+        let b = item(f, "B");
+        assert_eq!(b.as_ref().map(|b| (b.left, b.max_quantity, b.eta)), Some((None, 0, None)), "{b:?}");
+        assert_eq!(settings(Flat("")), None);
+        assert_eq!(settings(Flat(&flatten(&serde_json::json!({ "shop": {} })))), None);
+    }
 }

@@ -1,6 +1,14 @@
 //! The widget's texts in each language Restock speaks (`Lang`), with `{n}`, `{date}` and
 //! `{name}` placeholders, and number formatting without `core::fmt` (the widget's bytes
 //! are a feature). Dates are formatted by the browser (`Intl.DateTimeFormat`).
+//!
+//! This table is the only source of the texts, but the wasm does not carry it: the
+//! build writes one file per language (`pack`, content-hashed next to the wasm), the
+//! page downloads only its own language's, and `view` refers to a text by its `T`.
+//! Which text a widget shows, and what fills its placeholder, is decided in Rust;
+//! `dom.js` only looks the words up.
+
+use alloc::string::String;
 
 use restock_shared::Lang;
 
@@ -68,42 +76,28 @@ texts! {
     ],
 }
 
-/// Replaces `{key}` in `template` with `value`: a byte scan with checked slicing
-/// (`str::replace` and plain slicing each pull kilobytes of panic formatting into the
-/// wasm).
-pub fn fill(template: &str, key: &str, value: &str) -> String {
-    let bytes = template.as_bytes();
-    let mut out = String::with_capacity(template.len() + value.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let end = i + 1 + key.len();
-        if bytes[i] == b'{' && bytes.get(end) == Some(&b'}') && template.get(i + 1..end) == Some(key) {
-            out.push_str(template.get(copied..i).unwrap_or(""));
-            out.push_str(value);
-            i = end + 1;
-            copied = i;
-        } else {
-            i += 1;
+/// Separates the texts in a language pack (never inside a text: tested below).
+const SEP: char = '\u{1f}';
+
+/// The language pack of `lang`: every text in `T::ALL` order (`T as usize` is a text's
+/// index), separated by U+001F. The build writes it to a file; `dom.js` splits it.
+pub fn pack(lang: Lang) -> String {
+    let mut out = String::new();
+    for (i, &t) in T::ALL.iter().enumerate() {
+        if i > 0 {
+            out.push(SEP);
         }
+        out.push_str(text(lang, t));
     }
-    out.push_str(template.get(copied..).unwrap_or(""));
     out
 }
 
-/// Decimal digits of `n` without `core::fmt`.
-pub fn digits(mut n: u32) -> String {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// Appends the decimal digits of `n` to `out`.
+pub fn push_digits(out: &mut String, n: u32) {
+    if n >= 10 {
+        push_digits(out, n / 10);
     }
-    buf[i..].iter().map(|&b| char::from(b)).collect()
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]
@@ -113,7 +107,9 @@ mod tests {
     #[test]
     fn digits_without_fmt() {
         for n in [0, 7, 10, 409, u32::MAX] {
-            assert_eq!(digits(n), n.to_string());
+            let mut out = String::new();
+            push_digits(&mut out, n);
+            assert_eq!(out, n.to_string());
         }
     }
 
@@ -129,10 +125,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(fill(text(Lang::En, T::OnlyLeft), "n", &digits(3)), "Only 3 left");
-        assert_eq!(fill(text(Lang::Ja, T::OnlyLeft), "n", "2"), "残り2点");
-        assert_eq!(fill("{a}{n}{n}x{", "n", "1"), "{a}11x{");
-        assert_eq!(fill("{name}", "n", "1"), "{name}");
+        // dom.js fills the one placeholder a text has, whatever its name.
+        for &t in T::ALL {
+            assert!(text(Lang::En, t).matches('{').count() <= 1, "{t:?} has one placeholder at most");
+        }
     }
 
     #[test]
@@ -141,6 +137,20 @@ mod tests {
         for &t in T::ALL {
             assert!(script(text(Lang::Ar, t), '\u{0600}'..='\u{06FF}'), "{t:?} in Arabic");
             assert!(script(text(Lang::He, t), '\u{05D0}'..='\u{05EA}'), "{t:?} in Hebrew");
+        }
+    }
+
+    #[test]
+    fn packs_hold_every_text_in_order() {
+        for lang in Lang::ALL {
+            let pack = pack(lang);
+            let texts: Vec<&str> = pack.split(SEP).collect();
+            assert_eq!(texts.len(), T::ALL.len(), "{lang:?}");
+            for (i, &t) in T::ALL.iter().enumerate() {
+                assert_eq!(t as usize, i, "{t:?} is its own index");
+                assert!(!text(lang, t).contains(SEP), "{t:?} in {lang:?} holds the separator");
+                assert_eq!(texts[i], text(lang, t), "{t:?} in {lang:?}");
+            }
         }
     }
 

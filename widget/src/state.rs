@@ -5,6 +5,8 @@
 //! whatever the state is; inputs stay in the DOM, so what the shopper typed survives
 //! every re-render and every error.
 
+use alloc::string::String;
+
 use restock_shared::wire::{AvailabilityView, BackorderMode, StatusCode, WidgetSettings};
 use restock_shared::{Date, Email, Lang, Quantity};
 
@@ -79,6 +81,8 @@ pub struct State {
     pub email: String,
     pub consent: bool,
     pub quantity: String,
+    /// The honeypot, a field people never see (bots fill it in).
+    pub website: String,
     /// A field that failed validation, and why.
     pub invalid: Option<Field>,
     pub submit: Submit,
@@ -96,6 +100,7 @@ pub enum Msg {
     EmailInput(String),
     ConsentInput(bool),
     QuantityInput(String),
+    WebsiteInput(String),
     /// "Just email me" / "Order instead".
     TogglePreferWaitlist,
     /// The form was submitted (which form depends on the state).
@@ -112,6 +117,8 @@ pub enum Effect {
         sku: String,
         email: String,
         consent_text: String,
+        /// The honeypot's value, if a bot filled it in.
+        website: Option<String>,
     },
     Order {
         sku: String,
@@ -137,6 +144,7 @@ impl State {
             email: String::new(),
             consent: false,
             quantity: "1".into(),
+            website: String::new(),
             invalid: None,
             submit: Submit::Idle,
             prefer_waitlist: false,
@@ -220,6 +228,7 @@ impl State {
                     self.invalid = None;
                 }
             }
+            Msg::WebsiteInput(v) => self.website = v,
             Msg::TogglePreferWaitlist => {
                 self.prefer_waitlist = !self.prefer_waitlist;
                 self.invalid = None;
@@ -263,7 +272,7 @@ impl State {
     /// Validates with the same rules as the server (the domain's `Email::parse`).
     fn valid_email(&mut self) -> Option<String> {
         match Email::parse(&self.email) {
-            Ok(e) => Some(e.as_str().to_owned()),
+            Ok(e) => Some(String::from(e.as_str())),
             Err(_) => {
                 self.invalid = Some(Field::Email);
                 None
@@ -283,7 +292,8 @@ impl State {
         let consent_text = self.settings.as_ref().map(|s| s.consent_text.clone()).unwrap_or_default();
         self.invalid = None;
         self.submit = Submit::Sending(FormKind::Waitlist);
-        Effect::Signup { sku: self.sku.clone(), email, consent_text }
+        let website = Some(self.website.clone()).filter(|w| !w.is_empty());
+        Effect::Signup { sku: self.sku.clone(), email, consent_text, website }
     }
 
     fn submit_order(&mut self) -> Effect {
@@ -291,7 +301,7 @@ impl State {
             return Effect::None;
         }
         let max = self.view().map_or(0, |v| v.max_quantity);
-        let quantity = match self.quantity.trim().parse::<i64>().ok().and_then(|q| Quantity::new(q).ok()) {
+        let quantity = match whole(&self.quantity).and_then(|q| Quantity::new(q).ok()) {
             Some(q) if q.get() <= max => q.get(),
             _ => {
                 self.invalid = Some(Field::Quantity);
@@ -309,6 +319,17 @@ impl State {
         self.submit = Submit::Sending(FormKind::Order);
         Effect::Order { sku: self.sku.clone(), quantity, email }
     }
+}
+
+/// The whole number a quantity field holds (digits, spaces around them allowed).
+/// Byte by byte: `str::parse` and `trim` pull number-parsing and Unicode tables into
+/// the wasm.
+fn whole(field: &str) -> Option<i64> {
+    let digits = field.trim_ascii();
+    if digits.is_empty() || digits.len() > 9 {
+        return None;
+    }
+    digits.bytes().try_fold(0i64, |n, c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
 }
 
 #[cfg(test)]
@@ -378,7 +399,12 @@ mod tests {
         let effect = s.update(Msg::Submit);
         assert_eq!(
             effect,
-            Effect::Signup { sku: "A".into(), email: "Ada@example.com".into(), consent_text: "Email me once.".into() }
+            Effect::Signup {
+                sku: "A".into(),
+                email: "Ada@example.com".into(),
+                consent_text: "Email me once.".into(),
+                website: None
+            }
         );
         assert_eq!(s.update(Msg::Submit), Effect::None, "no double submit while sending");
         s.update(Msg::Finished(Done::CheckInbox));
@@ -395,6 +421,13 @@ mod tests {
         assert_eq!(s.submit, Submit::Failed(FormKind::Waitlist, Failure::Network));
         assert_eq!((s.email.as_str(), s.consent), ("ada@example.com", true));
         assert!(matches!(s.update(Msg::Submit), Effect::Signup { .. }), "retry sends again");
+        s.update(Msg::Refused(Failure::Network));
+        s.update(Msg::WebsiteInput("http://spam".into()));
+        let bot = s.update(Msg::Submit);
+        assert!(
+            matches!(bot, Effect::Signup { website: Some(w), .. } if w == "http://spam"),
+            "the honeypot goes along"
+        );
     }
 
     #[test]
@@ -402,12 +435,12 @@ mod tests {
         let mut s = loaded(StatusCode::Backorder, true, 3);
         assert_eq!(s.form(), Some(FormKind::Order));
         s.update(Msg::EmailInput("ada@example.com".into()));
-        for bad in ["0", "4", "-1", "x", "1.5", ""] {
+        for bad in ["0", "4", "-1", "x", "1.5", "", " ", "+2", "1e0", "999999999999"] {
             s.update(Msg::QuantityInput(bad.into()));
             assert_eq!(s.update(Msg::Submit), Effect::None, "{bad}");
             assert_eq!(s.invalid, Some(Field::Quantity));
         }
-        s.update(Msg::QuantityInput("3".into()));
+        s.update(Msg::QuantityInput(" 3 ".into()));
         assert_eq!(
             s.update(Msg::Submit),
             Effect::Order { sku: "A".into(), quantity: 3, email: "ada@example.com".into() }

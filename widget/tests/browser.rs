@@ -1,15 +1,15 @@
 //! The widget's components in a real browser (headless Chromium through
-//! wasm-bindgen-test-runner): the DOM the view model paints, input forwarding, the
-//! backorder event, and a calm failure when the API is unreachable.
+//! wasm-bindgen-test-runner): the DOM `dom.js` builds and paints from the view's
+//! operations (texts from a language pack), input forwarding, the backorder event, and
+//! a calm failure when the API is unreachable.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use restock_shared::wire::{AvailabilityView, BackorderMode, StatusCode, WidgetSettings};
 use restock_shared::{Date, Lang};
-use restock_widget::dom::{self, OnInput};
 use restock_widget::state::{Msg, State};
-use restock_widget::view;
+use restock_widget::{FIELD, dom, i18n, view};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -21,31 +21,87 @@ fn doc() -> Document {
     web_sys::window().and_then(|w| w.document()).expect("a document")
 }
 
-fn host() -> Element {
+type Seen = Rc<RefCell<Vec<(u32, String, String)>>>;
+type Answers = Rc<RefCell<Vec<(u32, u16)>>>;
+
+thread_local! {
+    static NEXT: RefCell<u32> = const { RefCell::new(100) };
+    static SEEN: Seen = Rc::new(RefCell::new(Vec::new()));
+    static ANSWERS: Answers = Rc::new(RefCell::new(Vec::new()));
+}
+
+fn set(obj: &JsValue, key: &str, value: &JsValue) {
+    js_sys::Reflect::set(obj, &key.into(), value).expect("set");
+}
+
+/// What `boot.js` does in a page: `dom.js` gets the wasm's memory, the language packs
+/// (built from `i18n`), and entry points that record what they are given (or, with
+/// `app`, reach the widget's own functions).
+fn wire(app: bool) {
+    let on = dom::hooks();
+    set(&on, "memory", &wasm_bindgen::memory());
+    let pack = Closure::<dyn FnMut(String) -> js_sys::Promise>::new(|tag: String| {
+        let lang = Lang::from_exact_tag(&tag).unwrap_or(Lang::En);
+        js_sys::Promise::resolve(&JsValue::from_str(&i18n::pack(lang)))
+    });
+    set(&on, "pack", pack.as_ref());
+    pack.forget();
+    let seen = SEEN.with(Rc::clone);
+    let input = Closure::<dyn FnMut(u32, String, String)>::new(move |id: u32, el: String, value: String| {
+        if app {
+            restock_widget::input(id, &el, value);
+        } else {
+            seen.borrow_mut().push((id, el, value));
+        }
+    });
+    set(&on, "input", input.as_ref());
+    input.forget();
+    let answers = ANSWERS.with(Rc::clone);
+    let answer = Closure::<dyn FnMut(u32, u16, String)>::new(move |token: u32, status: u16, text: String| {
+        if app {
+            restock_widget::answer(token, u32::from(status), &text);
+        } else {
+            answers.borrow_mut().push((token, status));
+        }
+    });
+    set(&on, "answer", answer.as_ref());
+    answer.forget();
+    let tick = Closure::<dyn FnMut(u32)>::new(restock_widget::tick);
+    set(&on, "tick", tick.as_ref());
+    tick.forget();
+    let texts = Closure::<dyn FnMut()>::new(restock_widget::texts_failed);
+    set(&on, "texts", texts.as_ref());
+    texts.forget();
+}
+
+/// A new element, numbered for `dom.js`, and built (inline or compact).
+fn host(compact: bool) -> (u32, Element) {
+    wire(false);
     let el = doc().create_element("div").expect("div");
     doc().body().expect("body").append_child(&el).expect("append");
-    el
+    let id = NEXT.with(|n| {
+        let id = *n.borrow();
+        *n.borrow_mut() += 1;
+        id
+    });
+    dom::adopt(id, &el);
+    let fields = [view::template(compact), FIELD.to_string(), "en".into(), FIELD.to_string(), view::STYLE.into()];
+    assert!(dom::build(id, &fields.concat()), "a shadow root");
+    (id, el)
 }
 
-type Seen = Rc<RefCell<Vec<(u32, u32, String)>>>;
-
-fn build(host: &Element) -> (JsValue, OnInput, Seen) {
-    let seen: Seen = Rc::new(RefCell::new(Vec::new()));
-    let log = seen.clone();
-    let on = Closure::new(move |id: u32, kind: u32, value: String| log.borrow_mut().push((id, kind, value)));
-    let root = dom::build(host, view::STYLE, view::TEMPLATE, 7, false, &on).expect("build");
-    (root, on, seen)
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().expect("window").set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
-fn iso(d: Date) -> String {
-    d.to_iso()
+/// Paints `state` on widget `id` and lets the language pack's promise settle.
+async fn paint(id: u32, state: &State, focus: bool, compact: bool) {
+    dom::paint(id, &view::paint(state, focus, compact, false));
+    sleep(5).await;
 }
-
-fn digits(n: u32) -> String {
-    n.to_string()
-}
-
-const ISO: view::Format = view::Format { date: &iso, number: &digits };
 
 fn shadow(host: &Element) -> ShadowRoot {
     host.shadow_root().expect("an open shadow root")
@@ -70,7 +126,7 @@ fn loaded(status: StatusCode, name: &str, waitlist: bool, max: u32) -> State {
         name: name.into(),
         status,
         left: Some(2),
-        release_date: None,
+        release_date: Date::from_ymd(2027, 1, 16).ok().filter(|_| status == StatusCode::Preorder),
         eta: None,
         waitlist,
         max_quantity: max,
@@ -85,28 +141,25 @@ fn loaded(status: StatusCode, name: &str, waitlist: bool, max: u32) -> State {
     s
 }
 
-fn paint(root: &JsValue, state: &State) {
-    dom::paint(root, &view::model(state, &ISO, false)).expect("paint");
-}
-
 #[wasm_bindgen_test]
-fn paints_status_in_a_live_region_and_keeps_the_host_page_clean() {
-    let h = host();
-    let (root, _on, _) = build(&h);
-    paint(&root, &State::new("A".into(), Lang::En));
+async fn paints_status_in_a_live_region_and_keeps_the_host_page_clean() {
+    let (id, h) = host(false);
+    paint(id, &State::new("A".into(), Lang::En), false, false).await;
     assert_eq!(text(&h, "l"), "Checking stock…");
     assert_eq!(by_id(&h, "s").get_attribute("role").as_deref(), Some("status"));
-    paint(&root, &loaded(StatusCode::LowStock, "Tee", false, 0));
-    assert_eq!(text(&h, "l"), "Only \u{2068}2\u{2069} left", "the number between isolates");
+    paint(id, &loaded(StatusCode::LowStock, "Tee", false, 0), false, false).await;
+    assert_eq!(text(&h, "l"), "Only \u{2068}2\u{2069} left", "the number between isolates, from the pack");
+    assert_eq!(by_id(&h, "s").class_name(), "s low");
+    paint(id, &loaded(StatusCode::Preorder, "Tee", false, 3), false, false).await;
+    assert_eq!(text(&h, "l"), "Preorder: out \u{2068}Jan 16, 2027\u{2069}", "the date in the locale's words (Intl)");
     assert_eq!(h.child_element_count(), 0, "everything lives in the shadow root");
 }
 
 #[wasm_bindgen_test]
-fn names_and_consent_texts_are_text_never_markup() {
-    let h = host();
-    let (root, _on, _) = build(&h);
+async fn names_and_consent_texts_are_text_never_markup() {
+    let (id, h) = host(false);
     let name = "<img src=x onerror=\"window.pwned=1\">Tee";
-    paint(&root, &loaded(StatusCode::OutOfStock, name, true, 0));
+    paint(id, &loaded(StatusCode::OutOfStock, name, true, 0), false, false).await;
     assert!(visible(&h, "f"));
     assert_eq!(text(&h, "g"), format!("Get an email when \u{2068}{name}\u{2069} is back"));
     assert_eq!(text(&h, "kl"), "I agree <b>really</b>");
@@ -114,36 +167,48 @@ fn names_and_consent_texts_are_text_never_markup() {
 }
 
 #[wasm_bindgen_test]
-fn inputs_and_submit_are_forwarded_with_the_widget_id() {
-    let h = host();
-    let (root, _on, seen) = build(&h);
-    paint(&root, &loaded(StatusCode::OutOfStock, "Tee", true, 0));
+async fn inputs_and_submit_are_forwarded_with_the_widget_id() {
+    let (id, h) = host(false);
+    paint(id, &loaded(StatusCode::OutOfStock, "Tee", true, 0), false, false).await;
+    SEEN.with(|s| s.borrow_mut().clear());
     let email: web_sys::HtmlInputElement = by_id(&h, "m").dyn_into().expect("input");
     email.set_value("ada@example.com");
-    email.dispatch_event(&web_sys::Event::new("input").expect("event")).expect("dispatch");
+    // As typing does: an input event that bubbles (the shadow root listens for them all).
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let typed = web_sys::Event::new_with_event_init_dict("input", &init).expect("event");
+    email.dispatch_event(&typed).expect("dispatch");
     let consent: web_sys::HtmlInputElement = by_id(&h, "k").dyn_into().expect("checkbox");
     consent.click();
     let form: web_sys::HtmlFormElement = by_id(&h, "f").dyn_into().expect("form");
     form.request_submit().expect("submit");
-    let seen = seen.borrow().clone();
+    let seen = SEEN.with(|s| s.borrow().clone());
+    let field = |el: &str, v: &str| (id, el.to_owned(), v.to_owned());
     assert_eq!(
         seen,
         vec![
-            (7, dom::EMAIL_INPUT, "ada@example.com".into()),
-            (7, dom::CONSENT_INPUT, "1".into()),
-            (7, dom::SUBMIT, String::new())
+            field("m", "ada@example.com"),
+            field("k", "1"),
+            // A submit sends every field as it is, then itself.
+            field("q", "1"),
+            field("m", "ada@example.com"),
+            field("k", "1"),
+            field("w", ""),
+            field("f", ""),
         ]
     );
+    for (_, el, _) in &seen {
+        assert!(view::input(el, String::new()).is_some(), "{el} means something to the state");
+    }
 }
 
 #[wasm_bindgen_test]
-fn an_invalid_field_is_announced_and_focused() {
-    let h = host();
-    let (root, _on, _) = build(&h);
+async fn an_invalid_field_is_announced_and_focused() {
+    let (id, h) = host(false);
     let mut s = loaded(StatusCode::OutOfStock, "Tee", true, 0);
     s.update(Msg::EmailInput("nope".into()));
     s.update(Msg::Submit);
-    dom::paint(&root, &view::model(&s, &ISO, true)).expect("paint");
+    paint(id, &s, true, false).await;
     assert!(visible(&h, "me"));
     assert_eq!(by_id(&h, "m").get_attribute("aria-invalid").as_deref(), Some("true"));
     assert_eq!(by_id(&h, "m").get_attribute("aria-describedby").as_deref(), Some("me"));
@@ -153,19 +218,14 @@ fn an_invalid_field_is_announced_and_focused() {
 
 #[wasm_bindgen_test]
 async fn the_backorder_event_leaves_the_shadow_root() {
-    let h = host();
-    build(&h);
+    let (id, _h) = host(false);
     let got = Rc::new(RefCell::new(JsValue::NULL));
     let sink = got.clone();
     let listener =
         Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| *sink.borrow_mut() = e.detail());
     doc().add_event_listener_with_callback("restock:backorder", listener.as_ref().unchecked_ref()).expect("listen");
-    let answers = Rc::new(RefCell::new(Vec::new()));
-    let log = answers.clone();
-    let done = Closure::<dyn FnMut(u32, u16, JsValue)>::new(move |t: u32, status: u16, _: JsValue| {
-        log.borrow_mut().push((t, status))
-    });
-    dom::fire(&h, "JKT-M", 2, 9, done.as_ref()).expect("fire");
+    ANSWERS.with(|a| a.borrow_mut().clear());
+    dom::fire(id, "JKT-M", 2, 9);
     doc()
         .remove_event_listener_with_callback("restock:backorder", listener.as_ref().unchecked_ref())
         .expect("unlisten");
@@ -173,58 +233,47 @@ async fn the_backorder_event_leaves_the_shadow_root() {
     let sku = js_sys::Reflect::get(&detail, &"sku".into()).expect("sku").as_string();
     let qty = js_sys::Reflect::get(&detail, &"quantity".into()).expect("qty").as_f64();
     assert_eq!((sku.as_deref(), qty), (Some("JKT-M"), Some(2.0)));
-    assert!(answers.borrow().is_empty(), "the answer comes later, never during the dispatch");
+    assert!(ANSWERS.with(|a| a.borrow().is_empty()), "the answer comes later, never during the dispatch");
     sleep(30).await;
-    assert_eq!(*answers.borrow(), vec![(9, 0)], "nobody took it: the cart did not get it");
+    assert_eq!(ANSWERS.with(|a| a.borrow().clone()), vec![(9, 0)], "nobody took it: the cart did not get it");
 }
 
 #[wasm_bindgen_test]
 async fn a_handler_that_confirms_takes_the_backorder() {
-    let h = host();
-    build(&h);
+    let (id, h) = host(false);
     let listener = Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
         let respond = js_sys::Reflect::get(&e.detail(), &"respondWith".into()).expect("respondWith");
         let respond: js_sys::Function = respond.dyn_into().expect("a function");
         let _ = respond.call1(&JsValue::NULL, &js_sys::Promise::resolve(&JsValue::TRUE));
     });
     h.add_event_listener_with_callback("restock:backorder", listener.as_ref().unchecked_ref()).expect("listen");
-    let answers = Rc::new(RefCell::new(Vec::new()));
-    let log = answers.clone();
-    let done = Closure::<dyn FnMut(u32, u16, JsValue)>::new(move |t: u32, status: u16, _: JsValue| {
-        log.borrow_mut().push((t, status))
-    });
-    dom::fire(&h, "JKT-M", 1, 4, done.as_ref()).expect("fire");
+    ANSWERS.with(|a| a.borrow_mut().clear());
+    dom::fire(id, "JKT-M", 1, 4);
     sleep(30).await;
-    assert_eq!(*answers.borrow(), vec![(4, 200)]);
+    assert_eq!(ANSWERS.with(|a| a.borrow().clone()), vec![(4, 200)]);
 }
 
 #[wasm_bindgen_test]
-fn compact_mode_puts_the_form_in_a_dialog_and_styles_need_no_style_element() {
-    let h = host();
-    let on = Closure::new(move |_: u32, _: u32, _: String| {});
-    let root = dom::build(&h, view::STYLE, view::TEMPLATE, 3, true, &on).expect("build");
-    let s = loaded(StatusCode::OutOfStock, "Tee", true, 0);
-    dom::paint(&root, &view::model(&s, &ISO, false)).expect("paint");
+async fn compact_mode_puts_the_form_in_a_dialog_and_styles_need_no_style_element() {
+    let (id, h) = host(true);
+    paint(id, &loaded(StatusCode::OutOfStock, "Tee", true, 0), false, true).await;
     assert_eq!(by_id(&h, "f").parent_element().map(|p| p.tag_name()).as_deref(), Some("DIALOG"));
     assert!(visible(&h, "o"), "one button opens it");
     assert_eq!(text(&h, "o"), "Notify me");
+    assert_eq!(text(&h, "x"), "Close");
     assert_eq!(shadow(&h).query_selector("style").ok().flatten(), None, "a constructed stylesheet, no <style>");
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window().expect("window").set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    });
-    let _ = JsFuture::from(promise).await;
 }
 
 #[wasm_bindgen_test]
 async fn an_unreachable_api_leaves_nothing_broken() {
     // Port 9 (discard) refuses connections: the request fails fast.
     restock_widget::start("demo".into(), "http://127.0.0.1:9".into(), "en".into());
-    let h = host();
-    h.set_attribute("data-restock-sku", "TEE-1").expect("attr");
-    restock_widget::mount(h.clone());
+    wire(true);
+    let h = doc().create_element("div").expect("div");
+    doc().body().expect("body").append_child(&h).expect("append");
+    dom::adopt(7, &h);
+    restock_widget::mount(7, "TEE-1".into(), "", "");
+    sleep(5).await;
     assert!(visible(&h, "r"), "shows it is checking");
     for _ in 0..100 {
         if !visible(&h, "r") {
@@ -233,4 +282,5 @@ async fn an_unreachable_api_leaves_nothing_broken() {
         sleep(50).await;
     }
     assert!(!visible(&h, "r"), "hidden, not broken, once the API fails");
+    wire(false);
 }

@@ -1,8 +1,9 @@
 //! `cargo xtask bench [--quick]`: measures what users feel and what operators pay, on
 //! this machine, and writes `docs/benchmarks.md` and `docs/benchmarks.json`.
 //!
-//! - widget: release bytes (raw/gzip/brotli) and DOMContentLoaded → first rendered
-//!   status in headless Chromium (median of 20 loads);
+//! - widget (`bench/widget.rs`): what a page downloads (raw/gzip/brotli), what each part
+//!   of the wasm costs (twiggy), and DOMContentLoaded → first rendered status in headless
+//!   Chromium (3 runs of 20 loads: foreign origin warm and cold, same origin);
 //! - reads: availability requests/s and p50/p99 with wrk at several concurrencies,
 //!   side by side with a baseline Worker that only returns a KV value (`bench/baseline/`),
 //!   and the batch endpoint with 1, 10 and 50 SKUs;
@@ -18,17 +19,17 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use restock_e2e::browser::Browser;
 use restock_e2e::client::{Client, Shop};
 use restock_e2e::server::{
     DevServer, free_port, kill_group, repo_root, seed_waitlist, start_own, wrangler, wrangler_dev,
 };
-use restock_e2e::shopsite::ShopSite;
 use restock_e2e::sizes::{self, Sizes};
 use serde_json::{Value, json};
 
 use crate::tools::{self, Need};
 use crate::{build, step};
+
+mod widget;
 
 /// How long each wrk run lasts.
 fn duration(quick: bool) -> &'static str {
@@ -51,13 +52,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     build::all(&tools)?;
     let started = Instant::now();
     let command = format!("cargo xtask bench{}", args.iter().map(|a| format!(" {a}")).collect::<String>());
-    let mut out = if named.is_empty() {
-        json!({ "generated": crate::dev::now().millis() })
-    } else {
-        let path = repo_root().join("docs/benchmarks.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
-    };
+    let mut out = if named.is_empty() { json!({ "generated": crate::dev::now().millis() }) } else { last_report()? };
     out["machine"] = machine();
     if named.is_empty() {
         out["command"] = json!(command);
@@ -78,17 +73,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if wants("widget") || wants("reads") || wants("writes") {
         crate::test::with_worker(|url, creds, _, shop_site| {
             if wants("widget") {
-                let loads = if quick { 5 } else { 20 };
                 // As a shop embeds it: the page on another origin (the shop site the demo
-                // shop allows), warm (one browser: the hashed files come from its cache)
-                // and cold (a new browser profile per load); and on the Worker's own origin.
-                let site = ShopSite::start_at(shop_site, url);
-                let page = |i: usize| site.page("embed.html", &format!("sku=TEE-ORG-M&n={i}"));
-                out["widget"]["first_status"] = first_status("foreign origin, warm cache", &page, loads, false)?;
-                out["widget"]["first_status_cold"] = first_status("foreign origin, cold cache", &page, loads, true)?;
-                let own = |i: usize| format!("{url}/embed.html?sku=TEE-ORG-M&n={i}");
-                out["widget"]["first_status_same_origin"] =
-                    first_status("the Worker's own origin, warm", &own, loads, false)?;
+                // shop allows), warm and cold; and on the Worker's own origin.
+                out["widget"] = widget::measure(&tools, url, shop_site, quick)?;
             }
             let shop = Shop { id: "demo".into(), key: creds.demo_key.clone(), client: Client::new(url) };
             if wants("reads") {
@@ -121,6 +108,13 @@ fn write_report(out: &Value, started: Instant) -> Result<(), String> {
     std::fs::write(root.join("docs/benchmarks.md"), markdown(out)).map_err(|e| format!("docs/benchmarks.md: {e}"))?;
     eprintln!("\nwrote docs/benchmarks.md and docs/benchmarks.json in {:.0}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The last full report (`docs/benchmarks.json`), for a section run on its own.
+fn last_report() -> Result<Value, String> {
+    let path = repo_root().join("docs/benchmarks.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// D1 prices (developers.cloudflare.com/d1/platform/pricing), past the included amounts.
@@ -321,44 +315,6 @@ fn sizes_section() -> Result<Value, String> {
         "widget_loader": row(loader), "widget_js": row(js), "widget_wasm": row(wasm),
         "widget_total": row(loader + js + wasm), "worker_total": row(wjs + wwasm),
     }))
-}
-
-/// DOMContentLoaded → `restock:first-status` over `loads` page loads of `page(i)` (ms);
-/// `cold`: each in a new browser profile (nothing cached).
-fn first_status(what: &str, page: &dyn Fn(usize) -> String, loads: usize, cold: bool) -> Result<Value, String> {
-    step(&format!("widget: first rendered status, {what}, {loads} loads in headless Chromium"));
-    let mut b = Browser::launch();
-    let mut samples = Vec::new();
-    for i in 0..loads {
-        if cold && i > 0 {
-            b = Browser::launch();
-        }
-        // A new query string each time: no page cache, a fresh widget instance.
-        b.goto(&page(i));
-        let ms = b.wait_for(
-            "the first status",
-            "const m = performance.getEntriesByName('restock:first-status')[0]; \
-             const nav = performance.getEntriesByType('navigation')[0]; \
-             return m && nav ? m.startTime - nav.domContentLoadedEventStart : null",
-            Duration::from_secs(20),
-        );
-        samples.push(ms.as_f64().ok_or("no timing")?);
-    }
-    let s = stats(&mut samples);
-    eprintln!("first status ({what}): median {:.1} ms (min {:.1}, max {:.1})", s["median"], s["min"], s["max"]);
-    Ok(s)
-}
-
-fn stats(samples: &mut [f64]) -> Value {
-    samples.sort_by(f64::total_cmp);
-    let median = samples.get(samples.len() / 2).copied().unwrap_or(0.0);
-    let round = |x: f64| (x * 10.0).round() / 10.0;
-    json!({
-        "loads": samples.len(),
-        "median": round(median),
-        "min": round(samples.first().copied().unwrap_or(0.0)),
-        "max": round(samples.last().copied().unwrap_or(0.0)),
-    })
 }
 
 /// One wrk run's figures.
@@ -737,34 +693,12 @@ fn markdown(r: &Value) -> String {
         r["machine"]["cores"]
     ));
     line(String::new());
-    line("## Widget".into());
-    line(String::new());
-    line("| artifact | raw | gzip | brotli |".into());
-    line("| --- | ---: | ---: | ---: |".into());
-    for (label, key) in [
-        ("widget.js (loader)", "widget_loader"),
-        ("restock.<hash>.js (main)", "widget_js"),
-        ("restock.<hash>.wasm", "widget_wasm"),
-        ("widget total", "widget_total"),
-        ("Worker total", "worker_total"),
-    ] {
-        let s = &r["sizes"][key];
-        line(format!("| {label} | {} | {} | {} |", kb(&s["raw"]), kb(&s["gzip"]), kb(&s["brotli"])));
-    }
-    line(String::new());
-    line("DOMContentLoaded → first rendered status (`restock:first-status` mark), headless Chromium:".into());
-    line(String::new());
-    for (label, key) in [
-        ("page on another origin (the shop's), warm cache", "first_status"),
-        ("page on another origin, cold cache (new profile per load)", "first_status_cold"),
-        ("page on the Worker's own origin, warm cache", "first_status_same_origin"),
-    ] {
-        let fs = &r["widget"][key];
-        line(format!(
-            "- {label}, {} loads: **median {} ms** (min {}, max {})",
-            fs["loads"], fs["median"], fs["min"], fs["max"]
-        ));
-    }
+    widget::markdown(&r["widget"], &mut line);
+    line(format!(
+        "The Worker's own bundle: {} brotli ({} raw).",
+        kb(&r["sizes"]["worker_total"]["brotli"]),
+        kb(&r["sizes"]["worker_total"]["raw"])
+    ));
     line(String::new());
     line("## Availability reads".into());
     line(String::new());

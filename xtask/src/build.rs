@@ -1,7 +1,7 @@
 //! Release builds: the widget (cargo -> wasm-bindgen -> wasm-opt -> esbuild into
-//! `www/widget/`: the loader `widget.js`, content-hashed main script and wasm, and
-//! `manifest.json` naming them) and the Worker (worker-build into `edge/build/`). Each is skipped
-//! when its outputs are newer than every input.
+//! `www/widget/`: the loader `widget.js`, content-hashed main script, wasm and one text
+//! pack per language, and `manifest.json` naming them) and the Worker (worker-build into
+//! `edge/build/`). Each is skipped when its outputs are newer than every input.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,51 +38,60 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
     let root = repo_root();
     let out_dir = root.join("www/widget");
     let mut inputs = common_inputs(&root);
-    inputs.extend(["widget/src", "widget/js", "widget/Cargo.toml"].iter().map(|p| root.join(p)));
+    inputs.extend(["widget/src", "widget/js", "widget/Cargo.toml", "xtask/src/build.rs"].iter().map(|p| root.join(p)));
     if !stale(&out_dir.join("manifest.json"), &inputs) && WidgetFiles::read(&out_dir).is_ok_and(|f| f.wasm.exists()) {
         eprintln!("widget is up to date");
         return Ok(());
     }
     step("building the widget (release)");
+    // Without the `std` feature the widget is no_std, with a panic handler that traps:
+    // std's would link message formatting (see widget/src/lib.rs).
     run(Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["build", "--profile", "widget", "--package", "restock-widget", "--target", "wasm32-unknown-unknown"])
+        .args(["--no-default-features"])
         .current_dir(&root))?;
     let glue = root.join("target/widget");
     std::fs::create_dir_all(&glue).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(glue.join("snippets"));
+    // The `bundler` target: import shims only; `boot.js` instantiates the wasm itself.
     run(Command::new(&tools.wasm_bindgen)
-        .args(["--target", "web", "--no-typescript", "--out-name", "glue", "--out-dir"])
+        .args(["--target", "bundler", "--no-typescript", "--out-name", "glue", "--out-dir"])
         .arg(&glue)
         .arg(root.join("target/wasm32-unknown-unknown/widget/restock_widget.wasm")))?;
     run(Command::new(tools.node_bin.join("wasm-opt"))
-        .args([
-            "-Oz",
-            "--strip-debug",
-            "--strip-producers",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
-        ])
+        .args(WASM_OPT)
         .arg(glue.join("glue_bg.wasm"))
         .arg("-o")
         .arg(glue.join("widget.wasm")))?;
     std::fs::copy(root.join("widget/js/boot.js"), glue.join("boot.js")).map_err(|e| format!("boot.js: {e}"))?;
-    esbuild(tools, &glue.join("boot.js"), &glue.join("main.js"), &[])?;
-    // The main script and the wasm are named by their content, so they can be cached
-    // for a year (`www/_headers`); the loader at the stable URL names them.
-    let main = hashed(&glue.join("main.js"), &out_dir, "js")?;
-    let wasm = hashed(&glue.join("widget.wasm"), &out_dir, "wasm")?;
-    let defines = [format!("--define:MAIN=\"{main}\""), format!("--define:WASM=\"{wasm}\"")];
+    // `boot.js` and the glue share one `dom.js` (its widget registry): the copy
+    // wasm-bindgen made for the glue, under a directory named by a hash of its own.
+    let dom = snippet(&glue, "js/dom.js")?;
+    esbuild(tools, &glue.join("boot.js"), &glue.join("main.js"), &[format!("--alias:restock-dom={}", dom.display())])?;
+    // The main script, the wasm and the language packs are named by their content, so
+    // they can be cached for a year (`www/_headers`); the loader at the stable URL names
+    // them.
+    let main = hashed(&std::fs::read(glue.join("main.js")).map_err(|e| format!("main.js: {e}"))?, &out_dir, "js")?;
+    let wasm =
+        hashed(&std::fs::read(glue.join("widget.wasm")).map_err(|e| format!("widget.wasm: {e}"))?, &out_dir, "wasm")?;
+    let mut texts = serde_json::Map::new();
+    for lang in restock_shared::Lang::ALL {
+        let pack = restock_widget::i18n::pack(lang);
+        let name = hashed(pack.as_bytes(), &out_dir, &format!("{}.txt", lang.tag()))?;
+        texts.insert(lang.tag().into(), name.into());
+    }
+    let packs = serde_json::Value::Object(texts.clone()).to_string();
+    let defines =
+        [format!("--define:MAIN=\"{main}\""), format!("--define:WASM=\"{wasm}\""), format!("--define:PACKS={packs}")];
     esbuild(tools, &root.join("widget/js/loader.js"), &out_dir.join("widget.js"), &defines)?;
     // Keep the previous build's files too: a loader cached before a deploy (five
     // minutes at most) still finds what it names. Anything older goes.
     let previous = WidgetFiles::read(&out_dir).ok();
     let mut keep = vec![main.clone(), wasm.clone()];
+    keep.extend(texts.values().filter_map(|v| v.as_str().map(str::to_owned)));
     if let Some(p) = &previous {
-        for f in [&p.main, &p.wasm] {
+        for f in [&p.main, &p.wasm].into_iter().chain(p.texts.iter().map(|(_, f)| f)) {
             keep.extend(f.file_name().map(|n| n.to_string_lossy().into_owned()));
         }
     }
@@ -92,11 +101,39 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-    let manifest = format!("{{\"loader\":\"widget.js\",\"main\":\"{main}\",\"wasm\":\"{wasm}\"}}\n");
-    std::fs::write(out_dir.join("manifest.json"), manifest).map_err(|e| format!("manifest.json: {e}"))?;
+    let manifest = serde_json::json!({ "loader": "widget.js", "main": main, "wasm": wasm, "texts": texts });
+    std::fs::write(out_dir.join("manifest.json"), format!("{manifest}\n"))
+        .map_err(|e| format!("manifest.json: {e}"))?;
     // Files of builds before hashed names.
     let _ = std::fs::remove_file(out_dir.join("widget.wasm"));
     Ok(())
+}
+
+/// wasm-opt for the widget: smallest code (`-Oz`), no names, producers or features
+/// sections, and the post-MVP features every browser the widget supports has (they make
+/// it smaller).
+pub const WASM_OPT: &[&str] = &[
+    "-Oz",
+    "--strip-debug",
+    "--strip-producers",
+    "--strip-target-features",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// The file `rel` that wasm-bindgen copied into `glue/snippets/<crate>-<hash>/`.
+fn snippet(glue: &Path, rel: &str) -> Result<PathBuf, String> {
+    let dir = glue.join("snippets");
+    std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path().join(rel))
+        .find(|p| p.exists())
+        .ok_or_else(|| format!("wasm-bindgen wrote no {rel} under {}", dir.display()))
 }
 
 /// Bundles `entry` into one minified IIFE at `out`.
@@ -110,20 +147,17 @@ fn esbuild(tools: &Tools, entry: &Path, out: &Path, extra: &[String]) -> Result<
             "--target=es2020",
             "--legal-comments=none",
             "--log-level=warning",
-            // The glue's fallback wasm URL (import.meta.url) is never used: the
-            // loader hands over the download it started.
-            "--log-override:empty-import-meta=silent",
         ])
         .args(extra)
         .arg(format!("--outfile={}", out.display())))
 }
 
-/// Copies `file` into `dir` as `restock.<first 12 hex of its SHA-256>.<ext>`; returns the name.
-fn hashed(file: &Path, dir: &Path, ext: &str) -> Result<String, String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let hash = crate::seed::sha256_hex(&bytes);
+/// Writes `bytes` into `dir` as `restock.<first 12 hex of their SHA-256>.<ext>`; returns
+/// the name.
+fn hashed(bytes: &[u8], dir: &Path, ext: &str) -> Result<String, String> {
+    let hash = crate::seed::sha256_hex(bytes);
     let name = format!("restock.{}.{ext}", &hash[..12]);
-    std::fs::write(dir.join(&name), &bytes).map_err(|e| format!("{name}: {e}"))?;
+    std::fs::write(dir.join(&name), bytes).map_err(|e| format!("{name}: {e}"))?;
     Ok(name)
 }
 
@@ -170,13 +204,21 @@ pub fn all(tools: &Tools) -> Result<(), String> {
     print_sizes()
 }
 
-/// (label, file) pairs whose sizes we report.
-fn artifacts(root: &Path) -> Result<[(&'static str, PathBuf); 5], String> {
+/// (label, file) pairs whose sizes we report: the widget's files (with the largest
+/// language pack, which a page downloads one of) and the Worker's.
+fn artifacts(root: &Path) -> Result<Vec<(&'static str, PathBuf)>, String> {
     let widget = WidgetFiles::read(&root.join("www/widget"))?;
-    Ok([
+    let largest = widget
+        .texts
+        .iter()
+        .max_by_key(|(_, p)| sizes::measure(p).map(|s| s.brotli).unwrap_or(0))
+        .map(|(_, p)| p.clone())
+        .ok_or("no language packs in the widget's manifest")?;
+    Ok(vec![
         ("widget.js (loader)", widget.loader),
         ("widget main script", widget.main),
         ("widget wasm", widget.wasm),
+        ("widget texts (largest)", largest),
         ("worker index.js", root.join("edge/build/index.js")),
         ("worker index_bg.wasm", root.join("edge/build/index_bg.wasm")),
     ])
@@ -196,9 +238,9 @@ pub fn print_sizes() -> Result<(), String> {
     for (label, s) in &rows {
         eprintln!("{label:<22} {:>10} {:>10} {:>10}", kb(s.raw), kb(s.gzip), kb(s.brotli));
     }
-    let widget: Sizes = rows[0].1 + rows[1].1 + rows[2].1;
-    let worker: Sizes = rows[3].1 + rows[4].1;
-    eprintln!("{:<22} {:>10} {:>10} {:>10}", "widget total", kb(widget.raw), kb(widget.gzip), kb(widget.brotli));
+    let total = |range: std::ops::Range<usize>| rows[range].iter().fold(Sizes::default(), |t, (_, s)| t + *s);
+    let (widget, worker) = (total(0..4), total(4..6));
+    eprintln!("{:<22} {:>10} {:>10} {:>10}", "widget, a page", kb(widget.raw), kb(widget.gzip), kb(widget.brotli));
     eprintln!("{:<22} {:>10} {:>10} {:>10}", "worker total", kb(worker.raw), kb(worker.gzip), kb(worker.brotli));
     Ok(())
 }

@@ -17,6 +17,8 @@
 //! - [`delay`]: re-projecting promised dates after a change.
 //! - [`plan`]: every stock operation as one plan (allocation, on hand, wave, promises),
 //!   which the Worker executes and previews.
+//! - [`forecast`]: demand per day, safety stock, reorder point and suggested order.
+//! - [`updates`]: when a waiting backorder's next regular status email is due.
 //! - [`wire`]: the public API's JSON shapes, shared by the Worker and the widget.
 
 pub mod allocation;
@@ -24,11 +26,13 @@ pub mod availability;
 pub mod date;
 pub mod delay;
 pub mod eta;
+pub mod forecast;
 pub mod input;
 pub mod phone;
 pub mod plan;
 pub mod policy;
 pub mod release;
+pub mod updates;
 pub mod wire;
 
 pub use allocation::{Allocation, AllocationEvent, CancelError, Cancellation, allocate, cancel, position};
@@ -38,9 +42,11 @@ pub use availability::{
 pub use date::{Date, DateError, Timestamp};
 pub use delay::{Projection, project};
 pub use eta::{EtaBasis, RestockEta, Supply};
+pub use forecast::{DemandHistory, Forecast, ForecastError, Position, ServiceLevel, forecast, z_score};
 pub use input::{
     Email, EmailError, InvalidInput, Lang, Locale, Quantity, ShopId, Sku, clean_text, header_text, is_line_break,
 };
 pub use plan::{Clock, Facts, Op, OpenOrder, OpenRelease, PlanError, PromiseChange, ReleasePlan, StockPlan, plan};
 pub use policy::{IncomingPo, Policy, ProductSettings, QueuedOrder, ShopRules, Stock, outstanding};
 pub use release::{Ratio, ReleaseRules, Waiter, Wave, plan_wave, recipients};
+pub use updates::{Cadence, UpdateDue, update_due};

@@ -5,9 +5,11 @@
 //! domain crate (then snapshotted). `?fresh=1` skips the snapshot. The header
 //! `x-restock-source` says which (`kv` or `d1`). Snapshots hold nothing specific to a
 //! language: the per-SKU views have no text of ours, and the shop's snapshot holds
-//! every language's consent text, chosen per request from `lang`.
+//! every language's consent text, chosen per request from `lang`. A snapshot of a SKU
+//! shoppers cannot buy holds its alternatives in stock (`alternatives.rs`), found
+//! when the snapshot is built: a cache hit is still one KV read.
 
-use restock_shared::wire::{AvailabilityView, BatchAvailabilityResponse};
+use restock_shared::wire::{AvailabilityAnswer, AvailabilityView, BatchAvailabilityResponse};
 use restock_shared::{InvalidInput, Lang, ShopId, Sku};
 use worker::{Request, Response};
 
@@ -29,15 +31,17 @@ fn view_of(ctx: &Ctx, shop: &PublicShop, facts: &ProductFacts) -> AvailabilityVi
     AvailabilityView::new(&facts.row.sku, &facts.row.name, &facts.availability(&shop.rules(), ctx.today()))
 }
 
-/// Computes views from D1 for `skus`, snapshots each, and returns them.
-pub async fn compute(ctx: &Ctx, shop: &PublicShop, skus: &[Sku]) -> Result<Vec<AvailabilityView>, ApiError> {
+/// Computes answers from D1 for `skus` (with alternatives for those shoppers cannot
+/// buy), snapshots each, and returns them.
+pub async fn compute(ctx: &Ctx, shop: &PublicShop, skus: &[Sku]) -> Result<Vec<AvailabilityAnswer>, ApiError> {
     let id = ShopId::parse(&shop.id)?;
     let facts = load_products(&ctx.db, &id, skus, ctx.now).await?;
     let views: Vec<AvailabilityView> = facts.iter().map(|f| view_of(ctx, shop, f)).collect();
-    for v in &views {
-        cache::put(ctx, cache::availability_key(&shop.id, &v.sku), v);
+    let answers = crate::availability::alternatives::answers(ctx, &id, &shop.rules(), &facts, views).await;
+    for a in &answers {
+        cache::put(ctx, cache::availability_key(&shop.id, &a.view.sku), a);
     }
-    Ok(views)
+    Ok(answers)
 }
 
 /// Re-snapshots one SKU after a merchant change (best effort).
@@ -63,7 +67,7 @@ pub async fn get_one(ctx: &Ctx, req: &Request, shop: &str, sku: &str) -> Result<
     // The shop's public settings and the SKU's snapshot are independent KV reads: one
     // round trip for both.
     let key = cache::availability_key(shop.as_str(), sku.as_str());
-    let snapshot = async { if fresh { None } else { cache::get::<AvailabilityView>(ctx, &key).await } };
+    let snapshot = async { if fresh { None } else { cache::get::<AvailabilityAnswer>(ctx, &key).await } };
     let (public, cached) = futures_util::future::join(public_shop(ctx, &shop, fresh), snapshot).await;
     let public = public?;
     if let Some(view) = cached {
@@ -105,10 +109,11 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
     let lang = parse_lang(http::query_param(req, "lang").as_deref());
     let fresh = wants_fresh(req);
     let keys: Vec<String> = skus.iter().map(|s| cache::availability_key(shop.as_str(), s.as_str())).collect();
-    let snapshots = async { if fresh { Vec::new() } else { cache::get_many::<AvailabilityView>(ctx, &keys).await } };
+    let snapshots = async { if fresh { Vec::new() } else { cache::get_many::<AvailabilityAnswer>(ctx, &keys).await } };
     let (public, cached) = futures_util::future::join(public_shop(ctx, &shop, fresh), snapshots).await;
     let public = public?;
-    let missing: Vec<Sku> = skus.iter().filter(|s| !cached.iter().any(|(_, v)| v.sku == s.as_str())).cloned().collect();
+    let missing: Vec<Sku> =
+        skus.iter().filter(|s| !cached.iter().any(|(_, v)| v.view.sku == s.as_str())).cloned().collect();
     let computed = if missing.is_empty() { Vec::new() } else { compute(ctx, &public, &missing).await? };
     let source = match (cached.is_empty(), computed.is_empty()) {
         (false, true) => "kv",
@@ -118,7 +123,7 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
     let mut items = Vec::with_capacity(skus.len());
     let mut unknown = Vec::new();
     for sku in &skus {
-        let found = cached.iter().map(|(_, v)| v).chain(computed.iter()).find(|v| v.sku == sku.as_str());
+        let found = cached.iter().map(|(_, v)| v).chain(computed.iter()).find(|v| v.view.sku == sku.as_str());
         match found {
             Some(v) => items.push(v.clone()),
             None => unknown.push(sku.as_str().to_owned()),

@@ -560,12 +560,21 @@ pub async fn erase(ctx: &Ctx, req: &Request, raw_email: &str) -> Result<Response
             p(),
         )?,
         db::stmt(&ctx.db, "UPDATE orders SET email = NULL WHERE shop_id = ?1 AND lower(email) = lower(?2)", p())?,
+        // The service desk's notes about the address (kept by its hash).
+        db::stmt(
+            &ctx.db,
+            "DELETE FROM desk_notes WHERE shop_id = ?1 AND email_hash = ?2",
+            crate::args![
+                shop.id.as_str(),
+                crate::notify::feedback::address_key(email.as_str()).map(|(hash, _)| hash).unwrap_or_default()
+            ],
+        )?,
     ];
     let results = db::batch(&ctx.db, statements).await?;
     let n = |i: usize| results.get(i).map_or(0, db::changes);
     http::json(
         200,
-        &json!({ "erased": { "waitlist": n(0), "outbox": n(1), "deliveries": n(2), "backorders": n(3), "orders": n(4) } }),
+        &json!({ "erased": { "waitlist": n(0), "outbox": n(1), "deliveries": n(2), "backorders": n(3), "orders": n(4), "notes": n(5) } }),
     )
 }
 

@@ -16,6 +16,7 @@ pub mod providers;
 pub mod release;
 pub mod render;
 pub mod sms;
+pub mod updates;
 pub mod webhooks;
 
 use serde_json::Value;

@@ -354,10 +354,8 @@ fn the_dashboard_desk_finds_a_shopper_and_acts() {
     }
     assert_eq!(axe(&b), Vec::<Value>::new(), "the desk page");
     // Move it, previewed first.
-    b.eval(
-        "const s = document.querySelector(\"main select[aria-label^='Move']\"); s.value = 'JKT-M'; s.dispatchEvent(new Event('change'))",
-        vec![],
-    );
+    let to = b.find(&format!("main input[aria-label='Move {id} to SKU']"));
+    b.type_into(&to, "JKT-M");
     b.click(&b.find("main button[data-action=move]"));
     b.wait_for(
         "the move's preview",

@@ -326,11 +326,11 @@ fn the_page_speaks_the_shoppers_language() {
     }
 }
 
-/// Moves every email and the backorders of `shop` `days` into the past.
+/// Moves the backorders of `shop` (placed, last updated) and its emails `days` into the past.
 fn age(shop: &Shop, days: i64) {
     let ms = days * DAY_MS;
     sql(&format!(
-        "UPDATE backorders SET created_at = created_at - {ms} WHERE shop_id = '{id}'; \
+        "UPDATE backorders SET created_at = created_at - {ms}, last_update_at = last_update_at - {ms} WHERE shop_id = '{id}'; \
          UPDATE deliveries SET created_at = created_at - {ms} WHERE shop_id = '{id}'",
         id = shop.id
     ));
@@ -617,4 +617,75 @@ fn incentives_go_in_the_emails_the_shop_picked() {
         assert!(r.status == 422 || r.status == 400, "{bad}: {}", r.body);
         assert_eq!(r.json()["field"], "incentive_emails", "{bad}");
     }
+}
+
+#[test]
+fn the_dashboard_shows_forecasts_keeps_alternatives_and_previews_emails_live() {
+    let shop = Shop::create("dash-prac");
+    shop.put_product("CUP", json!({ "name": "Cup", "policy": "deny", "on_hand": 4 }));
+    shop.put_product(
+        "MUG",
+        json!({ "name": "Mug", "policy": "backorder", "lead_time_days": 9, "category": "Mugs", "alternatives": ["CUP"] }),
+    );
+    for i in 0..3 {
+        order(&shop, "MUG", 1, &format!("d{i}@example.com"), "en");
+    }
+    let b = Browser::launch();
+    restock_e2e::dashboard::sign_in(&b, &env::get().url, &shop.key);
+    restock_e2e::dashboard::wait_text(&b, "signed in", "Demand");
+    b.goto(&format!("{}/dashboard/#/product/MUG", env::get().url));
+    restock_e2e::dashboard::wait_text(&b, "the forecast", "reorder point");
+    let f = shop.admin("GET", "/v1/admin/products/MUG/forecast", None).json();
+    let text = restock_e2e::dashboard::main_text(&b);
+    assert!(text.contains("safety stock") && text.contains(&format!("{}", f["reorder_point"])), "{text}");
+    // Saving the product from the dashboard keeps its category and alternatives.
+    let form = "form[aria-label='Selling policy and details']";
+    b.click(&b.find(&format!("{form} button[type=submit]")));
+    b.wait_for("the preview", &format!("return document.querySelector(\"{form} .preview\") !== null"), WAIT);
+    b.click(&b.find(&format!("{form} button.primary")));
+    b.wait_for("saved", "return document.getElementById('announce').textContent.includes('done')", WAIT);
+    let detail = shop.admin("GET", "/v1/admin/products/MUG", None).json();
+    assert_eq!((detail["category"].clone(), detail["alternatives"].clone()), (json!("Mugs"), json!(["CUP"])));
+    b.goto(&format!("{}/dashboard/#/product/MUG", env::get().url));
+    restock_e2e::dashboard::wait_text(&b, "the forecast", "reorder point");
+    assert_eq!(axe(&b), Vec::<Value>::new(), "product page with its forecast");
+    // Editable emails with a live preview from the Worker's renderer.
+    b.goto(&format!("{}/dashboard/#/emails", env::get().url));
+    b.wait_for(
+        "the preview",
+        "const s = document.getElementById('preview-subject'); return s && s.textContent.length > 0",
+        WAIT,
+    );
+    let subject = b.find("input[name=subject]");
+    b.type_into(&subject, "Back: {product} at {shop}");
+    b.wait_for(
+        "the live preview",
+        "return document.getElementById('preview-subject').textContent === 'Back: Sample product at ' + document.getElementById('shop-name').textContent.replace('· ', '')",
+        WAIT,
+    );
+    b.type_into(&subject, " {qty}");
+    b.wait_for(
+        "the refusal",
+        "return document.querySelector('input[name=subject]').getAttribute('aria-invalid') === 'true'",
+        WAIT,
+    );
+    let error = b.eval("return document.querySelector('main .error').textContent", vec![]);
+    assert!(error.as_str().is_some_and(|e| e.starts_with("subject:")), "{error}");
+    b.clear(&subject);
+    b.type_into(&subject, "Back: {product}");
+    b.click(&b.find("form[aria-label='Email copy'] button[type=submit]"));
+    b.wait_for("saved", "return document.getElementById('announce').textContent.includes('Saved')", WAIT);
+    let list = shop.admin("GET", "/v1/admin/emails", None).json();
+    let saved =
+        list["items"].as_array().into_iter().flatten().find(|i| i["kind"] == "restock" && i["lang"] == "en").cloned();
+    assert_eq!(saved.map(|i| i["subject"].clone()), Some(json!("Back: {product}")));
+    assert_eq!(axe(&b), Vec::<Value>::new(), "emails page");
+    // The practices settings are on the settings page.
+    b.goto(&format!("{}/dashboard/#/settings", env::get().url));
+    restock_e2e::dashboard::wait_text(&b, "settings", "Incentives");
+    let text = restock_e2e::dashboard::main_text(&b);
+    for words in ["Status update every (days)", "Service level", "A free-shipping note", "Forecasts"] {
+        assert!(text.contains(words), "{words}");
+    }
+    assert_eq!(axe(&b), Vec::<Value>::new(), "settings page");
 }

@@ -1,10 +1,13 @@
 // The Restock merchant dashboard: a small single-page app on the admin API.
 // Routes: #/ demand · #/products · #/product/SKU · #/deliveries · #/settings · #/embed
+// · #/desk · #/emails
 import { api, ApiError, forgetKey, getKey, setKey } from './api.js';
 import { clear, field, h, setCurrency } from './dom.js';
 import { demand } from './views/demand.js';
 import { deliveries } from './views/deliveries.js';
+import { desk } from './views/desk.js';
 import { embed } from './views/embed.js';
+import { emails } from './views/emails.js';
 import { product, products } from './views/products.js';
 import { settings } from './views/settings.js';
 
@@ -19,6 +22,8 @@ const routes = [
   [/^#\/deliveries$/, 'Notifications', deliveries],
   [/^#\/settings$/, 'Settings', settings],
   [/^#\/embed$/, 'Embed', embed],
+  [/^#\/desk$/, 'Service desk', desk],
+  [/^#\/emails$/, 'Emails', emails],
 ];
 
 function signIn(message) {

@@ -36,6 +36,12 @@ export async function settings({ shop, setShop }) {
     backorder_mode: h('select', {}, [['api', 'The widget places the backorder'], ['event', 'My cart handles it (restock:backorder event)']].map(([v, l]) => h('option', { value: v, selected: s.backorder_mode === v }, l))),
     shop_url: input(s.shop_url, { type: 'url' }),
     brand_color: input(s.brand_color || '#1f5f4a', { type: 'color' }),
+    // The guides' practices (issue 18).
+    status_update_days: input(s.status_update_days, { type: 'number', min: 0, max: 90 }),
+    service_level: input(s.service_level, { type: 'number', min: 0.5, max: 0.999, step: 0.001 }),
+    free_shipping: h('input', { type: 'checkbox', checked: s.free_shipping }),
+    'incentive_emails.restock': h('input', { type: 'checkbox', checked: (s.incentive_emails || []).includes('restock') }),
+    'incentive_emails.backorder_confirmation': h('input', { type: 'checkbox', checked: (s.incentive_emails || []).includes('backorder_confirmation') }),
   };
   // Keyed like the API's problem `field` (`consent_texts.de`), so a refused text is
   // the one that gets focus.
@@ -80,6 +86,10 @@ export async function settings({ shop, setShop }) {
       backorder_mode: f.backorder_mode.value,
       shop_url: str(f.shop_url),
       brand_color: f.brand_color.value,
+      status_update_days: num(f.status_update_days) || 0,
+      service_level: num(f.service_level),
+      free_shipping: f.free_shipping.checked,
+      incentive_emails: ['restock', 'backorder_confirmation'].filter((k) => f[`incentive_emails.${k}`].checked),
     };
     try {
       const saved = await api('PATCH', '/v1/admin/settings', body);
@@ -113,7 +123,7 @@ export async function settings({ shop, setShop }) {
     field('Hold a unit for (hours)', f.hold_hours, 'empty: no holds'),
     field('Handling days', f.handling_days, 'added to every ship date'),
     field('Keep ended records (days)', f.retention_days, 'then the scheduled purge removes them'),
-    field('Discount code in restock emails', f.discount_code),
+    field('Discount code', f.discount_code, 'an incentive, in the emails picked under Incentives'),
     field('Remind once after (days)', f.reminder_days, 'to notified subscribers who have not bought; empty: no reminder'),
     field('Signups expire after (days)', f.waitlist_expiry_days, 'empty: never')),
   h('h2', {}, 'Emails'),
@@ -123,7 +133,16 @@ export async function settings({ shop, setShop }) {
     field('Postal address', f.postal_address, 'in every email footer; required before email is sent in production'),
     field('From for orders', f.from_transactional, 'backorder and preorder mail; empty: the Worker’s EMAIL_FROM'),
     field('From for restock notices', f.from_subscription, 'restock notices and reminders; empty: EMAIL_FROM'),
-    field('Brand colour', f.brand_color)),
+    field('Brand colour', f.brand_color),
+    field('Status update every (days)', f.status_update_days, 'to shoppers waiting on a backorder, when nothing else was sent to them; 0: off')),
+  h('h2', {}, 'Incentives'),
+  h('div', { class: 'grid' },
+    h('label', { class: 'check' }, f.free_shipping, 'A free-shipping note'),
+    h('label', { class: 'check' }, f['incentive_emails.restock'], 'Discount code and note in back-in-stock emails'),
+    h('label', { class: 'check' }, f['incentive_emails.backorder_confirmation'], 'Discount code and note in backorder confirmations')),
+  h('h2', {}, 'Forecasts'),
+  h('div', { class: 'grid' },
+    field('Service level', f.service_level, 'the chance of not running out while you wait for the supplier, e.g. 0.95')),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')),
   status, error);
   return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), problems, form,

@@ -347,7 +347,7 @@ fn the_dashboard_desk_finds_a_shopper_and_acts() {
     let q = b.find("main form[role=search] input[type=search]");
     b.type_into(&q, "ada@example.com");
     b.click(&b.find("main form[role=search] button[type=submit]"));
-    wait_text(&b, "the shopper's orders", "Jacket L");
+    wait_text(&b, "the shopper's orders", "JKT-L");
     let text = main_text(&b);
     for words in ["Backorders", "Waitlist signups", "Emails", "Notes", "backorder_confirmation"] {
         assert!(text.contains(words), "{words}: {text}");
@@ -366,6 +366,9 @@ fn the_dashboard_desk_finds_a_shopper_and_acts() {
     b.click(&b.find("main button[data-action=confirm-move]"));
     b.wait_for("the move", "return document.getElementById('announce').textContent.includes('Moved')", WAIT);
     assert_eq!(status(&shop, &id)["status"], "cancelled");
+    // The desk shows it again as it is now: the old order ended, the new one open.
+    wait_text(&b, "the moved order", "JKT-M");
+    b.wait_for("the notes form", "return document.querySelector('main textarea[name=note]') !== null", WAIT);
     // A note.
     let note = b.find("main textarea[name=note]");
     b.type_into(&note, "Asked for size M by phone.");

@@ -295,7 +295,10 @@ pub async fn resend(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
     }
     let original: Option<Original> = db::first(db::stmt(
         &ctx.db,
-        "SELECT channel, status, kind, (SELECT COUNT(*) FROM deliveries r WHERE r.dedupe_key LIKE 'resend:' || d.id || ':%') AS resends \
+        // The resends' keys are `resend:<id>:<n>`: a range of the unique dedupe_key
+        // index (not LIKE: D1 refuses patterns over 50 bytes, and ids are longer).
+        "SELECT channel, status, kind, (SELECT COUNT(*) FROM deliveries r WHERE r.dedupe_key > 'resend:' || d.id || ':' \
+           AND r.dedupe_key < 'resend:' || d.id || ';') AS resends \
          FROM deliveries d WHERE d.shop_id = ?1 AND d.id = ?2",
         crate::args![shop.id.as_str(), id],
     )?)

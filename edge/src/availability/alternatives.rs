@@ -110,3 +110,58 @@ pub async fn answers(
     }
     views.into_iter().zip(found).map(|(view, alternatives)| AvailabilityAnswer { view, alternatives }).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(sku: &str, on_hand: i64, queued: i64, threshold: i64) -> ProductFacts {
+        let row = ProductRow {
+            sku: sku.into(),
+            name: format!("{sku} name"),
+            url: Some(format!("/p/{sku}")),
+            price_cents: 0,
+            policy: "deny".into(),
+            cap: None,
+            release_date: None,
+            low_stock_threshold: threshold,
+            discontinued: 0,
+            lead_time_days: None,
+            waitlist: 1,
+            supplier: None,
+            on_hand,
+            rev: "r".into(),
+            updated_at: 0,
+            queued,
+            held: 0,
+            category: None,
+            alternatives: None,
+        };
+        facts_without_orders(row).expect("valid row")
+    }
+
+    #[test]
+    fn only_what_can_be_bought_now_once_each_and_at_most_three() {
+        let today = Date::parse("2027-01-15").expect("valid");
+        let got = pick(
+            vec![
+                row("A", 5, 5, 0),
+                row("B", 9, 0, 0),
+                row("C", 2, 0, 3),
+                row("B", 9, 0, 0),
+                row("D", 1, 0, 0),
+                row("E", 4, 0, 0),
+            ],
+            &ShopRules::default(),
+            today,
+        );
+        let got: Vec<(&str, restock_shared::wire::StatusCode)> =
+            got.iter().map(|a| (a.sku.as_str(), a.status)).collect();
+        use restock_shared::wire::StatusCode::{InStock, LowStock};
+        assert_eq!(
+            got,
+            [("B", InStock), ("C", LowStock), ("D", InStock)],
+            "A's units are all owed; B once; three at most"
+        );
+    }
+}

@@ -582,6 +582,83 @@ mod tests {
     }
 
     #[test]
+    fn a_shops_copy_incentives_and_page_link_go_where_they_belong() {
+        let copy = crate::notify::copy::EmailCopy {
+            subject: Some("{qty} × {product} from {shop}".into()),
+            intro: Some("Hi! <b>{product}</b> is yours, number {position}.".into()),
+        };
+        let extras = Extras {
+            copy: Some(&copy),
+            code: Some("BACK10"),
+            free_shipping: true,
+            orders_url: Some("https://r.example/mine?token=t"),
+        };
+        let brand = Brand { shop_name: "Ana's", color: "#1f5f4a", extras, ..Brand::default() };
+        let order = Body::BackorderConfirmation {
+            product: "Mug",
+            qty: 2,
+            position: Some(4),
+            promised: None,
+            cancel_url: "https://r.example/x",
+        };
+        let e = render(Lang::En, &brand, "a@example.com", order);
+        assert_eq!(e.subject, "2 × Mug from Ana's");
+        assert!(e.text.starts_with("Hi! <b>Mug</b> is yours, number 4.\n\n"), "{}", e.text);
+        assert!(e.html.contains("Hi! &lt;b&gt;Mug&lt;/b&gt; is yours, number 4.") && !e.html.contains("<b>Mug"));
+        assert!(
+            e.text.contains("use the code BACK10 on your next order")
+                && e.text.contains("Shipping is free on this order.")
+        );
+        assert!(
+            e.text.contains(
+                "All your orders with Ana's, with their dates and a cancel button: https://r.example/mine?token=t"
+            ),
+            "{}",
+            e.text
+        );
+        // Not about an order: no page link; a restock gets its own free-shipping note.
+        let plain = Brand { extras: Extras { free_shipping: true, ..extras }, ..brand };
+        let restock = Body::Restock {
+            product: "Mug",
+            product_url: None,
+            held_until: None,
+            code: None,
+            unsubscribe_url: "https://r.example/u",
+        };
+        let e = render(
+            Lang::En,
+            &Brand { extras: Extras { copy: None, ..plain.extras }, ..plain },
+            "a@example.com",
+            restock,
+        );
+        assert!(
+            !e.text.contains("mine?token") && e.text.contains("Shipping is free when you order now."),
+            "{}",
+            e.text
+        );
+        // A status update links the page as its button, once; values are isolated in RTL.
+        let page = Brand { extras: Extras { orders_url: Some("https://r.example/m"), ..Extras::default() }, ..brand };
+        let update = Body::StatusUpdate {
+            product: "Mug",
+            qty: 1,
+            position: Some(2),
+            promised: Date::from_ymd(2027, 2, 1).ok(),
+            cancel_url: "https://r.example/x",
+        };
+        let e = render(Lang::En, &page, "a@example.com", update);
+        assert_eq!(e.subject, "Update on your order of Mug");
+        assert_eq!(e.text.matches("https://r.example/m").count(), 1, "{}", e.text);
+        assert!(e.text.contains("number 2 in the queue") && e.text.contains("1 February 2027"), "{}", e.text);
+        let he = render(
+            Lang::He,
+            &Brand { extras: Extras { copy: Some(&copy), ..Extras::default() }, ..brand },
+            "a@example.com",
+            order,
+        );
+        assert_eq!(he.subject, "\u{2068}2\u{2069} × \u{2068}Mug\u{2069} from \u{2068}Ana's\u{2069}");
+    }
+
+    #[test]
     fn the_postal_address_is_in_every_footer_and_each_stream_has_its_from() {
         let brand = Brand {
             shop_name: "Bob's",

@@ -14,11 +14,12 @@
 //!   with nothing set aside yet moves to another product, at the back of that
 //!   product's queue (a new place there; its old place goes to the next in line). One
 //!   D1 batch: the source's cancellation is a stock plan (`stock::commit`), and in the
-//!   same batch the new backorder is inserted only if the target takes the order at
-//!   that moment (`place::takes_order`: its policy, nothing sellable or a release
-//!   ahead, its cap with this order); if it does not, the batch changes the source's
-//!   `rev` and every statement after it matches nothing, so nothing moves. The shopper
-//!   gets a confirmation for the new order (with a cancel link and their page).
+//!   same batch the new backorder is inserted, with its quantity only if the target
+//!   takes the order at that moment (`place::takes_order`: its policy, nothing
+//!   sellable or a release ahead, its cap with this order); otherwise the quantity is
+//!   NULL, `NOT NULL` makes the statement fail, and D1 rolls the whole batch back, so
+//!   nothing moves (a 409 with the target's reason). The shopper gets a confirmation
+//!   for the new order (with a cancel link and their page).
 //! - `POST /v1/admin/signups/{id}/move` `{"sku"}`: a waiting signup moves to another
 //!   product's waitlist, at the back, with its consent record; refused if the address
 //!   is already on that list. `POST /v1/admin/signups/{id}/cancel` ends a signup.
@@ -45,6 +46,10 @@ use crate::shops::{ShopRow, auth};
 use crate::stock::commit::{self, Change, GUARD};
 use crate::stock::store::{facts_statements, load_product, parse_facts};
 use crate::tokens::{self, LinkKind};
+
+/// How D1 reports the move's insert refusing a NULL quantity: the target did not take
+/// the order when the batch ran, and nothing of the batch was applied.
+const REFUSED: &str = "NOT NULL constraint failed: backorders.quantity";
 
 /// Resends of one email, at most.
 pub const MAX_RESENDS: i64 = 3;
@@ -412,7 +417,7 @@ pub async fn move_backorder(ctx: &Ctx, req: &mut Request, id: &str) -> Result<Re
         .map_err(|e| ApiError::Conflict { code: e.code(), detail: e.to_string() })?;
     let kind = decided.kind;
     let new = new_id("bo");
-    let committed = commit::commit(
+    let committed = match commit::commit(
         ctx,
         &shop,
         &source,
@@ -432,7 +437,13 @@ pub async fn move_backorder(ctx: &Ctx, req: &mut Request, id: &str) -> Result<Re
             Ok(reads)
         },
     )
-    .await?;
+    .await
+    {
+        Err(ApiError::Internal(cause)) if cause.contains(REFUSED) => {
+            return refused(ctx, &shop_id, &rules, &target, quantity).await;
+        }
+        other => other?,
+    };
     if preview {
         let ahead = facts.queued;
         let eta = facts.state().supply(&rules, ctx.today()).eta(ahead, quantity.get(), ctx.today()).map(|e| e.date);
@@ -449,14 +460,7 @@ pub async fn move_backorder(ctx: &Ctx, req: &mut Request, id: &str) -> Result<Re
         return http::json(200, &view);
     }
     let placed = committed.reads.first().map(db::rows::<Placed>).transpose()?.and_then(|mut v| v.pop());
-    let Some(placed) = placed else {
-        // The target stopped taking the order between the check and the batch: nothing moved.
-        let facts = target_facts(ctx, &shop_id, &target).await?;
-        let err = check_order(&facts.state(), &rules, ctx.today(), quantity)
-            .err()
-            .map_or(("cap_reached", "the last places were just taken".to_owned()), |e| (e.code(), e.to_string()));
-        return Err(ApiError::Conflict { code: err.0, detail: err.1 });
-    };
+    let Some(placed) = placed else { return refused(ctx, &shop_id, &rules, &target, quantity).await };
     let after = match (committed.reads.get(1), committed.reads.get(2)) {
         (Some(p), Some(po)) => parse_facts(p, po, std::slice::from_ref(&target))?.pop(),
         _ => None,
@@ -486,6 +490,22 @@ pub async fn move_backorder(ctx: &Ctx, req: &mut Request, id: &str) -> Result<Re
     )
 }
 
+/// The target stopped taking the order between the check and the batch, which then
+/// applied nothing: why, in the domain's words (409).
+async fn refused(
+    ctx: &Ctx,
+    shop: &ShopId,
+    rules: &restock_shared::ShopRules,
+    target: &Sku,
+    quantity: Quantity,
+) -> Result<Response, ApiError> {
+    let facts = target_facts(ctx, shop, target).await?;
+    let err = check_order(&facts.state(), rules, ctx.today(), quantity)
+        .err()
+        .map_or(("cap_reached", "the last places were just taken".to_owned()), |e| (e.code(), e.to_string()));
+    Err(ApiError::Conflict { code: err.0, detail: err.1 })
+}
+
 /// The source's cancellation with the target's insert in the same guarded batch.
 fn move_change(
     ctx: &Ctx,
@@ -506,27 +526,25 @@ fn move_change(
         policy: "p.policy",
     });
     let mut c = Change::new(restock_shared::Op::Cancel { id: order.id.clone() });
-    // 1. The new order at the back of the target's queue, only if the target takes it.
+    // 1. The new order at the back of the target's queue. While the batch holds (the
+    //    source's rev is ours) the row is always selected; when the target does not
+    //    take the order at this moment (or is gone, or the source is no longer open
+    //    with nothing set aside), its quantity is NULL, which `NOT NULL` refuses: the
+    //    statement fails and D1 rolls the whole batch back, the source's cancellation
+    //    and its plan included. [`REFUSED`] is how that failure reads.
     c.writes.push((
         format!(
             "INSERT INTO backorders (id, shop_id, sku, kind, email, locale, quantity, allocated, status, placed_on, \
                unit_price_cents, moved_from, created_at, updated_at) \
-             SELECT ?5, ?1, ?6, ?7, o.email, o.locale, o.quantity, 0, 'open', ?8, p.price_cents, ?2, ?4, ?4 \
-             FROM backorders o JOIN products p ON p.shop_id = ?1 AND p.sku = ?6 \
-             WHERE o.shop_id = ?1 AND o.id = ?9 AND o.sku = ?2 AND o.status = 'open' AND o.allocated = 0 \
-               AND {takes} AND {GUARD}"
+             SELECT ?5, ?1, ?6, ?7, o.email, o.locale, \
+               CASE WHEN o.sku = ?2 AND o.status = 'open' AND o.allocated = 0 AND {takes} THEN o.quantity END, \
+               0, 'open', ?8, COALESCE(p.price_cents, 0), ?2, ?4, ?4 \
+             FROM backorders o LEFT JOIN products p ON p.shop_id = ?1 AND p.sku = ?6 \
+             WHERE o.shop_id = ?1 AND o.id = ?9 AND {GUARD}"
         ),
         crate::args![new, target.as_str(), kind.name(), ctx.today().to_iso(), order.id.as_str()],
     ));
-    // 2. If it was not inserted, the source's rev moves on: every later statement
-    //    (guarded on the fresh rev) matches nothing, so nothing of the move happens.
-    c.writes.push((
-        "UPDATE products SET rev = ?3 || '-unmoved' WHERE shop_id = ?1 AND sku = ?2 AND rev = ?3 \
-           AND NOT EXISTS (SELECT 1 FROM backorders WHERE id = ?5)"
-            .to_owned(),
-        crate::args![new],
-    ));
-    // 3. The old order ends, naming the new one.
+    // 2. The old order ends, naming the new one.
     c.writes.push((
         format!(
             "UPDATE backorders SET status = 'cancelled', allocated = 0, cancelled_at = ?4, updated_at = ?4, moved_to = ?5 \
@@ -534,7 +552,7 @@ fn move_change(
         ),
         crate::args![new, order.id.as_str()],
     ));
-    // 4. The shopper's confirmation of the new order.
+    // 3. The shopper's confirmation of the new order.
     let cancel = tokens::sign(ctx, LinkKind::Cancel, &shop.id, new, 0)?;
     let base = crate::notify::consumer::base_url(ctx, shop);
     let cancel_url = tokens::url(&base, &format!("/v1/shops/{}/backorders/cancel", shop.id), &cancel);

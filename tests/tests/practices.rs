@@ -446,6 +446,7 @@ fn forecasts_follow_the_formula_in_the_api_and_the_supplier_digest() {
     assert_eq!(po.status, 201, "{}", po.body);
     let f = shop.admin("GET", "/v1/admin/products/MUG/forecast?days=28", None);
     assert_eq!(f.status, 200, "{}", f.body);
+    eprintln!("forecast: {}", f.header("x-restock-d1").unwrap_or_default());
     let f = f.json();
     let daily: Vec<f64> = f["daily"].as_array().cloned().unwrap_or_default().iter().filter_map(Value::as_f64).collect();
     assert_eq!(daily.len(), 28);
@@ -494,7 +495,9 @@ fn forecasts_follow_the_formula_in_the_api_and_the_supplier_digest() {
         assert_eq!(p.assert_problem(422, "out_of_range")["field"], "service_level", "{bad}");
     }
     // The supplier digest carries the same figures (its window is 56 days).
-    let csv = shop.admin("GET", "/v1/admin/export/supplier-digest.csv", None).body;
+    let digest = shop.admin("GET", "/v1/admin/export/supplier-digest.csv", None);
+    eprintln!("supplier digest export: {}", digest.header("x-restock-d1").unwrap_or_default());
+    let csv = digest.body;
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     let row: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();

@@ -416,13 +416,17 @@ pub async fn move_backorder(ctx: &Ctx, req: &mut Request, id: &str) -> Result<Re
     let decided = check_order(&facts.state(), &rules, ctx.today(), quantity)
         .map_err(|e| ApiError::Conflict { code: e.code(), detail: e.to_string() })?;
     let kind = decided.kind;
+    // The date it would be promised behind the target's queue as read; corrected below
+    // from what the batch itself read (another order may have come first).
+    let estimate =
+        facts.state().supply(&rules, ctx.today()).eta(facts.queued, quantity.get(), ctx.today()).map(|e| e.date);
     let new = new_id("bo");
     let committed = match commit::commit(
         ctx,
         &shop,
         &source,
         preview,
-        |snap| move_change(ctx, &shop, snap, &order, &target, kind, &new),
+        |snap| move_change(ctx, &shop, snap, &order, (&target, kind, estimate), &new),
         |db| {
             let mut reads = vec![db::stmt(
                 db,
@@ -445,8 +449,7 @@ pub async fn move_backorder(ctx: &Ctx, req: &mut Request, id: &str) -> Result<Re
         other => other?,
     };
     if preview {
-        let ahead = facts.queued;
-        let eta = facts.state().supply(&rules, ctx.today()).eta(ahead, quantity.get(), ctx.today()).map(|e| e.date);
+        let eta = estimate;
         let mut view = committed.view;
         view["move"] = json!({ "from": order.sku, "to": target.as_str(), "kind": kind.name(), "promised_date": eta });
         if let Some(says) = view["says"].as_array_mut() {
@@ -512,8 +515,7 @@ fn move_change(
     shop: &ShopRow,
     snap: &commit::Snapshot,
     order: &OrderToMove,
-    target: &Sku,
-    kind: OrderKind,
+    (target, kind, estimate): (&Sku, OrderKind, Option<restock_shared::Date>),
     new: &str,
 ) -> Result<Change, ApiError> {
     let takes = takes_order(&OrderSlots {
@@ -535,14 +537,21 @@ fn move_change(
     c.writes.push((
         format!(
             "INSERT INTO backorders (id, shop_id, sku, kind, email, locale, quantity, allocated, status, placed_on, \
-               unit_price_cents, moved_from, created_at, updated_at) \
+               promised_date, current_promise, projected_date, unit_price_cents, moved_from, created_at, updated_at) \
              SELECT ?5, ?1, ?6, ?7, o.email, o.locale, \
                CASE WHEN o.sku = ?2 AND o.status = 'open' AND o.allocated = 0 AND {takes} THEN o.quantity END, \
-               0, 'open', ?8, COALESCE(p.price_cents, 0), ?2, ?4, ?4 \
+               0, 'open', ?8, ?10, ?10, ?10, COALESCE(p.price_cents, 0), ?2, ?4, ?4 \
              FROM backorders o LEFT JOIN products p ON p.shop_id = ?1 AND p.sku = ?6 \
              WHERE o.shop_id = ?1 AND o.id = ?9 AND {GUARD}"
         ),
-        crate::args![new, target.as_str(), kind.name(), ctx.today().to_iso(), order.id.as_str()],
+        crate::args![
+            new,
+            target.as_str(),
+            kind.name(),
+            ctx.today().to_iso(),
+            order.id.as_str(),
+            estimate.map(restock_shared::Date::to_iso)
+        ],
     ));
     // 2. The old order ends, naming the new one.
     c.writes.push((

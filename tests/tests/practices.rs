@@ -107,6 +107,10 @@ fn out_of_stock_answers_offer_alternatives_in_stock() {
         eprintln!("availability of {sku}: computed {} / cached {}", d1(&first), d1(&cached));
         d1(&cached)
     };
+    for sku in ["OLD", "MUG-B"] {
+        let computed = shop.availability(sku);
+        eprintln!("availability of {sku} from D1: {}", computed.header("x-restock-d1").unwrap_or_default());
+    }
     let with = cost("OLD");
     assert!(with.starts_with("rows_read=0; rows_written=0;"), "{with}");
     assert_eq!(with, cost("MUG-B"), "a cached answer with alternatives costs no more");

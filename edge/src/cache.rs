@@ -32,18 +32,31 @@ struct Snapshot<T> {
     value: T,
 }
 
-fn decode<T: DeserializeOwned>(ctx: &Ctx, text: &str) -> Option<T> {
+/// Whether a snapshot taken at `at` still answers at `now`.
+pub fn is_fresh(at: i64, now: i64) -> bool {
+    (0..FRESH_MS).contains(&(now - at))
+}
+
+fn decode_stamped<T: DeserializeOwned>(ctx: &Ctx, text: &str) -> Option<(i64, T)> {
     let snap: Snapshot<T> = serde_json::from_str(text).ok()?;
-    let age = ctx.now.millis() - snap.at;
-    (0..FRESH_MS).contains(&age).then_some(snap.value)
+    is_fresh(snap.at, ctx.now.millis()).then_some((snap.at, snap.value))
+}
+
+fn decode<T: DeserializeOwned>(ctx: &Ctx, text: &str) -> Option<T> {
+    decode_stamped(ctx, text).map(|(_, v)| v)
 }
 
 /// A fresh snapshot under `key`, or `None` (missing, stale, unreadable, KV down).
 pub async fn get<T: DeserializeOwned>(ctx: &Ctx, key: &str) -> Option<T> {
+    get_stamped(ctx, key).await.map(|(_, v)| v)
+}
+
+/// [`get`], with the instant the snapshot was computed.
+pub async fn get_stamped<T: DeserializeOwned>(ctx: &Ctx, key: &str) -> Option<(i64, T)> {
     ctx.charge("KV get", 1).ok()?;
     let kv = ctx.env.kv(BINDING).ok()?;
     let text = kv.get(key).text().await.ok()??;
-    decode(ctx, &text)
+    decode_stamped(ctx, &text)
 }
 
 /// Fresh snapshots for many keys at once (missing ones are absent from the result).

@@ -40,12 +40,30 @@ impl std::fmt::Debug for Secret {
 pub enum EmailConfig {
     /// Stored in D1 and shown at `/dev/mailbox`: development only.
     Outbox,
-    /// An email provider's HTTP API (`EMAIL_PROVIDER` = `resend`, `postmark`, `sendgrid`,
-    /// `mailgun`, `ses`, or `http` for Restock's own JSON).
+    /// An email provider's API (`EMAIL_PROVIDER` = `resend`, `postmark`, `sendgrid`,
+    /// `mailgun`, `ses`, `cloudflare` (the `send_email` binding), or `http` for Restock's
+    /// own JSON).
     Api(Box<ApiConfig>),
     /// `EMAIL_PROVIDER` unset in production.
     Unset,
     /// `EMAIL_PROVIDER` names nothing we speak.
+    Unknown(String),
+}
+
+/// How texts leave, as configured (`SMS_PROVIDER`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsConfig {
+    /// Stored in the outbox and shown at `/dev/mailbox`: development only (its default there).
+    Outbox,
+    /// Twilio's Messages API: `TWILIO_ACCOUNT_SID`, the `TWILIO_AUTH_TOKEN` secret, and
+    /// `TWILIO_FROM` (a number of the account, or a Messaging Service SID `MG...`);
+    /// `TWILIO_API_URL` replaces `https://api.twilio.com` (a local stand-in).
+    Twilio { base: Option<String>, account_sid: Option<String>, auth_token: Option<Secret>, from: Option<String> },
+    /// Restock's own JSON to `SMS_API_URL`, with the `SMS_API_KEY` secret.
+    Http { url: Option<Secret>, key: Option<Secret> },
+    /// `SMS_PROVIDER` unset in production: no texts, and no phone field is offered.
+    Off,
+    /// `SMS_PROVIDER` names nothing we speak.
     Unknown(String),
 }
 
@@ -58,11 +76,20 @@ pub enum ApiKind {
     SendGrid,
     Mailgun,
     Ses,
+    /// Cloudflare's Email Service through the Worker's `send_email` binding `EMAIL`.
+    Cloudflare,
 }
 
 impl ApiKind {
-    pub const ALL: [ApiKind; 6] =
-        [ApiKind::Resend, ApiKind::Postmark, ApiKind::SendGrid, ApiKind::Mailgun, ApiKind::Ses, ApiKind::Http];
+    pub const ALL: [ApiKind; 7] = [
+        ApiKind::Resend,
+        ApiKind::Postmark,
+        ApiKind::SendGrid,
+        ApiKind::Mailgun,
+        ApiKind::Ses,
+        ApiKind::Cloudflare,
+        ApiKind::Http,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -72,6 +99,7 @@ impl ApiKind {
             ApiKind::SendGrid => "sendgrid",
             ApiKind::Mailgun => "mailgun",
             ApiKind::Ses => "ses",
+            ApiKind::Cloudflare => "cloudflare",
         }
     }
 
@@ -79,9 +107,10 @@ impl ApiKind {
         ApiKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// Whether it authenticates with `EMAIL_API_KEY` (SES signs with AWS keys instead).
+    /// Whether it authenticates with `EMAIL_API_KEY` (SES signs with AWS keys instead;
+    /// Cloudflare's binding is its own credential).
     fn takes_api_key(self) -> bool {
-        self != ApiKind::Ses
+        !matches!(self, ApiKind::Ses | ApiKind::Cloudflare)
     }
 }
 
@@ -112,6 +141,8 @@ pub struct ApiConfig {
     pub aws_session_token: Option<Secret>,
     /// `SES_CONFIGURATION_SET` (optional: where SES publishes bounces and complaints).
     pub ses_configuration_set: Option<String>,
+    /// Whether the Worker has the `send_email` binding `EMAIL` (Cloudflare's Email Service).
+    pub email_binding: bool,
 }
 
 /// Whether `url` is an http(s) URL with a host.
@@ -212,6 +243,14 @@ impl ApiConfig {
                     ));
                 }
             }
+            ApiKind::Cloudflare if !self.email_binding => out.push((
+                Problem::new(
+                    "cloudflare_email_binding_missing",
+                    "EMAIL_PROVIDER is \"cloudflare\" but the Worker has no send_email binding named EMAIL \
+                     ([[send_email]] name = \"EMAIL\" in its configuration)",
+                ),
+                true,
+            )),
             _ => {}
         }
         out
@@ -260,6 +299,13 @@ pub struct Config {
     /// `EMAIL_WEBHOOK_SECRET`: verifies the provider's bounce and complaint webhooks.
     pub email_webhook_secret: Option<Secret>,
     invalid_shards: Option<String>,
+    pub sms: SmsConfig,
+    /// `SES_SNS_TOPIC_ARN`: the SNS topics (comma-separated) SES publishes bounces and
+    /// complaints to; SNS messages of any other topic are refused.
+    pub ses_sns_topic_arns: Vec<String>,
+    /// `AWS_SNS_TEST_HOST` (`host:port`), development only: a local stand-in that may
+    /// serve SNS's certificate and subscription URLs. Ignored in production.
+    pub sns_test_host: Option<String>,
 }
 
 impl Config {
@@ -297,6 +343,7 @@ impl Config {
                     aws_secret_access_key: secret("AWS_SECRET_ACCESS_KEY"),
                     aws_session_token: secret("AWS_SESSION_TOKEN"),
                     ses_configuration_set: var("SES_CONFIGURATION_SET"),
+                    email_binding: false,
                 })),
                 None => EmailConfig::Unknown(name.to_owned()),
             },
@@ -331,15 +378,90 @@ impl Config {
             shards: shards.clone().unwrap_or_default(),
             email_webhook_secret: secret("EMAIL_WEBHOOK_SECRET"),
             invalid_shards: shards.err(),
+            ses_sns_topic_arns: var("SES_SNS_TOPIC_ARN")
+                .map(|v| v.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect())
+                .unwrap_or_default(),
+            sns_test_host: var("AWS_SNS_TEST_HOST").filter(|_| environment == Environment::Development),
+            sms: match var("SMS_PROVIDER").as_deref() {
+                Some("outbox") => SmsConfig::Outbox,
+                Some("twilio") => SmsConfig::Twilio {
+                    base: var("TWILIO_API_URL"),
+                    account_sid: var("TWILIO_ACCOUNT_SID"),
+                    auth_token: secret("TWILIO_AUTH_TOKEN"),
+                    from: var("TWILIO_FROM"),
+                },
+                Some("http") => SmsConfig::Http { url: secret("SMS_API_URL"), key: secret("SMS_API_KEY") },
+                Some(other) => SmsConfig::Unknown(other.to_owned()),
+                None if environment == Environment::Development => SmsConfig::Outbox,
+                None => SmsConfig::Off,
+            },
         }
+    }
+
+    /// Why texts cannot be sent, when they cannot: `(code, message)`, as `/v1/health`
+    /// reports it. `SMS_PROVIDER` unset in production is `sms_provider_missing` here
+    /// (texts are refused) but no health problem: texts are optional.
+    pub fn sms_refusal(&self) -> Option<(&'static str, String)> {
+        match &self.sms {
+            SmsConfig::Outbox if self.is_development() => None,
+            SmsConfig::Outbox => Some((
+                "sms_provider_outbox",
+                "SMS_PROVIDER is \"outbox\" in production: the outbox sends nothing; set twilio or http".into(),
+            )),
+            SmsConfig::Off => {
+                Some(("sms_provider_missing", "SMS_PROVIDER is not set: no text can be sent (twilio or http)".into()))
+            }
+            SmsConfig::Unknown(name) => Some((
+                "sms_provider_unknown",
+                format!("SMS_PROVIDER is {name:?}, which is not a provider (use twilio or http)"),
+            )),
+            SmsConfig::Twilio { base, account_sid, auth_token, from } => {
+                if base.as_deref().is_some_and(|u| !is_http_url(u)) {
+                    return Some(("twilio_api_url_invalid", "TWILIO_API_URL is not an http(s) URL".into()));
+                }
+                let settings = crate::notify::sms::twilio::Settings::new(
+                    "",
+                    account_sid.as_deref().unwrap_or_default(),
+                    auth_token.as_ref().map(Secret::expose).unwrap_or_default(),
+                    from.as_deref().unwrap_or_default(),
+                );
+                settings.err().map(|e| {
+                    use crate::notify::sms::twilio::SettingsError;
+                    let code = match e {
+                        SettingsError::AccountSid => "twilio_account_sid_invalid",
+                        SettingsError::AuthToken => "twilio_auth_token_missing",
+                        SettingsError::From => "twilio_from_invalid",
+                    };
+                    (code, e.to_string())
+                })
+            }
+            SmsConfig::Http { url, .. } => match url {
+                None => Some(("sms_api_url_missing", "SMS_API_URL is not set".into())),
+                Some(u) if !is_http_url(u.expose()) => {
+                    Some(("sms_api_url_invalid", "SMS_API_URL is not an http(s) URL".into()))
+                }
+                Some(_) => None,
+            },
+        }
+    }
+
+    /// Whether this deployment can send texts (the widget offers a phone field only then).
+    pub fn sms_ready(&self) -> bool {
+        self.sms_refusal().is_none()
     }
 
     /// The configuration of a running Worker.
     pub fn from_env(env: &worker::Env) -> Config {
-        Config::from_lookup(
+        let mut config = Config::from_lookup(
             |name| env.var(name).ok().map(|v| v.to_string()),
             |name| env.secret(name).ok().map(|v| v.to_string()),
-        )
+        );
+        if let EmailConfig::Api(api) = &mut config.email
+            && api.kind == ApiKind::Cloudflare
+        {
+            api.email_binding = env.send_email(crate::notify::providers::cloudflare::BINDING).is_ok();
+        }
+        config
     }
 
     pub fn is_development(&self) -> bool {
@@ -349,8 +471,8 @@ impl Config {
     /// Why emails cannot be sent, when they cannot: `(code, message)`, the same code
     /// `/v1/health` reports. Recorded on each delivery that this refuses.
     pub fn email_refusal(&self) -> Option<(&'static str, String)> {
-        const CHOOSE: &str = "set EMAIL_PROVIDER to resend, postmark, sendgrid, mailgun, ses or http, with its secrets \
-                              (README, \"Email providers\")";
+        const CHOOSE: &str = "set EMAIL_PROVIDER to resend, postmark, sendgrid, mailgun, ses, cloudflare or http, with \
+                              its secrets (README, \"Email providers\")";
         match &self.email {
             EmailConfig::Outbox if !self.is_development() => Some((
                 "email_provider_outbox",
@@ -366,8 +488,8 @@ impl Config {
             EmailConfig::Unknown(name) => Some((
                 "email_provider_unknown",
                 format!(
-                    "EMAIL_PROVIDER is {name:?}, which is not a provider (use resend, postmark, sendgrid, mailgun, ses, http, \
-                     or \"outbox\" in development)"
+                    "EMAIL_PROVIDER is {name:?}, which is not a provider (use resend, postmark, sendgrid, mailgun, ses, \
+                     cloudflare, http, or \"outbox\" in development)"
                 ),
             )),
             EmailConfig::Api(api) => {
@@ -411,6 +533,9 @@ impl Config {
                 }
             }
         }
+        if let Some((code, message)) = self.sms_refusal().filter(|(code, _)| *code != "sms_provider_missing") {
+            out.push(Problem { code, message });
+        }
         if self.invalid_public_url {
             out.push(Problem::new("public_url_invalid", "PUBLIC_URL is not an http(s) URL"));
         } else if self.public_url.is_none() && !self.is_development() {
@@ -449,6 +574,62 @@ mod tests {
             ["token_secret_missing", "operator_token_missing", "email_provider_missing", "public_url_missing"]
         );
         assert_eq!(c.email_refusal().map(|(code, _)| code), Some("email_provider_missing"));
+    }
+
+    #[test]
+    fn texts_are_optional_but_a_chosen_provider_must_be_complete() {
+        let sms = |vars: &[(&str, &str)], secrets: &[(&str, &str)]| {
+            let c = config(vars, secrets);
+            (
+                c.sms_ready(),
+                c.sms_refusal().map(|(code, _)| code),
+                codes(&c).into_iter().filter(|c| c.contains("sms") || c.contains("twilio")).collect::<Vec<_>>(),
+            )
+        };
+        // Unset in production: no texts and no phone field, which is not a problem.
+        assert_eq!(sms(&[], &[]), (false, Some("sms_provider_missing"), vec![]));
+        // Development: the outbox.
+        assert_eq!(sms(&[("ENVIRONMENT", "development")], &[]), (true, None, vec![]));
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "outbox")], &[]),
+            (false, Some("sms_provider_outbox"), vec!["sms_provider_outbox"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "nexmo")], &[]),
+            (false, Some("sms_provider_unknown"), vec!["sms_provider_unknown"])
+        );
+        let sid = ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef");
+        let token = ("TWILIO_AUTH_TOKEN", "twilio-token");
+        let from = ("TWILIO_FROM", "+15005550006");
+        assert_eq!(sms(&[("SMS_PROVIDER", "twilio"), sid, from], &[token]), (true, None, vec![]));
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "twilio"), sid, from], &[]),
+            (false, Some("twilio_auth_token_missing"), vec!["twilio_auth_token_missing"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "twilio"), ("TWILIO_ACCOUNT_SID", "AC1"), from], &[token]),
+            (false, Some("twilio_account_sid_invalid"), vec!["twilio_account_sid_invalid"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "twilio"), sid, ("TWILIO_FROM", "Restock")], &[token]),
+            (false, Some("twilio_from_invalid"), vec!["twilio_from_invalid"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "twilio"), sid, from, ("TWILIO_API_URL", "ftp://x")], &[token]),
+            (false, Some("twilio_api_url_invalid"), vec!["twilio_api_url_invalid"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "http")], &[]),
+            (false, Some("sms_api_url_missing"), vec!["sms_api_url_missing"])
+        );
+        assert_eq!(
+            sms(&[("SMS_PROVIDER", "http")], &[("SMS_API_URL", "https://sms.example/send")]),
+            (true, None, vec![])
+        );
+        // No secret's value in any message.
+        let c = config(&[("SMS_PROVIDER", "twilio"), ("TWILIO_ACCOUNT_SID", "AC1")], &[token]);
+        assert!(c.problems().iter().all(|p| !p.message.contains("twilio-token")));
+        assert!(!format!("{c:?}").contains("twilio-token"));
     }
 
     #[test]

@@ -12,6 +12,10 @@ use crate::db::Db;
 use crate::error::ApiError;
 use crate::limits::Meter;
 
+thread_local! {
+    static CONFIG: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };
+}
+
 pub struct Ctx {
     pub env: Env,
     /// The database of the shop this invocation works on (`shard.rs`): `DB` until the
@@ -25,8 +29,9 @@ pub struct Ctx {
     /// `scheme://host[:port]` this Worker was called on (it serves the demo storefront
     /// and dashboard, so it is always an allowed origin). Empty outside `fetch`.
     pub self_origin: String,
-    /// The variables and secrets, parsed once (defaults fail closed: production).
-    pub config: Config,
+    /// The variables and secrets, parsed once per isolate (defaults fail closed:
+    /// production).
+    pub config: Rc<Config>,
     /// Who the request authenticated as (set by `shops::auth`), for the audit log.
     pub actor: std::cell::RefCell<Option<Actor>>,
     /// What the change did, for the audit log (`admin::audit::note`).
@@ -44,7 +49,9 @@ pub struct Actor {
 impl Ctx {
     pub fn new(env: Env, self_origin: String, runtime: Option<worker::Context>) -> Result<Ctx, ApiError> {
         let now = Timestamp::from_millis(worker::Date::now().as_millis() as i64);
-        let config = Config::from_env(&env);
+        // Variables and secrets are fixed for an isolate's life (they belong to the
+        // deployed version it runs), so they are read once, not per request.
+        let config = CONFIG.with(|c| c.get_or_init(|| Rc::new(Config::from_env(&env))).clone());
         let meter = Rc::new(Meter::new(config.subrequest_limit));
         let db = Db::new(crate::shard::open(&env, crate::shard::DEFAULT)?, meter.clone());
         let binding = crate::shard::DEFAULT.to_owned();

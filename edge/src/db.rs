@@ -186,9 +186,33 @@ pub fn stmt(db: &Db, sql: &str, params: Vec<JsValue>) -> Result<Stmt, ApiError> 
     Ok(Stmt { inner: db.d1.prepare(sql).bind(&params)?, meter: db.meter.clone() })
 }
 
+/// Whether a D1 error says the statement never ran because the database was busy
+/// (SQLite's `SQLITE_BUSY`: a lock it could not take). Only then is it safe to run it
+/// again: nothing of it was applied. Local D1 answers this under load; it is not a
+/// fault of the request.
+fn busy(e: &worker::Error) -> bool {
+    let text = e.to_string();
+    text.contains("SQLITE_BUSY") || text.contains("database is locked")
+}
+
+/// Retries after a busy database: twice more, after 20 and then 80 ms.
+const BUSY_RETRIES: [u64; 2] = [20, 80];
+
 async fn exec(s: Stmt) -> Result<D1Result, ApiError> {
     s.meter.charge("D1 query", 1)?;
-    let result = s.inner.all().await?;
+    let mut waits = BUSY_RETRIES.iter();
+    let result = loop {
+        match s.inner.all().await {
+            Err(e) if busy(&e) => match waits.next() {
+                Some(&ms) => {
+                    worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+                    s.meter.charge("D1 query", 1)?;
+                }
+                None => return Err(e.into()),
+            },
+            other => break other?,
+        }
+    };
     record(&s.meter, &result);
     Ok(result)
 }
@@ -212,7 +236,20 @@ pub async fn batch(db: &Db, statements: Vec<Stmt>) -> Result<Vec<D1Result>, ApiE
     limits::check_batch(statements.len())?;
     db.meter.charge("D1 batch", u32::try_from(statements.len()).unwrap_or(u32::MAX))?;
     let inner: Vec<D1PreparedStatement> = statements.into_iter().map(|s| s.inner).collect();
-    let results = db.d1.batch(inner).await?;
+    // A batch is one transaction: busy means none of it was applied.
+    let mut waits = BUSY_RETRIES.iter();
+    let results = loop {
+        match db.d1.batch(inner.clone()).await {
+            Err(e) if busy(&e) => match waits.next() {
+                Some(&ms) => {
+                    worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+                    db.meter.charge("D1 batch", u32::try_from(inner.len()).unwrap_or(u32::MAX))?;
+                }
+                None => return Err(e.into()),
+            },
+            other => break other?,
+        }
+    };
     for r in &results {
         record(&db.meter, r);
     }
@@ -238,6 +275,16 @@ pub fn placeholders(start: usize, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_busy_database_is_retried() {
+        let e = |t: &str| worker::Error::RustError(t.to_owned());
+        assert!(busy(&e("D1_ERROR: database is locked: SQLITE_BUSY")));
+        assert!(busy(&e("SQLITE_BUSY")));
+        // Anything that may have applied the statement is not retried.
+        assert!(!busy(&e("D1_ERROR: Network connection lost.")));
+        assert!(!busy(&e("D1_ERROR: UNIQUE constraint failed: waitlist.id")));
+    }
 
     #[test]
     fn statements_past_d1s_limits_are_refused_in_every_build() {

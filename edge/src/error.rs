@@ -50,6 +50,12 @@ pub enum ApiError {
         code: &'static str,
         detail: String,
     },
+    /// Like `Unprocessable`, about one named field of the request (422).
+    UnprocessableField {
+        code: &'static str,
+        field: &'static str,
+        detail: &'static str,
+    },
     PayloadTooLarge {
         limit: usize,
     },
@@ -94,7 +100,7 @@ impl ApiError {
             ApiError::Gone { .. } => 410,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
-            ApiError::Invalid(_) | ApiError::Unprocessable { .. } => 422,
+            ApiError::Invalid(_) | ApiError::Unprocessable { .. } | ApiError::UnprocessableField { .. } => 422,
             ApiError::RateLimited { .. } => 429,
             ApiError::Busy => 503,
             ApiError::Internal(_) | ApiError::Limit { .. } => 500,
@@ -110,6 +116,7 @@ impl ApiError {
             | ApiError::Gone { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. }
+            | ApiError::UnprocessableField { code, .. }
             | ApiError::Limit { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
@@ -145,9 +152,10 @@ impl ApiError {
             ApiError::BadRequest { detail, .. }
             | ApiError::Conflict { detail, .. }
             | ApiError::Unprocessable { detail, .. } => detail.clone(),
-            ApiError::Forbidden { detail, .. } | ApiError::NotFound { detail, .. } | ApiError::Gone { detail, .. } => {
-                (*detail).to_owned()
-            }
+            ApiError::Forbidden { detail, .. }
+            | ApiError::NotFound { detail, .. }
+            | ApiError::Gone { detail, .. }
+            | ApiError::UnprocessableField { detail, .. } => (*detail).to_owned(),
             ApiError::Unauthorized => "send the shop's secret key as `Authorization: Bearer <key>`".to_owned(),
             ApiError::MethodNotAllowed { allow } => format!("allowed: {allow}"),
             ApiError::PayloadTooLarge { limit } => {
@@ -170,6 +178,7 @@ impl ApiError {
         let field = match self {
             ApiError::Invalid(e) => Some(e.field().to_owned()),
             ApiError::BadRequest { field, .. } => field.clone(),
+            ApiError::UnprocessableField { field, .. } => Some((*field).to_owned()),
             _ => None,
         };
         Problem {
@@ -266,6 +275,8 @@ mod tests {
         let p = ApiError::bad_field("invalid_body", "consent_texts.xx".into(), "x").problem();
         assert_eq!((p.status, p.code, p.field.as_deref()), (400, "invalid_body", Some("consent_texts.xx")));
         assert_eq!(ApiError::bad_request("invalid_json", "x").problem().field, None);
+        let p = ApiError::UnprocessableField { code: "sms_not_offered", field: "phone", detail: "x" }.problem();
+        assert_eq!((p.status, p.code, p.field.as_deref()), (422, "sms_not_offered", Some("phone")));
         let hidden = ApiError::Internal("D1_ERROR: secret table name".into()).problem();
         assert!(!hidden.detail.contains("secret"), "internal causes are never sent");
     }

@@ -1,5 +1,5 @@
 //! Texts the Worker renders (link pages and emails) in each `Lang`. Placeholders are
-//! `{product}`, `{qty}`, `{date}`, `{shop}`, `{position}`, `{code}`, `{days}`, `{was}`
+//! `{product}`, `{qty}`, `{date}`, `{shop}`, `{position}`, `{code}`, `{days}`, `{url}`, `{was}`
 //! (an earlier date), `{done}` (units set aside); values are substituted as text and
 //! escaped by whoever renders HTML.
 
@@ -33,6 +33,15 @@ macro_rules! messages {
 }
 
 messages! {
+    SmsRestock => [
+        "{shop}: {product} is back in stock. {url} Reply STOP to opt out.",
+        "{shop}: {product} ist wieder verfügbar. {url} Antworte STOP zum Abmelden.",
+        "{shop} : {product} est de retour en stock. {url} Répondez STOP pour vous désinscrire.",
+        "{shop}: {product} vuelve a estar disponible. {url} Responde STOP para darte de baja.",
+        "{shop}：{product}が再入荷しました。{url} 配信停止はSTOPと返信。",
+        "{shop}: عاد {product} إلى المخزون. {url} أرسل STOP لإلغاء الاشتراك.",
+        "{shop}: {product} חזר למלאי. {url} להסרה השיבו STOP."
+    ],
     ConfirmTitle => ["Confirm your signup", "Anmeldung bestätigen", "Confirmez votre inscription", "Confirma tu suscripción", "登録の確認", "تأكيد اشتراكك", "אישור ההרשמה"],
     ConfirmPrompt => [
         "Confirm that you want one email when {product} is back in stock.",
@@ -530,11 +539,21 @@ mod tests {
     fn every_message_exists_in_every_language_with_the_same_placeholders() {
         for &m in M::ALL {
             let en = t(Lang::En, m);
-            let holes: Vec<&str> =
-                ["{product}", "{qty}", "{date}", "{shop}", "{position}", "{code}", "{days}", "{was}", "{done}"]
-                    .into_iter()
-                    .filter(|h| en.contains(h))
-                    .collect();
+            let holes: Vec<&str> = [
+                "{product}",
+                "{qty}",
+                "{date}",
+                "{shop}",
+                "{position}",
+                "{code}",
+                "{days}",
+                "{url}",
+                "{was}",
+                "{done}",
+            ]
+            .into_iter()
+            .filter(|h| en.contains(h))
+            .collect();
             for lang in Lang::ALL {
                 let text = t(lang, m);
                 assert!(!text.is_empty(), "{m:?} {lang:?}");

@@ -180,6 +180,9 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         // Bounce and complaint webhooks from the email provider (signed by it).
         (["v1", "hooks", "email", provider], Post) => notify::feedback::receive(&ctx, r, provider).await,
         (["v1", "hooks", "email", _], _) => not_allowed("POST"),
+        // Incoming texts (STOP, START) from Twilio (signed by it).
+        (["v1", "hooks", "sms", "twilio"], Post) => notify::sms::hook::receive(&ctx, r).await,
+        (["v1", "hooks", "sms", "twilio"], _) => not_allowed("POST"),
         (["v1", "admin", "audit"], Get) => admin::audit::list(&ctx, r).await,
         (["v1", "admin", "audit"], _) => not_allowed("GET"),
 

@@ -9,6 +9,7 @@ use crate::availability::{Availability, OrderKind, Status};
 use crate::date::{Date, Timestamp};
 use crate::eta::RestockEta;
 use crate::input::{Email, InvalidInput, Locale, Quantity, Sku, clean_text};
+use crate::phone::Phone;
 
 /// The shopper-facing status, as a string on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +89,10 @@ pub struct WidgetSettings {
     pub consent_text: String,
     pub double_opt_in: bool,
     pub backorder_mode: BackorderMode,
+    /// The text shoppers agree to when they add a phone number for a text message, when
+    /// the shop offers texts (and the deployment can send them); null otherwise.
+    #[serde(default)]
+    pub sms_consent_text: Option<String>,
 }
 
 /// An in-stock product the merchant offers instead of one that is out of stock: its
@@ -164,6 +169,13 @@ pub struct WaitlistRequest {
     /// silently (the bot is told it worked).
     #[serde(default)]
     pub website: Option<String>,
+    /// A phone number for a text message too (E.164: `+` and the country code), only
+    /// where the shop offers texts. Needs `sms_consent_text`.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The SMS consent text exactly as shown next to the phone field.
+    #[serde(default)]
+    pub sms_consent_text: Option<String>,
 }
 
 /// A waitlist signup that passed parsing.
@@ -174,6 +186,15 @@ pub struct WaitlistSignup {
     pub locale: Locale,
     pub consent_text: String,
     pub is_bot: bool,
+    /// The number to text as well, with the SMS consent text the shopper was shown.
+    pub sms: Option<SmsSignup>,
+}
+
+/// The text-message part of a signup: its own number and its own consent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmsSignup {
+    pub phone: Phone,
+    pub consent_text: String,
 }
 
 impl WaitlistSignup {
@@ -195,7 +216,19 @@ impl TryFrom<WaitlistRequest> for WaitlistSignup {
         if consent_text.is_empty() {
             return Err(InvalidInput::Missing { field: "consent_text" });
         }
-        Ok(WaitlistSignup { sku, email, locale, consent_text, is_bot })
+        let sms = match (r.phone.as_deref(), r.sms_consent_text.as_deref()) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(InvalidInput::Missing { field: "phone" }),
+            (Some(phone), text) => {
+                let phone = Phone::parse(phone)?;
+                let text = clean_text("sms_consent_text", text.unwrap_or_default(), WaitlistSignup::CONSENT_MAX)?;
+                if text.is_empty() {
+                    return Err(InvalidInput::Missing { field: "sms_consent_text" });
+                }
+                Some(SmsSignup { phone, consent_text: text })
+            }
+        };
+        Ok(WaitlistSignup { sku, email, locale, consent_text, is_bot, sms })
     }
 }
 
@@ -331,7 +364,31 @@ mod tests {
             consent,
             consent_text: "Email me once when it is back.".into(),
             website: website.map(str::to_owned),
+            phone: None,
+            sms_consent_text: None,
         }
+    }
+
+    #[test]
+    fn a_phone_number_comes_with_its_own_consent() {
+        let with = |phone: Option<&str>, text: Option<&str>| {
+            let mut r = signup("ada@example.com", true, None);
+            r.phone = phone.map(str::to_owned);
+            r.sms_consent_text = text.map(str::to_owned);
+            WaitlistSignup::try_from(r).map(|s| s.sms).map_err(|e| (e.code(), e.field()))
+        };
+        assert_eq!(with(None, None), Ok(None));
+        let sms = with(Some("+44 7700 900123"), Some(" Text me once. Reply STOP to opt out. ")).expect("valid");
+        let sms = sms.expect("an SMS part");
+        assert_eq!(
+            (sms.phone.as_str(), sms.consent_text.as_str()),
+            ("+447700900123", "Text me once. Reply STOP to opt out.")
+        );
+        assert_eq!(with(Some("07700 900123"), Some("ok")), Err(("invalid_phone", "phone")));
+        assert_eq!(with(Some("+447700900123"), None), Err(("missing_field", "sms_consent_text")));
+        assert_eq!(with(Some("+447700900123"), Some("  ")), Err(("missing_field", "sms_consent_text")));
+        assert_eq!(with(None, Some("Text me")), Err(("missing_field", "phone")));
+        assert_eq!(with(Some("+447700900123"), Some("a\u{202E}b")).map_err(|e| e.1), Err("sms_consent_text"));
     }
 
     #[test]

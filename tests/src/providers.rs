@@ -98,6 +98,10 @@ struct State {
     /// Resend's idempotency keys and the id each was answered with.
     keys: HashMap<String, String>,
     next_id: usize,
+    /// SNS subscriptions confirmed (their `Token`s), for SES.
+    confirmed: Vec<String>,
+    /// SNS signing certificates served.
+    certificates_served: usize,
 }
 
 /// A running stand-in; serves for the test process's life.
@@ -157,6 +161,44 @@ impl ProviderServer {
     pub fn violations(&self) -> Vec<String> {
         self.state.lock().map(|s| s.violations.clone()).unwrap_or_default()
     }
+
+    /// The `Token`s of SNS subscriptions confirmed through `SubscribeURL` (SES).
+    pub fn sns_confirmed(&self) -> Vec<String> {
+        self.state.lock().map(|s| s.confirmed.clone()).unwrap_or_default()
+    }
+
+    /// How often the SNS signing certificate was fetched (SES).
+    pub fn certificates_served(&self) -> usize {
+        self.state.lock().map(|s| s.certificates_served).unwrap_or(0)
+    }
+
+    /// `host:port`: what the Worker may trust in development in place of SNS's host.
+    pub fn host(&self) -> String {
+        self.base.trim_start_matches("http://").to_owned()
+    }
+}
+
+/// SNS's side of the SES stand-in: the signing certificate and the subscription
+/// confirmation URL (`GET`s).
+fn sns_get(stream: &TcpStream, request: &Request, state: &Mutex<State>) {
+    match request.path.as_str() {
+        SNS_CERT_PATH => {
+            if let Ok(mut s) = state.lock() {
+                s.certificates_served += 1;
+            }
+            let headers = [("content-type", "application/x-x509-ca-cert".to_owned())];
+            stub::respond(stream, 200, &headers, SNS_TEST_CERT.as_bytes());
+        }
+        "/" if request.query.contains("Action=ConfirmSubscription") => {
+            let token = request.query.split('&').find_map(|p| p.strip_prefix("Token=")).unwrap_or_default();
+            if let Ok(mut s) = state.lock() {
+                s.confirmed.push(token.to_owned());
+            }
+            let body = "<ConfirmSubscriptionResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><ConfirmSubscriptionResult><SubscriptionArn>arn:aws:sns:eu-west-1:123456789012:restock-ses:1</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>";
+            stub::respond(stream, 200, &[("content-type", "text/xml".to_owned())], body.as_bytes());
+        }
+        _ => stub::respond(stream, 404, &[], b"not found"),
+    }
 }
 
 /// What a valid request asks to send.
@@ -170,6 +212,9 @@ struct Message {
 
 fn handle(kind: Kind, stream: &TcpStream, state: &Mutex<State>) {
     let Some(request) = stub::read_request(stream) else { return };
+    if kind == Kind::Ses && request.method == "GET" {
+        return sns_get(stream, &request, state);
+    }
     let checked = match kind {
         Kind::Resend => resend(&request),
         Kind::Postmark => postmark(&request),
@@ -646,12 +691,75 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// The secret a stand-in signs its feedback webhooks with (`EMAIL_WEBHOOK_SECRET`):
-/// Resend's is a Svix `whsec_` secret, the others a shared string.
+/// Resend's is a Svix `whsec_` secret, SendGrid's the public half of its key pair (what
+/// SendGrid's dashboard shows as the verification key), the others a shared string.
 pub fn webhook_secret(kind: Kind) -> &'static str {
     match kind {
         Kind::Resend => "whsec_c3RhbmQtaW4gc3ZpeCBzZWNyZXQ=",
+        Kind::SendGrid => SENDGRID_PUBLIC_KEY.trim_ascii(),
         _ => "stand-in-webhook-signing-key",
     }
+}
+
+/// The SNS topic the SES stand-in publishes to (`SES_SNS_TOPIC_ARN`).
+pub const SNS_TOPIC_ARN: &str = "arn:aws:sns:eu-west-1:123456789012:restock-ses";
+const SNS_CERT_PATH: &str = "/SimpleNotificationService-restock-test.pem";
+const SNS_TEST_CERT: &str = include_str!("../fixtures/sns-test-cert.pem");
+const SNS_TEST_KEY: &str = include_str!("../fixtures/sns-test-key.pem");
+const SENDGRID_TEST_KEY: &str = include_str!("../fixtures/sendgrid-test-key.pem");
+const SENDGRID_PUBLIC_KEY: &str = include_str!("../fixtures/sendgrid-test-public-key.txt");
+
+/// The DER in a PEM's first block.
+fn pem_body(pem: &str) -> Vec<u8> {
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    crate::browser::decode_base64(&b64)
+}
+
+/// SendGrid's signature: ECDSA P-256 over SHA-256 of `timestamp` + `body`, DER, base64.
+fn sendgrid_signature(timestamp: &str, body: &str, wrong_key: bool) -> String {
+    use p256::ecdsa::signature::Signer;
+    use p256::pkcs8::DecodePrivateKey;
+    let key = if wrong_key {
+        p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).ok()
+    } else {
+        p256::ecdsa::SigningKey::from_pkcs8_der(&pem_body(SENDGRID_TEST_KEY)).ok()
+    };
+    let Some(key) = key else { return String::new() };
+    let sig: p256::ecdsa::Signature = key.sign(format!("{timestamp}{body}").as_bytes());
+    base64(sig.to_der().as_bytes())
+}
+
+/// An SNS message as SNS posts it for SES (`Type`, ids, `Message`, `SignatureVersion`
+/// 2, `Signature` over the documented fields with the fixture key, `SigningCertURL` on
+/// the stand-in), spoiled on purpose when asked (a `Message` edited after signing).
+pub fn sns_message(base: &str, kind: &str, message: &str, extra: &[(&str, &str)], spoil: Spoil) -> String {
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+    let mut msg = json!({
+        "Type": kind,
+        "MessageId": format!("{:08x}-restock-test", message.len()),
+        "TopicArn": SNS_TOPIC_ARN,
+        "Message": message,
+        "Timestamp": "2026-12-05T03:30:00.000Z",
+        "SignatureVersion": "2",
+        "SigningCertURL": format!("{base}{SNS_CERT_PATH}"),
+    });
+    for (k, v) in extra {
+        msg[*k] = json!(v);
+    }
+    let fields: &[&str] = if kind == "Notification" {
+        &["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+    } else {
+        &["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+    };
+    let signed: String = fields.iter().filter_map(|f| msg[*f].as_str().map(|v| format!("{f}\n{v}\n"))).collect();
+    let Ok(key) = rsa::PrivateKey::from_pkcs8_der(&pem_body(SNS_TEST_KEY)) else { return String::new() };
+    let sig = rsa::pkcs1v15::SigningKey::<Sha256>::new(key).sign(signed.as_bytes()).to_vec();
+    msg["Signature"] = json!(base64(&sig));
+    if spoil != Spoil::None {
+        msg["Message"] = json!(format!("{message} "));
+    }
+    msg.to_string()
 }
 
 /// How a feedback webhook is spoiled on purpose.
@@ -670,6 +778,7 @@ pub enum Spoil {
 /// Postmark: the custom header it is configured to send.
 pub fn feedback(
     kind: Kind,
+    base: &str,
     id: &str,
     to: &str,
     complaint: bool,
@@ -715,7 +824,40 @@ pub fn feedback(
                 json!({ "signature": { "timestamp": ts, "token": token, "signature": sig }, "event-data": event });
             (path, Vec::new(), body.to_string())
         }
-        _ => {
+        Kind::SendGrid => {
+            let event = if complaint {
+                json!({ "email": to, "timestamp": now, "event": "spamreport", "sg_event_id": format!("ev-{id}-s"),
+                        "sg_message_id": format!("{id}.filter0001.16648.5515E0B88.0") })
+            } else {
+                json!({ "email": to, "timestamp": now, "event": "bounce", "type": "bounce", "bounce_classification": "Invalid Address",
+                        "reason": "550 5.1.1 The email account that you tried to reach does not exist", "status": "5.1.1",
+                        "sg_event_id": format!("ev-{id}-b"), "sg_message_id": format!("{id}.filter0001.16648.5515E0B88.0") })
+            };
+            // A soft bounce (`blocked`) in the same batch changes nothing.
+            let blocked = json!({ "email": "soft@example.com", "timestamp": now, "event": "bounce", "type": "blocked",
+                                  "reason": "421 try later", "sg_message_id": format!("{id}.filter0002") });
+            let body = json!([event, blocked]).to_string();
+            let sig = sendgrid_signature(&ts, &body, spoil == Spoil::WrongKey);
+            let headers = vec![
+                ("x-twilio-email-event-webhook-signature".to_owned(), sig),
+                ("x-twilio-email-event-webhook-timestamp".to_owned(), ts),
+            ];
+            (path, headers, body)
+        }
+        Kind::Ses => {
+            let event = if complaint {
+                json!({ "eventType": "Complaint", "mail": { "messageId": id, "destination": [to] },
+                        "complaint": { "complaintFeedbackType": "abuse", "complainedRecipients": [{ "emailAddress": to }] } })
+            } else {
+                json!({ "eventType": "Bounce", "mail": { "messageId": id, "destination": [to] },
+                        "bounce": { "bounceType": "Permanent", "bounceSubType": "General",
+                                    "bouncedRecipients": [{ "emailAddress": to, "action": "failed", "status": "5.1.1",
+                                                            "diagnosticCode": "smtp; 550 5.1.1 user unknown" }] } })
+            };
+            let body = sns_message(base, "Notification", &event.to_string(), &[], spoil);
+            (path, vec![("x-amz-sns-message-type".to_owned(), "Notification".to_owned())], body)
+        }
+        Kind::Postmark => {
             let body = if complaint {
                 json!({ "RecordType": "SpamComplaint", "Type": "SpamComplaint", "MessageID": id, "Email": to })
             } else {

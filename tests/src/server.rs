@@ -221,8 +221,9 @@ impl DevServer {
 impl Drop for DevServer {
     fn drop(&mut self) {
         self.stop();
-        // A config `start_sharded` wrote for this server only.
-        if let Some(c) = self.options.config.as_deref().filter(|c| c.starts_with("wrangler.shards-")) {
+        // A config `start_sharded` or `start_configured` wrote for this server only.
+        let own = |c: &&str| c.starts_with("wrangler.shards-") || c.starts_with("wrangler.own-");
+        if let Some(c) = self.options.config.as_deref().filter(own) {
             let _ = std::fs::remove_file(repo_root().join("edge").join(c));
         }
     }
@@ -306,9 +307,53 @@ pub fn start_sharded(name: &str, operator: &str, extra_dbs: &[&str], shards: &st
     DevServer::start(options, Duration::from_secs(90))
 }
 
+/// A Worker of the test's own whose configuration is `edge/wrangler.toml` plus
+/// `extra_toml` (a binding, say; written to a file of its own in `edge/`), with extra
+/// `--var`s as [`start_own`] takes them. Its log is `options.log`.
+pub fn start_configured(
+    name: &str,
+    operator: &str,
+    extra: &[(&str, &str)],
+    extra_toml: &str,
+) -> Result<DevServer, String> {
+    let edge = repo_root().join("edge");
+    let base = std::fs::read_to_string(edge.join("wrangler.toml")).map_err(|e| e.to_string())?;
+    let file = format!("wrangler.own-{}-{}.toml", std::process::id(), free_port());
+    std::fs::write(edge.join(&file), format!("{base}\n{extra_toml}\n")).map_err(|e| e.to_string())?;
+    let dir = repo_root().join("target/e2e/own").join(format!("{name}-{}-{}", std::process::id(), free_port()));
+    let persist = dir.join("state");
+    std::fs::create_dir_all(&persist).map_err(|e| e.to_string())?;
+    apply_migrations(&persist)?;
+    let mut vars = vec![
+        ("ENVIRONMENT".to_owned(), "development".to_owned()),
+        ("OPERATOR_TOKEN".to_owned(), operator.to_owned()),
+        ("TOKEN_SECRET".to_owned(), format!("{operator}-links")),
+    ];
+    vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let options = Options { port: free_port(), persist, vars, log: Some(dir.join("wrangler.log")), config: Some(file) };
+    DevServer::start(options, Duration::from_secs(90))
+}
+
 /// Runs `sql` against database `binding` of a Worker started with `config` (a file in
 /// `edge/`) and returns wrangler's JSON: one `{results, success, meta}` per statement.
 pub fn query_db(persist: &Path, config: &str, binding: &str, sql: &str) -> Result<serde_json::Value, String> {
+    // The running Worker may hold the SQLite lock for a moment (its own writes, or the
+    // queue consumer's): a busy database is tried again, a few times, before it fails.
+    let mut result = query_db_once(persist, config, binding, sql);
+    for wait_ms in [100, 300, 1000, 2000] {
+        match &result {
+            Err(e) if e.contains("SQLITE_BUSY") || e.contains("database is locked") => {
+                thread::sleep(Duration::from_millis(wait_ms));
+                result = query_db_once(persist, config, binding, sql);
+            }
+            _ => break,
+        }
+    }
+    result
+}
+
+fn query_db_once(persist: &Path, config: &str, binding: &str, sql: &str) -> Result<serde_json::Value, String> {
     let dir = persist.display().to_string();
     let out = wrangler(&[
         "d1",

@@ -113,10 +113,10 @@ impl TwilioServer {
     pub fn vars(&self) -> Vec<(&'static str, String)> {
         vec![
             ("SMS_PROVIDER", "twilio".to_owned()),
-            ("SMS_API_URL", self.base.clone()),
+            ("TWILIO_API_URL", self.base.clone()),
             ("TWILIO_ACCOUNT_SID", ACCOUNT_SID.to_owned()),
             ("TWILIO_AUTH_TOKEN", AUTH_TOKEN.to_owned()),
-            ("SMS_FROM", FROM.to_owned()),
+            ("TWILIO_FROM", FROM.to_owned()),
         ]
     }
 

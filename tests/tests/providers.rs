@@ -194,3 +194,65 @@ fn a_provider_missing_its_settings_is_reported_and_sends_nothing() {
     });
     drop(server);
 }
+
+/// Cloudflare's own email sending: the `send_email` binding `EMAIL`, which `wrangler
+/// dev` simulates locally (it checks the binding's allow-list, logs each message and
+/// writes its text to a file). Two recipients the binding allows get their email with
+/// the binding's message id; one it refuses ends `dead` at once with its reason. A
+/// Worker told to use Cloudflare without the binding reports it in `/v1/health`.
+#[test]
+fn cloudflare_email_binding() {
+    let operator = "op_cloudflare_test";
+    let binding =
+        "[[send_email]]\nname = \"EMAIL\"\nallowed_destination_addresses = [\"ok@example.com\", \"two@example.com\"]\n";
+    let vars = [("EMAIL_PROVIDER", "cloudflare"), ("EMAIL_FROM", FROM), ("RETRY_BASE_SECONDS", "1")];
+    let server =
+        restock_e2e::server::start_configured("cloudflare", operator, &vars, binding).unwrap_or_else(|e| panic!("{e}"));
+    let client = Client::new(&server.url);
+    let health = client.get("/v1/health").json();
+    assert!(!health.to_string().contains("email_"), "{health}");
+
+    let shop = Shop::create_on(client, operator, "cloudflare", json!({ "sender_name": "Bob's Bikes" }));
+    shop.put_product("MUG", json!({ "name": "Stone Mug", "policy": "deny" }));
+    let everyone = ["ok@example.com", "two@example.com", "blocked@example.com"];
+    for (i, e) in everyone.iter().enumerate() {
+        assert_eq!(shop.signup("MUG", e, &ip(i)).status, 202);
+    }
+    shop.receive("MUG", 3);
+    let deliveries = || shop.all_pages("/v1/admin/deliveries?kind=restock");
+    wait_until("every delivery to be final", 60, || {
+        let d = deliveries();
+        d.len() == 3 && d.iter().all(|d| d["status"] == "sent" || d["status"] == "dead")
+    });
+    let by_to = |to: &str| deliveries().into_iter().find(|d| d["recipient"] == to).unwrap_or_default();
+    for to in &everyone[..2] {
+        let d = by_to(to);
+        assert_eq!((d["status"].as_str(), d["attempts"].as_i64()), (Some("sent"), Some(1)), "{d}");
+        assert!(d["provider_id"].as_str().is_some_and(|id| id.contains('@')), "the binding's message id: {d}");
+    }
+    let refused = by_to("blocked@example.com");
+    assert_eq!(refused["status"], "dead", "{refused}");
+    assert!(refused["last_error"].as_str().is_some_and(|e| e.contains("not allowed")), "{refused}");
+
+    // What the binding was given, as the local simulator logs it.
+    let log = server.options.log.clone().unwrap_or_default();
+    wait_until("the binding's log lines", 20, || {
+        std::fs::read_to_string(&log)
+            .is_ok_and(|t| t.matches("send_email binding called with MessageBuilder").count() >= 2)
+    });
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    for to in &everyone[..2] {
+        assert!(text.contains(&format!("To: {to}")), "{to} in the log");
+    }
+    assert!(text.contains(FROM) && text.contains("Bob's Bikes"), "From is the shop's name and our address");
+    assert!(text.contains("Subject: ") && text.contains("Stone Mug"), "the subject names the product");
+    assert!(!text.contains("To: blocked@example.com"), "the refused one was never sent");
+    drop(server);
+
+    let operator = "op_cloudflare_missing";
+    let server = start_own("cloudflare-missing", operator, &vars).unwrap_or_else(|e| panic!("{e}"));
+    let health = Client::new(&server.url).get("/v1/health").json();
+    let codes: Vec<&str> =
+        health["problems"].as_array().into_iter().flatten().filter_map(|p| p["code"].as_str()).collect();
+    assert_eq!(codes, ["cloudflare_email_binding_missing"], "{health}");
+}

@@ -78,6 +78,7 @@ pub fn batch(obj: &JsValue) -> Option<(WidgetSettings, Vec<AvailabilityView>)> {
         } else {
             BackorderMode::Api
         },
+        sms_consent_text: None,
     };
     let items = js_sys::Array::from(&get(obj, "items")).iter().filter_map(|v| availability(&v)).collect();
     Some((settings, items))

@@ -236,7 +236,16 @@ fn send(id: usize, msg: Msg) {
             Effect::None | Effect::Refresh => {}
             Effect::Signup { sku, email, consent_text } => {
                 let website = Some(w.honeypot.clone()).filter(|h| !h.is_empty());
-                let r = WaitlistRequest { sku, email, locale: lang, consent: true, consent_text, website };
+                let r = WaitlistRequest {
+                    sku,
+                    email,
+                    locale: lang,
+                    consent: true,
+                    consent_text,
+                    website,
+                    phone: None,
+                    sms_consent_text: None,
+                };
                 let url = api::signup_url(&app.api, &app.shop);
                 request(app, &url, &api::signup_body(&r), "", Pending::Signup(id));
             }

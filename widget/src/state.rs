@@ -329,7 +329,12 @@ mod tests {
     }
 
     fn settings(mode: BackorderMode) -> WidgetSettings {
-        WidgetSettings { consent_text: "Email me once.".into(), double_opt_in: true, backorder_mode: mode }
+        WidgetSettings {
+            consent_text: "Email me once.".into(),
+            double_opt_in: true,
+            backorder_mode: mode,
+            sms_consent_text: None,
+        }
     }
 
     fn loaded(status: StatusCode, waitlist: bool, max: u32) -> State {

@@ -281,6 +281,7 @@ mod tests {
             consent_text: "Email me once.".into(),
             double_opt_in: true,
             backorder_mode: BackorderMode::Api,
+            sms_consent_text: None,
         };
         s.update(Msg::Loaded(view, settings));
         s

@@ -79,6 +79,7 @@ fn loaded(status: StatusCode, name: &str, waitlist: bool, max: u32) -> State {
         consent_text: "I agree <b>really</b>".into(),
         double_opt_in: false,
         backorder_mode: BackorderMode::Api,
+        sms_consent_text: None,
     };
     s.update(Msg::Loaded(v, settings));
     s

@@ -145,6 +145,24 @@ pub fn worker(tools: &Tools) -> Result<(), String> {
         .env("ESBUILD_BIN", tools.node_bin.join("esbuild")))
 }
 
+/// The benchmark's workers-rs baseline (`bench/baseline-rs/`), built like the Worker.
+pub fn baseline_rs(tools: &Tools) -> Result<(), String> {
+    let root = repo_root();
+    let dir = root.join("bench/baseline-rs");
+    let mut inputs = common_inputs(&root);
+    inputs.extend([dir.join("src"), dir.join("Cargo.toml")]);
+    if !stale(&dir.join("build/index_bg.wasm"), &inputs) {
+        return Ok(());
+    }
+    step("building the workers-rs baseline (release, worker-build)");
+    run(Command::new(&tools.worker_build)
+        .arg("--release")
+        .current_dir(dir)
+        .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
+        .env("WASM_OPT_BIN", tools.node_bin.join("wasm-opt"))
+        .env("ESBUILD_BIN", tools.node_bin.join("esbuild")))
+}
+
 /// Builds both and reports their sizes.
 pub fn all(tools: &Tools) -> Result<(), String> {
     widget(tools)?;

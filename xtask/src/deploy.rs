@@ -22,7 +22,7 @@ pub const DEPLOY_CONFIG: &str = "wrangler.deploy.toml";
 /// The KV namespace's title in the account.
 pub const KV_TITLE: &str = "restock-cache";
 /// Plain variables taken from the environment of `cargo xtask deploy` into the config.
-const PASSED_VARS: [&str; 8] = [
+const PASSED_VARS: [&str; 12] = [
     "EMAIL_PROVIDER",
     "EMAIL_FROM",
     "PUBLIC_URL",
@@ -31,6 +31,10 @@ const PASSED_VARS: [&str; 8] = [
     "MAILGUN_REGION",
     "AWS_REGION",
     "SES_CONFIGURATION_SET",
+    "SES_SNS_TOPIC_ARN",
+    "SMS_PROVIDER",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_FROM",
 ];
 
 /// What the plan needs from the outside world.
@@ -112,7 +116,16 @@ pub fn required_secrets(vars: &[(String, String)]) -> Vec<&'static str> {
         Some("ses") => out.extend(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]),
         _ => {}
     }
+    match var(vars, "SMS_PROVIDER") {
+        Some("twilio") => out.push("TWILIO_AUTH_TOKEN"),
+        Some("http") => out.extend(["SMS_API_URL", "SMS_API_KEY"]),
+        _ => {}
+    }
     out
+}
+
+fn var<'a>(vars: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 fn toml_string(value: &str) -> String {
@@ -154,6 +167,12 @@ pub fn deploy_config(committed: &str, d1: &str, kv: &str, vars: &[(String, Strin
             }
             vars_done = true;
         }
+    }
+    // Cloudflare's Email Service sends through the Worker's `send_email` binding.
+    if var(vars, "EMAIL_PROVIDER") == Some("cloudflare") && !committed.contains("[[send_email]]") {
+        out.push_str(
+            "\n# EMAIL_PROVIDER=cloudflare: Email Service through this binding.\n[[send_email]]\nname = \"EMAIL\"\n",
+        );
     }
     match (d1_done, kv_done, vars_done) {
         (true, true, true) => Ok(out),
@@ -464,11 +483,27 @@ mod tests {
     #[test]
     fn each_email_provider_asks_for_its_own_secrets() {
         let needs = |provider: &str| required_secrets(&[("EMAIL_PROVIDER".into(), provider.into())]);
+        let with = |provider: &str| {
+            let vars = [("EMAIL_PROVIDER".to_owned(), provider.to_owned())];
+            deploy_config(&committed(), "d1", "kv", &vars).unwrap_or_default()
+        };
+        assert!(
+            with("cloudflare").contains("[[send_email]]\nname = \"EMAIL\""),
+            "the binding Cloudflare sends through"
+        );
+        assert!(!with("resend").contains("[[send_email]]"));
         assert_eq!(needs("http"), ["TOKEN_SECRET", "OPERATOR_TOKEN", "EMAIL_API_URL", "EMAIL_API_KEY"]);
         for p in ["resend", "postmark", "sendgrid", "mailgun"] {
             assert_eq!(needs(p), ["TOKEN_SECRET", "OPERATOR_TOKEN", "EMAIL_API_KEY"], "{p}");
         }
         assert_eq!(needs("ses"), ["TOKEN_SECRET", "OPERATOR_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+        assert_eq!(needs("cloudflare"), ["TOKEN_SECRET", "OPERATOR_TOKEN"], "the binding is the credential");
+        let texts = |sms: &str| {
+            let vars = vec![("SMS_PROVIDER".to_owned(), sms.to_owned())];
+            required_secrets(&vars)
+        };
+        assert_eq!(texts("twilio"), ["TOKEN_SECRET", "OPERATOR_TOKEN", "TWILIO_AUTH_TOKEN"]);
+        assert_eq!(texts("http"), ["TOKEN_SECRET", "OPERATOR_TOKEN", "SMS_API_URL", "SMS_API_KEY"]);
         assert_eq!(required_secrets(&[]), ["TOKEN_SECRET", "OPERATOR_TOKEN"]);
     }
 

@@ -277,6 +277,10 @@ struct WaitlistExport {
     consent_lang: Option<String>,
     consent_source: Option<String>,
     consent_country: Option<String>,
+    phone: Option<String>,
+    sms_consent_text: Option<String>,
+    sms_consent_at: Option<i64>,
+    sms_stopped_at: Option<i64>,
 }
 
 impl CsvRow for WaitlistExport {
@@ -301,6 +305,10 @@ impl CsvRow for WaitlistExport {
             self.consent_lang.clone().unwrap_or_default(),
             self.consent_source.clone().unwrap_or_default(),
             self.consent_country.clone().unwrap_or_default(),
+            self.phone.clone().unwrap_or_default(),
+            self.sms_consent_text.clone().unwrap_or_default(),
+            iso(self.sms_consent_at),
+            iso(self.sms_stopped_at),
         ])
     }
 }
@@ -357,12 +365,13 @@ pub async fn export(ctx: &Ctx, req: &Request, what: &str) -> Result<Response, Ap
         "waitlist.csv" => stream_csv::<WaitlistExport>(
             ctx,
             what,
-            "id,sku,email,locale,status,consent_text,consent_at,confirmed_at,notified_at,converted_at,created_at,consent_version,consent_lang,consent_source,consent_country\r\n",
+            "id,sku,email,locale,status,consent_text,consent_at,confirmed_at,notified_at,converted_at,created_at,consent_version,consent_lang,consent_source,consent_country,phone,sms_consent_text,sms_consent_at,sms_stopped_at\r\n",
             move |db, after| {
                 db::stmt(
                     db,
                     "SELECT seq, id, sku, email, locale, status, consent_text, consent_at, confirmed_at, notified_at, converted_at, created_at, \
-                       consent_version, consent_lang, consent_source, consent_country \
+                       consent_version, consent_lang, consent_source, consent_country, \
+                       phone, sms_consent_text, sms_consent_at, sms_stopped_at \
                      FROM waitlist WHERE shop_id = ?1 AND (?2 IS NULL OR sku = ?2) AND seq > ?3 ORDER BY seq LIMIT ?4",
                     crate::args![shop_id.as_str(), sku.clone(), after.copied().unwrap_or(0), EXPORT_CHUNK],
                 )
@@ -542,6 +551,13 @@ pub async fn erase(ctx: &Ctx, req: &Request, raw_email: &str) -> Result<Response
     let shop = auth::shop(ctx, req).await?;
     let decoded = percent_decode(raw_email)
         .ok_or(ApiError::Invalid(restock_shared::InvalidInput::Email(restock_shared::EmailError::At)))?;
+    // A phone number (texts) is erased the same way: every signup that gave it, its
+    // texts, and the events that carried it.
+    if !decoded.contains('@')
+        && let Ok(phone) = restock_shared::phone::Phone::parse(&decoded)
+    {
+        return erase_phone(ctx, &shop.id, &phone).await;
+    }
     let email = Email::parse(&decoded)?;
     let p = || crate::args![shop.id.as_str(), email.as_str()];
     let statements = vec![
@@ -575,6 +591,25 @@ pub async fn erase(ctx: &Ctx, req: &Request, raw_email: &str) -> Result<Response
     http::json(
         200,
         &json!({ "erased": { "waitlist": n(0), "outbox": n(1), "deliveries": n(2), "backorders": n(3), "orders": n(4), "notes": n(5) } }),
+    )
+}
+
+async fn erase_phone(ctx: &Ctx, shop: &str, phone: &restock_shared::phone::Phone) -> Result<Response, ApiError> {
+    let p = || crate::args![shop, phone.as_str()];
+    let statements = vec![
+        db::stmt(&ctx.db, "DELETE FROM waitlist WHERE shop_id = ?1 AND phone = ?2", p())?,
+        db::stmt(&ctx.db, "DELETE FROM outbox WHERE shop_id = ?1 AND to_addr = ?2", p())?,
+        db::stmt(
+            &ctx.db,
+            "DELETE FROM deliveries WHERE shop_id = ?1 AND (recipient = ?2 OR instr(payload, ?2) > 0)",
+            p(),
+        )?,
+    ];
+    let results = db::batch(&ctx.db, statements).await?;
+    let n = |i: usize| results.get(i).map_or(0, db::changes);
+    http::json(
+        200,
+        &json!({ "erased": { "waitlist": n(0), "outbox": n(1), "deliveries": n(2), "backorders": 0, "orders": 0 } }),
     )
 }
 

@@ -129,7 +129,7 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
             None => unknown.push(sku.as_str().to_owned()),
         }
     }
-    let body = BatchAvailabilityResponse { shop: public.widget_for(lang), items, unknown };
+    let body = BatchAvailabilityResponse { shop: public.widget_for(lang, ctx.config.sms_ready()), items, unknown };
     Ok(finish(req, ctx, &public, http::json(200, &body)?, source))
 }
 

@@ -59,7 +59,7 @@ fn filter(req: &Request, name: &'static str, allowed: &[&str]) -> Result<Option<
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
     let status = filter(req, "status", &STATUSES)?;
-    let channel = filter(req, "channel", &["email", "webhook"])?;
+    let channel = filter(req, "channel", &["email", "webhook", "sms"])?;
     let kind = filter(req, "kind", &[])?;
     let sku = http::query_param(req, "sku").map(|s| restock_shared::Sku::parse(&s)).transpose()?;
     let page = Page::from_request(req)?;

@@ -1,7 +1,7 @@
 //! The notification queue's consumer.
 //!
 //! Jobs (JSON messages on `restock-notify`):
-//! - `{"t":"send","d":<delivery id>}`: send one email or webhook;
+//! - `{"t":"send","d":<delivery id>}`: send one email, text or webhook;
 //! - `{"t":"release","r":<release id>}`: turn the next chunk of a waitlist release into
 //!   deliveries and enqueue their sends;
 //! - `{"t":"sweep"}`: enqueue sends for deliveries that are queued but have no job
@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 
 use futures_util::future::join_all;
+use restock_shared::phone::Phone;
 use restock_shared::{Date, Lang, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -31,6 +32,7 @@ use crate::notify::feedback;
 use crate::notify::provider::{self, Outcome, Provider};
 use crate::notify::release;
 use crate::notify::render::{Body, Brand, Email, Extras, render};
+use crate::notify::sms::{self, Sms, SmsProvider};
 use crate::notify::webhooks::{self, EndpointRow};
 use crate::shops::ShopRow;
 use crate::tokens::{self, LinkKind};
@@ -374,6 +376,7 @@ struct BackorderInfo {
 /// What to do with one claimed delivery.
 enum Plan {
     Email(Email),
+    Sms(Sms),
     Webhook {
         endpoint: EndpointRow,
         event: String,
@@ -384,6 +387,14 @@ enum Plan {
     Dead(String),
     /// Not sendable yet (a setting is missing): retried with backoff.
     Wait(String),
+}
+
+/// What a send learned beyond its own outcome.
+enum Gone {
+    /// The webhook endpoint answered 410 Gone: disable it.
+    Endpoint(String),
+    /// The number opted out at the SMS provider: record it.
+    OptedOut(String),
 }
 
 /// Why a production Worker holds a shop's emails back.
@@ -420,6 +431,12 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
         // Loud in the logs (and in /v1/health), never silently "sent".
         worker::console_error!("emails not sent: {why}");
     }
+    let texts = SmsProvider::from_config(&ctx.config);
+    if let SmsProvider::Refused(why) = &texts
+        && claimed.iter().any(|d| d.channel == "sms")
+    {
+        worker::console_error!("texts not sent: {why}");
+    }
     let timeout = provider::timeout_ms(ctx);
     let base = ctx.config.retry_base_seconds;
 
@@ -449,10 +466,21 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
                 )?);
                 statements.push(finish(ctx, &d.id, "sent", Some("outbox"), None)?);
             }
+            // Development: a text lands in the outbox too (shown at /dev/mailbox).
+            Plan::Sms(text) if matches!(texts, SmsProvider::Outbox) => {
+                statements.push(db::stmt(
+                    &ctx.db,
+                    "INSERT OR IGNORE INTO outbox (delivery_id, shop_id, to_addr, from_name, reply_to, subject, text_body, html_body, headers, created_at) \
+                     VALUES (?1, ?2, ?3, 'SMS', NULL, 'SMS', ?4, '', '{\"channel\":\"sms\"}', ?5)",
+                    crate::args![d.id.as_str(), d.shop_id.as_str(), text.to.as_str(), text.body.as_str(), now],
+                )?);
+                statements.push(finish(ctx, &d.id, "sent", Some("outbox"), None)?);
+            }
             other => pending.push((d, other)),
         }
     }
     let provider = &provider;
+    let texts = &texts;
     let fetches = pending.iter().filter(|(_, p)| !matches!(p, Plan::Wait(_))).count();
     ctx.charge("fetch", u32::try_from(fetches).unwrap_or(u32::MAX))?;
     // Each outcome, and the endpoint a 410 Gone disables.
@@ -461,26 +489,56 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
             (Plan::Email(email), Provider::Api(api)) => {
                 (provider::send(api, email, &d.dedupe_key, ctx.now, timeout).await, None)
             }
+            (Plan::Email(email), Provider::Cloudflare(settings)) => {
+                (crate::notify::providers::cloudflare::send(&ctx.env, settings, email).await, None)
+            }
             (Plan::Wait(why), _) => (Outcome::retry(why.clone()), None),
             (Plan::Webhook { endpoint, event, event_id, body }, _) => {
                 let sent = webhooks::send(endpoint, event, event_id, body, now, timeout).await;
-                (sent.outcome, sent.gone.then(|| endpoint.id.clone()))
+                (sent.outcome, sent.gone.then(|| Gone::Endpoint(endpoint.id.clone())))
             }
             // Retried with backoff, so the emails go out once the configuration is fixed.
             (Plan::Email(_), Provider::Refused { .. }) => {
                 (Outcome::retry(provider.refusal().unwrap_or_default()), None)
             }
+            (Plan::Sms(text), _) => match texts {
+                SmsProvider::Api(api) => {
+                    let (outcome, opted_out) = sms::send(api, text, &d.dedupe_key, ctx.now, timeout).await;
+                    (outcome, opted_out.then(|| Gone::OptedOut(text.to.clone())))
+                }
+                SmsProvider::Refused(why) => (Outcome::retry(why.clone()), None),
+                SmsProvider::Outbox => (Outcome::Permanent("the outbox takes texts before this point".into()), None),
+            },
             _ => (Outcome::Permanent("no provider for this delivery".into()), None),
         }
     }))
     .await;
-    for gone in outcomes.iter().filter_map(|(_, g)| g.as_deref()) {
-        statements.push(db::stmt(
-            &ctx.db,
-            "UPDATE webhook_endpoints SET disabled_at = ?2, disabled_reason = 'the endpoint answered 410 Gone', updated_at = ?2 \
-             WHERE id = ?1 AND disabled_at IS NULL",
-            crate::args![gone, now],
-        )?);
+    // What the sends learned, in a batch of its own after the outcomes (each is
+    // idempotent; the outcomes' batch stays within D1's 100 statements: 50 deliveries
+    // with at most two statements each).
+    let mut learned = Vec::new();
+    for gone in outcomes.iter().filter_map(|(_, g)| g.as_ref()) {
+        match gone {
+            Gone::Endpoint(id) => learned.push(db::stmt(
+                &ctx.db,
+                "UPDATE webhook_endpoints SET disabled_at = ?2, disabled_reason = 'the endpoint answered 410 Gone', updated_at = ?2 \
+                 WHERE id = ?1 AND disabled_at IS NULL",
+                crate::args![id.as_str(), now],
+            )?),
+            Gone::OptedOut(number) => {
+                let hash = Phone::parse(number).map(|p| sms::phone_hash(&p)).unwrap_or_default();
+                learned.push(db::stmt(
+                    &ctx.db,
+                    "INSERT OR IGNORE INTO sms_optouts (phone_hash, created_at) VALUES (?1, ?2)",
+                    crate::args![hash, now],
+                )?);
+                learned.push(db::stmt(
+                    &ctx.db,
+                    "UPDATE waitlist SET sms_stopped_at = ?2, updated_at = ?2 WHERE phone = ?1 AND sms_stopped_at IS NULL",
+                    crate::args![number.as_str(), now],
+                )?);
+            }
+        }
     }
     for ((d, _), (outcome, _)) in pending.iter().zip(outcomes) {
         match outcome {
@@ -504,6 +562,11 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
         }
     }
     db::batch(&ctx.db, statements).await?;
+    while !learned.is_empty() {
+        let rest = learned.split_off(learned.len().min(crate::limits::MAX_BATCH_STATEMENTS));
+        db::batch(&ctx.db, learned).await?;
+        learned = rest;
+    }
     Ok(())
 }
 
@@ -608,6 +671,17 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
          WHERE shop_id || ':' || email_hash IN (SELECT value FROM json_each(?1))",
         crate::args![serde_json::to_string(&keys)?],
     )?);
+    // Numbers that replied STOP: by hash, one JSON list.
+    let phones: Vec<String> = claimed
+        .iter()
+        .filter(|d| d.channel == "sms")
+        .filter_map(|d| Phone::parse(&d.recipient).ok().map(|p| sms::phone_hash(&p)))
+        .collect();
+    statements.push(db::stmt(
+        &ctx.db,
+        "SELECT phone_hash AS key FROM sms_optouts WHERE phone_hash IN (SELECT value FROM json_each(?1))",
+        crate::args![serde_json::to_string(&phones)?],
+    )?);
     let endpoints: Vec<&str> =
         claimed.iter().filter(|d| d.channel == "webhook").map(|d| d.recipient.as_str()).collect();
     statements.push(db::stmt(
@@ -616,7 +690,7 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
         crate::args![serde_json::to_string(&endpoints)?],
     )?);
     let results = db::batch(&ctx.db, statements).await?;
-    if results.len() != pairs.len() + 5 {
+    if results.len() != pairs.len() + 6 {
         return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into()));
     }
     let (first, rest) = results.split_at(1);
@@ -630,9 +704,9 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
     struct Key {
         key: String,
     }
-    type Loaded = (Vec<SubscriberInfo>, Vec<BackorderInfo>, Vec<Key>, Vec<EndpointRow>);
-    let (subs, backorders, suppressed, endpoints): Loaded = match tail {
-        [s, b, x, e] => (db::rows(s)?, db::rows(b)?, db::rows(x)?, db::rows(e)?),
+    type Loaded = (Vec<SubscriberInfo>, Vec<BackorderInfo>, Vec<Key>, Vec<Key>, Vec<EndpointRow>);
+    let (subs, backorders, suppressed, opted_out, endpoints): Loaded = match tail {
+        [s, b, x, o, e] => (db::rows(s)?, db::rows(b)?, db::rows(x)?, db::rows(o)?, db::rows(e)?),
         _ => return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into())),
     };
     let copies = crate::notify::copy::load(ctx, &copy_keys(claimed)).await?;
@@ -662,6 +736,20 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
                         .unwrap_or_else(|| d.id.clone());
                     Plan::Webhook { endpoint: e.clone(), event: d.kind.clone(), event_id, body: d.payload.clone() }
                 }
+            });
+            continue;
+        }
+        if d.channel == "sms" {
+            let stopped = Phone::parse(&d.recipient).is_ok_and(|p| {
+                let hash = sms::phone_hash(&p);
+                opted_out.iter().any(|k| k.key == hash)
+            });
+            let product =
+                d.sku.as_deref().and_then(|sku| products.iter().find(|p| p.shop_id == d.shop_id && p.sku == sku));
+            out.push(if stopped {
+                Plan::Skip("the number replied STOP".into())
+            } else {
+                sms_plan(ctx, shop, d, product, &subs)
             });
             continue;
         }
@@ -889,6 +977,29 @@ fn email_plan(
         }
     };
     Plan::Email(render(lang, &brand, &d.recipient, body))
+}
+
+/// The text a claimed `sms` delivery sends: only restock notices are texted, to
+/// subscribers still notified, while the shop still offers texts.
+fn sms_plan(ctx: &Ctx, shop: &ShopRow, d: &Claimed, product: Option<&ProductInfo>, subs: &[SubscriberInfo]) -> Plan {
+    if shop.sms_enabled == 0 {
+        return Plan::Skip("the shop no longer offers texts".into());
+    }
+    if d.kind != "restock" {
+        return Plan::Dead(format!("cannot text a {} notice", d.kind));
+    }
+    let sub = d.subject_id.as_deref().and_then(|id| subs.iter().find(|s| s.id == id));
+    if sub.is_none_or(|s| s.status != "notified") {
+        return Plan::Skip("unsubscribed or erased since the release".into());
+    }
+    let Ok(phone) = Phone::parse(&d.recipient) else {
+        return Plan::Dead("the number is not in E.164".into());
+    };
+    let base = base_url(ctx, shop);
+    let url = product.and_then(|p| p.url.as_deref()).map(|u| absolute(u, shop.shop_url.as_deref().unwrap_or(&base)));
+    let sender = if shop.sender_name.is_empty() { &shop.name } else { &shop.sender_name };
+    let name = product.map_or("", |p| p.name.as_str());
+    Plan::Sms(Sms::new(&phone, sms::restock_body(Lang::from_tag(&d.locale), sender, name, url.as_deref())))
 }
 
 /// A product URL as an absolute link (relative ones resolve against the shop's URL).

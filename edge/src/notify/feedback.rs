@@ -21,8 +21,17 @@
 //!   `X-Restock-Webhook-Token: <EMAIL_WEBHOOK_SECRET>`; `RecordType` `Bounce` with
 //!   `Type: HardBounce`, or `SpamComplaint`, with `MessageID` and `Email`.
 //!
-//! SendGrid (ECDSA-signed event webhook) and SES (SNS-signed notifications) are not
-//! taken yet: their requests are answered 404 `webhook_not_supported`.
+//! - SendGrid signs its Event Webhook with ECDSA P-256
+//!   (twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features):
+//!   `X-Twilio-Email-Event-Webhook-Signature` is base64 of a DER signature over SHA-256
+//!   of `X-Twilio-Email-Event-Webhook-Timestamp` followed by the raw body, checked with
+//!   the verification key SendGrid shows (base64 of a DER public key), which is
+//!   `EMAIL_WEBHOOK_SECRET` here. The body is a JSON array of events: `bounce` (but not
+//!   `type: blocked`, a soft bounce), `dropped` for a bounced or invalid address,
+//!   `spamreport`, with `email` and `sg_message_id` (the `X-Message-Id` of the send,
+//!   then `.filter…`).
+//! - SES's arrive through Amazon SNS, signed with RSA and a certificate from SNS's own
+//!   host, for the topics in `SES_SNS_TOPIC_ARN` (`sns.rs`).
 
 use restock_shared::Email;
 use serde_json::{Value, json};
@@ -139,6 +148,41 @@ pub fn postmark(body: &Value) -> Vec<Feedback> {
     }]
 }
 
+/// SendGrid's check: the base64 DER `signature` of `timestamp` + `body`, by the key
+/// whose base64 DER SubjectPublicKeyInfo is `public_key`. SendGrid documents no time
+/// window and retries for up to a day, so none is imposed: replaying a genuine bounce
+/// can only suppress an address that did bounce.
+pub fn verify_sendgrid(public_key: &str, timestamp: &str, body: &str, signature: &str) -> bool {
+    let (Some(key), Some(sig)) =
+        (crate::crypto::base64_decode(public_key.trim()), crate::crypto::base64_decode(signature.trim()))
+    else {
+        return false;
+    };
+    !timestamp.is_empty() && super::signatures::ecdsa_p256_valid(&key, format!("{timestamp}{body}").as_bytes(), &sig)
+}
+
+/// SendGrid's events: hard bounces, drops of bounced or invalid addresses, spam reports.
+pub fn sendgrid(body: &Value) -> Vec<Feedback> {
+    body.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let reason = match (e["event"].as_str(), e["type"].as_str(), e["reason"].as_str()) {
+                (Some("bounce"), t, _) if t != Some("blocked") => Reason::Bounce,
+                (Some("dropped"), _, Some(r)) if r.contains("Bounced Address") || r.contains("Invalid") => {
+                    Reason::Bounce
+                }
+                (Some("dropped"), _, Some(r)) if r.contains("Spam Reporting Address") => Reason::Complaint,
+                (Some("spamreport"), _, _) => Reason::Complaint,
+                _ => return None,
+            };
+            let to = e["email"].as_str()?;
+            let id = e["sg_message_id"].as_str().map(|m| m.split('.').next().unwrap_or(m).to_owned());
+            Some(Feedback { message_id: id, recipient: to.to_owned(), reason, detail: text(&e["reason"]) })
+        })
+        .collect()
+}
+
 /// What a suppression keeps of an address: its hash (of the canonical spelling) and a
 /// hint for people (`a•••@example.com`).
 pub fn address_key(address: &str) -> Option<(String, String)> {
@@ -153,8 +197,14 @@ pub fn address_key(address: &str) -> Option<(String, String)> {
 pub async fn receive(ctx: &Ctx, req: &mut Request, provider: &str) -> Result<Response, ApiError> {
     let configured = ctx.config.email_kind_name();
     let secret = ctx.config.email_webhook_secret.as_ref().map(|s| s.expose().to_owned());
-    if !matches!(provider, "resend" | "mailgun" | "postmark") {
-        return Err(ApiError::not_found("webhook_not_supported", "feedback webhooks: resend, mailgun, postmark"));
+    if !matches!(provider, "resend" | "mailgun" | "postmark" | "sendgrid" | "ses") {
+        return Err(ApiError::not_found(
+            "webhook_not_supported",
+            "feedback webhooks: resend, mailgun, postmark, sendgrid, ses",
+        ));
+    }
+    if provider == "ses" {
+        return receive_sns(ctx, req).await;
     }
     let (Some(secret), true) = (secret, configured == Some(provider)) else {
         return Err(ApiError::not_found(
@@ -176,22 +226,73 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, provider: &str) -> Result<Res
             now,
         ),
         "postmark" => ct_eq(header("x-restock-webhook-token").as_bytes(), secret.as_bytes()),
+        "sendgrid" => verify_sendgrid(
+            &secret,
+            &header("x-twilio-email-event-webhook-timestamp"),
+            &body_text,
+            &header("x-twilio-email-event-webhook-signature"),
+        ),
         _ => true, // Mailgun signs inside the body: checked once it is parsed.
     };
-    let body: Value = http::parse_json(body_text.as_bytes())?;
-    if !verified || (provider == "mailgun" && !verify_mailgun(&secret, &body, now)) {
+    if !verified {
+        return Err(ApiError::Unauthorized);
+    }
+    // SendGrid posts an array of events; the others one JSON object.
+    let body: Value = if provider == "sendgrid" {
+        serde_json::from_str(&body_text)
+            .map_err(|_| ApiError::bad_request("invalid_json", "the body is not SendGrid's JSON array of events"))?
+    } else {
+        http::parse_json(body_text.as_bytes())?
+    };
+    if provider == "mailgun" && !verify_mailgun(&secret, &body, now) {
         return Err(ApiError::Unauthorized);
     }
     let feedback = match provider {
         "resend" => resend(&body),
         "mailgun" => mailgun(&body),
+        "sendgrid" => sendgrid(&body),
         _ => postmark(&body),
     };
+    taken(ctx, provider, &feedback).await
+}
+
+/// Suppresses each of `feedback` and says how many it was and how many took.
+async fn taken(ctx: &Ctx, provider: &str, feedback: &[Feedback]) -> Result<Response, ApiError> {
     let mut suppressed = 0;
-    for f in &feedback {
+    for f in feedback {
         suppressed += suppress(ctx, provider, f).await?;
     }
     http::json(200, &json!({ "received": feedback.len(), "suppressed": suppressed }))
+}
+
+/// `POST /v1/hooks/email/ses`: Amazon SNS's messages for SES (`sns.rs`).
+async fn receive_sns(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError> {
+    let topics = &ctx.config.ses_sns_topic_arns;
+    if ctx.config.email_kind_name() != Some("ses") || topics.is_empty() {
+        return Err(ApiError::not_found(
+            "webhook_not_configured",
+            "set EMAIL_PROVIDER to ses and SES_SNS_TOPIC_ARN to the SNS topic SES publishes to",
+        ));
+    }
+    // SNS posts its JSON as text/plain.
+    let raw = http::read_body(req, "text/plain").await?;
+    let msg: Value = http::parse_json(&raw)?;
+    let test_host = ctx.config.sns_test_host.as_deref();
+    let topic_ok = msg["TopicArn"].as_str().is_some_and(|t| topics.iter().any(|k| k == t));
+    if !topic_ok || !super::sns::verified(ctx, &msg, test_host).await? {
+        return Err(ApiError::Unauthorized);
+    }
+    match msg["Type"].as_str() {
+        Some("SubscriptionConfirmation") => {
+            let confirmed = super::sns::confirm(ctx, &msg, test_host).await?;
+            http::json(200, &json!({ "confirmed": confirmed }))
+        }
+        Some("Notification") => {
+            let inner: Value = msg["Message"].as_str().and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default();
+            taken(ctx, "ses", &super::sns::ses_feedback(&inner)).await
+        }
+        _ => http::json(200, &json!({ "received": 0, "suppressed": 0 })),
+    }
 }
 
 /// Suppresses `f.recipient` for the shop whose delivery the provider's message id
@@ -346,6 +447,45 @@ mod tests {
         assert_eq!((p[0].reason, p[0].message_id.as_deref()), (Reason::Bounce, Some("p1")));
         assert!(postmark(&json!({ "RecordType": "Bounce", "Type": "SoftBounce", "Email": "a@b.co" })).is_empty());
         assert_eq!(postmark(&json!({ "RecordType": "SpamComplaint", "Email": "a@b.co" }))[0].reason, Reason::Complaint);
+    }
+
+    #[test]
+    fn sendgrid_events_are_read_as_sendgrid_documents_them() {
+        let events = json!([
+            { "email": "hard@b.co", "event": "bounce", "type": "bounce", "reason": "550 5.1.1 no such user",
+              "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0" },
+            { "email": "soft@b.co", "event": "bounce", "type": "blocked", "reason": "421 try later",
+              "sg_message_id": "x.filter0001" },
+            { "email": "spam@b.co", "event": "spamreport", "sg_message_id": "abc.filter0002.1" },
+            { "email": "gone@b.co", "event": "dropped", "reason": "Bounced Address", "sg_message_id": "def.f" },
+            { "email": "unsub@b.co", "event": "dropped", "reason": "Unsubscribed Address", "sg_message_id": "g.f" },
+            { "email": "ok@b.co", "event": "delivered", "sg_message_id": "h.f" },
+            { "event": "bounce", "type": "bounce" }
+        ]);
+        let f = sendgrid(&events);
+        let got: Vec<_> = f.iter().map(|f| (f.recipient.as_str(), f.reason, f.message_id.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                ("hard@b.co", Reason::Bounce, Some("14c5d75ce93")),
+                ("spam@b.co", Reason::Complaint, Some("abc")),
+                ("gone@b.co", Reason::Bounce, Some("def")),
+            ]
+        );
+        assert!(sendgrid(&json!({ "event": "bounce" })).is_empty(), "an object is not SendGrid's array");
+    }
+
+    #[test]
+    fn sendgrid_signatures_are_checked_with_the_verification_key() {
+        // SendGrid's own example (the test of its Node.js `@sendgrid/eventwebhook` helper).
+        let key = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==";
+        let sig = "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0=";
+        let body = r#"{"category":"example_payload","event":"test_event","message_id":"message_id"}"#;
+        assert!(verify_sendgrid(key, "1588788367", body, sig));
+        assert!(!verify_sendgrid(key, "1588788366", body, sig));
+        assert!(!verify_sendgrid(key, "", body, sig));
+        assert!(!verify_sendgrid("bm90IGEga2V5", "1588788367", body, sig));
+        assert!(!verify_sendgrid(key, "1588788367", body, "!!"));
     }
 
     #[test]

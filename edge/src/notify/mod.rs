@@ -15,7 +15,9 @@ pub mod provider;
 pub mod providers;
 pub mod release;
 pub mod render;
+pub mod signatures;
 pub mod sms;
+pub mod sns;
 pub mod updates;
 pub mod webhooks;
 

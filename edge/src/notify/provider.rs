@@ -22,6 +22,8 @@ use crate::notify::render::Email;
 pub enum Provider {
     Outbox,
     Api(Api),
+    /// Cloudflare's Email Service, through the `send_email` binding.
+    Cloudflare(providers::cloudflare::Settings),
     /// No email can be sent: `code` is the one `/v1/health` reports.
     Refused {
         code: &'static str,
@@ -35,6 +37,13 @@ impl Provider {
             return Provider::Refused { code, message };
         }
         match &config.email {
+            EmailConfig::Api(api) if api.kind == ApiKind::Cloudflare => match &api.from {
+                Some(from) => Provider::Cloudflare(providers::cloudflare::Settings { from: from.clone() }),
+                None => Provider::Refused {
+                    code: "email_provider_incomplete",
+                    message: "the email provider's settings are incomplete".into(),
+                },
+            },
             EmailConfig::Api(api) => match api_from(api) {
                 Some(api) => Provider::Api(api),
                 None => Provider::Refused {
@@ -109,6 +118,8 @@ fn api_from(c: &ApiConfig) -> Option<Api> {
                 configuration_set: c.ses_configuration_set.clone(),
             })
         }
+        // Not an HTTP API: `Provider::from_config` takes it first.
+        ApiKind::Cloudflare => return None,
     })
 }
 

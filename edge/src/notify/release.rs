@@ -4,6 +4,8 @@
 //! notified and creates their deliveries, never exceeding the wave's target (the LIMIT
 //! is computed inside the transaction). Chunks are independent queue jobs, so a wave
 //! of 100,000 is 1,000 bounded jobs; a lost job is re-enqueued by the scheduled sweep.
+//! Subscribers who added a phone number also get a text, within the shop's per-wave
+//! SMS budget (counted in `releases.sms_planned` inside the same transaction).
 
 use serde::Deserialize;
 
@@ -15,9 +17,9 @@ use crate::notify::consumer::{self, Job, enqueue};
 
 /// Subscribers per chunk (one `send_batch` of jobs).
 pub const CHUNK: i64 = 100;
-/// Subrequests one chunk takes at most (two loads, its batch of four, a top-up and the
+/// Subrequests one chunk takes at most (two loads, its batch of six, a top-up and the
 /// enqueue of its sends).
-pub const CHUNK_COST: u32 = 12;
+pub const CHUNK_COST: u32 = 14;
 /// Chunk jobs enqueued at once when a wave starts; each finished chunk tops up.
 const INITIAL_JOBS: i64 = 1000;
 
@@ -89,6 +91,25 @@ pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
              FROM waitlist WHERE notify_token = ?4",
             crate::args![id, now, consumer::lease_ms(ctx), token.as_str()],
         )?,
+        // And a text to those of them who gave a number (and did not reply STOP), oldest
+        // first, while the wave's SMS budget lasts: the rest are told by email only.
+        db::stmt(
+            &ctx.db,
+            "INSERT OR IGNORE INTO deliveries (id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, release_id, \
+               payload, status, lease_until, created_at, updated_at) \
+             SELECT 'dl_' || lower(hex(randomblob(10))), w.shop_id, 'restock-sms:' || w.id || ':' || ?1, 'sms', 'restock', w.phone, \
+               w.locale, w.sku, w.id, ?1, '{}', 'queued', ?2 + ?3, ?2, ?2 \
+             FROM waitlist w WHERE w.notify_token = ?4 AND w.phone IS NOT NULL AND w.sms_stopped_at IS NULL ORDER BY w.seq \
+             LIMIT COALESCE((SELECT MAX(s.sms_budget - r.sms_planned, 0) FROM releases r JOIN shops s ON s.id = r.shop_id \
+               WHERE r.id = ?1 AND s.sms_enabled = 1), 0)",
+            crate::args![id, now, consumer::lease_ms(ctx), token.as_str()],
+        )?,
+        db::stmt(
+            &ctx.db,
+            "UPDATE releases SET sms_planned = sms_planned + (SELECT COUNT(*) FROM deliveries WHERE release_id = ?1 \
+               AND channel = 'sms' AND subject_id IN (SELECT id FROM waitlist WHERE notify_token = ?2)) WHERE id = ?1",
+            crate::args![id, token.as_str()],
+        )?,
         db::stmt(
             &ctx.db,
             "UPDATE releases SET planned = planned + (SELECT COUNT(*) FROM waitlist WHERE notify_token = ?2), updated_at = ?3, \
@@ -106,7 +127,7 @@ pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
         )?,
     ];
     let results = db::batch(&ctx.db, statements).await?;
-    let ids: Vec<Id> = results.get(3).map(db::rows).transpose()?.unwrap_or_default();
+    let ids: Vec<Id> = results.get(5).map(db::rows).transpose()?.unwrap_or_default();
     let mut jobs: Vec<Job> = ids.into_iter().map(|i| Job::Send { d: i.id }).collect();
     // Top up: if the wave is still planning although every enqueued chunk job has had
     // its share (the initial jobs were capped), one more job keeps it going.

@@ -1,5 +1,14 @@
 //! A shop's public face (what public endpoints need: CORS origins, widget settings,
 //! ETA rules), served from a KV snapshot when fresh.
+//!
+//! Every public request needs it, and it changes only when the merchant edits
+//! settings, so each isolate also keeps the copy it last read or wrote, under the same
+//! rule as KV's: only while younger than `cache::FRESH_MS` by the instant it was
+//! computed. An availability read on a warm isolate then makes one KV read, for the
+//! SKU, not two.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use restock_shared::wire::WidgetSettings;
 use restock_shared::{Lang, ShopId, ShopRules};
@@ -36,11 +45,15 @@ impl PublicShop {
     }
 
     /// The widget's settings for a shopper reading `lang` (`None`: none asked for):
-    /// the shop's consent text in that language if it wrote one, else its default.
-    pub fn widget_for(&self, lang: Option<Lang>) -> WidgetSettings {
+    /// the shop's consent text in that language if it wrote one, else its default. The
+    /// phone field is offered only where this deployment can send texts (`sms_ready`).
+    pub fn widget_for(&self, lang: Option<Lang>, sms_ready: bool) -> WidgetSettings {
         let mut widget = self.widget.clone();
         if let Some(text) = lang.and_then(|l| self.consent_texts.get(l)) {
             text.clone_into(&mut widget.consent_text);
+        }
+        if !sms_ready {
+            widget.sms_consent_text = None;
         }
         widget
     }
@@ -56,20 +69,50 @@ impl PublicShop {
     }
 }
 
-/// The shop's public face: from KV when a fresh snapshot exists (and `fresh` is not
-/// asked for), else from D1 (then snapshotted). 404 `shop_not_found` for no such shop.
+thread_local! {
+    /// This isolate's copies: shop id to (computed at, public face).
+    static MEMO: RefCell<HashMap<String, (i64, PublicShop)>> = RefCell::new(HashMap::new());
+}
+
+/// Shops one isolate keeps at most (then it starts over: a cold read is one KV get).
+const MEMO_MAX: usize = 1_000;
+
+fn remembered(shop: &str, now: i64) -> Option<PublicShop> {
+    MEMO.with(|m| m.borrow().get(shop).filter(|(at, _)| cache::is_fresh(*at, now)).map(|(_, s)| s.clone()))
+}
+
+fn remember(shop: &str, at: i64, public: &PublicShop) {
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= MEMO_MAX && !m.contains_key(shop) {
+            m.clear();
+        }
+        m.insert(shop.to_owned(), (at, public.clone()));
+    });
+}
+
+/// The shop's public face: this isolate's fresh copy, else KV's fresh snapshot, else
+/// D1 (then snapshotted); `fresh` goes to D1. 404 `shop_not_found` for no such shop.
 pub async fn public_shop(ctx: &Ctx, shop: &ShopId, fresh: bool) -> Result<PublicShop, ApiError> {
+    let now = ctx.now.millis();
+    if !fresh && let Some(s) = remembered(shop.as_str(), now) {
+        return Ok(s);
+    }
     let key = cache::shop_key(shop.as_str());
-    if !fresh && let Some(s) = cache::get::<PublicShop>(ctx, &key).await {
+    if !fresh && let Some((at, s)) = cache::get_stamped::<PublicShop>(ctx, &key).await {
+        remember(shop.as_str(), at, &s);
         return Ok(s);
     }
     let row = load_shop(&ctx.db, shop).await?;
     let public = PublicShop::from_row(&row);
     cache::put(ctx, key, &public);
+    remember(shop.as_str(), now, &public);
     Ok(public)
 }
 
 /// Re-snapshots a shop after its settings changed.
 pub async fn refresh_shop(ctx: &Ctx, row: &ShopRow) {
-    cache::put(ctx, cache::shop_key(&row.id), &PublicShop::from_row(row));
+    let public = PublicShop::from_row(row);
+    cache::put(ctx, cache::shop_key(&row.id), &public);
+    remember(&row.id, ctx.now.millis(), &public);
 }

@@ -103,6 +103,16 @@ pub struct SettingsPatch {
     /// `restock`, `backorder_confirmation` (each at most once; `[]`: none).
     #[serde(default, deserialize_with = "present")]
     pub incentive_emails: Option<Vec<String>>,
+    /// Offer shoppers a text message as well (a phone field in the waitlist form).
+    #[serde(default, deserialize_with = "present")]
+    pub sms_enabled: Option<bool>,
+    /// The text shoppers agree to for texts (who sends, what, how often, rates, STOP);
+    /// `null` goes back to the built-in text.
+    #[serde(default, deserialize_with = "nullable")]
+    pub sms_consent_text: Option<Option<String>>,
+    /// The most texts one restock wave sends; the rest of the wave gets email only.
+    #[serde(default, deserialize_with = "present")]
+    pub sms_budget: Option<i64>,
 }
 
 /// The emails that can carry the shop's incentives.
@@ -130,6 +140,13 @@ fn incentive_emails(list: &[String]) -> Result<String, InvalidInput> {
     }
     Ok(serde_json::to_string(&out).unwrap_or_else(|_| "[]".into()))
 }
+
+/// The SMS consent text a shop shows until it writes its own: who texts, what, how
+/// often, that rates may apply, and how to stop.
+pub const DEFAULT_SMS_CONSENT: &str = "Text me once when this item is back in stock. One message per restock; message and data rates may apply. Reply STOP to opt out.";
+
+/// The most texts a wave may be budgeted (a safety rail, not a plan).
+pub const SMS_BUDGET_MAX: i64 = 100_000;
 
 /// A validated column assignment (`column` is from a fixed list, never from input).
 pub struct Assign {
@@ -395,6 +412,16 @@ impl SettingsPatch {
         if let Some(v) = &self.incentive_emails {
             set("incentive_emails", Val::from(incentive_emails(v)?));
         }
+        if let Some(v) = self.sms_enabled {
+            set("sms_enabled", Val::from(v));
+        }
+        if let Some(v) = &self.sms_consent_text {
+            let v = v.as_deref().map(|t| text_required("sms_consent_text", t, CONSENT_MAX)).transpose()?;
+            set("sms_consent_text", Val::from(v));
+        }
+        if let Some(v) = self.sms_budget {
+            set("sms_budget", Val::from(int_in("sms_budget", v, 0, SMS_BUDGET_MAX, "0 to 100000 texts per wave")?));
+        }
         Ok(out)
     }
 }
@@ -430,6 +457,10 @@ pub struct SettingsView {
     pub currency: String,
     pub shop_url: Option<String>,
     pub brand_color: Option<String>,
+    pub sms_enabled: bool,
+    /// The text shown next to the phone field (the built-in one unless the shop wrote one).
+    pub sms_consent_text: String,
+    pub sms_budget: i64,
     pub created_at: i64,
     pub status_update_days: i64,
     pub service_level: f64,
@@ -487,6 +518,9 @@ impl From<&ShopRow> for SettingsView {
             currency: s.currency.clone(),
             shop_url: s.shop_url.clone(),
             brand_color: s.brand_color.clone(),
+            sms_enabled: s.sms_enabled != 0,
+            sms_consent_text: s.sms_consent().to_owned(),
+            sms_budget: s.sms_budget,
             created_at: s.created_at,
             status_update_days: s.status_update_days,
             service_level: s.service_level_permille as f64 / 1000.0,
@@ -597,6 +631,13 @@ mod tests {
         assert_eq!(patch(r#"{"reply_to": "not-an-email"}"#), Err("out_of_range"));
         assert_eq!(patch(r#"{"name": "a\u0000b"}"#), Err("invalid_text"));
         assert_eq!(patch(r#"{"key_hash": "x"}"#), Err("serde"), "unknown fields are refused");
+        assert_eq!(patch(r#"{"sms_enabled": true, "sms_budget": 0, "sms_consent_text": null}"#), Ok(3));
+        assert_eq!(patch(r#"{"sms_enabled": null}"#), Err("serde"));
+        assert_eq!(patch(r#"{"sms_budget": null}"#), Err("serde"));
+        assert_eq!(patch(r#"{"sms_budget": -1}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"sms_budget": 100001}"#), Err("out_of_range"));
+        assert_eq!(patch(r#"{"sms_consent_text": " "}"#), Err("missing_field"));
+        assert_eq!(patch(r#"{"sms_consent_text": "Text me\u202E"}"#), Err("invalid_text"));
     }
 
     /// The `consent_texts` column a patch of `{"consent_texts": texts}` writes, or the

@@ -71,6 +71,17 @@ pub struct ShopRow {
     pub free_shipping: i64,
     #[serde(default = "default_incentive_emails")]
     pub incentive_emails: String,
+    /// Migration 0018: texts.
+    #[serde(default)]
+    pub sms_enabled: i64,
+    #[serde(default)]
+    pub sms_consent_text: Option<String>,
+    #[serde(default = "default_sms_budget")]
+    pub sms_budget: i64,
+}
+
+fn default_sms_budget() -> i64 {
+    100
 }
 
 fn default_retention() -> i64 {
@@ -107,7 +118,13 @@ impl ShopRow {
             consent_text: self.consent_text.clone(),
             double_opt_in: self.double_opt_in != 0,
             backorder_mode: if self.backorder_mode == "event" { BackorderMode::Event } else { BackorderMode::Api },
+            sms_consent_text: (self.sms_enabled != 0).then(|| self.sms_consent().to_owned()),
         }
+    }
+
+    /// The SMS consent text this shop shows: its own, else the built-in one.
+    pub fn sms_consent(&self) -> &str {
+        self.sms_consent_text.as_deref().unwrap_or(crate::shops::settings::DEFAULT_SMS_CONSENT)
     }
 
     pub fn consent_texts(&self) -> ConsentTexts {

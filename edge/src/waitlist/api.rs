@@ -108,6 +108,15 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
         ],
     )
     .await?;
+    // A phone number only where the shop offers texts and this deployment can send them
+    // (the widget shows the field only then).
+    if signup.sms.is_some() && !(row.sms_enabled != 0 && ctx.config.sms_ready()) {
+        return Err(ApiError::UnprocessableField {
+            code: "sms_not_offered",
+            field: "phone",
+            detail: "this shop does not offer text messages; leave out phone",
+        });
+    }
     let facts = load_product(&ctx.db, &shop, &signup.sku, ctx.now).await?;
     if !facts.availability(&row.rules(), ctx.today()).waitlist_open {
         return Err(ApiError::Conflict {
@@ -127,12 +136,41 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
     let texts = row.consent_texts();
     let (consent_lang, consent_text) = texts.shown(&row.consent_text, signup.locale.lang(), &signup.consent_text);
     let consent_version = sha256_hex(consent_text.as_bytes());
+    // Texts: the shop's own SMS text is what the shopper agreed to. A number that
+    // replied STOP stays stopped (Twilio blocks it too) until it replies START.
+    let phone = signup.sms.as_ref().map(|s| s.phone.as_str().to_owned());
+    let sms_text = phone.as_ref().map(|_| row.sms_consent().to_owned());
+    let sms_version = sms_text.as_deref().map(|t| sha256_hex(t.as_bytes()));
+    let stopped_at: Option<i64> = match &signup.sms {
+        Some(sms) => {
+            #[derive(Deserialize)]
+            struct OptOut {
+                created_at: i64,
+            }
+            let hash = crate::notify::sms::phone_hash(&sms.phone);
+            let found = db::first::<OptOut>(db::stmt(
+                &ctx.db,
+                "SELECT created_at FROM sms_optouts WHERE phone_hash = ?1",
+                crate::args![hash],
+            )?)
+            .await?;
+            found.map(|o| o.created_at)
+        }
+        None => None,
+    };
     let upsert = db::stmt(
         &ctx.db,
         "INSERT INTO waitlist (id, shop_id, sku, email, locale, consent_text, consent_at, status, confirmed_at, created_at, updated_at, \
-           consent_version, consent_lang, consent_source, consent_country) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?8 = 'active' THEN ?7 END, ?7, ?7, ?9, ?10, ?11, ?12) \
+           consent_version, consent_lang, consent_source, consent_country, \
+           phone, sms_consent_text, sms_consent_version, sms_consent_at, sms_stopped_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?8 = 'active' THEN ?7 END, ?7, ?7, ?9, ?10, ?11, ?12, \
+           ?13, ?14, ?15, CASE WHEN ?13 IS NOT NULL THEN ?7 END, ?16) \
          ON CONFLICT(shop_id, sku, email) DO UPDATE SET \
+           sms_consent_text = CASE WHEN excluded.phone IS NOT NULL THEN excluded.sms_consent_text ELSE waitlist.sms_consent_text END, \
+           sms_consent_version = CASE WHEN excluded.phone IS NOT NULL THEN excluded.sms_consent_version ELSE waitlist.sms_consent_version END, \
+           sms_consent_at = CASE WHEN excluded.phone IS NOT NULL THEN excluded.sms_consent_at ELSE waitlist.sms_consent_at END, \
+           sms_stopped_at = CASE WHEN excluded.phone IS NOT NULL THEN excluded.sms_stopped_at ELSE waitlist.sms_stopped_at END, \
+           phone = COALESCE(excluded.phone, waitlist.phone), \
            locale = excluded.locale, consent_text = excluded.consent_text, consent_at = excluded.consent_at, updated_at = excluded.updated_at, \
            consent_version = excluded.consent_version, consent_lang = excluded.consent_lang, consent_source = excluded.consent_source, \
            consent_country = excluded.consent_country, \
@@ -157,6 +195,10 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
             consent_lang,
             source,
             country,
+            phone.clone(),
+            sms_text,
+            sms_version,
+            stopped_at,
         ],
     )?;
     let saved: Upserted =
@@ -186,7 +228,13 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
             ctx,
             &row,
             "waitlist.signup",
-            json!({ "id": saved.id, "sku": signup.sku.as_str(), "email": signup.email.as_str(), "status": saved.status }),
+            json!({
+                "id": saved.id,
+                "sku": signup.sku.as_str(),
+                "email": signup.email.as_str(),
+                "phone": phone,
+                "status": saved.status,
+            }),
         );
         let (sql, params) = hook.insert(ctx, 1, "1");
         statements.push(db::stmt(&ctx.db, &sql, params)?);
@@ -355,6 +403,13 @@ pub struct SignupRow {
     pub converted_at: Option<i64>,
     /// When the one reminder was recorded (migration 0017).
     pub reminded_at: Option<i64>,
+    /// The number texts go to (E.164), with its own consent record (migration 0018).
+    pub phone: Option<String>,
+    pub sms_consent_text: Option<String>,
+    pub sms_consent_version: Option<String>,
+    pub sms_consent_at: Option<i64>,
+    /// When the number replied STOP: no texts since.
+    pub sms_stopped_at: Option<i64>,
     /// Why an unsubscribed signup ended: `unsubscribed`, `expired`, `bounce` or `complaint`.
     pub ended_reason: Option<String>,
     pub created_at: i64,
@@ -362,7 +417,8 @@ pub struct SignupRow {
 
 pub const SIGNUP_COLUMNS: &str = "id, seq, email, locale, status, consent_text, consent_version, consent_lang, \
      consent_source, consent_country, consent_at, confirmed_at, notified_at, \
-     release_id, hold_until, converted_at, reminded_at, ended_reason, created_at";
+     release_id, hold_until, converted_at, reminded_at, ended_reason, created_at, \
+     phone, sms_consent_text, sms_consent_version, sms_consent_at, sms_stopped_at";
 
 /// `GET /v1/admin/products/{sku}/waitlist?status=&cursor=&limit=`: signups in signup
 /// order (the order they are notified in).

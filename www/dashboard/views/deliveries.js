@@ -8,7 +8,7 @@ const kinds = ['', 'confirm', 'restock', 'reminder', 'backorder_confirmation', '
 export async function deliveries() {
   const status = h('select', {}, statuses.map((s) => h('option', { value: s }, s || 'any status')));
   const kind = h('select', {}, kinds.map((k) => h('option', { value: k }, k || 'any kind')));
-  const channel = h('select', {}, ['', 'email', 'webhook'].map((c) => h('option', { value: c }, c || 'email and webhooks')));
+  const channel = h('select', {}, ['', 'email', 'sms', 'webhook'].map((c) => h('option', { value: c }, c || 'every channel')));
   const summary = h('p', { role: 'status' });
   const body = h('div');
   const list = paged((cursor) => {
@@ -21,7 +21,7 @@ export async function deliveries() {
     summary.textContent = `${count(c.sent)} sent, ${count(c.queued + c.sending)} in flight, ${count(c.failed)} failed and retrying, ${count(c.dead)} dead-lettered, ${count(c.skipped)} skipped.`;
     clear(body).append(table('Delivery log, newest first', [['When'], ['What'], ['To'], ['Status'], ['Attempts', 'num'], ['Last error'], ['Actions']], items.map((d) => h('tr', {},
       h('td', {}, when(d.created_at)),
-      h('td', {}, d.channel === 'webhook' ? `webhook ${d.kind}` : d.kind),
+      h('td', {}, d.channel === 'email' ? d.kind : `${d.channel} ${d.kind}`),
       h('td', {}, d.recipient),
       h('td', {}, h('span', { class: `badge ${d.status === 'sent' ? 'good' : d.status === 'dead' ? 'bad' : d.status === 'failed' ? 'warn' : ''}` }, d.status)),
       h('td', { class: 'num' }, d.attempts),

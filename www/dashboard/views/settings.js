@@ -1,5 +1,5 @@
 // Shop settings: origins, double opt-in, waves, holds, sender, postal address,
-// follow-ups, consent, code; webhook endpoints (./webhooks.js).
+// follow-ups, consent, code, text messages; webhook endpoints (./webhooks.js).
 import { api, setKey } from '../api.js';
 import { announce, field, h, when } from '../dom.js';
 import { webhooks } from './webhooks.js';
@@ -42,6 +42,9 @@ export async function settings({ shop, setShop }) {
     free_shipping: h('input', { type: 'checkbox', checked: s.free_shipping }),
     'incentive_emails.restock': h('input', { type: 'checkbox', checked: (s.incentive_emails || []).includes('restock') }),
     'incentive_emails.backorder_confirmation': h('input', { type: 'checkbox', checked: (s.incentive_emails || []).includes('backorder_confirmation') }),
+    sms_enabled: h('input', { type: 'checkbox', checked: s.sms_enabled }),
+    sms_consent_text: h('textarea', { rows: 3, maxlength: 1000 }, s.sms_consent_text),
+    sms_budget: input(s.sms_budget, { type: 'number', min: 0, max: 100000 }),
   };
   // Keyed like the API's problem `field` (`consent_texts.de`), so a refused text is
   // the one that gets focus.
@@ -90,7 +93,11 @@ export async function settings({ shop, setShop }) {
       service_level: num(f.service_level),
       free_shipping: f.free_shipping.checked,
       incentive_emails: ['restock', 'backorder_confirmation'].filter((k) => f[`incentive_emails.${k}`].checked),
+      sms_enabled: f.sms_enabled.checked,
+      sms_consent_text: str(f.sms_consent_text),
+      sms_budget: num(f.sms_budget),
     };
+    if (body.sms_budget === null) delete body.sms_budget;
     try {
       const saved = await api('PATCH', '/v1/admin/settings', body);
       setShop(saved);
@@ -143,6 +150,12 @@ export async function settings({ shop, setShop }) {
   h('h2', {}, 'Forecasts'),
   h('div', { class: 'grid' },
     field('Service level', f.service_level, 'the chance of not running out while you wait for the supplier, e.g. 0.95')),
+  h('h2', {}, 'Text messages'),
+  h('p', { class: 'hint' }, 'Shoppers can add a phone number to a waitlist signup and get one text when the product is back (through the Worker’s SMS provider; a reply of STOP ends texts).'),
+  h('div', { class: 'grid' },
+    h('label', { class: 'check' }, f.sms_enabled, 'Offer a text message in the waitlist form'),
+    field('SMS consent text', f.sms_consent_text, 'shown beside the phone field and stored with each number; empty: the built-in text'),
+    field('Texts per restock wave', f.sms_budget, 'the oldest numbers first; the rest of the wave is emailed only')),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')),
   status, error);
   return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), problems, form,

@@ -5,11 +5,15 @@
 //! (sent with the provider's message id, retry — with the provider's own delay when it
 //! gives one — or permanent). `provider::send` does the one `fetch` in between.
 //!
+//! Cloudflare's Email Service is a binding, not an HTTP API: its `cloudflare` adapter
+//! builds the structured message and reads the binding's errors the same pure way.
+//!
 //! Idempotency: only Resend (and the generic `http` API) take an idempotency key; we
 //! send the delivery's dedupe key. Postmark, SendGrid, Mailgun and SES have none, so a
 //! send whose answer is lost (a timeout after the provider accepted) can be delivered
 //! twice there; the claim-with-lease in `consumer` keeps every other case to once.
 
+pub mod cloudflare;
 pub mod http;
 pub mod mailgun;
 pub mod postmark;

@@ -276,6 +276,29 @@ fn signups_move_or_end_and_emails_can_be_resent() {
     shop.admin("POST", &format!("/v1/admin/signups/{ada}/move"), Some(&json!({ "sku": "TEE" })))
         .assert_problem(409, "not_movable");
     assert_eq!(signup("bob@example.com", "MUG")["status"], "active", "nothing moved");
+    // A signup with a phone number keeps it, and its SMS consent, when it moves.
+    let sms_text = "Text me once when it is back. Reply STOP to opt out.";
+    let texting = Shop::create_with("desk-sms", json!({ "sms_enabled": true, "sms_consent_text": sms_text }));
+    texting.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    texting.put_product("CUP", json!({ "name": "Cup", "policy": "deny" }));
+    let body = json!({ "sku": "MUG", "email": "tel@example.com", "consent": true, "consent_text": "Email me once when it is back.",
+                       "phone": "+447700900123", "sms_consent_text": sms_text });
+    let r = texting.client.send_json(
+        "POST",
+        &format!("/v1/shops/{}/waitlist", texting.id),
+        &[("cf-connecting-ip", "10.7.7.7")],
+        &body,
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    let tel = texting.all_pages("/v1/admin/products/MUG/waitlist")[0]["id"].as_str().unwrap_or_default().to_owned();
+    let r = texting.admin("POST", &format!("/v1/admin/signups/{tel}/move"), Some(&json!({ "sku": "CUP" })));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let moved = texting.all_pages("/v1/admin/products/CUP/waitlist")[0].clone();
+    assert_eq!(
+        (moved["phone"].clone(), moved["sms_consent_text"].clone()),
+        (json!("+447700900123"), json!(sms_text)),
+        "{moved}"
+    );
     // Ending a signup.
     let ended = shop.admin("POST", &format!("/v1/admin/signups/{bob}/cancel"), None).json();
     assert_eq!(

@@ -21,7 +21,8 @@
 //!   nothing moves (a 409 with the target's reason). The shopper gets a confirmation
 //!   for the new order (with a cancel link and their page).
 //! - `POST /v1/admin/signups/{id}/move` `{"sku"}`: a waiting signup moves to another
-//!   product's waitlist, at the back, with its consent record; refused if the address
+//!   product's waitlist, at the back, with its consent records (email, and a phone
+//!   number's SMS consent); refused if the address
 //!   is already on that list. `POST /v1/admin/signups/{id}/cancel` ends a signup.
 //! - `POST /v1/admin/deliveries/{id}/resend`: a sent email again, as a new delivery
 //!   rendered with today's facts (at most [`MAX_RESENDS`] per email).
@@ -637,9 +638,11 @@ pub async fn move_signup(ctx: &Ctx, req: &mut Request, id: &str) -> Result<Respo
         db::stmt(
             &ctx.db,
             "INSERT INTO waitlist (id, shop_id, sku, email, locale, consent_text, consent_at, status, confirmed_at, \
-               consent_version, consent_lang, consent_source, consent_country, created_at, updated_at) \
+               consent_version, consent_lang, consent_source, consent_country, \
+               phone, sms_consent_text, sms_consent_version, sms_consent_at, sms_stopped_at, created_at, updated_at) \
              SELECT ?3, w.shop_id, ?4, w.email, w.locale, w.consent_text, w.consent_at, w.status, w.confirmed_at, \
-               w.consent_version, w.consent_lang, w.consent_source, w.consent_country, ?5, ?5 \
+               w.consent_version, w.consent_lang, w.consent_source, w.consent_country, \
+               w.phone, w.sms_consent_text, w.sms_consent_version, w.sms_consent_at, w.sms_stopped_at, ?5, ?5 \
              FROM waitlist w JOIN products p ON p.shop_id = w.shop_id AND p.sku = ?4 \
              WHERE w.shop_id = ?1 AND w.id = ?2 AND w.status IN ('pending', 'active') AND p.waitlist = 1 \
                AND NOT EXISTS (SELECT 1 FROM waitlist x WHERE x.shop_id = ?1 AND x.sku = ?4 AND x.email = w.email)",

@@ -15,6 +15,11 @@ use crate::http;
 pub enum ApiError {
     /// A value that failed to parse into a domain type (422).
     Invalid(InvalidInput),
+    /// The same inside a list or map, named by its path (`items[3].cap`) (422).
+    InvalidAt {
+        error: InvalidInput,
+        field: String,
+    },
     /// The request itself is malformed: JSON syntax, wrong types, unknown fields (400).
     /// `field` names the offending part where it is one we can point at (an unknown
     /// key inside an object, such as `consent_texts.xx`).
@@ -89,6 +94,20 @@ impl ApiError {
         ApiError::BadRequest { code, detail: detail.into(), field: Some(field) }
     }
 
+    /// This error about a part of a list or map: its field prefixed with `prefix`
+    /// (`items[3]` makes `cap` into `items[3].cap`), its status and code kept.
+    pub fn within(self, prefix: &str) -> ApiError {
+        let path = |f: &str| if f.is_empty() { prefix.to_owned() } else { format!("{prefix}.{f}") };
+        match self {
+            ApiError::Invalid(error) => ApiError::InvalidAt { field: path(error.field()), error },
+            ApiError::InvalidAt { error, field } => ApiError::InvalidAt { field: path(&field), error },
+            ApiError::BadRequest { code, detail, field } => {
+                ApiError::BadRequest { code, detail, field: Some(path(field.as_deref().unwrap_or(""))) }
+            }
+            other => other,
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             ApiError::BadRequest { .. } => 400,
@@ -100,7 +119,10 @@ impl ApiError {
             ApiError::Gone { .. } => 410,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
-            ApiError::Invalid(_) | ApiError::Unprocessable { .. } | ApiError::UnprocessableField { .. } => 422,
+            ApiError::Invalid(_)
+            | ApiError::InvalidAt { .. }
+            | ApiError::Unprocessable { .. }
+            | ApiError::UnprocessableField { .. } => 422,
             ApiError::RateLimited { .. } => 429,
             ApiError::Busy => 503,
             ApiError::Internal(_) | ApiError::Limit { .. } => 500,
@@ -109,7 +131,7 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::Invalid(e) => e.code(),
+            ApiError::Invalid(e) | ApiError::InvalidAt { error: e, .. } => e.code(),
             ApiError::BadRequest { code, .. }
             | ApiError::Forbidden { code, .. }
             | ApiError::NotFound { code, .. }
@@ -148,7 +170,7 @@ impl ApiError {
 
     fn detail(&self) -> String {
         match self {
-            ApiError::Invalid(e) => e.to_string(),
+            ApiError::Invalid(e) | ApiError::InvalidAt { error: e, .. } => e.to_string(),
             ApiError::BadRequest { detail, .. }
             | ApiError::Conflict { detail, .. }
             | ApiError::Unprocessable { detail, .. } => detail.clone(),
@@ -177,6 +199,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let field = match self {
             ApiError::Invalid(e) => Some(e.field().to_owned()),
+            ApiError::InvalidAt { field, .. } => Some(field.clone()),
             ApiError::BadRequest { field, .. } => field.clone(),
             ApiError::UnprocessableField { field, .. } => Some((*field).to_owned()),
             _ => None,
@@ -272,6 +295,8 @@ mod tests {
         let p = ApiError::Invalid(InvalidInput::Quantity).problem();
         assert_eq!((p.status, p.code, p.field.as_deref()), (422, "invalid_quantity", Some("quantity")));
         assert_eq!(p.r#type, "/docs/problems#invalid_quantity");
+        let p = ApiError::Invalid(InvalidInput::Quantity).within("items[3]").problem();
+        assert_eq!((p.status, p.code, p.field.as_deref()), (422, "invalid_quantity", Some("items[3].quantity")));
         let p = ApiError::bad_field("invalid_body", "consent_texts.xx".into(), "x").problem();
         assert_eq!((p.status, p.code, p.field.as_deref()), (400, "invalid_body", Some("consent_texts.xx")));
         assert_eq!(ApiError::bad_request("invalid_json", "x").problem().field, None);

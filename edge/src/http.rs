@@ -59,18 +59,28 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
 
 /// The raw body, bounded, when its content type starts with `media_type`.
 pub async fn read_body(req: &mut Request, media_type: &str) -> Result<Vec<u8>, ApiError> {
+    read_body_up_to(req, media_type, MAX_BODY).await
+}
+
+/// [`read_body`] with a limit of its own (webhooks from shop platforms, rule lists).
+pub async fn read_body_up_to(req: &mut Request, media_type: &str, limit: usize) -> Result<Vec<u8>, ApiError> {
     let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence != media_type {
         return Err(ApiError::UnsupportedMediaType);
     }
+    read_any_body(req, limit).await
+}
+
+/// The raw body of any content type, at most `limit` bytes (413 beyond).
+pub async fn read_any_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(ApiError::PayloadTooLarge { limit: MAX_BODY });
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
     }
     let bytes = req.bytes().await.map_err(|_| ApiError::bad_request("invalid_body", "the body could not be read"))?;
-    if bytes.len() > MAX_BODY {
-        return Err(ApiError::PayloadTooLarge { limit: MAX_BODY });
+    if bytes.len() > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
     }
     Ok(bytes)
 }

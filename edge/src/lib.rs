@@ -6,14 +6,17 @@
 //! atomically. See ARCHITECTURE.md for the map.
 
 pub mod admin;
+pub mod attribution;
 pub mod availability;
 pub mod backorders;
 pub mod cache;
 pub mod config;
+pub mod connect;
 pub mod crypto;
 pub mod ctx;
 pub mod db;
 pub mod error;
+pub mod groups;
 pub mod http;
 pub mod i18n;
 pub mod limits;

@@ -7,7 +7,9 @@ use worker::{Method, Request, Response};
 use crate::ctx::Ctx;
 use crate::error::ApiError;
 use crate::waitlist::api::LinkPage;
-use crate::{admin, availability, backorders, http, meta, notify, shops, stock, waitlist};
+use crate::{
+    admin, attribution, availability, backorders, connect, groups, http, meta, notify, shops, stock, waitlist,
+};
 
 const PUBLIC_GET: &str = "GET, OPTIONS";
 const PUBLIC_POST: &str = "POST, OPTIONS";
@@ -51,6 +53,7 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
             }
         }
         ["v1", "admin", ..] => shops::auth::locate(&mut ctx, &req).await?,
+        ["v1", "hooks", "shopify" | "woocommerce" | "bigcommerce", shop] => ctx.use_shop(shop)?,
         _ => {}
     }
     let r = &mut req;
@@ -206,6 +209,31 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["v1", "admin", "emails"], _) => not_allowed("GET"),
         (["v1", "admin", "emails", kind, lang], Put) => notify::copy::put(&ctx, r, kind, lang).await,
         (["v1", "admin", "emails", _, _], _) => not_allowed("PUT"),
+        // Connections to the shop's platform, the import, customer groups (issue 17).
+        (["v1", "hooks", platform @ ("shopify" | "woocommerce" | "bigcommerce"), shop], Post) => {
+            connect::hooks::receive(&ctx, r, platform, shop).await
+        }
+        (["v1", "hooks", "shopify" | "woocommerce" | "bigcommerce", _], _) => not_allowed("POST"),
+        (["v1", "admin", "connections"], Get) => connect::api::list(&ctx, r).await,
+        (["v1", "admin", "connections"], Post) => connect::api::create(&ctx, r).await,
+        (["v1", "admin", "connections"], _) => not_allowed("GET, POST"),
+        (["v1", "admin", "connections", id], Get) => connect::api::get(&ctx, r, id).await,
+        (["v1", "admin", "connections", id], Patch) => connect::api::patch(&ctx, r, id).await,
+        (["v1", "admin", "connections", id], Delete) => connect::api::delete(&ctx, r, id).await,
+        (["v1", "admin", "connections", _], _) => not_allowed("GET, PATCH, DELETE"),
+        (["v1", "admin", "connections", id, "resync"], Post) => connect::api::resync(&ctx, r, id).await,
+        (["v1", "admin", "connections", _, "resync"], _) => not_allowed("POST"),
+        (["v1", "admin", "connections", id, "events"], Get) => connect::api::events(&ctx, r, id).await,
+        (["v1", "admin", "connections", _, "events"], _) => not_allowed("GET"),
+        (["v1", "admin", "import"], Post) => connect::import::import(&ctx, r).await,
+        (["v1", "admin", "import"], _) => not_allowed("POST"),
+        (["v1", "admin", "groups"], Get) => groups::api::get(&ctx, r).await,
+        (["v1", "admin", "groups"], Put) => groups::api::put(&ctx, r).await,
+        (["v1", "admin", "groups"], _) => not_allowed("GET, PUT"),
+        (["v1", "admin", "groups", "key"], Post) => groups::api::rotate(&ctx, r).await,
+        (["v1", "admin", "groups", "key"], _) => not_allowed("POST"),
+        (["v1", "shops", shop, "go"], Get) => attribution::click(&ctx, r, shop).await,
+        (["v1", "shops", _, "go"], _) => not_allowed("GET"),
 
         // Development only (404 unless ENVIRONMENT = "development").
         (["dev", "mailbox"], Get) => notify::api::mailbox(&ctx, r).await,

@@ -26,6 +26,8 @@ pub enum LinkKind {
     Cancel,
     /// The shopper's page of their orders with the shop, named by one of them.
     Orders,
+    /// A restock notice's product link, counted as a click for attribution.
+    Click,
 }
 
 impl LinkKind {
@@ -35,6 +37,7 @@ impl LinkKind {
             LinkKind::Unsubscribe => "u",
             LinkKind::Cancel => "x",
             LinkKind::Orders => "o",
+            LinkKind::Click => "k",
         }
     }
 
@@ -44,6 +47,7 @@ impl LinkKind {
             "u" => LinkKind::Unsubscribe,
             "x" => LinkKind::Cancel,
             "o" => LinkKind::Orders,
+            "k" => LinkKind::Click,
             _ => return None,
         })
     }

@@ -20,16 +20,24 @@
 //! - [`forecast`]: demand per day, safety stock, reorder point and suggested order.
 //! - [`updates`]: when a waiting backorder's next regular status email is due.
 //! - [`wire`]: the public API's JSON shapes, shared by the Worker and the widget.
+//! - [`groups`]: customer groups (B2B/B2C): rules per group and the signed group token.
+//! - [`platform`]: a connected platform's stock and order lines as Restock sees them.
+//! - [`attribution`]: crediting a sale to a notification (direct or assisted).
+//! - [`import`]: the generic import's CSV.
 
 pub mod allocation;
+pub mod attribution;
 pub mod availability;
 pub mod date;
 pub mod delay;
 pub mod eta;
 pub mod forecast;
+pub mod groups;
+pub mod import;
 pub mod input;
 pub mod phone;
 pub mod plan;
+pub mod platform;
 pub mod policy;
 pub mod release;
 pub mod updates;

@@ -11,6 +11,9 @@
 //!   that check each request as the provider documents it and fail on command.
 //! - [`hooks`]: a merchant's webhook receiver, and the Standard Webhooks check its
 //!   library would make.
+//! - [`platforms`]: stand-ins for Shopify's, WooCommerce's and BigCommerce's Admin
+//!   APIs (checking auth and paths as documented, failing on command), and their
+//!   webhooks signed as each platform signs them.
 //! - [`stub`]: the HTTP plumbing the local stand-in servers share.
 //! - [`widget`]: reading the widget in a page (shadow DOM, axe-core, bidi order).
 //! - [`env`]: what `cargo xtask test` hands the tests (URL, operator token, demo key).
@@ -22,6 +25,7 @@ pub mod env;
 pub mod hooks;
 pub mod mailbox;
 pub mod mailserver;
+pub mod platforms;
 pub mod providers;
 pub mod server;
 pub mod shopsite;

@@ -170,6 +170,7 @@ fn every_page_works_on_a_phone_and_by_keyboard() {
         ("#/deliveries", "Delivery log", "notifications"),
         ("#/embed", "Live preview", "embed"),
         ("#/settings", "Allowed origins", "settings"),
+        ("#/connections", "Connect a platform", "connections"),
     ] {
         b.goto(&url(&format!("/dashboard/{route}")));
         wait_text(&b, route, words);

@@ -190,6 +190,54 @@ fn a_key_of_shop_a_reaches_nothing_of_shop_b_on_any_admin_endpoint() {
     exercised.insert(("DELETE".into(), "/v1/admin/subscribers/{email}".into()));
     assert_eq!(b.all_pages("/v1/admin/products/B-SECRET/waitlist").len(), 1);
 
+    // Connections, the import and customer groups (issue 17): B's connection is not
+    // A's to see or change; A's own rules, key, import and connection are A's.
+    let conn = b.admin(
+        "POST",
+        "/v1/admin/connections",
+        Some(&json!({ "platform": "bigcommerce", "store": "bonlystore", "webhook_secret": "b-secret-1", "api_token": "b-token-1" })),
+    );
+    assert_eq!(conn.status, 201, "{}", conn.body);
+    let conn_id = conn.json()["id"].as_str().unwrap_or_default().to_owned();
+    for (method, path, body) in [
+        ("GET", format!("/v1/admin/connections/{conn_id}"), None),
+        ("PATCH", format!("/v1/admin/connections/{conn_id}"), Some(json!({ "status": "paused" }))),
+        ("POST", format!("/v1/admin/connections/{conn_id}/resync"), None),
+        ("GET", format!("/v1/admin/connections/{conn_id}/events"), None),
+        ("DELETE", format!("/v1/admin/connections/{conn_id}"), None),
+    ] {
+        let r = a.admin(method, &path, body.as_ref());
+        assert_eq!(r.status, 404, "{method} {path} with A's key: {}", r.body);
+        exercised.insert((method.to_owned(), template_of(&path, &documented).unwrap_or(path)));
+    }
+    let rules = json!({ "rules": [{ "group": "*", "backorder": false, "preorder": false }] });
+    for (method, path, body, status) in [
+        ("GET", "/v1/admin/connections", None, 200),
+        ("GET", "/v1/admin/groups", None, 200),
+        ("PUT", "/v1/admin/groups", Some(rules), 200),
+        ("POST", "/v1/admin/groups/key", Some(json!({})), 201),
+        ("POST", "/v1/admin/import", Some(json!({ "items": [{ "sku": "A-IMPORT", "name": "A's import" }] })), 200),
+        (
+            "POST",
+            "/v1/admin/connections",
+            Some(json!({ "platform": "bigcommerce", "store": "aownstore", "webhook_secret": "a", "api_token": "a" })),
+            201,
+        ),
+    ] {
+        let r = a.admin(method, path, body.as_ref());
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        assert!(
+            !r.body.contains("bonlystore") && !r.body.contains("b-secret-1"),
+            "{method} {path} shows B's: {}",
+            r.body
+        );
+        exercised.insert((method.to_owned(), path.to_owned()));
+    }
+    let b_conn = b.admin("GET", &format!("/v1/admin/connections/{conn_id}"), None).json();
+    assert_eq!((b_conn["status"].as_str(), b_conn["store"].as_str()), (Some("active"), Some("bonlystore")), "{b_conn}");
+    assert_eq!(b.admin("GET", "/v1/admin/groups", None).json()["rules"], json!([]), "A's rules are A's");
+    b.admin("GET", "/v1/admin/products/A-IMPORT", None).assert_problem(404, "product_not_found");
+
     // Rotating A's key (last: A's old key stops working) leaves B's key alone.
     let rotated = a.admin("POST", "/v1/admin/key/rotate", Some(&json!({ "grace_hours": 0 })));
     assert_eq!(rotated.status, 200, "{}", rotated.body);

@@ -1,8 +1,9 @@
 // The Restock merchant dashboard: a small single-page app on the admin API.
-// Routes: #/ demand · #/products · #/product/SKU · #/deliveries · #/settings · #/embed
+// Routes: #/ demand · #/products · #/product/SKU · #/deliveries · #/settings · #/embed · #/connections
 // · #/desk · #/emails
 import { api, ApiError, forgetKey, getKey, setKey } from './api.js';
 import { clear, field, h, setCurrency } from './dom.js';
+import { connections } from './views/connections.js';
 import { demand } from './views/demand.js';
 import { deliveries } from './views/deliveries.js';
 import { desk } from './views/desk.js';
@@ -24,6 +25,7 @@ const routes = [
   [/^#\/embed$/, 'Embed', embed],
   [/^#\/desk$/, 'Service desk', desk],
   [/^#\/emails$/, 'Emails', emails],
+  [/^#\/connections$/, 'Connections', connections],
 ];
 
 function signIn(message) {

@@ -12,7 +12,7 @@ use crate::step;
 use crate::tools::{self, ensure_cargo_bin};
 
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
-pub const TARGETS: [&str; 3] = ["parsers", "requests", "tokens"];
+pub const TARGETS: [&str; 4] = ["parsers", "requests", "tokens", "platforms"];
 
 /// One target's result.
 #[derive(Debug)]

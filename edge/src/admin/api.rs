@@ -66,6 +66,11 @@ struct Totals {
     recovered_cents: i64,
     notified: i64,
     converted: i64,
+    /// Credited within the click window, or only within the delivery window.
+    #[serde(default)]
+    recovered_direct_cents: i64,
+    #[serde(default)]
+    recovered_assisted_cents: i64,
 }
 
 /// `GET /v1/admin/insights?days=30&limit=50&cursor=`: shop-wide totals (aggregates),
@@ -119,7 +124,9 @@ pub async fn insights(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
                (SELECT COALESCE(SUM(quantity * unit_price_cents), 0) FROM backorders WHERE shop_id = ?1 AND status != 'cancelled') AS backorder_revenue_cents, \
                (SELECT COALESCE(SUM(amount_cents), 0) FROM orders WHERE shop_id = ?1 AND attributed IS NOT NULL) AS recovered_cents, \
                (SELECT COUNT(*) FROM waitlist WHERE shop_id = ?1 AND status = 'notified') AS notified, \
-               (SELECT COUNT(*) FROM waitlist WHERE shop_id = ?1 AND converted_at IS NOT NULL) AS converted",
+               (SELECT COUNT(*) FROM waitlist WHERE shop_id = ?1 AND converted_at IS NOT NULL) AS converted, \
+               (SELECT COALESCE(SUM(amount_cents), 0) FROM orders WHERE shop_id = ?1 AND attributed = 'direct') AS recovered_direct_cents, \
+               (SELECT COALESCE(SUM(amount_cents), 0) FROM orders WHERE shop_id = ?1 AND attributed = 'assisted') AS recovered_assisted_cents",
             crate::args![shop.id.as_str()],
         )?,
     ];
@@ -164,6 +171,8 @@ pub async fn insights(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
         "backorder_value_cents": t.backorder_value_cents,
         "backorder_revenue_cents": t.backorder_revenue_cents,
         "recovered_cents": t.recovered_cents,
+        "recovered_direct_cents": t.recovered_direct_cents,
+        "recovered_assisted_cents": t.recovered_assisted_cents,
         "notified": t.notified,
         "converted": t.converted,
         "conversion_rate": if t.notified > 0 { t.converted as f64 / t.notified as f64 } else { 0.0 },
@@ -559,7 +568,13 @@ pub async fn erase(ctx: &Ctx, req: &Request, raw_email: &str) -> Result<Response
         return erase_phone(ctx, &shop.id, &phone).await;
     }
     let email = Email::parse(&decoded)?;
-    let p = || crate::args![shop.id.as_str(), email.as_str()];
+    http::json(200, &json!({ "erased": erase_address(ctx, &shop.id, &email).await? }))
+}
+
+/// Erases `email` at `shop` (the merchant's request, or a platform's privacy webhook):
+/// what was erased, per table.
+pub async fn erase_address(ctx: &Ctx, shop: &str, email: &Email) -> Result<serde_json::Value, ApiError> {
+    let p = || crate::args![shop, email.as_str()];
     let statements = vec![
         db::stmt(&ctx.db, "DELETE FROM waitlist WHERE shop_id = ?1 AND lower(email) = lower(?2)", p())?,
         db::stmt(&ctx.db, "DELETE FROM outbox WHERE shop_id = ?1 AND lower(to_addr) = lower(?2)", p())?,
@@ -581,16 +596,15 @@ pub async fn erase(ctx: &Ctx, req: &Request, raw_email: &str) -> Result<Response
             &ctx.db,
             "DELETE FROM desk_notes WHERE shop_id = ?1 AND email_hash = ?2",
             crate::args![
-                shop.id.as_str(),
+                shop,
                 crate::notify::feedback::address_key(email.as_str()).map(|(hash, _)| hash).unwrap_or_default()
             ],
         )?,
     ];
     let results = db::batch(&ctx.db, statements).await?;
     let n = |i: usize| results.get(i).map_or(0, db::changes);
-    http::json(
-        200,
-        &json!({ "erased": { "waitlist": n(0), "outbox": n(1), "deliveries": n(2), "backorders": n(3), "orders": n(4), "notes": n(5) } }),
+    Ok(
+        json!({ "waitlist": n(0), "outbox": n(1), "deliveries": n(2), "backorders": n(3), "orders": n(4), "notes": n(5) }),
     )
 }
 

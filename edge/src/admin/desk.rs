@@ -11,7 +11,8 @@
 //!
 //! Actions:
 //! - `POST /v1/admin/backorders/{id}/move` `{"sku"}` (`?preview=1`): an open backorder
-//!   with nothing set aside yet moves to another product, at the back of that
+//!   with nothing set aside yet (and not a platform's order, which is changed in the
+//!   platform) moves to another product, at the back of that
 //!   product's queue (a new place there; its old place goes to the next in line). One
 //!   D1 batch: the source's cancellation is a stock plan (`stock::commit`), and in the
 //!   same batch the new backorder is inserted, with its quantity only if the target
@@ -367,6 +368,9 @@ struct OrderToMove {
     quantity: i64,
     allocated: i64,
     status: String,
+    /// The platform it came from (`connect`), if it did.
+    #[serde(default)]
+    source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -392,13 +396,21 @@ pub async fn move_backorder(ctx: &Ctx, req: &mut Request, id: &str) -> Result<Re
     let shop_id = ShopId::parse(&shop.id)?;
     let order: OrderToMove = db::first(db::stmt(
         &ctx.db,
-        "SELECT id, sku, kind, email, locale, quantity, allocated, status FROM backorders WHERE shop_id = ?1 AND id = ?2",
+        "SELECT id, sku, kind, email, locale, quantity, allocated, status, source FROM backorders WHERE shop_id = ?1 AND id = ?2",
         crate::args![shop.id.as_str(), id],
     )?)
     .await?
     .ok_or_else(|| ApiError::not_found("backorder_not_found", "this shop has no such backorder"))?;
     if order.status != "open" {
         return Err(ApiError::Conflict { code: "not_movable", detail: "only an open backorder can be moved".into() });
+    }
+    if let Some(platform) = &order.source {
+        // The platform's order is for its own variant, and Restock's stock follows the
+        // platform's counts, which count it there: it is changed in the platform.
+        return Err(ApiError::Conflict {
+            code: "platform_order",
+            detail: format!("this order came from the shop's {platform} store: change it there"),
+        });
     }
     if order.allocated > 0 {
         return Err(ApiError::Conflict {
@@ -527,6 +539,7 @@ fn move_change(
         today: "?8",
         now: "?4",
         policy: "p.policy",
+        platform: "0",
     });
     let mut c = Change::new(restock_shared::Op::Cancel { id: order.id.clone() });
     // 1. The new order at the back of the target's queue. While the batch holds (the
@@ -540,7 +553,8 @@ fn move_change(
             "INSERT INTO backorders (id, shop_id, sku, kind, email, locale, quantity, allocated, status, placed_on, \
                promised_date, current_promise, projected_date, unit_price_cents, moved_from, created_at, updated_at) \
              SELECT ?5, ?1, ?6, ?7, o.email, o.locale, \
-               CASE WHEN o.sku = ?2 AND o.status = 'open' AND o.allocated = 0 AND {takes} THEN o.quantity END, \
+               CASE WHEN o.sku = ?2 AND o.status = 'open' AND o.allocated = 0 AND o.source IS NULL AND {takes} \
+                 THEN o.quantity END, \
                0, 'open', ?8, ?10, ?10, ?10, COALESCE(p.price_cents, 0), ?2, ?4, ?4 \
              FROM backorders o LEFT JOIN products p ON p.shop_id = ?1 AND p.sku = ?6 \
              WHERE o.shop_id = ?1 AND o.id = ?9 AND {GUARD}"

@@ -63,6 +63,8 @@ fn finish(req: &Request, ctx: &Ctx, shop: &PublicShop, mut resp: Response, sourc
 pub async fn get_one(ctx: &Ctx, req: &Request, shop: &str, sku: &str) -> Result<Response, ApiError> {
     let shop = ShopId::parse(shop)?;
     let sku = Sku::parse(sku)?;
+    // A customer group signed by the shop's page (`groups`), checked before anything is read.
+    let group = crate::groups::token::from_request(ctx, req, &shop).await?;
     let fresh = wants_fresh(req);
     // The shop's public settings and the SKU's snapshot are independent KV reads: one
     // round trip for both.
@@ -70,14 +72,27 @@ pub async fn get_one(ctx: &Ctx, req: &Request, shop: &str, sku: &str) -> Result<
     let snapshot = async { if fresh { None } else { cache::get::<AvailabilityAnswer>(ctx, &key).await } };
     let (public, cached) = futures_util::future::join(public_shop(ctx, &shop, fresh), snapshot).await;
     let public = public?;
-    if let Some(view) = cached {
+    if let Some(mut view) = cached {
+        restrict(&public, group.as_ref(), std::slice::from_mut(&mut view));
         return Ok(finish(req, ctx, &public, http::json(200, &view)?, "kv"));
     }
-    let view = compute(ctx, &public, std::slice::from_ref(&sku))
+    let mut view = compute(ctx, &public, std::slice::from_ref(&sku))
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("product_not_found", "this shop has no product with this SKU"))?;
+    restrict(&public, group.as_ref(), std::slice::from_mut(&mut view));
     Ok(finish(req, ctx, &public, http::json(200, &view)?, "d1"))
+}
+
+/// Each answer as a shopper of `group` sees it (`groups::restrict_views`); an answer
+/// the group's rules turn into one that offers no alternatives drops them.
+fn restrict(public: &PublicShop, group: Option<&restock_shared::groups::Group>, answers: &mut [AvailabilityAnswer]) {
+    for a in answers {
+        crate::groups::restrict_views(public, group, std::slice::from_mut(&mut a.view));
+        if !AvailabilityAnswer::wants_alternatives(a.view.status) {
+            a.alternatives.clear();
+        }
+    }
 }
 
 /// Parses `skus=a,b,c`: 1 to `MAX_BATCH` valid SKUs, duplicates dropped.
@@ -105,7 +120,22 @@ pub fn parse_lang(raw: Option<&str>) -> Option<Lang> {
 
 pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response, ApiError> {
     let shop = ShopId::parse(shop)?;
-    let skus = parse_skus(http::query_param(req, "skus").as_deref())?;
+    let group = crate::groups::token::from_request(ctx, req, &shop).await?;
+    // Mounts by platform variant id (`connect::mount`) beside or instead of SKUs.
+    let (skus, by_variant) = match http::query_param(req, "variants") {
+        Some(variants) => {
+            let platform = http::query_param(req, "platform");
+            let skus = http::query_param(req, "skus");
+            let (skus, by) =
+                crate::connect::mount::resolve(ctx, &shop, skus.as_deref(), &variants, platform.as_deref()).await?;
+            (skus, Some(by))
+        }
+        None => {
+            // A platform without variants is still checked (never silently ignored).
+            crate::connect::mount::parse_platform(http::query_param(req, "platform").as_deref())?;
+            (parse_skus(http::query_param(req, "skus").as_deref())?, None)
+        }
+    };
     let lang = parse_lang(http::query_param(req, "lang").as_deref());
     let fresh = wants_fresh(req);
     let keys: Vec<String> = skus.iter().map(|s| cache::availability_key(shop.as_str(), s.as_str())).collect();
@@ -129,7 +159,12 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
             None => unknown.push(sku.as_str().to_owned()),
         }
     }
+    restrict(&public, group.as_ref(), &mut items);
     let body = BatchAvailabilityResponse { shop: public.widget_for(lang, ctx.config.sms_ready()), items, unknown };
+    let Some(by) = by_variant else { return Ok(finish(req, ctx, &public, http::json(200, &body)?, source)) };
+    let mut body = serde_json::to_value(&body)?;
+    body["variants"] = serde_json::json!(by.variants);
+    body["unknown_variants"] = serde_json::json!(by.unknown);
     Ok(finish(req, ctx, &public, http::json(200, &body)?, source))
 }
 

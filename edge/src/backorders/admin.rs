@@ -37,12 +37,19 @@ pub struct BackorderRow {
     pub unit_price_cents: i64,
     pub created_at: i64,
     pub cancelled_at: Option<i64>,
+    /// The platform whose order it is (`shopify`, ...), and that order's id; null for
+    /// the widget's and the admin API's own.
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub platform_order_id: Option<String>,
 }
 
 pub const BACKORDER_SELECT: &str = "SELECT b.id, b.seq, b.sku, b.kind, b.email, b.locale, b.quantity, b.allocated, b.status, \
     CASE WHEN b.status = 'open' THEN (SELECT COUNT(*) FROM backorders q WHERE q.shop_id = b.shop_id AND q.sku = b.sku \
       AND q.status = 'open' AND q.quantity > q.allocated AND q.seq <= b.seq) END AS position, \
-    b.placed_on, b.promised_date, b.current_promise, b.projected_date, b.delayed, b.unit_price_cents, b.created_at, b.cancelled_at \
+    b.placed_on, b.promised_date, b.current_promise, b.projected_date, b.delayed, b.unit_price_cents, b.created_at, b.cancelled_at, \
+    b.source, b.platform_order_id \
     FROM backorders b";
 
 pub async fn list(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {

@@ -893,6 +893,8 @@ fn email_plan(
             };
             let url =
                 product.and_then(|p| p.url.as_deref()).map(|u| absolute(u, shop.shop_url.as_deref().unwrap_or(&base)));
+            // Through the click counter (`attribution`), when the link can be signed.
+            let url = url.map(|u| link(LinkKind::Click, "go").unwrap_or(u));
             let held = sub.hold_until.map(|ms| Timestamp::from_millis(ms).date());
             return Plan::Email(render(
                 lang,
@@ -916,6 +918,7 @@ fn email_plan(
             };
             let url =
                 product.and_then(|p| p.url.as_deref()).map(|u| absolute(u, shop.shop_url.as_deref().unwrap_or(&base)));
+            let url = url.map(|u| link(LinkKind::Click, "go").unwrap_or(u));
             return Plan::Email(render(
                 lang,
                 &brand,

@@ -49,6 +49,8 @@ pub struct Report {
     pub purged: usize,
     /// Regular status emails recorded for waiting backorders (`notify::updates`).
     pub status_updates: usize,
+    /// Pages of the connected platforms' catalogs reconciled (`connect::sync`).
+    pub platform_pages: u32,
 }
 
 /// Subrequests each loop leaves for the steps after it (a stock commit takes about 10;
@@ -70,6 +72,7 @@ pub async fn run(ctx: &Ctx, cron: &str) -> Result<Report, ApiError> {
         restart_stuck(ctx, &mut report).await?;
         slip_detection(ctx, &mut report).await?;
         follow_ups(ctx, &mut report).await?;
+        report.platform_pages = crate::connect::sync::run(ctx).await?;
         if budget_left(ctx) {
             report.status_updates = crate::notify::updates::run(ctx).await?;
         }

@@ -31,16 +31,25 @@ pub struct PublicShop {
     /// per request: nothing cached is specific to a shopper's language. (Required: a
     /// snapshot written before this field existed fails to decode, which is a miss.)
     pub consent_texts: ConsentTexts,
+    /// The customer-group rules (`groups`), applied to each shopper's answer.
+    #[serde(default)]
+    pub group_rules: Vec<restock_shared::groups::RuleRequest>,
+    /// The stored rules could not be read: no orders until they are set again.
+    #[serde(default)]
+    pub group_rules_unreadable: bool,
 }
 
 impl PublicShop {
     pub fn from_row(row: &ShopRow) -> PublicShop {
+        let rules = crate::groups::rules_of(row);
         PublicShop {
             id: row.id.clone(),
             allowed_origins: row.allowed_origins(),
             widget: row.widget_settings(),
             handling_days: row.rules().handling_days,
             consent_texts: row.consent_texts(),
+            group_rules: rules.requests(),
+            group_rules_unreadable: rules.is_unreadable(),
         }
     }
 

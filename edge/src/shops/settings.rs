@@ -113,6 +113,13 @@ pub struct SettingsPatch {
     /// The most texts one restock wave sends; the rest of the wave gets email only.
     #[serde(default, deserialize_with = "present")]
     pub sms_budget: Option<i64>,
+    /// Attribution windows (`attribution`): a sale within this many days of clicking a
+    /// restock notice is credited as direct, within this many days of its delivery as
+    /// assisted (0 to 30; 0 turns one off).
+    #[serde(default, deserialize_with = "present")]
+    pub attribution_click_days: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    pub attribution_delivery_days: Option<i64>,
 }
 
 /// The emails that can carry the shop's incentives.
@@ -422,6 +429,14 @@ impl SettingsPatch {
         if let Some(v) = self.sms_budget {
             set("sms_budget", Val::from(int_in("sms_budget", v, 0, SMS_BUDGET_MAX, "0 to 100000 texts per wave")?));
         }
+        for (field, value) in [
+            ("attribution_click_days", self.attribution_click_days),
+            ("attribution_delivery_days", self.attribution_delivery_days),
+        ] {
+            if let Some(v) = value {
+                set(field, Val::from(int_in(field, v, 0, 30, "0 to 30 days (0 turns it off)")?));
+            }
+        }
         Ok(out)
     }
 }
@@ -461,6 +476,8 @@ pub struct SettingsView {
     /// The text shown next to the phone field (the built-in one unless the shop wrote one).
     pub sms_consent_text: String,
     pub sms_budget: i64,
+    pub attribution_click_days: i64,
+    pub attribution_delivery_days: i64,
     pub created_at: i64,
     pub status_update_days: i64,
     pub service_level: f64,
@@ -521,6 +538,8 @@ impl From<&ShopRow> for SettingsView {
             sms_enabled: s.sms_enabled != 0,
             sms_consent_text: s.sms_consent().to_owned(),
             sms_budget: s.sms_budget,
+            attribution_click_days: s.attribution_click_days,
+            attribution_delivery_days: s.attribution_delivery_days,
             created_at: s.created_at,
             status_update_days: s.status_update_days,
             service_level: s.service_level_permille as f64 / 1000.0,

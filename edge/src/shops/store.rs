@@ -78,10 +78,30 @@ pub struct ShopRow {
     pub sms_consent_text: Option<String>,
     #[serde(default = "default_sms_budget")]
     pub sms_budget: i64,
+    /// Customer-group rules, a JSON array (migration 0020; `groups`).
+    #[serde(default = "no_rules")]
+    pub group_rules: String,
+    /// Attribution windows in days (migration 0020; `attribution`).
+    #[serde(default = "click_days")]
+    pub attribution_click_days: i64,
+    #[serde(default = "delivery_days")]
+    pub attribution_delivery_days: i64,
 }
 
 fn default_sms_budget() -> i64 {
     100
+}
+
+fn no_rules() -> String {
+    "[]".into()
+}
+
+fn click_days() -> i64 {
+    5
+}
+
+fn delivery_days() -> i64 {
+    1
 }
 
 fn default_retention() -> i64 {

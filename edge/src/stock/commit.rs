@@ -50,6 +50,11 @@ pub struct QueueRow {
     pub projected_date: Option<String>,
     pub delayed: i64,
     pub created_at: i64,
+    /// The platform whose order this is (`connect`), and when the platform took it.
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub platform_at: Option<i64>,
 }
 
 impl QueueRow {
@@ -167,7 +172,7 @@ impl Snapshot {
     }
 }
 
-pub const QUEUE_COLUMNS: &str = "id, seq, kind, email, locale, quantity, allocated, placed_on, current_promise, projected_date, delayed, created_at";
+pub const QUEUE_COLUMNS: &str = "id, seq, kind, email, locale, quantity, allocated, placed_on, current_promise, projected_date, delayed, created_at, source, platform_at";
 
 #[derive(Deserialize)]
 struct Count {
@@ -602,6 +607,8 @@ mod tests {
             projected_date: None,
             delayed: 0,
             created_at: 0,
+            source: None,
+            platform_at: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! `POST /v1/admin/orders`: a sale the merchant reports. It takes its units off stock
 //! (bumping `rev`, so a stock plan read before it is made again), ends the buyer's
-//! claim hold, and attributes it to a restock email the buyer had been sent.
+//! claim hold, and credits it to a restock email the buyer had been sent, direct or
+//! assisted within the shop's attribution windows (`attribution`).
 
 use restock_shared::{Email, InvalidInput, Quantity, ShopId, Sku, clean_text};
 use serde::Deserialize;
@@ -76,16 +77,16 @@ pub async fn report_order(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiE
     let facts = load_product(&ctx.db, &shop_id, sku, ctx.now).await?;
     let amount =
         amount.unwrap_or_else(|| u32::try_from(facts.row.price_cents).unwrap_or(0).saturating_mul(quantity.get()));
-    let id = new_id("ord");
     let email_str = email.as_ref().map(|e| e.as_str().to_owned());
+    // Credited to a restock notice within the shop's windows (`attribution`).
+    let (credit, _) = crate::attribution::credit(ctx, &shop, sku.as_str(), email_str.as_deref(), ctx.now).await?;
+    let id = new_id("ord");
     let inserted = "EXISTS (SELECT 1 FROM orders WHERE id = ?1)";
     let statements = vec![
         db::stmt(
             &ctx.db,
             "INSERT INTO orders (id, shop_id, sku, quantity, amount_cents, email, reference, attributed, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
-               CASE WHEN ?6 IS NOT NULL AND EXISTS (SELECT 1 FROM waitlist w WHERE w.shop_id = ?2 AND w.sku = ?3 \
-                 AND w.email = ?6 AND w.status = 'notified') THEN 'waitlist' END, ?8) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8) \
              ON CONFLICT(shop_id, reference) DO NOTHING",
             crate::args![
                 id.as_str(),
@@ -95,7 +96,8 @@ pub async fn report_order(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiE
                 amount,
                 email_str.clone(),
                 reference.as_str(),
-                ctx.now.millis()
+                ctx.now.millis(),
+                credit.map(restock_shared::attribution::Attribution::name)
             ],
         )?,
         db::stmt(
@@ -114,6 +116,8 @@ pub async fn report_order(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiE
                 r.decrement_stock
             ],
         )?,
+        // The buyer was notified: the signup converted (and its claim hold ends),
+        // credited or not.
         db::stmt(
             &ctx.db,
             &format!(

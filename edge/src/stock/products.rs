@@ -261,7 +261,7 @@ pub struct ProductDetail {
 
 /// The product fields the audit log keeps before and after a change (stock is the
 /// commit's own `stock` entry).
-const AUDITED_FIELDS: &[&str] = &[
+pub(crate) const AUDITED_FIELDS: &[&str] = &[
     "name",
     "url",
     "price_cents",
@@ -509,7 +509,7 @@ fn policy_parts(s: &ProductSettings) -> (&'static str, Option<u32>, Option<Strin
 }
 
 /// The settings of a replace, as a guarded write of its plan.
-fn settings_write(input: &ProductInput) -> commit::Guarded {
+pub(crate) fn settings_write(input: &ProductInput) -> commit::Guarded {
     let s = &input.settings;
     let (policy, cap, release) = policy_parts(s);
     (
@@ -557,7 +557,7 @@ async fn exists(ctx: &Ctx, shop: &ShopRow, sku: &Sku) -> Result<bool, ApiError> 
 }
 
 /// Inserts a new product; false if it exists already.
-async fn create(ctx: &Ctx, shop: &ShopRow, sku: &Sku, input: &ProductInput) -> Result<bool, ApiError> {
+pub(crate) async fn create(ctx: &Ctx, shop: &ShopRow, sku: &Sku, input: &ProductInput) -> Result<bool, ApiError> {
     let s = &input.settings;
     let (policy, cap, release) = policy_parts(s);
     let insert = db::stmt(

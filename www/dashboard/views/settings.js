@@ -45,6 +45,8 @@ export async function settings({ shop, setShop }) {
     sms_enabled: h('input', { type: 'checkbox', checked: s.sms_enabled }),
     sms_consent_text: h('textarea', { rows: 3, maxlength: 1000 }, s.sms_consent_text),
     sms_budget: input(s.sms_budget, { type: 'number', min: 0, max: 100000 }),
+    attribution_click_days: input(s.attribution_click_days, { type: 'number', min: 0, max: 30, required: true }),
+    attribution_delivery_days: input(s.attribution_delivery_days, { type: 'number', min: 0, max: 30, required: true }),
   };
   // Keyed like the API's problem `field` (`consent_texts.de`), so a refused text is
   // the one that gets focus.
@@ -96,6 +98,8 @@ export async function settings({ shop, setShop }) {
       sms_enabled: f.sms_enabled.checked,
       sms_consent_text: str(f.sms_consent_text),
       sms_budget: num(f.sms_budget),
+      attribution_click_days: Number(f.attribution_click_days.value),
+      attribution_delivery_days: Number(f.attribution_delivery_days.value),
     };
     if (body.sms_budget === null) delete body.sms_budget;
     try {
@@ -156,6 +160,10 @@ export async function settings({ shop, setShop }) {
     h('label', { class: 'check' }, f.sms_enabled, 'Offer a text message in the waitlist form'),
     field('SMS consent text', f.sms_consent_text, 'shown beside the phone field and stored with each number; empty: the built-in text'),
     field('Texts per restock wave', f.sms_budget, 'the oldest numbers first; the rest of the wave is emailed only')),
+  h('h2', {}, 'Attribution'),
+  h('div', { class: 'grid' },
+    field('Credit a sale after a click for (days)', f.attribution_click_days, 'direct: bought within this many days of clicking a restock notice (0: off)'),
+    field('Credit a sale after delivery for (days)', f.attribution_delivery_days, 'assisted: bought within this many days of the notice arriving, without a click (0: off)')),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')),
   status, error);
   return h('div', {}, h('h1', {}, 'Settings'), h('p', {}, `Shop ${shop.id} · key ${s.key_prefix}…`), problems, form,

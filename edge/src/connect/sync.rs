@@ -1,0 +1,260 @@
+//! The reconciliation: webhooks get lost and arrive late, so the scheduled job reads
+//! each connected platform's catalog and counts from its API, a page at a time, and
+//! applies them like a webhook would (`apply::catalog`: mapping, new products, counts,
+//! a stock plan for each SKU whose count differed). What differed is the *drift*:
+//! counted per pass (units and SKUs) and shown on the Connections page with the time
+//! the last pass finished.
+//!
+//! Bounded: at most [`PAGES_PER_RUN`] pages per connection per run (the platforms'
+//! API rate limits), and never past the invocation's subrequest budget (a page is
+//! taken only while [`PAGE_RESERVE`] subrequests are left; a SKU is planned only while
+//! its reserve is left, else the page is read again next run). The cursor is stored
+//! after every page, so the next run resumes where this one stopped. A platform that
+//! asks us to wait (429, Shopify's THROTTLED) is left alone until its `Retry-After`;
+//! one that refuses (401, 404) is noted and tried again in an hour. A finished pass
+//! starts again [`EVERY_MS`] later (or at once with "Resync"). The webhook log keeps
+//! [`EVENTS_KEPT_MS`], pruned here a bounded number of rows per run.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use worker::Method;
+
+use crate::connect::apply::{self, Failure};
+use crate::connect::model::{CallError, Variant};
+use crate::connect::store::{self, ConnectionRow};
+use crate::connect::{Platform, bigcommerce, fetch, shopify, woocommerce};
+use crate::ctx::Ctx;
+use crate::db;
+use crate::error::ApiError;
+use crate::shops::{ShopRow, load_shop};
+
+/// Pages one run reads per connection.
+pub const PAGES_PER_RUN: u32 = 10;
+/// Subrequests a page needs besides its SKUs' plans (the call, reads and writes).
+pub const PAGE_RESERVE: u32 = 80;
+/// A finished pass starts again this much later.
+pub const EVERY_MS: i64 = 6 * 3_600_000;
+/// Connections one run visits (per database).
+const CONNECTIONS_PER_RUN: i64 = 20;
+
+/// How long the webhook log keeps a delivery (and its id for deduplication: the
+/// platforms retry for at most two days).
+pub const EVENTS_KEPT_MS: i64 = 30 * 86_400_000;
+/// Log rows one run removes.
+const EVENTS_PRUNED_PER_RUN: i64 = 500;
+
+/// One run: the webhook log's old rows pruned (a bounded number), then every
+/// connection that is due, while the budget lasts. Errors stay with their connection
+/// (noted on it); the run goes on.
+pub async fn run(ctx: &Ctx) -> Result<u32, ApiError> {
+    let now = ctx.now.millis();
+    db::run(db::stmt(
+        &ctx.db,
+        "DELETE FROM hook_events WHERE seq IN (SELECT seq FROM hook_events WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)",
+        crate::args![now - EVENTS_KEPT_MS, EVENTS_PRUNED_PER_RUN],
+    )?)
+    .await?;
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT * FROM connections WHERE status = 'active' AND next_sync_at <= ?1 \
+           AND (sync_retry_at IS NULL OR sync_retry_at <= ?1) ORDER BY next_sync_at, id LIMIT ?2",
+        crate::args![now, CONNECTIONS_PER_RUN],
+    )?;
+    let due: Vec<ConnectionRow> = db::all(s).await?;
+    let mut pages = 0;
+    for c in &due {
+        if ctx.meter.remaining() < PAGE_RESERVE {
+            break;
+        }
+        let Ok(shop_id) = restock_shared::ShopId::parse(&c.shop_id) else { continue };
+        let shop = match load_shop(&ctx.db, &shop_id).await {
+            Ok(s) => s,
+            Err(e) => {
+                worker::console_error!("sync {}: {e:?}", c.id);
+                continue;
+            }
+        };
+        match step(ctx, &shop, c).await {
+            Ok(n) => pages += n,
+            Err(e) => {
+                store::note_error(ctx, c, &format!("reconciliation: {}", e.problem().detail)).await;
+                worker::console_error!("sync {}: {e:?}", c.id);
+            }
+        }
+    }
+    Ok(pages)
+}
+
+/// Where a pass is.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Cursor {
+    /// Shopify: the GraphQL cursor after the last page read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// WooCommerce and BigCommerce: the next page (1-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// WooCommerce: variable products of the last page whose variations are still to
+    /// be read (id, name), and the next page of the first one's variations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variable: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpage: Option<u32>,
+}
+
+/// One page of the platform's catalog after `cursor`, and the cursor after it (`None`:
+/// the pass is done).
+pub async fn page(ctx: &Ctx, c: &ConnectionRow, cursor: &Cursor) -> Result<(Vec<Variant>, Option<Cursor>), CallError> {
+    let base = c.api_base();
+    match c.platform().map_err(|e| CallError::Broken(e.problem().detail))? {
+        Platform::Shopify => {
+            let version = c.api_version.as_deref().unwrap_or(shopify::API_VERSION);
+            let (url, body) = shopify::variants_request(&base, version, cursor.after.as_deref());
+            let reply = fetch::call(ctx, Method::Post, &url, &shopify::headers(&c.api_token), Some(&body)).await?;
+            let p = shopify::variants_page(&reply)?;
+            Ok((p.variants, p.next.map(|after| Cursor { after: Some(after), ..Cursor::default() })))
+        }
+        Platform::BigCommerce => {
+            let n = cursor.page.unwrap_or(1);
+            let url = bigcommerce::products_url(&base, n);
+            let reply = fetch::call(ctx, Method::Get, &url, &bigcommerce::headers(&c.api_token), None).await?;
+            let (variants, more) = bigcommerce::products_page(&reply, ctx.now)?;
+            Ok((variants, more.then(|| Cursor { page: Some(n + 1), ..Cursor::default() })))
+        }
+        Platform::WooCommerce => {
+            let h = woocommerce::headers(c.api_key.as_deref().unwrap_or_default(), &c.api_token);
+            if let Some((id, name)) = cursor.variable.first() {
+                let vpage = cursor.vpage.unwrap_or(1);
+                let url = woocommerce::variations_url(&base, id, vpage);
+                let reply = fetch::call(ctx, Method::Get, &url, &h, None).await?;
+                let (variants, pages) = woocommerce::variations_page(&reply, id, name)?;
+                let mut next = cursor.clone();
+                if vpage < pages {
+                    next.vpage = Some(vpage + 1);
+                } else {
+                    next.variable.remove(0);
+                    next.vpage = None;
+                }
+                let done = next.variable.is_empty() && next.page.is_none();
+                return Ok((variants, (!done).then_some(next)));
+            }
+            let n = cursor.page.unwrap_or(1);
+            let reply = fetch::call(ctx, Method::Get, &woocommerce::products_url(&base, n), &h, None).await?;
+            let p = woocommerce::products_page(&reply)?;
+            let next_page = (n < p.total_pages).then_some(n + 1);
+            let next = Cursor { after: None, page: next_page, variable: p.variable, vpage: None };
+            let done = next.variable.is_empty() && next.page.is_none();
+            Ok((p.variants, (!done).then_some(next)))
+        }
+    }
+}
+
+/// Reads up to [`PAGES_PER_RUN`] pages for connection `c` (while the budget lasts),
+/// applying each, and stores where it got. Returns the pages read.
+pub async fn step(ctx: &Ctx, shop: &ShopRow, c: &ConnectionRow) -> Result<u32, ApiError> {
+    let mut cursor: Cursor = match &c.sync_cursor {
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| ApiError::Internal(format!("connection {} has an unreadable cursor: {e}", c.id)))?,
+        None => Cursor::default(),
+    };
+    let mut pages = 0;
+    while pages < PAGES_PER_RUN && ctx.meter.remaining() >= PAGE_RESERVE {
+        let (variants, next) = match page(ctx, c, &cursor).await {
+            Ok(p) => p,
+            Err(e) => {
+                let now = ctx.now.millis();
+                let (retry, next_at) = match &e {
+                    CallError::Later { after_secs, .. } => {
+                        (Some(now + i64::from(after_secs.unwrap_or(60).clamp(1, 3600)) * 1000), None)
+                    }
+                    CallError::Broken(_) => (None, Some(now + 3_600_000)),
+                };
+                db::run(db::stmt(
+                    &ctx.db,
+                    "UPDATE connections SET sync_retry_at = ?2, next_sync_at = COALESCE(?3, next_sync_at), \
+                       last_error = ?4, last_error_at = ?5, updated_at = ?5 WHERE id = ?1",
+                    crate::args![
+                        c.id.as_str(),
+                        retry,
+                        next_at,
+                        format!("reconciliation: {}", e.message()).chars().take(500).collect::<String>(),
+                        now
+                    ],
+                )?)
+                .await?;
+                return Ok(pages);
+            }
+        };
+        let stats = match apply::catalog(ctx, shop, c, &variants).await {
+            Ok(s) => s,
+            Err(Failure::Api(e)) => return Err(e),
+            Err(Failure::Platform(e)) => return Err(ApiError::Internal(e.message().to_owned())),
+        };
+        pages += 1;
+        // SKUs left unplanned: read this page again next run (their counts were not
+        // stored, so they are still news then); its variants count as seen once, when
+        // the pass moves past it.
+        let again = stats.levels.deferred > 0;
+        let next = if again { Some(cursor.clone()) } else { next };
+        save(ctx, c, next.as_ref(), if again { 0 } else { variants.len() }, &stats.levels).await?;
+        match next {
+            Some(n) if stats.levels.deferred == 0 => cursor = n,
+            _ => break,
+        }
+    }
+    Ok(pages)
+}
+
+/// Stores a page's progress: the cursor and the pass's counters, or, at the end of a
+/// pass, its totals as the last sync.
+async fn save(
+    ctx: &Ctx,
+    c: &ConnectionRow,
+    next: Option<&Cursor>,
+    seen: usize,
+    levels: &apply::LevelStats,
+) -> Result<(), ApiError> {
+    let now = ctx.now.millis();
+    let drift_units = i64::try_from(levels.drift_units).unwrap_or(i64::MAX);
+    let drift_skus = i64::try_from(levels.drift_skus).unwrap_or(i64::MAX);
+    let seen = i64::try_from(seen).unwrap_or(i64::MAX);
+    let sql = match next {
+        Some(_) => {
+            "UPDATE connections SET sync_cursor = ?2, sync_started_at = COALESCE(sync_started_at, ?3), \
+               sync_pages = sync_pages + 1, sync_seen = sync_seen + ?4, sync_drift_units = sync_drift_units + ?5, \
+               sync_drift_skus = sync_drift_skus + ?6, sync_retry_at = NULL, updated_at = ?3 WHERE id = ?1"
+        }
+        None => {
+            "UPDATE connections SET sync_cursor = NULL, sync_started_at = NULL, sync_pages = 0, sync_seen = 0, \
+               sync_drift_units = 0, sync_drift_skus = 0, sync_retry_at = NULL, last_sync_at = ?3, \
+               last_sync_seen = sync_seen + ?4, last_sync_drift_units = sync_drift_units + ?5, \
+               last_sync_drift_skus = sync_drift_skus + ?6, next_sync_at = ?3 + ?7, updated_at = ?3 WHERE id = ?1"
+        }
+    };
+    let cursor = next.map(|n| json!(n).to_string());
+    let params = match next {
+        Some(_) => crate::args![c.id.as_str(), cursor, now, seen, drift_units, drift_skus],
+        None => crate::args![c.id.as_str(), cursor, now, seen, drift_units, drift_skus, EVERY_MS],
+    };
+    db::run(db::stmt(&ctx.db, sql, params)?).await?;
+    Ok(())
+}
+
+/// A cursor as stored (for tests and the view).
+pub fn cursor_json(c: &Cursor) -> Value {
+    json!(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_compactly() {
+        let c = Cursor { after: None, page: Some(3), variable: vec![("732".into(), "Tee".into())], vpage: Some(2) };
+        let text = cursor_json(&c).to_string();
+        assert_eq!(text, r#"{"page":3,"variable":[["732","Tee"]],"vpage":2}"#);
+        assert_eq!(serde_json::from_str::<Cursor>(&text).ok(), Some(c));
+        assert_eq!(cursor_json(&Cursor::default()).to_string(), "{}");
+    }
+}

@@ -1,0 +1,84 @@
+//! Attribution windows (issue 17): a restock notice's product link goes through the
+//! click counter (`/v1/shops/{shop}/go`, a signed link that redirects to the product
+//! page); a sale by a notified subscriber is *direct* within the shop's click window
+//! (5 days by default) of that click, *assisted* within its delivery window (1 day) of
+//! the notice being delivered, and not credited after; the insights add them up. A
+//! platform's order is credited the same way.
+
+use std::path::Path;
+use std::time::Duration;
+
+use restock_e2e::client::{Shop, ip};
+use restock_e2e::mailbox;
+use restock_e2e::server::query_sql;
+use serde_json::json;
+
+fn sql(q: &str) -> serde_json::Value {
+    query_sql(Path::new(&restock_e2e::env::get().persist), q).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn attributed(shop: &Shop, reference: &str) -> serde_json::Value {
+    let v = sql(&format!("SELECT attributed FROM orders WHERE shop_id = '{}' AND reference = '{reference}'", shop.id));
+    v[0]["results"][0]["attributed"].clone()
+}
+
+#[test]
+fn clicks_credit_directly_deliveries_assist_and_old_notices_do_not() {
+    let shop = Shop::create_with("attr", json!({ "shop_url": "https://shop.example" }));
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny", "url": "/products/mug", "price_cents": 1200 }));
+    for (i, who) in ["ann", "bob", "cy"].iter().enumerate() {
+        assert_eq!(shop.signup("MUG", &format!("{who}@example.com"), &ip(60 + i)).status, 202);
+    }
+    shop.receive("MUG", 3);
+    mailbox::wait_count(&shop, 3, "the restock notices");
+    // Ann clicks the notice's product link: counted, and redirected to the product page.
+    let link = mailbox::link(&shop.id, "ann@example.com", "/go?token=");
+    assert!(link.contains(&format!("/v1/shops/{}/go?token=", shop.id)), "{link}");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into();
+    let r = agent.get(&link).call().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status().as_u16(), 302);
+    assert_eq!(r.headers().get("location").and_then(|v| v.to_str().ok()), Some("https://shop.example/products/mug"));
+    let tampered = link.replace("token=v2.", "token=v2.x");
+    assert_eq!(
+        agent.get(&tampered).call().map(|r| r.status().as_u16()).unwrap_or(0),
+        400,
+        "a forged link counts nothing"
+    );
+
+    let sale = |who: &str, reference: &str| {
+        let body = json!({ "sku": "MUG", "quantity": 1, "reference": reference, "email": format!("{who}@example.com"), "decrement_stock": false });
+        let r = shop.admin("POST", "/v1/admin/orders", Some(&body));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()
+    };
+    assert_eq!(sale("ann", "A-1")["attributed"], "direct");
+    assert_eq!(sale("bob", "A-2")["attributed"], "assisted", "delivered today, no click");
+    // Cy's notice was delivered two days ago (outside the 1-day window), never clicked.
+    sql(&format!(
+        "UPDATE deliveries SET sent_at = sent_at - 172800000 WHERE shop_id = '{}' AND recipient = 'cy@example.com'",
+        shop.id
+    ));
+    assert_eq!(sale("cy", "A-3")["attributed"], serde_json::Value::Null);
+    let t = shop.admin("GET", "/v1/admin/insights", None).json()["totals"].clone();
+    assert_eq!(
+        (t["recovered_direct_cents"].as_i64(), t["recovered_assisted_cents"].as_i64()),
+        (Some(1200), Some(1200)),
+        "{t}"
+    );
+    assert_eq!(t["recovered_cents"], 2400);
+
+    // The windows are the merchant's: a click window of 0 leaves Ann's next sale assisted.
+    let r = shop.admin("PATCH", "/v1/admin/settings", Some(&json!({ "attribution_click_days": 0 })));
+    assert_eq!((r.status, r.json()["attribution_click_days"].as_i64()), (200, Some(0)), "{}", r.body);
+    assert_eq!(sale("ann", "A-4")["attributed"], "assisted");
+    let p = shop
+        .admin("PATCH", "/v1/admin/settings", Some(&json!({ "attribution_delivery_days": 31 })))
+        .assert_problem(422, "out_of_range");
+    assert_eq!(p["field"], "attribution_delivery_days");
+    assert_eq!(attributed(&shop, "A-1"), "direct");
+}

@@ -1,0 +1,451 @@
+//! Shopify as the source of stock, catalog and orders (issue 17), against the built
+//! Worker: webhooks signed as Shopify signs them (and refused when not), deduplicated
+//! by webhook id, read as Shopify sends them; platform orders queued first come, first
+//! served and freed when cancelled; inventory counts planned as stock (allocating to
+//! the queue); the compliance webhooks; the reconciliation against a stand-in of the
+//! GraphQL Admin API that fails on command, bounded per run on a 50,000-variant
+//! catalog and resuming where it stopped.
+
+use std::path::Path;
+
+use restock_e2e::client::{Client, Shop, ip};
+use restock_e2e::platforms::{
+    Fault, Item, Kind, PlatformServer, SHOPIFY_SECRET, SHOPIFY_TOKEN, deliver, shopify_hook, shopify_level,
+    shopify_order, shopify_product,
+};
+use restock_e2e::server::{query_sql, start_own};
+use serde_json::{Value, json};
+
+fn connect(shop: &Shop, api: &PlatformServer) -> Value {
+    let body = json!({ "platform": "shopify", "store": "acme.myshopify.com", "webhook_secret": SHOPIFY_SECRET,
+        "api_token": SHOPIFY_TOKEN, "api_base": api.base, "group_map": { "wholesale": "b2b" } });
+    let r = shop.admin("POST", "/v1/admin/connections", Some(&body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()
+}
+
+fn hook(shop: &Shop, topic: &str, body: &Value, id: &str) -> restock_e2e::client::Reply {
+    deliver(&shop.client, "shopify", &shop.id, &shopify_hook(SHOPIFY_SECRET, topic, body, id, false))
+}
+
+fn product(shop: &Shop, sku: &str) -> Value {
+    let r = shop.admin("GET", &format!("/v1/admin/products/{sku}"), None);
+    assert_eq!(r.status, 200, "{sku}: {}", r.body);
+    r.json()
+}
+
+fn connection(shop: &Shop, id: &str) -> Value {
+    let r = shop.admin("GET", &format!("/v1/admin/connections/{id}"), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+#[test]
+fn connections_keep_their_secrets_and_refuse_bad_input() {
+    let shop = Shop::create("shc");
+    let api = PlatformServer::start(Kind::Shopify);
+    let c = connect(&shop, &api);
+    let text = c.to_string();
+    assert!(!text.contains(SHOPIFY_SECRET) && !text.contains(SHOPIFY_TOKEN), "no secret is returned: {text}");
+    assert_eq!((c["webhook_secret_prefix"].as_str(), c["api_token_prefix"].as_str()), (Some("shps…"), Some("shpa…")));
+    assert!(c["hook_url"].as_str().is_some_and(|u| u.ends_with(&format!("/v1/hooks/shopify/{}", shop.id))), "{c}");
+    let id = c["id"].as_str().unwrap_or_default().to_owned();
+    let listed = shop.admin("GET", "/v1/admin/connections", None).json();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    assert!(!listed.to_string().contains(SHOPIFY_TOKEN));
+    // One connection per platform.
+    let again =
+        json!({ "platform": "shopify", "store": "acme.myshopify.com", "webhook_secret": "x", "api_token": "y" });
+    shop.admin("POST", "/v1/admin/connections", Some(&again)).assert_problem(409, "connection_exists");
+    // Refused field by field, nothing stored.
+    let other = Shop::create("shc2");
+    let bad = |body: Value, status: u16, code: &str, field: &str| {
+        let p = other.admin("POST", "/v1/admin/connections", Some(&body)).assert_problem(status, code);
+        assert_eq!(p["field"], field, "{p}");
+    };
+    bad(
+        json!({ "platform": "shopify", "store": "acme.example.com", "webhook_secret": "s", "api_token": "t" }),
+        422,
+        "out_of_range",
+        "store",
+    );
+    bad(
+        json!({ "platform": "shopify", "store": "a.myshopify.com", "webhook_secret": "s s", "api_token": "t" }),
+        422,
+        "out_of_range",
+        "webhook_secret",
+    );
+    bad(
+        json!({ "platform": "shopify", "store": "a.myshopify.com", "webhook_secret": "s", "api_token": "t", "api_base": null }),
+        400,
+        "invalid_body",
+        "api_base",
+    );
+    bad(
+        json!({ "platform": "shopify", "store": "a.myshopify.com", "webhook_secret": "s", "api_token": "t", "api_base": "http://shop.example" }),
+        422,
+        "out_of_range",
+        "api_base",
+    );
+    bad(
+        json!({ "platform": "shopify", "store": "a.myshopify.com", "webhook_secret": "s", "api_token": "t", "group_map": { "x": "Not A Group" } }),
+        422,
+        "out_of_range",
+        "group_map.x",
+    );
+    bad(
+        json!({ "platform": "magento", "store": "a", "webhook_secret": "s", "api_token": "t" }),
+        422,
+        "out_of_range",
+        "platform",
+    );
+    assert_eq!(other.admin("GET", "/v1/admin/connections", None).json()["items"], json!([]));
+    // Paused: deliveries are acknowledged and ignored. Deleted: refused.
+    let patched = shop.admin("PATCH", &format!("/v1/admin/connections/{id}"), Some(&json!({ "status": "paused" })));
+    assert_eq!(patched.json()["status"], "paused", "{}", patched.body);
+    let item = Item::simple(71, "PAUSED-1", "Paused", 3, "2027-01-01T00:00:00Z");
+    let r = hook(&shop, "products/create", &shopify_product(&[item]), "wh-paused");
+    assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("ignored")), "{}", r.body);
+    shop.admin("GET", "/v1/admin/products/PAUSED-1", None).assert_problem(404, "product_not_found");
+    assert_eq!(shop.admin("DELETE", &format!("/v1/admin/connections/{id}"), None).status, 204);
+    let r = hook(&shop, "products/create", &json!({ "id": 1, "title": "x", "variants": [] }), "wh-gone");
+    r.assert_problem(404, "connection_not_found");
+}
+
+#[test]
+fn product_webhooks_map_the_catalog_and_the_widget_mounts_by_variant() {
+    let shop = Shop::create("shp");
+    let api = PlatformServer::start(Kind::Shopify);
+    let c = connect(&shop, &api);
+    let mut m = Item::simple(44001001, "TEE-ORG-M", "Organic tee", -2, "2027-01-01T00:00:00Z");
+    m.product_id = 7001;
+    m.variant_name = Some("M".into());
+    let mut xl = Item::simple(44001002, "TEE-ORG-XL", "Organic tee", 4, "2027-01-01T00:00:00Z");
+    xl.product_id = 7001;
+    xl.variant_name = Some("XL".into());
+    xl.backorders = false;
+    xl.price = "29.50".into();
+    let payload = shopify_product(&[m.clone(), xl.clone()]);
+
+    // A wrong signature changes nothing.
+    let forged = shopify_hook("another-app-secret", "products/create", &payload, "wh-1", false);
+    deliver(&shop.client, "shopify", &shop.id, &forged).assert_problem(401, "unauthorized");
+    shop.admin("GET", "/v1/admin/products/TEE-ORG-M", None).assert_problem(404, "product_not_found");
+
+    let r = hook(&shop, "products/create", &payload, "wh-1");
+    assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("applied")), "{}", r.body);
+    let tee_m = product(&shop, "TEE-ORG-M");
+    assert_eq!(
+        (tee_m["name"].as_str(), tee_m["policy"].as_str(), tee_m["on_hand"].as_i64()),
+        (Some("Organic tee – M"), Some("backorder"), Some(0))
+    );
+    let tee_xl = product(&shop, "TEE-ORG-XL");
+    assert_eq!(
+        (tee_xl["policy"].as_str(), tee_xl["on_hand"].as_i64(), tee_xl["price_cents"].as_i64()),
+        (Some("deny"), Some(4), Some(2950))
+    );
+
+    // The same webhook again is a duplicate; the newer unprefixed headers are taken too.
+    let r = hook(&shop, "products/create", &payload, "wh-1");
+    assert_eq!(r.json()["status"], "duplicate", "{}", r.body);
+    xl.backorders = true;
+    let update = shopify_product(&[m, xl]);
+    let r = deliver(
+        &shop.client,
+        "shopify",
+        &shop.id,
+        &shopify_hook(SHOPIFY_SECRET, "products/update", &update, "ev-2", true),
+    );
+    assert_eq!(r.json()["status"], "applied", "{}", r.body);
+    assert_eq!(product(&shop, "TEE-ORG-XL")["policy"], "backorder", "Shopify's continue moves deny to backorder");
+
+    // A malformed payload is refused naming the field, and the log says so.
+    let broken = json!({ "id": 7002, "title": "Broken", "variants": [{ "id": 1, "sku": "B-1" }] });
+    let p = hook(&shop, "products/create", &broken, "wh-3").assert_problem(400, "invalid_body");
+    assert_eq!(p["field"], "variants[0].inventory_item_id");
+    let id = c["id"].as_str().unwrap_or_default();
+    let events = connection(&shop, id)["events"].clone();
+    assert_eq!(events[0]["status"], "failed", "{events}");
+    assert_eq!(events.as_array().map(Vec::len), Some(3), "three verified deliveries, the forged one not logged");
+
+    // The widget mounts by variant id: the batch read answers for the mapped SKUs.
+    let path = format!("/v1/shops/{}/availability?variants=44001001,44001002,999&fresh=1", shop.id);
+    let batch = shop.client.get(&path);
+    assert_eq!(batch.status, 200, "{}", batch.body);
+    let b = batch.json();
+    assert_eq!(b["variants"], json!({ "44001001": "TEE-ORG-M", "44001002": "TEE-ORG-XL" }));
+    assert_eq!(b["unknown_variants"], json!(["999"]));
+    let skus: Vec<&str> = b["items"].as_array().into_iter().flatten().filter_map(|i| i["sku"].as_str()).collect();
+    assert_eq!(skus, ["TEE-ORG-M", "TEE-ORG-XL"]);
+    let bad = shop.client.get(&format!("/v1/shops/{}/availability?variants=abc", shop.id));
+    assert_eq!(bad.assert_problem(422, "out_of_range")["field"], "variants");
+    let wrong = shop.client.get(&format!("/v1/shops/{}/availability?variants=1&platform=magento", shop.id));
+    assert_eq!(wrong.assert_problem(422, "out_of_range")["field"], "platform");
+}
+
+#[test]
+fn platform_orders_queue_first_come_and_counts_allocate_to_them() {
+    let shop = Shop::create("sho");
+    let api = PlatformServer::start(Kind::Shopify);
+    connect(&shop, &api);
+    let tee = Item::simple(501, "TEE", "Tee", 0, "2027-01-01T00:00:00Z");
+    assert_eq!(hook(&shop, "products/create", &shopify_product(std::slice::from_ref(&tee)), "p-1").status, 200);
+    let level = |available: i64, at: &str, id: &str| {
+        let r = hook(&shop, "inventory_levels/update", &shopify_level(tee.item_id, 1, available, at), id);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    };
+    level(0, "2027-01-01T00:00:00Z", "l-0");
+
+    // Two orders on backorder: the one that asked (the widget's _restock property) and
+    // one for a SKU on backorder anyway.
+    let a = shopify_order(9001, "2027-01-02T10:00:00Z", "ann@example.com", "", &[(1, 501, "TEE", 2, true)], false);
+    let r = hook(&shop, "orders/create", &a, "o-1");
+    assert_eq!(r.json()["status"], "applied", "{}", r.body);
+    let b = shopify_order(9002, "2027-01-02T11:00:00Z", "bob@example.com", "", &[(2, 501, "TEE", 1, false)], false);
+    assert_eq!(hook(&shop, "orders/create", &b, "o-2").json()["status"], "applied");
+    // The same order again (a new delivery of it) queues nothing twice.
+    let r = hook(&shop, "orders/updated", &a, "o-1-again");
+    assert!(r.json()["detail"].as_str().is_some_and(|d| d.contains("1 already queued")), "{}", r.body);
+    let queue = shop.backorders("TEE");
+    let emails: Vec<&str> = queue.iter().filter_map(|q| q["email"].as_str()).collect();
+    assert_eq!(emails, ["ann@example.com", "bob@example.com"], "first come, first served");
+    assert_eq!(queue[0]["source"], "shopify");
+    assert_eq!(queue[0]["platform_order_id"], "9001");
+
+    // Shopify's count goes to -3 with those orders: nothing on hand.
+    level(-3, "2027-01-02T12:00:00Z", "l-1");
+    assert_eq!(product(&shop, "TEE")["on_hand"], 0);
+    // An older count arriving late changes nothing.
+    level(50, "2027-01-01T12:00:00Z", "l-old");
+    assert_eq!(product(&shop, "TEE")["on_hand"], 0);
+    // Ten arrive: -3 becomes 7. The three owed go to the queue, seven are on sale.
+    level(7, "2027-01-03T09:00:00Z", "l-2");
+    let p = product(&shop, "TEE");
+    assert_eq!((p["on_hand"].as_i64(), p["availability"]["status"].as_str()), (Some(7), Some("in_stock")), "{p}");
+    let all = shop.all_pages("/v1/admin/backorders?sku=TEE");
+    let statuses: Vec<&str> = all.iter().filter_map(|q| q["status"].as_str()).collect();
+    assert_eq!(statuses, ["allocated", "allocated"], "{all:?}");
+
+    // In stock now: an order is a sale (recorded for attribution), not a backorder.
+    let c = shopify_order(9003, "2027-01-03T10:00:00Z", "cy@example.com", "", &[(3, 501, "TEE", 1, false)], false);
+    let r = hook(&shop, "orders/create", &c, "o-3");
+    assert!(r.json()["detail"].as_str().is_some_and(|d| d.contains("1 sale line")), "{}", r.body);
+    let env = restock_e2e::env::get();
+    let sales = query_sql(
+        Path::new(&env.persist),
+        &format!("SELECT reference, source FROM orders WHERE shop_id = '{}'", shop.id),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(sales.to_string().contains("shopify:9003:3"), "{sales}");
+}
+
+#[test]
+fn an_order_for_more_than_is_left_gets_what_is_left_at_once_and_the_rest_later() {
+    let shop = Shop::create("shpart");
+    let api = PlatformServer::start(Kind::Shopify);
+    connect(&shop, &api);
+    let mug = Item::simple(551, "MUG", "Mug", 2, "2027-01-01T00:00:00Z");
+    assert_eq!(hook(&shop, "products/create", &shopify_product(std::slice::from_ref(&mug)), "pp-1").status, 200);
+    let level = |available: i64, at: &str, id: &str| {
+        let r = hook(&shop, "inventory_levels/update", &shopify_level(mug.item_id, 1, available, at), id);
+        assert_eq!(r.status, 200, "{}", r.body);
+    };
+    level(2, "2027-01-01T00:00:00Z", "pl-0");
+    assert_eq!(product(&shop, "MUG")["on_hand"], 2);
+    // Five ordered while two were left: a backorder of five, the two set aside for it now.
+    let o = shopify_order(9301, "2027-01-02T10:00:00Z", "dee@example.com", "", &[(31, 551, "MUG", 5, false)], false);
+    assert_eq!(hook(&shop, "orders/create", &o, "po-1").json()["status"], "applied");
+    let queue = shop.backorders("MUG");
+    assert_eq!((queue[0]["quantity"].as_i64(), queue[0]["allocated"].as_i64()), (Some(5), Some(2)), "{queue:?}");
+    assert_eq!(product(&shop, "MUG")["on_hand"], 0);
+    // Shopify's count: 2 - 5 = -3. Nothing changes; then 10 arrive (-3 + 10 = 7).
+    level(-3, "2027-01-02T10:00:01Z", "pl-1");
+    assert_eq!(product(&shop, "MUG")["on_hand"], 0);
+    level(7, "2027-01-03T09:00:00Z", "pl-2");
+    assert_eq!(product(&shop, "MUG")["on_hand"], 7, "three more to the order, seven on sale, as Shopify says");
+    assert_eq!(shop.all_pages("/v1/admin/backorders?sku=MUG")[0]["status"], "allocated");
+}
+
+#[test]
+fn a_cap_holds_for_platform_orders_and_a_cancellation_frees_the_place() {
+    let shop = Shop::create("shx");
+    let api = PlatformServer::start(Kind::Shopify);
+    let c = connect(&shop, &api);
+    shop.put_product("LAMP", json!({ "name": "Lamp", "policy": "backorder", "cap": 3 }));
+    // Mapped by the import of the variant (no product webhook needed).
+    let r = shop.admin(
+        "POST",
+        "/v1/admin/import",
+        Some(&json!({ "items": [{ "sku": "LAMP", "platform": "shopify", "variant_id": "601" }] })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let x = shopify_order(9101, "2027-01-02T10:00:00Z", "x@example.com", "", &[(11, 601, "LAMP", 2, true)], false);
+    assert_eq!(hook(&shop, "orders/create", &x, "x-1").json()["status"], "applied");
+    let y = shopify_order(9102, "2027-01-02T11:00:00Z", "y@example.com", "", &[(12, 601, "LAMP", 2, true)], false);
+    let r = hook(&shop, "orders/create", &y, "y-1");
+    let out = r.json();
+    assert_eq!(out["status"], "failed", "over the cap: {out}");
+    assert!(out["detail"].as_str().is_some_and(|d| d.contains("cap_reached")), "{out}");
+    assert_eq!(
+        connection(&shop, c["id"].as_str().unwrap_or_default())["last_error"]
+            .as_str()
+            .map(|e| e.contains("cap_reached")),
+        Some(true)
+    );
+    assert_eq!(shop.availability("LAMP").json()["left"], 1);
+    // X is cancelled in Shopify: its place is free, and Y, sent again, fits.
+    let cancelled =
+        shopify_order(9101, "2027-01-02T10:00:00Z", "x@example.com", "", &[(11, 601, "LAMP", 2, true)], true);
+    let r = hook(&shop, "orders/cancelled", &cancelled, "x-2");
+    assert!(r.json()["detail"].as_str().is_some_and(|d| d.contains("1 backorder(s) freed")), "{}", r.body);
+    assert_eq!(shop.availability("LAMP").json()["left"], 3);
+    assert_eq!(hook(&shop, "orders/updated", &y, "y-2").json()["status"], "applied");
+    let open: Vec<String> = shop
+        .backorders("LAMP")
+        .iter()
+        .filter(|b| b["status"] == "open")
+        .filter_map(|b| b["email"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(open, ["y@example.com"]);
+}
+
+#[test]
+fn compliance_webhooks_are_verified_and_erase_through_the_erasure() {
+    let shop = Shop::create("shg");
+    let api = PlatformServer::start(Kind::Shopify);
+    connect(&shop, &api);
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "backorder" }));
+    assert_eq!(shop.signup("MUG", "ann@example.com", &ip(1)).status, 202);
+    shop.admin(
+        "POST",
+        "/v1/admin/import",
+        Some(&json!({ "items": [{ "sku": "MUG", "platform": "shopify", "variant_id": "701" }] })),
+    );
+    let o = shopify_order(9201, "2027-01-02T10:00:00Z", "ann@example.com", "", &[(21, 701, "MUG", 1, true)], false);
+    assert_eq!(hook(&shop, "orders/create", &o, "g-1").json()["status"], "applied");
+    let redact = json!({ "shop_id": 954889, "shop_domain": "acme.myshopify.com",
+        "customer": { "id": 191167, "email": "ann@example.com", "phone": "555-625-1199" }, "orders_to_redact": [9201] });
+    let forged = shopify_hook("not-the-secret", "customers/redact", &redact, "g-2", false);
+    deliver(&shop.client, "shopify", &shop.id, &forged).assert_problem(401, "unauthorized");
+    assert_eq!(shop.all_pages("/v1/admin/products/MUG/waitlist").len(), 1, "a forged request erases nothing");
+
+    let request = json!({ "shop_id": 954889, "shop_domain": "acme.myshopify.com", "orders_requested": [9201],
+        "customer": { "id": 191167, "email": "ann@example.com" }, "data_request": { "id": 9999 } });
+    let r = hook(&shop, "customers/data_request", &request, "g-3");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let detail = r.json()["detail"].as_str().unwrap_or_default().to_owned();
+    assert!(detail.contains("a•••@example.com") && !detail.contains("ann@example.com"), "{detail}");
+
+    assert_eq!(hook(&shop, "customers/redact", &redact, "g-4").status, 200);
+    assert!(shop.all_pages("/v1/admin/products/MUG/waitlist").is_empty(), "the signup is erased");
+    let b = shop.backorders("MUG");
+    assert!(b[0]["email"].as_str().is_some_and(|e| e.ends_with("@erased.invalid")), "{b:?}");
+
+    let r = hook(&shop, "shop/redact", &json!({ "shop_id": 954889, "shop_domain": "acme.myshopify.com" }), "g-5");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(shop.admin("GET", "/v1/admin/connections", None).json()["items"], json!([]));
+    let gone = shop.client.get(&format!("/v1/shops/{}/availability?variants=701", shop.id));
+    assert_eq!(gone.json()["unknown_variants"], json!(["701"]), "the mapping went with it");
+}
+
+fn run_cron(client: &Client) {
+    let r = client.get("/__scheduled?cron=*/5+*+*+*+*");
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn reconciliation_corrects_drift_and_waits_when_the_api_asks() {
+    let server = start_own("shsync", "op_shsync", &[("OUTBOUND_TIMEOUT_MS", "2000")]).unwrap_or_else(|e| panic!("{e}"));
+    let client = Client::new(&server.url);
+    let shop = Shop::create_on(client.clone(), "op_shsync", "shs", json!({}));
+    let api = PlatformServer::start(Kind::Shopify);
+    let items: Vec<Item> = (0..120)
+        .map(|i| Item::simple(10_000 + i, &format!("REC-{i:03}"), &format!("Rec {i}"), 5, "2027-01-01T00:00:00Z"))
+        .collect();
+    api.set_items(items);
+    let c = connect(&shop, &api);
+    let id = c["id"].as_str().unwrap_or_default().to_owned();
+    let resync = |shop: &Shop| {
+        let r = shop.admin("POST", &format!("/v1/admin/connections/{id}/resync"), None);
+        assert_eq!(r.status, 202, "{}", r.body);
+        r.json()
+    };
+    let s = resync(&shop)["sync"].clone();
+    assert_eq!(
+        (s["running"].as_bool(), s["last_seen"].as_i64(), s["last_drift_units"].as_i64()),
+        (Some(false), Some(120), Some(0)),
+        "{s}"
+    );
+    assert_eq!(product(&shop, "REC-007")["on_hand"], 5);
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
+
+    // A count whose webhook got lost: the next pass corrects it and says so.
+    api.set_level("REC-007", 1, 9, "2027-01-02T00:00:00Z");
+    let s = resync(&shop)["sync"].clone();
+    assert_eq!((s["last_drift_units"].as_i64(), s["last_drift_skus"].as_i64()), (Some(4), Some(1)), "{s}");
+    assert_eq!(product(&shop, "REC-007")["on_hand"], 9);
+
+    // The API asks us to wait: we do, and resume from the same place.
+    for (fault, wait) in [(Fault::RateLimited(30), 30), (Fault::Throttled, 3), (Fault::ServerError, 60)] {
+        api.fail("graphql.json", &[fault]);
+        let before = api.requests().len();
+        let c = resync(&shop);
+        let retry = c["sync"]["retry_at"].as_i64().unwrap_or_default();
+        let error = c["last_error"].as_str().unwrap_or_default().to_owned();
+        assert!(retry > 0 && !error.is_empty(), "{fault:?}: {c}");
+        assert_eq!(api.requests().len(), before + 1, "one call, then it waits");
+        run_cron(&client);
+        assert_eq!(api.requests().len(), before + 1, "{fault:?}: not asked again before {wait} s");
+    }
+    // A hang: the call is given up after OUTBOUND_TIMEOUT_MS, noted, retried later.
+    api.fail("graphql.json", &[Fault::Hang(std::time::Duration::from_secs(6))]);
+    let c = resync(&shop);
+    assert!(c["last_error"].as_str().is_some_and(|e| e.contains("timed out")), "{c}");
+    // A refused token: noted, tried again in an hour.
+    shop.admin("PATCH", &format!("/v1/admin/connections/{id}"), Some(&json!({ "api_token": "shpat_wrong" })));
+    let c = resync(&shop);
+    assert!(c["last_error"].as_str().is_some_and(|e| e.contains("401")), "{c}");
+    assert!(
+        c["sync"]["next_at"].as_i64().unwrap_or_default() > c["updated_at"].as_i64().unwrap_or_default() + 3_000_000
+    );
+}
+
+#[test]
+fn a_fifty_thousand_variant_catalog_is_reconciled_in_bounded_steps_that_resume() {
+    let server = start_own("shbig", "op_shbig", &[("SUBREQUEST_LIMIT", "200")]).unwrap_or_else(|e| panic!("{e}"));
+    let client = Client::new(&server.url);
+    let shop = Shop::create_on(client.clone(), "op_shbig", "shb", json!({}));
+    let api = PlatformServer::start(Kind::Shopify);
+    api.set_synthetic(50_000);
+    let c = connect(&shop, &api);
+    let id = c["id"].as_str().unwrap_or_default().to_owned();
+    let count = || {
+        let v = query_sql(
+            &server.options.persist,
+            &format!("SELECT COUNT(*) AS n FROM products WHERE shop_id = '{}'", shop.id),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        v[0]["results"][0]["n"].as_i64().unwrap_or(-1)
+    };
+    let mut seen = 0;
+    let mut calls = 0;
+    for run in 1..=3 {
+        run_cron(&client);
+        let c = connection(&shop, &id);
+        let s = &c["sync"];
+        let now_calls = api.requests().len();
+        let pages = now_calls - calls;
+        assert!((1..=10).contains(&pages), "run {run}: {pages} pages: bounded, and progress");
+        assert_eq!(s["running"], true, "run {run}: {c}");
+        assert!(s["seen"].as_i64().unwrap_or_default() > seen, "run {run} resumes and goes on: {s}");
+        assert_eq!(c["last_error"], Value::Null, "run {run}: {c}");
+        seen = s["seen"].as_i64().unwrap_or_default();
+        calls = now_calls;
+        assert_eq!(count(), seen, "run {run}: each variant read became a product, once");
+    }
+    // Each page continued exactly where the last one ended.
+    let requests = api.requests();
+    assert_eq!(requests.len() as i64 * 50, seen, "{requests:?}");
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
+}

@@ -1,0 +1,187 @@
+//! WooCommerce as the source of stock, catalog and orders (issue 17): its unsigned
+//! ping answered, `X-WC-Webhook-Signature` checked (401 otherwise), deliveries
+//! deduplicated by `X-WC-Webhook-Delivery-ID`, products and variations read with their
+//! stock and backorder settings, orders queued or freed by their status, customer roles
+//! mapped to groups, and the reconciliation against a stand-in of the REST API v3
+//! (products, then each variable product's variations) that fails on command.
+
+use restock_e2e::client::{Reply, Shop};
+use restock_e2e::platforms::{
+    Fault, Item, Kind, PlatformServer, WOO_KEY, WOO_SECRET, WOO_WEBHOOK_SECRET, deliver, woo_hook, woo_order, woo_ping,
+    woo_product,
+};
+use serde_json::{Value, json};
+
+fn connect(shop: &Shop, api: &PlatformServer, group_map: Value) -> String {
+    let body = json!({ "platform": "woocommerce", "store": api.base, "webhook_secret": WOO_WEBHOOK_SECRET,
+        "api_key": WOO_KEY, "api_token": WOO_SECRET, "group_map": group_map });
+    let r = shop.admin("POST", "/v1/admin/connections", Some(&body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(!r.body.contains(WOO_SECRET) && !r.body.contains(WOO_KEY), "{}", r.body);
+    r.json()["id"].as_str().unwrap_or_default().to_owned()
+}
+
+fn hook(shop: &Shop, topic: &str, body: &Value, delivery: &str) -> Reply {
+    deliver(&shop.client, "woocommerce", &shop.id, &woo_hook(WOO_WEBHOOK_SECRET, topic, body, delivery))
+}
+
+fn product(shop: &Shop, sku: &str) -> Value {
+    let r = shop.admin("GET", &format!("/v1/admin/products/{sku}"), None);
+    assert_eq!(r.status, 200, "{sku}: {}", r.body);
+    r.json()
+}
+
+#[test]
+fn the_ping_is_answered_and_deliveries_are_verified() {
+    let shop = Shop::create("woo");
+    // WooCommerce pings when the webhook is saved, possibly before the connection.
+    let r = deliver(&shop.client, "woocommerce", &shop.id, &woo_ping(12));
+    assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("ping")), "{}", r.body);
+    deliver(&shop.client, "woocommerce", "no-such-shop", &woo_ping(12)).assert_problem(404, "shop_not_found");
+    let api = PlatformServer::start(Kind::WooCommerce);
+    connect(&shop, &api, json!({}));
+    let mut mug = Item::simple(799, "MUG-STONE", "Stoneware mug", -2, "2027-01-05T10:00:00Z");
+    mug.price = "12.50".into();
+    let body = woo_product(&mug);
+    let forged = woo_hook("not-the-secret", "product.updated", &body, "d-1");
+    deliver(&shop.client, "woocommerce", &shop.id, &forged).assert_problem(401, "unauthorized");
+    // Unsigned JSON is not a ping.
+    let unsigned = (
+        vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("X-WC-Webhook-Topic".to_owned(), "product.updated".to_owned()),
+        ],
+        body.to_string().into_bytes(),
+    );
+    deliver(&shop.client, "woocommerce", &shop.id, &unsigned).assert_problem(401, "unauthorized");
+    shop.admin("GET", "/v1/admin/products/MUG-STONE", None).assert_problem(404, "product_not_found");
+
+    let r = hook(&shop, "product.updated", &body, "d-1");
+    assert_eq!(r.json()["status"], "applied", "{}", r.body);
+    let p = product(&shop, "MUG-STONE");
+    assert_eq!(
+        (p["policy"].as_str(), p["on_hand"].as_i64(), p["price_cents"].as_i64()),
+        (Some("backorder"), Some(0), Some(1250))
+    );
+    assert_eq!(hook(&shop, "product.updated", &body, "d-1").json()["status"], "duplicate");
+    // Stock arrives: -2 becomes 6.
+    mug.levels = vec![(1, 6, "2027-01-06T10:00:00Z".into())];
+    assert_eq!(hook(&shop, "product.updated", &woo_product(&mug), "d-2").json()["status"], "applied");
+    assert_eq!(product(&shop, "MUG-STONE")["on_hand"], 6);
+    let mut broken = woo_product(&mug);
+    broken["stock_quantity"] = json!("many");
+    let p = hook(&shop, "product.updated", &broken, "d-3").assert_problem(400, "invalid_body");
+    assert_eq!(p["field"], "stock_quantity");
+    // A variable parent sells nothing itself: its variations are the variants.
+    let parent = json!({ "id": 732, "name": "Tee", "type": "variable", "manage_stock": false, "variations": [733] });
+    assert_eq!(hook(&shop, "product.updated", &parent, "d-4").json()["status"], "ignored");
+}
+
+#[test]
+fn orders_queue_and_free_by_their_status() {
+    let shop = Shop::create("wooo");
+    let api = PlatformServer::start(Kind::WooCommerce);
+    connect(&shop, &api, json!({}));
+    shop.put_product("LAMP", json!({ "name": "Lamp", "policy": "backorder" }));
+    shop.admin(
+        "POST",
+        "/v1/admin/import",
+        Some(&json!({ "items": [{ "sku": "LAMP", "platform": "woocommerce", "variant_id": "801" }] })),
+    );
+    let line = [(315, 801, "LAMP", 2, true)];
+    let pending = woo_order(727, "pending", "2027-01-05T10:00:00", "john.doe@example.com", 26, &line);
+    assert_eq!(
+        hook(&shop, "order.created", &pending, "o-1").json()["status"],
+        "ignored",
+        "not paid: takes nothing yet"
+    );
+    assert!(shop.backorders("LAMP").is_empty());
+    let paid = woo_order(727, "processing", "2027-01-05T10:00:00", "john.doe@example.com", 26, &line);
+    assert_eq!(hook(&shop, "order.updated", &paid, "o-2").json()["status"], "applied");
+    let queue = shop.backorders("LAMP");
+    assert_eq!(
+        (queue.len(), queue[0]["quantity"].as_i64(), queue[0]["source"].as_str()),
+        (1, Some(2), Some("woocommerce"))
+    );
+    let cancelled = woo_order(727, "cancelled", "2027-01-05T10:00:00", "john.doe@example.com", 26, &line);
+    assert_eq!(hook(&shop, "order.updated", &cancelled, "o-3").json()["status"], "applied");
+    let all = shop.all_pages("/v1/admin/backorders?sku=LAMP");
+    assert_eq!(all[0]["status"], "cancelled", "{all:?}");
+}
+
+#[test]
+fn customer_roles_map_to_groups_whose_rules_apply_to_platform_orders() {
+    let shop = Shop::create("woog");
+    let api = PlatformServer::start(Kind::WooCommerce);
+    api.set_customer(26, json!({ "id": 26, "email": "buyer@wholesale.example", "role": "wholesale_customer" }));
+    api.set_customer(27, json!({ "id": 27, "email": "jo@example.com", "role": "customer" }));
+    connect(&shop, &api, json!({ "wholesale_customer": "b2b" }));
+    let rules = json!({ "rules": [{ "group": "*", "backorder": false, "preorder": false }, { "group": "b2b", "backorder": true, "preorder": true }] });
+    assert_eq!(shop.admin("PUT", "/v1/admin/groups", Some(&rules)).status, 200);
+    shop.put_product("CRATE", json!({ "name": "Crate", "policy": "backorder" }));
+    shop.admin(
+        "POST",
+        "/v1/admin/import",
+        Some(&json!({ "items": [{ "sku": "CRATE", "platform": "woocommerce", "variant_id": "901" }] })),
+    );
+    let wholesale = woo_order(
+        801,
+        "processing",
+        "2027-01-05T10:00:00",
+        "buyer@wholesale.example",
+        26,
+        &[(1, 901, "CRATE", 5, false)],
+    );
+    assert_eq!(hook(&shop, "order.created", &wholesale, "g-1").json()["status"], "applied");
+    let retail =
+        woo_order(802, "processing", "2027-01-05T11:00:00", "jo@example.com", 27, &[(2, 901, "CRATE", 1, false)]);
+    let r = hook(&shop, "order.created", &retail, "g-2").json();
+    assert_eq!(r["status"], "failed", "{r}");
+    assert!(r["detail"].as_str().is_some_and(|d| d.contains("customers without a group")), "{r}");
+    let queue = shop.backorders("CRATE");
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0]["email"], "buyer@wholesale.example");
+    assert!(api.requests().iter().any(|r| r == "GET /wp-json/wc/v3/customers/26"), "{:?}", api.requests());
+}
+
+#[test]
+fn reconciliation_reads_products_then_variations_and_waits_when_asked() {
+    let shop = Shop::create("woos");
+    let api = PlatformServer::start(Kind::WooCommerce);
+    let mug = Item::simple(799, "MUG", "Mug", 4, "2027-01-05T10:00:00Z");
+    let mut m = Item::simple(733, "TEE-M", "Tee", 2, "2027-01-05T10:00:00Z");
+    m.product_id = 732;
+    m.variant_name = Some("M".into());
+    m.backorders = false;
+    let mut l = Item::simple(734, "TEE-L", "Tee", 0, "2027-01-05T10:00:00Z");
+    l.product_id = 732;
+    l.variant_name = Some("L".into());
+    api.set_items(vec![mug, m, l]);
+    let id = connect(&shop, &api, json!({}));
+    let r = shop.admin("POST", &format!("/v1/admin/connections/{id}/resync"), None);
+    assert_eq!(r.status, 202, "{}", r.body);
+    let s = r.json()["sync"].clone();
+    assert_eq!((s["last_seen"].as_i64(), s["running"].as_bool()), (Some(3), Some(false)), "{s}");
+    assert_eq!(product(&shop, "MUG")["on_hand"], 4);
+    let tee_m = product(&shop, "TEE-M");
+    assert_eq!(
+        (tee_m["name"].as_str(), tee_m["on_hand"].as_i64(), tee_m["policy"].as_str()),
+        (Some("Tee – M"), Some(2), Some("deny"))
+    );
+    assert_eq!(product(&shop, "TEE-L")["policy"], "backorder");
+    assert_eq!(
+        api.requests(),
+        [
+            "GET /wp-json/wc/v3/products?per_page=100&page=1&orderby=id&order=asc",
+            "GET /wp-json/wc/v3/products/732/variations?per_page=100&page=1"
+        ]
+    );
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
+    // The variant mount works from the reconciliation's mapping too.
+    let b = shop.client.get(&format!("/v1/shops/{}/availability?variants=733&platform=woocommerce", shop.id)).json();
+    assert_eq!(b["variants"], json!({ "733": "TEE-M" }));
+    api.fail("/wp-json/wc/v3/products", &[Fault::RateLimited(40)]);
+    let c = shop.admin("POST", &format!("/v1/admin/connections/{id}/resync"), None).json();
+    assert!(c["sync"]["retry_at"].as_i64().unwrap_or_default() > 0, "{c}");
+    assert!(c["last_error"].as_str().is_some_and(|e| e.contains("429")), "{c}");
+}

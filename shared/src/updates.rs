@@ -70,6 +70,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::prelude::*;
 
     fn at(day: i64, hour: i64) -> Timestamp {
         Timestamp::from_millis(1_800_000_000_000 + day * DAY_MS + hour * 3_600_000)

@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::prelude::*;
 
 /// Quantiles of the standard normal distribution (Python's `statistics.NormalDist`,
 /// itself checked against Wichura's AS241).

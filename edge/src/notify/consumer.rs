@@ -528,6 +528,7 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
     // idempotent; the outcomes' batch stays within D1's 100 statements: 50 deliveries
     // with at most two statements each).
     let mut learned = Vec::new();
+    let mut opted_out = Vec::new();
     for gone in outcomes.iter().filter_map(|(_, g)| g.as_ref()) {
         match gone {
             Gone::Endpoint(id) => learned.push(db::stmt(
@@ -537,17 +538,9 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
                 crate::args![id.as_str(), now],
             )?),
             Gone::OptedOut(number) => {
-                let hash = Phone::parse(number).map(|p| sms::phone_hash(&p)).unwrap_or_default();
-                learned.push(db::stmt(
-                    &ctx.db,
-                    "INSERT OR IGNORE INTO sms_optouts (phone_hash, created_at) VALUES (?1, ?2)",
-                    crate::args![hash, now],
-                )?);
-                learned.push(db::stmt(
-                    &ctx.db,
-                    "UPDATE waitlist SET sms_stopped_at = ?2, updated_at = ?2 WHERE phone = ?1 AND sms_stopped_at IS NULL",
-                    crate::args![number.as_str(), now],
-                )?);
+                if let Ok(phone) = Phone::parse(number) {
+                    opted_out.push(phone);
+                }
             }
         }
     }
@@ -575,6 +568,10 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
         let rest = learned.split_off(learned.len().min(crate::limits::MAX_BATCH_STATEMENTS));
         db::batch(&ctx.db, learned).await?;
         learned = rest;
+    }
+    // A number Twilio says replied STOP: recorded everywhere, as the STOP webhook does.
+    for phone in &opted_out {
+        sms::record(ctx, phone, sms::OptOut::Stop).await?;
     }
     Ok(())
 }

@@ -86,7 +86,7 @@ impl DemandHistory {
         let n = f64::from(self.days);
         let variance = (self.sum_sq - self.sum * self.sum / n) / (n - 1.0);
         // Rounding can leave a hair below zero for constant demand.
-        variance.max(0.0).sqrt()
+        libm::sqrt(variance.max(0.0))
     }
 }
 
@@ -176,9 +176,9 @@ pub fn z_score(p: f64) -> f64 {
             / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     };
     if p < LOW {
-        tail((-2.0 * p.ln()).sqrt())
+        tail(libm::sqrt(-2.0 * libm::log(p)))
     } else if p > 1.0 - LOW {
-        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+        -tail(libm::sqrt(-2.0 * libm::log(1.0 - p)))
     } else {
         let q = p - 0.5;
         let r = q * q;
@@ -230,7 +230,7 @@ pub struct Forecast {
 
 fn whole(x: f64) -> u32 {
     // Figures this size are beyond any stock; saturate rather than wrap.
-    let up = x.max(0.0).ceil();
+    let up = libm::ceil(x.max(0.0));
     if up >= f64::from(u32::MAX) { u32::MAX } else { up as u32 }
 }
 
@@ -258,7 +258,7 @@ pub fn forecast(
     };
     if let Some(lead) = lead_time_days {
         let l = f64::from(lead);
-        let safety = z * sigma * l.sqrt();
+        let safety = z * sigma * libm::sqrt(l);
         let reorder = mu * l + safety;
         let target = reorder + mu * f64::from(review_days);
         let due = (units as f64) <= reorder;

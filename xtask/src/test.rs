@@ -108,7 +108,7 @@ fn e2e(tools: &Tools, filter: &[String]) -> Result<(), String> {
     std::fs::write(&fixture, sql).map_err(|e| format!("{}: {e}", fixture.display()))?;
     with_worker(|url, creds, state, shop_site| {
         let mut cmd = cargo();
-        cmd.args(["test", "--package", "restock-e2e"]);
+        cmd.args(["test", "--package", "restock-e2e", "--no-fail-fast"]);
         // `e2e <suite> [filter]` runs one file of tests/tests/; otherwise all of them.
         let mut filter = filter;
         match filter.first() {

@@ -55,6 +55,17 @@ pub struct Brand<'a> {
     pub from_subscription: Option<&'a str>,
 }
 
+/// How the shopper cancels a backorder a notice is about.
+#[derive(Clone, Copy, Debug)]
+pub enum Cancel<'a> {
+    /// Restock's one-click link (the widget's own orders: Restock holds the order).
+    Link(&'a str),
+    /// In the shop (a platform's order: it was paid in the shop's checkout, so
+    /// cancelling Restock's place alone would leave the paid order standing), with the
+    /// shop's URL when it has one.
+    InShop { shop_url: Option<&'a str> },
+}
+
 /// What one email is about.
 #[derive(Debug, Clone, Copy)]
 pub enum Body<'a> {
@@ -80,7 +91,7 @@ pub enum Body<'a> {
     Delay {
         product: &'a str,
         new_date: Option<Date>,
-        cancel_url: &'a str,
+        cancel: Cancel<'a>,
     },
     Allocated {
         product: &'a str,
@@ -193,21 +204,22 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
                 },
             )
         }
-        Body::Delay { product, new_date, cancel_url } => {
+        Body::Delay { product, new_date, cancel } => {
             let v = product_vars(product);
             let when = match new_date {
                 Some(d) => f(M::NewDate, &[("date".into(), long_date(lang, d))]),
                 None => t(lang, M::UnknownDate).to_owned(),
             };
-            (
-                f(M::DelaySubject, &v),
-                Doc {
-                    paragraphs: vec![f(M::DelayBody, &v), when],
-                    button: Some((t(lang, M::CancelButton).to_owned(), cancel_url.to_owned())),
-                    notes: vec![(t(lang, M::CancelAnyTime).to_owned(), Some(cancel_url.to_owned()))],
-                    pre: None,
-                },
-            )
+            let (button, notes) = match cancel {
+                Cancel::Link(url) => (
+                    Some((t(lang, M::CancelButton).to_owned(), url.to_owned())),
+                    vec![(t(lang, M::CancelAnyTime).to_owned(), Some(url.to_owned()))],
+                ),
+                Cancel::InShop { shop_url } => {
+                    (None, vec![(t(lang, M::CancelInShop).to_owned(), shop_url.map(str::to_owned))])
+                }
+            };
+            (f(M::DelaySubject, &v), Doc { paragraphs: vec![f(M::DelayBody, &v), when], button, notes, pre: None })
         }
         Body::Allocated { product, qty } => {
             let mut v = product_vars(product);
@@ -412,7 +424,13 @@ mod tests {
                 promised: d,
                 cancel_url: "https://x/x",
             },
-            Body::Delay { product: "Mug", new_date: None, cancel_url: "https://x/x" },
+            Body::Delay { product: "Mug", new_date: None, cancel: Cancel::Link("https://x/x") },
+            Body::Delay {
+                product: "Mug",
+                new_date: None,
+                cancel: Cancel::InShop { shop_url: Some("https://shop.example") },
+            },
+            Body::Delay { product: "Mug", new_date: None, cancel: Cancel::InShop { shop_url: None } },
             Body::Allocated { product: "Mug", qty: 2 },
             Body::Digest { csv: "supplier,sku\nA,B" },
         ];
@@ -431,9 +449,24 @@ mod tests {
             Lang::De,
             &brand(),
             "a@example.com",
-            Body::Delay { product: "Tasse", new_date: d, cancel_url: "https://x/x" },
+            Body::Delay { product: "Tasse", new_date: d, cancel: Cancel::Link("https://x/x") },
         );
         assert!(delay.text.contains("5. Januar 2027") && delay.text.contains("https://x/x"));
+        // A platform's order: no Restock cancel link, cancelled in the shop.
+        let in_shop = render(
+            Lang::En,
+            &brand(),
+            "a@example.com",
+            Body::Delay {
+                product: "Mug",
+                new_date: d,
+                cancel: Cancel::InShop { shop_url: Some("https://shop.example") },
+            },
+        );
+        assert!(!in_shop.html.contains("https://x/x") && !in_shop.text.contains("Cancel order"), "{}", in_shop.text);
+        assert!(
+            in_shop.text.contains("cancel it in the shop") && in_shop.html.contains("href=\"https://shop.example\"")
+        );
     }
 
     #[test]

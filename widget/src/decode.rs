@@ -77,7 +77,7 @@ mod tests {
     use crate::flat::tests::flatten;
     use alloc::string::ToString;
     use alloc::vec;
-    use restock_shared::wire::BatchAvailabilityResponse;
+    use restock_shared::wire::{AvailabilityAnswer, BatchAvailabilityResponse};
 
     fn view(sku: &str, status: StatusCode, left: Option<u32>, eta: Option<RestockEta>) -> AvailabilityView {
         AvailabilityView {
@@ -102,21 +102,24 @@ mod tests {
                 backorder_mode: BackorderMode::Event,
                 sms_consent_text: Some("Text me once. Reply STOP to opt out.".into()),
             },
-            items: vec![
+            items: [
                 view("A", StatusCode::InStock, None, None),
                 view("B", StatusCode::LowStock, Some(3), None),
                 view("C", StatusCode::OutOfStock, None, eta(EtaBasis::PurchaseOrder)),
                 view("D", StatusCode::Backorder, Some(7), eta(EtaBasis::LeadTime)),
                 view("E", StatusCode::Preorder, None, eta(EtaBasis::Release)),
                 view("F", StatusCode::Discontinued, None, eta(EtaBasis::OnHand)),
-            ],
+            ]
+            .into_iter()
+            .map(|view| AvailabilityAnswer { view, alternatives: vec![] })
+            .collect(),
             unknown: vec!["G".to_string()],
         };
         let text = flatten(&serde_json::to_value(&answer).unwrap_or_default());
         let f = Flat(&text);
         assert_eq!(settings(f), Some(answer.shop.clone()));
-        for v in &answer.items {
-            assert_eq!(item(f, &v.sku).as_ref(), Some(v), "{}", v.sku);
+        for a in &answer.items {
+            assert_eq!(item(f, &a.view.sku).as_ref(), Some(&a.view), "{}", a.view.sku);
         }
         assert_eq!(item(f, "G"), None, "not in the answer");
     }

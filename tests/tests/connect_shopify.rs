@@ -469,6 +469,20 @@ fn a_signed_body_posted_again_under_another_topic_or_shop_changes_nothing() {
         .assert_problem(400, "invalid_body");
     assert_eq!(p["field"], "customer", "{p}");
     intact("a customer's redaction is no shop/redact");
+    // A topic Restock does not subscribe to is refused before it is read.
+    let p = again("app/uninstalled", "c-8").assert_problem(400, "topic_not_subscribed");
+    assert_eq!(p["field"], "X-Shopify-Topic");
+    // A genuine shop/redact body with a wrong or missing signature: 401, nothing erased.
+    let shop_redact = json!({ "shop_id": 954889, "shop_domain": "acme.myshopify.com" });
+    let forged = shopify_hook("not-the-app-secret", "shop/redact", &shop_redact, "c-9", false);
+    deliver(&shop.client, "shopify", &shop.id, &forged).assert_problem(401, "unauthorized");
+    let unsigned: Delivery = (
+        forged.0.iter().filter(|(k, _)| !k.to_ascii_lowercase().contains("hmac")).cloned().collect(),
+        forged.1.clone(),
+    );
+    deliver(&shop.client, "shopify", &shop.id, &with_headers(&unsigned, &[("X-Shopify-Webhook-Id", "c-10")]))
+        .assert_problem(401, "unauthorized");
+    intact("an unverified shop/redact erases nothing");
 }
 
 /// Shopify's duplicate of a delivery has the same `X-Shopify-Event-Id` (its webhook id

@@ -138,6 +138,9 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, platform: &str, shop: &str) -
             "the delivery names no topic (header, or BigCommerce's scope)",
         )
     })?;
+    if platform == Platform::Shopify {
+        shopify::check_topic(&topic)?;
+    }
     // Without the platform's id a delivery is known by its body. Shopify's event id is
     // the same for each topic's delivery of one event: kept apart by topic.
     let event_id = match (platform, event_id.filter(|e| e.len() <= 200)) {

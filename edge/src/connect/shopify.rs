@@ -71,6 +71,37 @@ pub fn check_shop(header: Option<&str>, store: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The topics Restock subscribes to (README's table) and reads. The topic header is
+/// not signed: any other topic is refused before the delivery is claimed or read, so a
+/// signed body can only ever be read as one of these (each strictly, see [`read`]).
+pub const TOPICS: &[&str] = &[
+    "inventory_levels/update",
+    "inventory_levels/connect",
+    "products/create",
+    "products/update",
+    "orders/create",
+    "orders/updated",
+    "orders/paid",
+    "orders/cancelled",
+    "customers/data_request",
+    "customers/redact",
+    "shop/redact",
+];
+
+/// Checks a delivery's topic against [`TOPICS`]: another is a 400
+/// `topic_not_subscribed` (Shopify sends only what an app subscribed to).
+pub fn check_topic(topic: &str) -> Result<(), ApiError> {
+    if TOPICS.contains(&topic) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_field(
+            "topic_not_subscribed",
+            "X-Shopify-Topic".into(),
+            format!("Restock does not subscribe to the topic {topic}"),
+        ))
+    }
+}
+
 /// The id a delivery is deduplicated by: the event id (the same on every delivery of
 /// one event), else the webhook id.
 pub fn delivery_id<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Option<&'a str> {
@@ -681,6 +712,17 @@ mod tests {
         );
         assert!(matches!(read("app/uninstalled", "a", b"{}"), Ok(Incoming::Ignored(_))));
         assert_eq!(read("customers/redact", "a", b"{nope").map_err(|e| e.code()), Err("invalid_json"));
+    }
+
+    #[test]
+    fn only_subscribed_topics_are_read() {
+        for t in TOPICS {
+            assert!(check_topic(t).is_ok(), "{t}");
+        }
+        for t in ["app/uninstalled", "orders/delete", "ORDERS/CANCELLED", "shop/redact ", ""] {
+            let e = check_topic(t).expect_err(t);
+            assert_eq!((e.code(), e.problem().field.as_deref()), ("topic_not_subscribed", Some("X-Shopify-Topic")));
+        }
     }
 
     /// Only the body is signed: a body captured from one topic and posted again under

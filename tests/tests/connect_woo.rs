@@ -218,6 +218,20 @@ fn a_shoppers_idempotency_key_never_takes_a_platform_lines_place() {
     let emails: Vec<&str> = queue.iter().filter_map(|q| q["email"].as_str()).collect();
     assert_eq!(emails, ["mallory@example.com", "real@example.com"]);
     assert_eq!(shop.availability("LAMP").json()["left"], 7);
+    // The other way round: a line queued first, then a shopper sends its key. They get
+    // a backorder of their own, not a replay of the platform's (whose address and id
+    // they must never see).
+    let order =
+        woo_order(1002, "processing", "2027-01-05T11:00:00", "other@example.com", 0, &[(58, 801, "LAMP", 1, true)]);
+    assert_eq!(hook(&shop, "order.created", &order, "k-2").json()["status"], "applied");
+    let line_id = shop.backorders("LAMP").iter().find(|q| q["email"] == "other@example.com").map(|q| q["id"].clone());
+    let r = shop.backorder("LAMP", 1, "eve@example.com", &ip(8), Some("woocommerce:1002:58"));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(!r.body.contains("other@example.com"), "{}", r.body);
+    assert_ne!(Some(r.json()["id"].clone()), line_id, "{}", r.body);
+    let emails: Vec<String> =
+        shop.backorders("LAMP").iter().filter_map(|q| q["email"].as_str().map(str::to_owned)).collect();
+    assert_eq!(emails, ["mallory@example.com", "real@example.com", "other@example.com", "eve@example.com"]);
 }
 
 /// A delivery another attempt is still processing is answered 409 with `Retry-After`
@@ -318,4 +332,56 @@ fn reconciliation_pages_stay_small_whatever_the_products_carry() {
     assert_eq!((c["sync"]["last_seen"].as_i64(), c["sync"]["running"].as_bool()), (Some(100), Some(false)), "{c}");
     assert_eq!(product(&shop, "BIG-099")["on_hand"], 3);
     assert!(api.violations().is_empty(), "{:?}", api.violations());
+}
+
+/// Each line of a platform order is decided once, by the first delivery that sees it:
+/// the same order updated again and again (WooCommerce sends `order.updated` on every
+/// status or note change) neither turns a line sold from stock into a backorder once
+/// stock is gone, nor queues a backorder line's units twice.
+#[test]
+fn an_order_updated_again_and_again_decides_each_line_once() {
+    let shop = Shop::create("wooonce");
+    let api = PlatformServer::start(Kind::WooCommerce);
+    connect(&shop, &api, json!({}));
+    let cup = Item::simple(951, "CUP-ONCE", "Cup", 2, "2027-01-05T09:00:00Z");
+    assert_eq!(hook(&shop, "product.created", &woo_product(&cup), "u-p").json()["status"], "applied");
+    assert_eq!(product(&shop, "CUP-ONCE")["on_hand"], 2);
+    // A buys the two in stock (a sale); B orders two more on backorder.
+    let a = woo_order(961, "processing", "2027-01-05T10:00:00", "a@example.com", 0, &[(1, 951, "CUP-ONCE", 2, false)]);
+    let r = hook(&shop, "order.created", &a, "u-a").json();
+    assert!(r["detail"].as_str().is_some_and(|d| d.contains("0 backorder line(s) queued, 1 sale line(s)")), "{r}");
+    let mut empty = cup.clone();
+    empty.levels[0] = (1, 0, "2027-01-05T10:00:01Z".into());
+    assert_eq!(hook(&shop, "product.updated", &woo_product(&empty), "u-p0").json()["status"], "applied");
+    let b = woo_order(962, "processing", "2027-01-05T11:00:00", "b@example.com", 0, &[(2, 951, "CUP-ONCE", 2, true)]);
+    let r = hook(&shop, "order.created", &b, "u-b").json();
+    assert!(r["detail"].as_str().is_some_and(|d| d.contains("1 backorder line(s) queued")), "{r}");
+    let owed = |why: &str| {
+        let queue = shop.backorders("CUP-ONCE");
+        let units: Vec<(Option<&str>, Option<i64>)> =
+            queue.iter().map(|q| (q["email"].as_str(), q["quantity"].as_i64())).collect();
+        assert_eq!(units, [(Some("b@example.com"), Some(2))], "{why}: {queue:?}");
+    };
+    owed("after the orders came");
+    // Each order is updated three times (a note, completed, a refund note...).
+    for round in 0..3 {
+        for (order, status) in [(&a, "completed"), (&b, "processing")] {
+            let mut u = order.clone();
+            u["status"] = json!(status);
+            let r = hook(&shop, "order.updated", &u, &format!("u-{}-{round}", order["id"])).json();
+            assert_eq!(r["status"], "applied", "{r}");
+            assert!(r["detail"].as_str().is_some_and(|d| d.contains("0 backorder line(s) queued")), "{r}");
+        }
+        owed(&format!("after update round {round}"));
+    }
+    let sales = query_sql(
+        Path::new(&restock_e2e::env::get().persist),
+        &format!("SELECT reference, quantity FROM orders WHERE shop_id = '{}' AND sku = 'CUP-ONCE'", shop.id),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        sales[0]["results"],
+        json!([{ "reference": "woocommerce:961:1", "quantity": 2 }]),
+        "A's line is one sale"
+    );
 }

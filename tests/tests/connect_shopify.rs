@@ -754,6 +754,18 @@ fn a_platform_order_is_cancelled_in_the_shop_not_by_restocks_link() {
     let text = notice.as_ref().and_then(|m| m["text"].as_str()).unwrap_or_default().to_owned();
     assert!(!text.contains("/backorders/cancel"), "no Restock cancel link: {text}");
     assert!(text.contains("cancel it in the shop") && text.contains("https://shop.example"), "{text}");
+    // The shopper's page of their orders offers no cancel button for it either, and a
+    // POST cancelling it there is refused.
+    let mine = restock_e2e::client::link_path(&mailbox::link(&shop.id, "p2@example.com", "/backorders/mine?token="));
+    let page = shop.client.get(&mine);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("cancel it in the shop") && !page.body.contains("<form"), "{}", page.body);
+    let p2 = shop.backorders("JKT").into_iter().find(|b| b["email"] == "p2@example.com").unwrap_or_default();
+    let p2_id = p2["id"].as_str().unwrap_or_default().to_owned();
+    let refused = shop.client.request("POST", &format!("{mine}&cancel={p2_id}"), &[], None);
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    let p2 = shop.backorders("JKT").into_iter().find(|b| b["email"] == "p2@example.com").unwrap_or_default();
+    assert_eq!(p2["status"], "open", "the shopper's page cancelled nothing");
     // A widget order of the same shop gets its link; a link signed the same way for the
     // platform's order is refused.
     assert_eq!(shop.backorder("JKT", 1, "w@example.com", &ip(9), None).status, 201);

@@ -691,6 +691,21 @@ mod tests {
         assert_eq!(e.subject, "Update on your order of Mug");
         assert_eq!(e.text.matches("https://r.example/m").count(), 1, "{}", e.text);
         assert!(e.text.contains("number 2 in the queue") && e.text.contains("1 February 2027"), "{}", e.text);
+        // A platform's order: the update says to cancel in the shop, with no Restock link.
+        let in_shop = render(
+            Lang::En,
+            &page,
+            "a@example.com",
+            Body::StatusUpdate {
+                product: "Mug",
+                qty: 1,
+                position: Some(2),
+                promised: None,
+                cancel: Cancel::InShop { shop_url: Some("https://shop.example") },
+            },
+        );
+        assert!(!in_shop.text.contains("https://r.example/x"), "{}", in_shop.text);
+        assert!(in_shop.text.contains("cancel it in the shop") && in_shop.text.contains("https://shop.example"));
         let he = render(
             Lang::He,
             &Brand { extras: Extras { copy: Some(&copy), ..Extras::default() }, ..brand },

@@ -25,3 +25,7 @@ CREATE TABLE platform_refusals (
   refused_at INTEGER NOT NULL,
   PRIMARY KEY (shop_id, platform, order_id, line_id)
 ) WITHOUT ROWID;
+
+-- A shopper's sales (their address: erasure, attribution) are found by index, not by
+-- reading every order of the shop. Addresses match case-insensitively.
+CREATE INDEX orders_by_email ON orders(shop_id, email COLLATE NOCASE);

@@ -7,7 +7,7 @@
 //! else not credited. Only GET counts (a `HEAD` from a link checker does not).
 
 use restock_shared::attribution::{Attribution, Windows, attribute};
-use restock_shared::{ShopId, Timestamp};
+use restock_shared::{Email, ShopId, Timestamp};
 use serde::Deserialize;
 use worker::{Request, Response};
 
@@ -88,6 +88,10 @@ struct Notified {
 }
 
 /// How a sale of `sku` by `email` at `at` is credited, and the signup it is credited to.
+/// Addresses are stored canonical (`Email::parse`: the domain lowercased), so the
+/// buyer's is made canonical and matched exactly: the one row of the waitlist's
+/// (shop, SKU, email) key, and the recipient's deliveries by `deliveries_by_recipient`.
+/// (`lower(email)` would read every notified signup of the SKU.)
 pub async fn credit(
     ctx: &Ctx,
     shop: &ShopRow,
@@ -95,14 +99,14 @@ pub async fn credit(
     email: Option<&str>,
     at: Timestamp,
 ) -> Result<(Option<Attribution>, Option<String>), ApiError> {
-    let Some(email) = email else { return Ok((None, None)) };
+    let Some(email) = email.and_then(|e| Email::parse(e).ok()) else { return Ok((None, None)) };
     let s = db::stmt(
         &ctx.db,
         "SELECT w.id, w.clicked_at, \
            (SELECT MAX(d.sent_at) FROM deliveries d WHERE d.shop_id = w.shop_id AND d.recipient = w.email \
               AND d.sku = w.sku AND d.kind = 'restock' AND d.status = 'sent') AS delivered_at \
-         FROM waitlist w WHERE w.shop_id = ?1 AND w.sku = ?2 AND lower(w.email) = lower(?3) AND w.status = 'notified' LIMIT 1",
-        crate::args![shop.id.as_str(), sku, email],
+         FROM waitlist w WHERE w.shop_id = ?1 AND w.sku = ?2 AND w.email = ?3 AND w.status = 'notified'",
+        crate::args![shop.id.as_str(), sku, email.as_str()],
     )?;
     let Some(n) = db::first::<Notified>(s).await? else { return Ok((None, None)) };
     let credit = attribute(
@@ -129,8 +133,11 @@ pub struct Sale<'a> {
 
 /// Records a sale with its credit (and marks the signup converted); whether it is new.
 /// Takes nothing off stock: the platform's count (or the merchant's report) does that.
+/// A platform's line (`source` set) is decided once: not recorded as a sale if it was
+/// queued as a backorder (its key is the sale's reference).
 pub async fn record_sale(ctx: &Ctx, shop: &ShopRow, sale: &Sale<'_>) -> Result<bool, ApiError> {
     let (credit, _) = credit(ctx, shop, sale.sku, sale.email, sale.at).await?;
+    let email = sale.email.and_then(|e| Email::parse(e).ok()).map(|e| e.as_str().to_owned());
     let id = new_id("ord");
     let results = db::batch(
         &ctx.db,
@@ -138,14 +145,17 @@ pub async fn record_sale(ctx: &Ctx, shop: &ShopRow, sale: &Sale<'_>) -> Result<b
             db::stmt(
                 &ctx.db,
                 "INSERT INTO orders (id, shop_id, sku, quantity, amount_cents, email, reference, attributed, created_at, source) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (shop_id, reference) DO NOTHING",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 \
+                 WHERE ?10 IS NULL OR NOT EXISTS (SELECT 1 FROM backorders b WHERE b.shop_id = ?2 \
+                   AND COALESCE(b.source, '') = ?10 AND b.idempotency_key = ?7) \
+                 ON CONFLICT (shop_id, reference) DO NOTHING",
                 crate::args![
                     id.as_str(),
                     shop.id.as_str(),
                     sale.sku,
                     sale.quantity,
                     sale.amount_cents,
-                    sale.email,
+                    email.clone(),
                     sale.reference,
                     credit.map(Attribution::name),
                     sale.at.millis(),
@@ -156,9 +166,9 @@ pub async fn record_sale(ctx: &Ctx, shop: &ShopRow, sale: &Sale<'_>) -> Result<b
             db::stmt(
                 &ctx.db,
                 "UPDATE waitlist SET converted_at = ?4, updated_at = ?4 WHERE shop_id = ?1 AND sku = ?2 \
-                   AND lower(email) = lower(?3) AND status = 'notified' AND converted_at IS NULL \
+                   AND email = ?3 AND status = 'notified' AND converted_at IS NULL \
                    AND EXISTS (SELECT 1 FROM orders WHERE id = ?5)",
-                crate::args![shop.id.as_str(), sale.sku, sale.email, ctx.now.millis(), id.as_str()],
+                crate::args![shop.id.as_str(), sale.sku, email, ctx.now.millis(), id.as_str()],
             )?,
         ],
     )

@@ -256,6 +256,26 @@ pub async fn batch(db: &Db, statements: Vec<Stmt>) -> Result<Vec<D1Result>, ApiE
     Ok(results)
 }
 
+/// Runs `statements` in consecutive D1 batches of at most
+/// [`limits::MAX_BATCH_STATEMENTS`] (each its own transaction; the whole is not one) and
+/// returns their results in order. For reads, and for writes that are independent and
+/// safe to repeat (upserts, `ON CONFLICT DO NOTHING`): a list whose length depends on
+/// the input (a page of a platform's catalog) never becomes one batch over the limit.
+pub async fn batches(db: &Db, statements: Vec<Stmt>) -> Result<Vec<D1Result>, ApiError> {
+    let mut out = Vec::with_capacity(statements.len());
+    let mut rest = statements.into_iter();
+    for size in batch_sizes(rest.len()) {
+        out.extend(batch(db, rest.by_ref().take(size).collect()).await?);
+    }
+    Ok(out)
+}
+
+/// The sizes of the batches `n` statements are run in by [`batches`].
+pub fn batch_sizes(n: usize) -> Vec<usize> {
+    let max = limits::MAX_BATCH_STATEMENTS;
+    (0..n.div_ceil(max)).map(|i| (n - i * max).min(max)).collect()
+}
+
 /// Rows changed by one statement of a batch.
 pub fn changes(result: &D1Result) -> usize {
     result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
@@ -292,6 +312,14 @@ mod tests {
         assert!(check_limits("SELECT 1", MAX_PARAMS + 1).is_err(), "101 parameters");
         assert!(check_limits(&"x".repeat(MAX_SQL_BYTES), 0).is_ok());
         assert!(check_limits(&"x".repeat(MAX_SQL_BYTES + 1), 0).is_err(), "a statement over 100,000 bytes");
+    }
+
+    #[test]
+    fn long_lists_of_statements_run_in_batches_of_at_most_a_hundred() {
+        assert_eq!(batch_sizes(250), [100, 100, 50]);
+        assert_eq!(batch_sizes(100), [100]);
+        assert_eq!(batch_sizes(101), [100, 1]);
+        assert!(batch_sizes(0).is_empty());
     }
 
     #[test]

@@ -196,6 +196,15 @@ messages! {
         "غيّرت رأيك؟ ألغِ الطلب بنقرة واحدة:",
         "התחרטת? אפשר לבטל בלחיצה אחת:"
     ],
+    CancelInShop => [
+        "You placed this order in the shop's own checkout: to cancel it, cancel it in the shop, where you paid.",
+        "Sie haben diese Bestellung an der Kasse des Shops aufgegeben: Stornieren Sie sie im Shop, wo Sie bezahlt haben.",
+        "Vous avez passé cette commande sur la boutique elle-même : pour l'annuler, annulez-la sur la boutique, là où vous avez payé.",
+        "Hiciste este pedido en la propia tienda: para cancelarlo, cancélalo en la tienda, donde pagaste.",
+        "このご注文はショップのチェックアウトで行われました。キャンセルは、お支払いをしたショップで行ってください。",
+        "أجريت هذا الطلب عبر صفحة الدفع في المتجر نفسه: لإلغائه، ألغِه من المتجر حيث دفعت.",
+        "ביצעת את ההזמנה הזו בקופה של החנות עצמה: כדי לבטל אותה, בטלו אותה בחנות, במקום שבו שילמתם."
+    ],
     DelaySubject => ["Your order of {product} is delayed", "Ihre Bestellung von {product} verzögert sich", "Votre commande de {product} est retardée", "Tu pedido de {product} se retrasa", "{product}のご注文が遅れています", "تأخّر طلبك: {product}", "ההזמנה של {product} מתעכבת"],
     DelayBody => [
         "We're sorry: your order of {product} will not ship on the date we gave you.",

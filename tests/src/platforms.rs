@@ -67,6 +67,9 @@ pub struct Item {
     pub backorders: bool,
     /// Per location: (location id, available, updated at).
     pub levels: Vec<(u64, i64, String)>,
+    /// The product's HTML description (WooCommerce sends it, tens of kilobytes on real
+    /// shops, unless `_fields` leaves it out).
+    pub description: String,
 }
 
 impl Item {
@@ -82,6 +85,7 @@ impl Item {
             price: "19.00".into(),
             backorders: true,
             levels: vec![(1, available, at.to_owned())],
+            description: String::new(),
         }
     }
 
@@ -283,9 +287,45 @@ fn shopify(req: &Request, s: &State) -> Result<Answer, (u16, String)> {
     }
     let body: Value = serde_json::from_slice(&req.body).map_err(|_| (400, "body is not JSON".to_owned()))?;
     let query = body["query"].as_str().unwrap_or_default();
+    let level_json = |(loc, a, at): &(u64, i64, String)| {
+        json!({ "location": { "id": gid("Location", *loc) }, "updatedAt": at,
+            "quantities": [{ "name": "available", "quantity": a }] })
+    };
+    // The rest of an inventory item's locations.
+    if query.contains("inventoryItem(id: $id)") && query.contains("inventoryLevels(first: $first, after: $after)") {
+        let item: u64 = body["variables"]["id"]
+            .as_str()
+            .and_then(|g| g.strip_prefix("gid://shopify/InventoryItem/"))
+            .and_then(|n| n.parse().ok())
+            .ok_or((400, "id must be an InventoryItem gid".to_owned()))?;
+        let first = body["variables"]["first"]
+            .as_u64()
+            .filter(|f| (1..=250).contains(f))
+            .ok_or((400, "first must be 1 to 250".to_owned()))? as usize;
+        let from: usize = body["variables"]["after"]
+            .as_str()
+            .and_then(|c| c.strip_prefix("level-"))
+            .and_then(|n| n.parse().ok())
+            .ok_or((400, "invalid cursor".to_owned()))?;
+        let all = all_items(s);
+        let Some(i) = all.iter().find(|i| i.item_id == item) else {
+            return Ok(json_answer(&json!({ "data": { "inventoryItem": null } })));
+        };
+        let end = (from + first).min(i.levels.len());
+        let nodes: Vec<Value> = i.levels.get(from..end).unwrap_or_default().iter().map(level_json).collect();
+        return Ok(json_answer(&json!({ "data": { "inventoryItem": { "inventoryLevels": { "nodes": nodes,
+            "pageInfo": { "hasNextPage": end < i.levels.len(), "endCursor": format!("level-{end}") } } } } })));
+    }
     if !query.contains("productVariants(first: $first, after: $after)") || !query.contains("inventoryLevels") {
         return refuse(400, "unexpected query");
     }
+    // How many locations a variant's inventoryLevels asks for (Shopify requires first).
+    let levels_first: usize = query
+        .split("inventoryLevels(first: ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or((400, "inventoryLevels needs first".to_owned()))?;
     let first = body["variables"]["first"]
         .as_u64()
         .filter(|f| (1..=250).contains(f))
@@ -303,9 +343,10 @@ fn shopify(req: &Request, s: &State) -> Result<Answer, (u16, String)> {
                 "price": i.price, "inventoryPolicy": if i.backorders { "CONTINUE" } else { "DENY" },
                 "product": { "id": gid("Product", i.product_id), "title": i.product_name },
                 "inventoryItem": { "id": gid("InventoryItem", i.item_id), "tracked": true,
-                    "inventoryLevels": { "nodes": i.levels.iter().map(|(loc, a, at)| json!({
-                        "location": { "id": gid("Location", *loc) }, "updatedAt": at,
-                        "quantities": [{ "name": "available", "quantity": a }] })).collect::<Vec<_>>() } }
+                    "inventoryLevels": {
+                        "nodes": i.levels.iter().take(levels_first).map(level_json).collect::<Vec<_>>(),
+                        "pageInfo": { "hasNextPage": i.levels.len() > levels_first,
+                            "endCursor": format!("level-{}", levels_first.min(i.levels.len())) } } }
             })
         })
         .collect();
@@ -335,6 +376,26 @@ fn param_u64(req: &Request, name: &str) -> Option<u64> {
 }
 
 fn woo_product_json(i: &Item, kind: &str) -> Value {
+    let mut v = woo_product_core(i, kind);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("description".into(), json!(i.description));
+        o.insert("short_description".into(), json!(""));
+        o.insert("images".into(), json!([]));
+        o.insert("meta_data".into(), json!([]));
+    }
+    v
+}
+
+/// WordPress's `_fields`: only the named top-level fields of each item.
+fn only_fields(v: Value, fields: Option<&str>) -> Value {
+    let (Some(fields), Value::Object(map)) = (fields, &v) else { return v };
+    let wanted: Vec<&str> = fields.split(',').collect();
+    Value::Object(
+        map.iter().filter(|(k, _)| wanted.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect(),
+    )
+}
+
+fn woo_product_core(i: &Item, kind: &str) -> Value {
     json!({
         "id": i.variant_id, "name": i.product_name, "type": kind, "parent_id": if kind == "variation" { i.product_id } else { 0 },
         "sku": i.sku, "price": i.price, "manage_stock": true, "stock_quantity": i.total(),
@@ -360,10 +421,16 @@ fn woocommerce(req: &Request, s: &State) -> Result<Answer, (u16, String)> {
         return refuse(400, "rest_invalid_param: per_page must be between 1 (inclusive) and 100 (inclusive)");
     }
     let items = all_items(s);
+    let fields = req.param("_fields");
     let paged = |list: Vec<Value>| -> Answer {
         let total = list.len();
         let pages = total.div_ceil(per_page).max(1);
-        let slice: Vec<Value> = list.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+        let slice: Vec<Value> = list
+            .into_iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .map(|v| only_fields(v, fields.as_deref()))
+            .collect();
         (
             200,
             vec![
@@ -449,22 +516,57 @@ fn bigcommerce(req: &Request, s: &State) -> Result<Answer, (u16, String)> {
     let mut products: Vec<u64> = items.iter().map(|i| i.product_id).collect();
     products.dedup();
     let of = |pid: u64| -> Vec<&Item> { items.iter().filter(|i| i.product_id == pid).collect() };
+    let limit = param_u64(req, "limit").unwrap_or(50) as usize;
+    if !(1..=250).contains(&limit) {
+        return refuse(422, "limit must be 1 to 250");
+    }
+    let page = param_u64(req, "page").unwrap_or(1).max(1) as usize;
+    // `include_fields`: the id and the named fields.
+    let fields = req.param("include_fields").map(|f| format!("id,{f}"));
+    let pagination = |total: usize, count: usize| {
+        json!({ "pagination": { "total": total, "count": count, "per_page": limit, "current_page": page,
+            "total_pages": total.div_ceil(limit).max(1), "links": { "current": format!("?page={page}&limit={limit}") } } })
+    };
     match &parts[2..] {
         ["v3", "catalog", "products"] => {
-            if req.param("include").as_deref() != Some("variants") {
-                return refuse(400, "the connector asks for include=variants");
-            }
-            let limit = param_u64(req, "limit").unwrap_or(50) as usize;
-            if !(1..=250).contains(&limit) {
-                return refuse(422, "limit must be 1 to 250");
-            }
-            let page = param_u64(req, "page").unwrap_or(1).max(1) as usize;
-            let pages = products.len().div_ceil(limit).max(1);
-            let data: Vec<Value> =
-                products.iter().skip((page - 1) * limit).take(limit).map(|p| bc_product_json(*p, &of(*p))).collect();
-            Ok(json_answer(&json!({ "data": data, "meta": { "pagination": {
-                "total": products.len(), "count": data.len(), "per_page": limit, "current_page": page, "total_pages": pages,
-                "links": { "current": format!("?page={page}&limit={limit}") } } } })))
+            let include_variants = match req.param("include").as_deref() {
+                None => false,
+                Some("variants") => true,
+                Some(_) => return refuse(400, "the connector asks for include=variants or nothing"),
+            };
+            let wanted: Option<Vec<u64>> =
+                req.param("id:in").map(|ids| ids.split(',').filter_map(|i| i.parse().ok()).collect());
+            let listed: Vec<u64> =
+                products.iter().copied().filter(|p| wanted.as_ref().is_none_or(|w| w.contains(p))).collect();
+            let data: Vec<Value> = listed
+                .iter()
+                .skip((page - 1) * limit)
+                .take(limit)
+                .map(|p| {
+                    let mut v = bc_product_json(*p, &of(*p));
+                    if !include_variants && let Some(o) = v.as_object_mut() {
+                        o.remove("variants");
+                    }
+                    only_fields(v, fields.as_deref())
+                })
+                .collect();
+            Ok(json_answer(&json!({ "data": data, "meta": pagination(listed.len(), data.len()) })))
+        }
+        ["v3", "catalog", "variants"] => {
+            let variants: Vec<Value> = products
+                .iter()
+                .flat_map(|p| {
+                    let json = bc_product_json(*p, &of(*p));
+                    json["variants"].as_array().cloned().unwrap_or_default()
+                })
+                .collect();
+            let data: Vec<Value> = variants
+                .iter()
+                .skip((page - 1) * limit)
+                .take(limit)
+                .map(|v| only_fields(v.clone(), fields.as_deref()))
+                .collect();
+            Ok(json_answer(&json!({ "data": data, "meta": pagination(variants.len(), data.len()) })))
         }
         ["v3", "catalog", "products", id] => {
             let pid: u64 = id.parse().map_err(|_| (404, "product not found".to_owned()))?;
@@ -482,11 +584,15 @@ fn bigcommerce(req: &Request, s: &State) -> Result<Answer, (u16, String)> {
                 .ok_or((404, "The requested resource was not found.".to_owned()))
         }
         ["v2", "orders", id, "products"] => {
+            // v2 pages like v3 (50 by default, at most 250) and answers 204 past the end.
             let id: u64 = id.parse().map_err(|_| (404, "order not found".to_owned()))?;
-            s.orders
-                .get(&id)
-                .map(|(_, p)| json_answer(p))
-                .ok_or((404, "The requested resource was not found.".to_owned()))
+            let (_, lines) = s.orders.get(&id).ok_or((404, "The requested resource was not found.".to_owned()))?;
+            let lines = lines.as_array().cloned().unwrap_or_default();
+            let slice: Vec<Value> = lines.into_iter().skip((page - 1) * limit).take(limit).collect();
+            if slice.is_empty() {
+                return Ok((204, Vec::new(), String::new()));
+            }
+            Ok(json_answer(&Value::Array(slice)))
         }
         ["v3", "customers"] => {
             let id: u64 =

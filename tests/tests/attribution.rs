@@ -82,3 +82,74 @@ fn clicks_credit_directly_deliveries_assist_and_old_notices_do_not() {
     assert_eq!(p["field"], "attribution_delivery_days");
     assert_eq!(attributed(&shop, "A-1"), "direct");
 }
+
+/// Crediting a sale reads the buyer's own signup (addresses are stored canonical, so
+/// the match is exact, on the waitlist's (shop, SKU, email) key), not every notified
+/// signup of the SKU (`lower(email)` can use no index).
+#[test]
+fn crediting_a_sale_reads_the_buyers_signup_not_the_whole_list() {
+    let shop = Shop::create("attrscan");
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny", "price_cents": 1200 }));
+    sql(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) \
+         INSERT INTO waitlist (id, shop_id, sku, email, locale, consent_text, consent_at, status, confirmed_at, notified_at, \
+           created_at, updated_at) \
+         SELECT 'wl_scan_' || i, '{0}', 'MUG', printf('n%06d@example.com', i), 'en', 'Email me once.', 1700000000000, \
+           'notified', 1700000000000, 1700000000000, 1700000000000, 1700000000000 FROM n",
+        shop.id
+    ));
+    let read = |body: serde_json::Value| {
+        let r = shop.admin("POST", "/v1/admin/orders", Some(&body));
+        assert_eq!(r.status, 201, "{}", r.body);
+        let cost = r.header("x-restock-d1").unwrap_or_default().to_owned();
+        let n: u64 = cost
+            .split("rows_read=")
+            .nth(1)
+            .and_then(|n| n.split(';').next())
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(u64::MAX);
+        (n, cost)
+    };
+    // The same sale without an address (nothing to credit) is the baseline: the
+    // product's facts count the SKU's held units, one pass over its notified signups.
+    let (base, _) = read(json!({ "sku": "MUG", "quantity": 1, "reference": "SCAN-0", "decrement_stock": false }));
+    let (with_buyer, cost) = read(
+        json!({ "sku": "MUG", "quantity": 1, "reference": "SCAN-1", "email": "n000500@Example.COM", "decrement_stock": false }),
+    );
+    // Crediting the sale adds only the buyer's own row (and its deliveries), not the
+    // 1,000 signups of the SKU.
+    assert!(with_buyer < base + 100, "{base} without an address; {cost}");
+    // And it did find the buyer (the address's domain in another case): converted.
+    let row = sql(&format!("SELECT converted_at FROM waitlist WHERE shop_id = '{}' AND id = 'wl_scan_500'", shop.id));
+    assert!(row[0]["results"][0]["converted_at"].is_i64(), "{row}");
+}
+
+/// Erasing an address (the merchant's request, or Shopify's `customers/redact` through
+/// the same erasure) finds its rows by index, case-insensitively: it does not read
+/// every signup of the shop (`lower(email)` can use no index).
+#[test]
+fn erasing_an_address_reads_its_rows_not_the_whole_list() {
+    let shop = Shop::create("erasescan");
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny", "price_cents": 1200 }));
+    sql(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) \
+         INSERT INTO waitlist (id, shop_id, sku, email, locale, consent_text, consent_at, status, confirmed_at, notified_at, \
+           created_at, updated_at) \
+         SELECT 'wl_erase_' || i, '{0}', 'MUG', printf('e%06d@example.com', i), 'en', 'Email me once.', 1700000000000, \
+           'notified', 1700000000000, 1700000000000, 1700000000000, 1700000000000 FROM n",
+        shop.id
+    ));
+    let r = shop.admin("DELETE", "/v1/admin/subscribers/E000500%40Example.com", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["erased"]["waitlist"], 1, "{}", r.body);
+    let cost = r.header("x-restock-d1").unwrap_or_default().to_owned();
+    let read: u64 = cost
+        .split("rows_read=")
+        .nth(1)
+        .and_then(|n| n.split(';').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(u64::MAX);
+    assert!(read < 200, "{cost}");
+    let left = sql(&format!("SELECT COUNT(*) AS n FROM waitlist WHERE shop_id = '{}'", shop.id));
+    assert_eq!(left[0]["results"][0]["n"], 999);
+}

@@ -137,9 +137,87 @@ fn reconciliation_pages_the_catalog_and_waits_for_the_rate_limit() {
     let s = r.json()["sync"].clone();
     assert_eq!((s["last_seen"].as_i64(), s["running"].as_bool()), (Some(62), Some(false)), "{s}");
     assert_eq!(product(&shop, "BC-42")["on_hand"], 42);
-    assert_eq!(api.requests().len(), 2, "61 products in pages of 50: {:?}", api.requests());
-    api.fail("/v3/catalog/products", &[Fault::RateLimited(25)]);
+    let requests = api.requests();
+    assert_eq!(requests.len(), 2, "62 variants in one page of 250, then their 61 products: {requests:?}");
+    assert!(requests[0].starts_with("GET /stores/abc123/v3/catalog/variants?limit=250&page=1&include_fields="));
+    assert!(requests[1].starts_with("GET /stores/abc123/v3/catalog/products?id:in="), "{requests:?}");
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
+    api.fail("/v3/catalog/variants", &[Fault::RateLimited(25)]);
     let c = shop.admin("POST", &format!("/v1/admin/connections/{id}/resync"), None).json();
     let wait = c["sync"]["retry_at"].as_i64().unwrap_or_default() - c["updated_at"].as_i64().unwrap_or_default();
     assert!((24_000..=26_000).contains(&wait), "waits what X-Rate-Limit-Time-Reset-Ms said: {c}");
+}
+
+fn run_cron(shop: &Shop) {
+    let r = shop.client.get("/__scheduled?cron=*/5+*+*+*+*");
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The catalog is paged by variant (250 a page), so a page is bounded whatever its
+/// products hold: 50 products of 100 variants each were one page of 5,000 variants
+/// (more D1 statements than one batch takes, every run).
+#[test]
+fn products_with_many_variants_are_reconciled_in_bounded_pages() {
+    let shop = Shop::create("bcwide");
+    let api = PlatformServer::start(Kind::BigCommerce);
+    let mut items = Vec::new();
+    for p in 0..50u64 {
+        for v in 0..100u64 {
+            let mut i = Item::simple(
+                100_000 + p * 1000 + v,
+                &format!("W{p:02}-{v:03}"),
+                &format!("Wide {p}"),
+                2,
+                "2027-01-01T00:00:00Z",
+            );
+            i.product_id = 90_000 + p;
+            i.variant_name = Some(format!("V{v}"));
+            items.push(i);
+        }
+    }
+    api.set_items(items);
+    let id = connect(&shop, &api, json!({}));
+    let r = shop.admin("POST", &format!("/v1/admin/connections/{id}/resync"), None);
+    assert_eq!(r.status, 202, "{}", r.body);
+    for _ in 0..4 {
+        let c = shop.admin("GET", &format!("/v1/admin/connections/{id}"), None).json();
+        assert_eq!(c["last_error"], Value::Null, "{c}");
+        if c["sync"]["running"] == false {
+            break;
+        }
+        run_cron(&shop);
+    }
+    let c = shop.admin("GET", &format!("/v1/admin/connections/{id}"), None).json();
+    assert_eq!((c["sync"]["running"].as_bool(), c["sync"]["last_seen"].as_i64()), (Some(false), Some(5000)), "{c}");
+    assert_eq!(product(&shop, "W49-099")["name"], "Wide 49 – V99");
+    let pages = api.requests().iter().filter(|r| r.contains("/v3/catalog/variants?limit=250&")).count();
+    assert_eq!(pages, 20, "{:?}", api.requests());
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
+}
+
+/// An order's lines are read page by page, 250 a page (v2 lists 50 by default): every
+/// line of a long order is decided.
+#[test]
+fn every_line_of_a_long_order_is_read() {
+    let shop = Shop::create("bclong");
+    let api = PlatformServer::start(Kind::BigCommerce);
+    connect(&shop, &api, json!({}));
+    shop.put_product("PART", json!({ "name": "Part", "policy": "backorder" }));
+    shop.admin(
+        "POST",
+        "/v1/admin/import",
+        Some(&json!({ "items": [{ "sku": "PART", "platform": "bigcommerce", "variant_id": "701" }] })),
+    );
+    let order = json!({ "id": 260, "customer_id": 0, "date_created": "Tue, 20 Nov 2027 10:00:00 +0000",
+        "status_id": 11, "status": "Awaiting Fulfillment", "billing_address": { "email": "long@example.com" } });
+    let lines: Vec<Value> = (1..=60)
+        .map(|i| json!({ "id": i, "order_id": 260, "product_id": 700, "variant_id": 701, "sku": "PART", "quantity": 1, "total_inc_tax": "1.0000" }))
+        .collect();
+    api.set_order(260, order, Value::Array(lines));
+    let r = hook(&shop, "store/order/created", json!({ "type": "order", "id": 260 }), "msg_long");
+    assert_eq!(r.json()["status"], "applied", "{}", r.body);
+    assert_eq!(shop.backorders("PART").len(), 60, "every line, not v2's first 50");
+    let pages: Vec<String> = api.requests().into_iter().filter(|r| r.contains("/v2/orders/260/products")).collect();
+    assert_eq!(pages, ["GET /stores/abc123/v2/orders/260/products?limit=250&page=1"], "fewer than 250: the last page");
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
 }

@@ -9,8 +9,9 @@
 use std::path::Path;
 
 use restock_e2e::client::{Client, Shop, ip};
+use restock_e2e::mailbox;
 use restock_e2e::platforms::{
-    Fault, Item, Kind, PlatformServer, SHOPIFY_SECRET, SHOPIFY_TOKEN, deliver, shopify_hook, shopify_level,
+    Delivery, Fault, Item, Kind, PlatformServer, SHOPIFY_SECRET, SHOPIFY_TOKEN, deliver, shopify_hook, shopify_level,
     shopify_order, shopify_product,
 };
 use restock_e2e::server::{query_sql, start_own};
@@ -294,13 +295,36 @@ fn a_cap_holds_for_platform_orders_and_a_cancellation_frees_the_place() {
         Some(true)
     );
     assert_eq!(shop.availability("LAMP").json()["left"], 1);
-    // X is cancelled in Shopify: its place is free, and Y, sent again, fits.
+    // Z has no address: refused too, for another reason.
+    let z = shopify_order(9103, "2027-01-02T12:00:00Z", "", "", &[(13, 601, "LAMP", 1, true)], false);
+    let r = hook(&shop, "orders/create", &z, "z-1").json();
+    assert!(r["detail"].as_str().is_some_and(|d| d.contains("no_email")), "{r}");
+    // A line is decided once: the refusals are recorded, each with its reason.
+    let env = restock_e2e::env::get();
+    let refusals = query_sql(
+        Path::new(&env.persist),
+        &format!("SELECT order_id, code FROM platform_refusals WHERE shop_id = '{}' ORDER BY order_id", shop.id),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        refusals[0]["results"],
+        json!([{ "order_id": "9102", "code": "cap_reached" }, { "order_id": "9103", "code": "no_email" }])
+    );
+    // X is cancelled in Shopify: its place is free.
     let cancelled =
         shopify_order(9101, "2027-01-02T10:00:00Z", "x@example.com", "", &[(11, 601, "LAMP", 2, true)], true);
     let r = hook(&shop, "orders/cancelled", &cancelled, "x-2");
     assert!(r.json()["detail"].as_str().is_some_and(|d| d.contains("1 backorder(s) freed")), "{}", r.body);
     assert_eq!(shop.availability("LAMP").json()["left"], 3);
-    assert_eq!(hook(&shop, "orders/updated", &y, "y-2").json()["status"], "applied");
+    // Y's next update tries its line again: it was refused for lack of places (the
+    // one refusal that is retried, as a backorder), and it fits now.
+    let r = hook(&shop, "orders/updated", &y, "y-2").json();
+    assert_eq!(r["status"], "applied", "{r}");
+    assert!(r["detail"].as_str().is_some_and(|d| d.contains("1 backorder line(s) queued")), "{r}");
+    // Z's update (an address added since) decides nothing again: its line was refused.
+    let z = shopify_order(9103, "2027-01-02T12:00:00Z", "z@example.com", "", &[(13, 601, "LAMP", 1, true)], false);
+    let r = hook(&shop, "orders/updated", &z, "z-2").json();
+    assert!(r["detail"].as_str().is_some_and(|d| d.contains("1 refused before (not decided again)")), "{r}");
     let open: Vec<String> = shop
         .backorders("LAMP")
         .iter()
@@ -308,6 +332,172 @@ fn a_cap_holds_for_platform_orders_and_a_cancellation_frees_the_place() {
         .filter_map(|b| b["email"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(open, ["y@example.com"]);
+}
+
+/// A line is decided once, by the first delivery that sees it: an order line sold
+/// from stock stays a sale when the order is updated later (paid, fulfilled, edited),
+/// whatever stock says then. Decided again, it became a backorder counted as owed by
+/// the platform since it was placed, and its units were allocated to the queue.
+#[test]
+fn a_line_sold_from_stock_stays_a_sale_whatever_later_updates_say() {
+    let shop = Shop::create("shonce");
+    let api = PlatformServer::start(Kind::Shopify);
+    connect(&shop, &api);
+    let tee = Item::simple(521, "ONCE", "Once", 2, "2027-01-01T00:00:00Z");
+    assert_eq!(hook(&shop, "products/create", &shopify_product(std::slice::from_ref(&tee)), "n-p").status, 200);
+    let level = |available: i64, at: &str, id: &str| {
+        let r = hook(&shop, "inventory_levels/update", &shopify_level(tee.item_id, 1, available, at), id);
+        assert_eq!(r.status, 200, "{}", r.body);
+    };
+    level(2, "2027-01-01T00:00:00Z", "n-l0");
+    assert_eq!(product(&shop, "ONCE")["on_hand"], 2);
+    // O1 buys the two in stock: a sale.
+    let o1 = shopify_order(9401, "2027-01-02T10:00:00Z", "o1@example.com", "", &[(41, 521, "ONCE", 2, false)], false);
+    let r = hook(&shop, "orders/create", &o1, "n-o1").json();
+    assert!(r["detail"].as_str().is_some_and(|d| d.contains("1 sale line(s) recorded")), "{r}");
+    level(0, "2027-01-02T10:00:01Z", "n-l1");
+    // B2 and B3 order on backorder.
+    let b2 = shopify_order(9402, "2027-01-02T11:00:00Z", "b2@example.com", "", &[(42, 521, "ONCE", 1, false)], false);
+    let b3 = shopify_order(9403, "2027-01-02T12:00:00Z", "b3@example.com", "", &[(43, 521, "ONCE", 2, false)], false);
+    assert_eq!(hook(&shop, "orders/create", &b2, "n-b2").json()["status"], "applied");
+    assert_eq!(hook(&shop, "orders/create", &b3, "n-b3").json()["status"], "applied");
+    level(-3, "2027-01-02T12:00:01Z", "n-l2");
+    assert_eq!(product(&shop, "ONCE")["on_hand"], 0);
+    // O1 is fulfilled and Shopify sends orders/updated (and orders/paid): nothing to
+    // decide again.
+    let mut updated = o1.clone();
+    updated["fulfillment_status"] = json!("fulfilled");
+    for (topic, id) in [("orders/updated", "n-o1-u"), ("orders/paid", "n-o1-p")] {
+        let r = hook(&shop, topic, &updated, id).json();
+        let detail = r["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("0 backorder line(s) queued") && detail.contains("1 already recorded as sale(s)"),
+            "{r}"
+        );
+    }
+    let queue = shop.backorders("ONCE");
+    let emails: Vec<&str> = queue.iter().filter_map(|q| q["email"].as_str()).collect();
+    assert_eq!(emails, ["b2@example.com", "b3@example.com"], "O1 is no backorder: {queue:?}");
+    // The next count puts no phantom units on hand, and B2 gets none.
+    level(-3, "2027-01-02T13:00:00Z", "n-l3");
+    assert_eq!(product(&shop, "ONCE")["on_hand"], 0);
+    let queue = shop.backorders("ONCE");
+    assert_eq!((queue[0]["status"].as_str(), queue[0]["allocated"].as_i64()), (Some("open"), Some(0)), "{queue:?}");
+    // A line the platform had fulfilled when it came (a point-of-sale order) is a sale,
+    // even while the SKU is on backorder.
+    let mut pos =
+        shopify_order(9404, "2027-01-02T14:00:00Z", "p@example.com", "", &[(44, 521, "ONCE", 1, false)], false);
+    pos["line_items"][0]["fulfillment_status"] = json!("fulfilled");
+    let r = hook(&shop, "orders/create", &pos, "n-pos").json();
+    assert!(
+        r["detail"].as_str().is_some_and(|d| d.contains("0 backorder line(s) queued, 1 sale line(s) recorded")),
+        "{r}"
+    );
+    assert_eq!(shop.backorders("ONCE").len(), 2);
+}
+
+/// Sets (or adds) `headers` on a delivery, its signed body untouched.
+fn with_headers((headers, body): &Delivery, set: &[(&str, &str)]) -> Delivery {
+    let mut h: Vec<(String, String)> =
+        headers.iter().filter(|(k, _)| !set.iter().any(|(s, _)| s.eq_ignore_ascii_case(k))).cloned().collect();
+    h.extend(set.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    (h, body.clone())
+}
+
+/// Only the body is signed. A delivery captured once (an order, a customer's
+/// redaction) and posted again under another topic, with a fresh webhook id, or for
+/// another shop, changes nothing: the connection, its orders and their addresses stay.
+#[test]
+fn a_signed_body_posted_again_under_another_topic_or_shop_changes_nothing() {
+    let shop = Shop::create("shreplay");
+    let api = PlatformServer::start(Kind::Shopify);
+    connect(&shop, &api);
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "backorder" }));
+    shop.admin(
+        "POST",
+        "/v1/admin/import",
+        Some(&json!({ "items": [{ "sku": "MUG", "platform": "shopify", "variant_id": "731" }] })),
+    );
+    assert_eq!(shop.signup("MUG", "ann@example.com", &ip(3)).status, 202);
+    let o = shopify_order(9501, "2027-01-02T10:00:00Z", "ann@example.com", "", &[(51, 731, "MUG", 1, true)], false);
+    let captured = shopify_hook(SHOPIFY_SECRET, "orders/create", &o, "c-1", false);
+    assert_eq!(deliver(&shop.client, "shopify", &shop.id, &captured).json()["status"], "applied");
+    let intact = |why: &str| {
+        assert_eq!(
+            shop.admin("GET", "/v1/admin/connections", None).json()["items"].as_array().map(Vec::len),
+            Some(1),
+            "{why}"
+        );
+        let b = shop.backorders("MUG");
+        assert_eq!((b[0]["email"].as_str(), b[0]["status"].as_str()), (Some("ann@example.com"), Some("open")), "{why}");
+        assert_eq!(shop.all_pages("/v1/admin/products/MUG/waitlist").len(), 1, "{why}");
+    };
+    let again = |topic: &str, id: &str| {
+        deliver(
+            &shop.client,
+            "shopify",
+            &shop.id,
+            &with_headers(&captured, &[("X-Shopify-Topic", topic), ("X-Shopify-Webhook-Id", id)]),
+        )
+    };
+    // The order's body as shop/redact: not a shop/redact payload.
+    again("shop/redact", "c-2").assert_problem(400, "invalid_body");
+    intact("an order is no shop/redact");
+    // As customers/redact: an order's line_items are no redaction request.
+    let p = again("customers/redact", "c-3").assert_problem(400, "invalid_body");
+    assert_eq!(p["field"], "line_items");
+    intact("an order is no customers/redact");
+    // As orders/cancelled: the body says it is not cancelled.
+    assert_eq!(again("orders/cancelled", "c-4").status, 200);
+    intact("orders/cancelled without cancelled_at cancels nothing");
+    // For another shop (an app's secret signs every shop's deliveries).
+    let other =
+        with_headers(&captured, &[("X-Shopify-Webhook-Id", "c-5"), ("X-Shopify-Shop-Domain", "other.myshopify.com")]);
+    let p = deliver(&shop.client, "shopify", &shop.id, &other).assert_problem(400, "shop_domain_mismatch");
+    assert_eq!(p["field"], "X-Shopify-Shop-Domain");
+    let unnamed: Delivery = (
+        captured.0.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("X-Shopify-Shop-Domain")).cloned().collect(),
+        captured.1.clone(),
+    );
+    deliver(&shop.client, "shopify", &shop.id, &with_headers(&unnamed, &[("X-Shopify-Webhook-Id", "c-6")]))
+        .assert_problem(400, "shop_domain_mismatch");
+    // A customer's redaction as shop/redact: not a shop/redact payload either.
+    let redact = json!({ "shop_id": 954889, "shop_domain": "acme.myshopify.com",
+        "customer": { "id": 191167, "email": "ann@example.com" }, "orders_to_redact": [9501] });
+    let d = shopify_hook(SHOPIFY_SECRET, "customers/redact", &redact, "c-7", false);
+    let p = deliver(&shop.client, "shopify", &shop.id, &with_headers(&d, &[("X-Shopify-Topic", "shop/redact")]))
+        .assert_problem(400, "invalid_body");
+    assert_eq!(p["field"], "customer", "{p}");
+    intact("a customer's redaction is no shop/redact");
+    // A topic Restock does not subscribe to is refused before it is read.
+    let p = again("app/uninstalled", "c-8").assert_problem(400, "topic_not_subscribed");
+    assert_eq!(p["field"], "X-Shopify-Topic");
+    // A genuine shop/redact body with a wrong or missing signature: 401, nothing erased.
+    let shop_redact = json!({ "shop_id": 954889, "shop_domain": "acme.myshopify.com" });
+    let forged = shopify_hook("not-the-app-secret", "shop/redact", &shop_redact, "c-9", false);
+    deliver(&shop.client, "shopify", &shop.id, &forged).assert_problem(401, "unauthorized");
+    let unsigned: Delivery = (
+        forged.0.iter().filter(|(k, _)| !k.to_ascii_lowercase().contains("hmac")).cloned().collect(),
+        forged.1.clone(),
+    );
+    deliver(&shop.client, "shopify", &shop.id, &with_headers(&unsigned, &[("X-Shopify-Webhook-Id", "c-10")]))
+        .assert_problem(401, "unauthorized");
+    intact("an unverified shop/redact erases nothing");
+}
+
+/// Shopify's duplicate of a delivery has the same `X-Shopify-Event-Id` (its webhook id
+/// may differ, one per subscription): it is a duplicate.
+#[test]
+fn deliveries_are_deduplicated_by_shopifys_event_id() {
+    let shop = Shop::create("shevent");
+    let api = PlatformServer::start(Kind::Shopify);
+    connect(&shop, &api);
+    let item = Item::simple(81, "EVENT-1", "Event", 3, "2027-01-01T00:00:00Z");
+    let d = shopify_hook(SHOPIFY_SECRET, "products/create", &shopify_product(&[item]), "wh-a", false);
+    let first = with_headers(&d, &[("X-Shopify-Event-Id", "ev-9")]);
+    assert_eq!(deliver(&shop.client, "shopify", &shop.id, &first).json()["status"], "applied");
+    let second = with_headers(&d, &[("X-Shopify-Event-Id", "ev-9"), ("X-Shopify-Webhook-Id", "wh-b")]);
+    assert_eq!(deliver(&shop.client, "shopify", &shop.id, &second).json()["status"], "duplicate");
 }
 
 #[test]
@@ -448,4 +638,215 @@ fn a_fifty_thousand_variant_catalog_is_reconciled_in_bounded_steps_that_resume()
     let requests = api.requests();
     assert_eq!(requests.len() as i64 * 50, seen, "{requests:?}");
     assert!(api.violations().is_empty(), "{:?}", api.violations());
+}
+
+fn connect_at(shop: &Shop, api: &PlatformServer, location: Option<&str>) -> String {
+    let mut body = json!({ "platform": "shopify", "store": "acme.myshopify.com", "webhook_secret": SHOPIFY_SECRET,
+        "api_token": SHOPIFY_TOKEN, "api_base": api.base });
+    if let Some(l) = location {
+        body["location_id"] = json!(l);
+    }
+    let r = shop.admin("POST", "/v1/admin/connections", Some(&body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["id"].as_str().unwrap_or_default().to_owned()
+}
+
+fn resync(shop: &Shop, id: &str) -> Value {
+    let r = shop.admin("POST", &format!("/v1/admin/connections/{id}/resync"), None);
+    assert_eq!(r.status, 202, "{}", r.body);
+    r.json()
+}
+
+/// A connection that follows one location counts that location only: in the
+/// products the reconciliation creates, in every later count, and after the location
+/// is changed (the old location's counts are dropped and a pass plans every SKU again).
+#[test]
+fn a_followed_location_is_the_only_one_counted() {
+    let api = PlatformServer::start(Kind::Shopify);
+    let mut item = Item::simple(811, "LOC-1", "Two places", 5, "2027-01-01T00:00:00Z");
+    item.levels.push((2, 100, "2027-01-01T00:00:00Z".into()));
+    api.set_items(vec![item.clone()]);
+
+    let one = Shop::create("shloc1");
+    let id = connect_at(&one, &api, Some("1"));
+    resync(&one, &id);
+    assert_eq!(product(&one, "LOC-1")["on_hand"], 5, "created from location 1's count only");
+
+    let all = Shop::create("shloc2");
+    let id = connect_at(&all, &api, None);
+    resync(&all, &id);
+    assert_eq!(product(&all, "LOC-1")["on_hand"], 105, "every location");
+    let r = all.admin("PATCH", &format!("/v1/admin/connections/{id}"), Some(&json!({ "location_id": "1" })));
+    assert_eq!((r.status, r.json()["location_id"].as_str()), (200, Some("1")), "{}", r.body);
+    resync(&all, &id);
+    assert_eq!(product(&all, "LOC-1")["on_hand"], 5, "location 1 only, once the location changed");
+    let level = |location: u64, available: i64, at: &str, hook_id: &str| {
+        let d = shopify_hook(
+            SHOPIFY_SECRET,
+            "inventory_levels/update",
+            &shopify_level(item.item_id, location, available, at),
+            hook_id,
+            false,
+        );
+        assert_eq!(deliver(&all.client, "shopify", &all.id, &d).status, 200);
+    };
+    level(2, 200, "2027-01-02T00:00:00Z", "loc-a");
+    assert_eq!(product(&all, "LOC-1")["on_hand"], 5, "another location's count changes nothing");
+    level(1, 6, "2027-01-02T00:00:00Z", "loc-b");
+    assert_eq!(product(&all, "LOC-1")["on_hand"], 6);
+}
+
+/// A variant counted at more locations than a reconciliation page reads with it (10)
+/// has the rest read by item, and is counted at all of them.
+#[test]
+fn every_location_is_counted_past_the_first_ten() {
+    let api = PlatformServer::start(Kind::Shopify);
+    let mut item = Item::simple(821, "LOC-12", "Twelve places", 1, "2027-01-01T00:00:00Z");
+    for loc in 2..=12 {
+        item.levels.push((loc, if loc == 12 { 5 } else { 1 }, "2027-01-01T00:00:00Z".into()));
+    }
+    api.set_items(vec![item]);
+    let shop = Shop::create("shloc12");
+    let id = connect_at(&shop, &api, None);
+    let c = resync(&shop, &id);
+    assert_eq!(c["last_error"], Value::Null, "{c}");
+    assert_eq!(product(&shop, "LOC-12")["on_hand"], 16, "11 × 1 + 5");
+    assert_eq!(api.requests().len(), 2, "the page, then the item's other locations: {:?}", api.requests());
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
+}
+
+/// A platform's order was paid in the shop's checkout: its delay notice offers no
+/// Restock cancel link (it says to cancel in the shop, with the shop's address), and
+/// the cancel link's page refuses it (409). The merchant can still cancel the place.
+#[test]
+fn a_platform_order_is_cancelled_in_the_shop_not_by_restocks_link() {
+    let shop = Shop::create_with("shcancel", json!({ "shop_url": "https://shop.example" }));
+    let api = PlatformServer::start(Kind::Shopify);
+    connect(&shop, &api);
+    shop.put_product("JKT", json!({ "name": "Jacket", "policy": "backorder" }));
+    shop.admin(
+        "POST",
+        "/v1/admin/import",
+        Some(&json!({ "items": [{ "sku": "JKT", "platform": "shopify", "variant_id": "741" }] })),
+    );
+    let po = shop
+        .admin(
+            "POST",
+            "/v1/admin/products/JKT/purchase-orders",
+            Some(&json!({ "quantity": 2, "expected_date": "2031-05-01" })),
+        )
+        .json();
+    let po_id = po["purchase_order"]["id"].as_str().unwrap_or_default().to_owned();
+    for (n, who) in [(9601u64, "p1@example.com"), (9602, "p2@example.com")] {
+        let o = shopify_order(n, "2027-01-02T10:00:00Z", who, "", &[(n, 741, "JKT", 1, true)], false);
+        assert_eq!(hook(&shop, "orders/create", &o, &format!("k-{n}")).json()["status"], "applied");
+    }
+    // The supplier cuts the PO: the second order's date is gone.
+    shop.admin(
+        "PUT",
+        &format!("/v1/admin/products/JKT/purchase-orders/{po_id}"),
+        Some(&json!({ "quantity": 1, "expected_date": "2031-05-01" })),
+    );
+    let mails = mailbox::wait_for(&shop.id, "p2@example.com", "a delay notice", |m| {
+        m.iter().any(|m| m["subject"].as_str().is_some_and(|s| s.contains("delayed")))
+    });
+    let notice = mails.iter().find(|m| m["subject"].as_str().is_some_and(|s| s.contains("delayed"))).cloned();
+    let text = notice.as_ref().and_then(|m| m["text"].as_str()).unwrap_or_default().to_owned();
+    assert!(!text.contains("/backorders/cancel"), "no Restock cancel link: {text}");
+    assert!(text.contains("cancel it in the shop") && text.contains("https://shop.example"), "{text}");
+    // The shopper's page of their orders offers no cancel button for it either, and a
+    // POST cancelling it there is refused.
+    let mine = restock_e2e::client::link_path(&mailbox::link(&shop.id, "p2@example.com", "/backorders/mine?token="));
+    let page = shop.client.get(&mine);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("cancel it in the shop") && !page.body.contains("<form"), "{}", page.body);
+    let p2 = shop.backorders("JKT").into_iter().find(|b| b["email"] == "p2@example.com").unwrap_or_default();
+    let p2_id = p2["id"].as_str().unwrap_or_default().to_owned();
+    let refused = shop.client.request("POST", &format!("{mine}&cancel={p2_id}"), &[], None);
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    let p2 = shop.backorders("JKT").into_iter().find(|b| b["email"] == "p2@example.com").unwrap_or_default();
+    assert_eq!(p2["status"], "open", "the shopper's page cancelled nothing");
+    // A widget order of the same shop gets its link; a link signed the same way for the
+    // platform's order is refused.
+    assert_eq!(shop.backorder("JKT", 1, "w@example.com", &ip(9), None).status, 201);
+    let link = mailbox::link(&shop.id, "w@example.com", "/backorders/cancel?token=");
+    let token = link.split("token=").nth(1).unwrap_or_default().to_owned();
+    let head: Vec<&str> = token.split('.').take(2).collect();
+    let p1 = shop.backorders("JKT").into_iter().find(|b| b["email"] == "p1@example.com").unwrap_or_default();
+    let p1_id = p1["id"].as_str().unwrap_or_default();
+    let forged = sign_link(&format!("{}.x.{}.{p1_id}.0", head.join("."), shop.id));
+    let path = format!("/v1/shops/{}/backorders/cancel?token={forged}", shop.id);
+    let page = shop.client.get(&path);
+    assert_eq!(page.status, 409, "{}", page.body);
+    assert!(page.body.contains("cancel it in the shop") && !page.body.contains("<form"), "{}", page.body);
+    assert_eq!(shop.client.request("POST", &path, &[], None).status, 409);
+    let p1 = shop.backorders("JKT").into_iter().find(|b| b["email"] == "p1@example.com").unwrap_or_default();
+    assert_eq!(p1["status"], "open", "the refused link cancelled nothing");
+    // The merchant can.
+    let r = shop.admin("POST", &format!("/v1/admin/backorders/{p1_id}/cancel"), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// Signs a link payload as the Worker does (`TOKEN_SECRET`, handed to the tests as
+/// `RESTOCK_TOKEN_SECRET`): HMAC-SHA256, unpadded base64url.
+fn sign_link(payload: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let secret = std::env::var("RESTOCK_TOKEN_SECRET").expect("RESTOCK_TOKEN_SECRET is set by cargo xtask test");
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(payload.as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    format!("{payload}.{out}")
+}
+
+/// The D1 rows one answer read (`x-restock-d1`, development only).
+fn rows_read(r: &restock_e2e::client::Reply) -> u64 {
+    let cost = r.header("x-restock-d1").unwrap_or_default().to_owned();
+    cost.split("rows_read=")
+        .nth(1)
+        .and_then(|n| n.split(';').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+/// A cancelled order's sales are found by their references' range, not by reading
+/// every reference of the shop.
+#[test]
+fn a_cancellation_reads_the_orders_sales_not_the_shops() {
+    let shop = Shop::create("shrange");
+    let api = PlatformServer::start(Kind::Shopify);
+    connect(&shop, &api);
+    let tee = Item::simple(531, "RANGE", "Range", 50, "2027-01-01T00:00:00Z");
+    assert_eq!(hook(&shop, "products/create", &shopify_product(std::slice::from_ref(&tee)), "r-p").status, 200);
+    let env = restock_e2e::env::get();
+    query_sql(
+        Path::new(&env.persist),
+        &format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) \
+             INSERT INTO orders (id, shop_id, sku, quantity, amount_cents, reference, created_at, source) \
+             SELECT 'ord_seed_' || i, '{0}', 'RANGE', 1, 100, 'shopify:' || (100000 + i) || ':1', 1700000000000, 'shopify' FROM n",
+            shop.id
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let o = shopify_order(9701, "2027-01-02T10:00:00Z", "r@example.com", "", &[(71, 531, "RANGE", 1, false)], false);
+    assert!(hook(&shop, "orders/create", &o, "r-o").json()["detail"].as_str().is_some_and(|d| d.contains("1 sale")));
+    let cancelled =
+        shopify_order(9701, "2027-01-02T10:00:00Z", "r@example.com", "", &[(71, 531, "RANGE", 1, false)], true);
+    let r = hook(&shop, "orders/cancelled", &cancelled, "r-c");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(rows_read(&r) < 1000, "5,000 other sales are not read: {:?}", r.header("x-restock-d1"));
+    let left = query_sql(
+        Path::new(&env.persist),
+        &format!("SELECT COUNT(*) AS n FROM orders WHERE shop_id = '{}' AND reference LIKE 'shopify:9701:%'", shop.id),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(left[0]["results"][0]["n"], 0, "its sale went");
 }

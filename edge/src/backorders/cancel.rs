@@ -1,6 +1,8 @@
 //! Cancelling a backorder: by the shopper (signed link) or the merchant (admin API).
 //! The domain removes it from the queue and passes any units already set aside for it
-//! to the next shoppers in line (then to stock, which may start a waitlist wave).
+//! to the next shoppers in line (then to stock, which may start a waitlist wave). A
+//! platform's order is not the shopper's to cancel here (it was paid in the shop's
+//! checkout): the link's page says to cancel it in the shop, and refuses (409).
 
 use restock_shared::{Lang, Op, ShopId, Sku};
 use serde::Deserialize;
@@ -25,6 +27,9 @@ pub struct BackorderRef {
     pub quantity: i64,
     pub locale: String,
     pub name: String,
+    /// The platform whose checkout took the order (`None`: the widget's or the admin
+    /// API's own).
+    pub source: Option<String>,
 }
 
 /// What a cancellation did.
@@ -43,7 +48,7 @@ pub struct Cancelled {
 pub async fn find(ctx: &Ctx, shop: &str, id: &str) -> Result<BackorderRef, ApiError> {
     let s = db::stmt(
         &ctx.db,
-        "SELECT b.id, b.sku, b.status, b.quantity, b.locale, p.name FROM backorders b \
+        "SELECT b.id, b.sku, b.status, b.quantity, b.locale, b.source, p.name FROM backorders b \
          JOIN products p ON p.shop_id = b.shop_id AND p.sku = b.sku WHERE b.shop_id = ?1 AND b.id = ?2",
         crate::args![shop, id],
     )?;
@@ -109,6 +114,17 @@ pub async fn link(ctx: &Ctx, req: &Request, shop: &str, post: bool) -> Result<Re
     let lang = Lang::from_tag(&found.locale);
     let qty = found.quantity.to_string();
     let vars = [("product", found.name.as_str()), ("qty", qty.as_str())];
+    // A platform's order was paid in the shop's checkout: cancelling Restock's place
+    // alone would leave the paid order standing. It is cancelled in the shop (which
+    // tells Restock); the merchant can still cancel the place with the admin API.
+    if found.source.is_some() {
+        let mut message = t(lang, M::CancelInShop).to_owned();
+        if let Some(url) = row.shop_url.as_deref() {
+            message.push(' ');
+            message.push_str(url);
+        }
+        return Ok(page(409, lang, &row.name, t(lang, M::CancelTitle), &message, None));
+    }
     if !post {
         if found.status == "cancelled" {
             return Ok(page(200, lang, &row.name, t(lang, M::CancelTitle), &fill(lang, M::Cancelled, &vars), None));

@@ -40,6 +40,8 @@ struct Anchor {
     email: String,
     locale: String,
     sku: String,
+    /// The platform whose checkout took the order (`None`: Restock's own).
+    source: Option<String>,
 }
 
 /// One order as its shopper sees it.
@@ -56,12 +58,14 @@ struct MineRow {
     promised_date: Option<String>,
     current_promise: Option<String>,
     moved_from_name: Option<String>,
+    /// The platform whose checkout took the order: it is cancelled there, not here.
+    source: Option<String>,
 }
 
 async fn find_anchor(ctx: &Ctx, shop: &str, id: &str) -> Result<Option<Anchor>, ApiError> {
     db::first(db::stmt(
         &ctx.db,
-        "SELECT email, locale, sku FROM backorders WHERE shop_id = ?1 AND id = ?2",
+        "SELECT email, locale, sku, source FROM backorders WHERE shop_id = ?1 AND id = ?2",
         crate::args![shop, id],
     )?)
     .await
@@ -74,7 +78,7 @@ async fn orders(ctx: &Ctx, shop: &str, email: &str, before: i64) -> Result<Vec<M
            CASE WHEN b.status = 'open' THEN (SELECT COUNT(*) FROM backorders q WHERE q.shop_id = b.shop_id AND q.sku = b.sku \
              AND q.status = 'open' AND q.quantity > q.allocated AND q.seq <= b.seq) END AS position, \
            b.placed_on, b.promised_date, b.current_promise, \
-           (SELECT m.name FROM products m WHERE m.shop_id = b.shop_id AND m.sku = b.moved_from) AS moved_from_name \
+           (SELECT m.name FROM products m WHERE m.shop_id = b.shop_id AND m.sku = b.moved_from) AS moved_from_name, b.source \
          FROM backorders b JOIN products p ON p.shop_id = b.shop_id AND p.sku = b.sku \
          WHERE b.shop_id = ?1 AND b.email = ?2 COLLATE NOCASE AND b.moved_to IS NULL AND (?3 = 0 OR b.seq < ?3) \
          ORDER BY b.seq DESC LIMIT ?4",
@@ -158,7 +162,10 @@ fn document(
             }
             body.push_str("</ul>");
         }
-        if o.status == "open" {
+        if o.status == "open" && o.source.is_some() {
+            // Paid in the platform's checkout: cancelled there (which tells Restock).
+            body.push_str(&format!("<p>{}</p>", escape_html(t(lang, M::CancelInShop))));
+        } else if o.status == "open" {
             body.push_str(&format!(
                 "<form method=\"post\" action=\"{}\"><button type=\"submit\" aria-describedby=\"{}\">{}</button></form>",
                 escape_html(&format!("{self_url}&cancel={}", o.id)),
@@ -207,21 +214,26 @@ pub async fn page(ctx: &Ctx, req: &Request, shop: &str, post: bool) -> Result<Re
         let Some(id) = http::query_param(req, "cancel") else {
             return Err(ApiError::bad_request("missing_field", "say which order to cancel (`cancel`)"));
         };
-        let theirs = match find_anchor(ctx, shop_id.as_str(), &id).await? {
-            Some(other) => other.email.eq_ignore_ascii_case(&anchor.email),
-            None => false,
-        };
+        let target = find_anchor(ctx, shop_id.as_str(), &id).await?;
+        let theirs = target.as_ref().is_some_and(|other| other.email.eq_ignore_ascii_case(&anchor.email));
         if !theirs {
             let html = document(lang, &row.name, Some(t(lang, M::InvalidLink)), &[], &path, None);
             return Ok(http::html(404, html));
         }
-        notice = Some(match cancel_backorder(ctx, &row, &id, false).await {
-            Ok(_) => t(lang, M::OrderCancelled),
-            Err(ApiError::Conflict { .. }) => {
-                status = 409;
-                t(lang, M::NotCancellable)
+        let platform = target.is_some_and(|o| o.source.is_some());
+        notice = Some(if platform {
+            // A platform's order: cancelling the place alone would leave the paid order.
+            status = 409;
+            t(lang, M::CancelInShop)
+        } else {
+            match cancel_backorder(ctx, &row, &id, false).await {
+                Ok(_) => t(lang, M::OrderCancelled),
+                Err(ApiError::Conflict { .. }) => {
+                    status = 409;
+                    t(lang, M::NotCancellable)
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         });
     }
     let before = http::query_param(req, "before").and_then(|b| b.parse::<i64>().ok()).filter(|b| *b > 0).unwrap_or(0);
@@ -280,6 +292,7 @@ mod tests {
             promised_date: promised.map(str::to_owned),
             current_promise: current.map(str::to_owned),
             moved_from_name: None,
+            source: None,
         }
     }
 
@@ -316,5 +329,9 @@ mod tests {
         assert_eq!(html.matches("<form method=\"post\"").count(), 1, "one open order, one button");
         assert!(html.contains("action=\"/v1/shops/s/backorders/mine?token=a&amp;b&amp;cancel=bo_1\""), "{html}");
         assert!(!html.contains("style="), "no inline style under the page's CSP");
+        // A platform's open order has no cancel button: the page says to cancel in the shop.
+        let platform = [MineRow { source: Some("shopify".into()), ..row("open", 0, None, None) }];
+        let html = document(Lang::En, "Bob's", None, &platform, "/m?token=a", None);
+        assert!(!html.contains("<form") && html.contains("cancel it in the shop"), "{html}");
     }
 }

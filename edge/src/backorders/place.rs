@@ -6,11 +6,15 @@
 //! still ahead (preorders), the units owed plus this order stay within the cap, and no
 //! order with the same `Idempotency-Key` exists. D1 runs statements one at a time, so
 //! any number of concurrent requests accept at most the cap in total.
+//!
+//! Keys are unique per shop *and source*: a shopper's `Idempotency-Key` (source NULL)
+//! and a platform order line's key (`{platform}:{order}:{line}`, source the platform)
+//! never meet, whatever the shopper sends (migration 0021's index).
 
 use restock_shared::groups::Group;
 use restock_shared::wire::{BackorderOrder, BackorderRequest, BackorderStatus, BackorderView, OrderKindCode};
 use restock_shared::{
-    Date, Email, Locale, OrderKind, Policy, Quantity, ShopId, ShopRules, Sku, Timestamp, check_order,
+    Date, Email, Locale, OrderKind, Policy, ProductSettings, Quantity, ShopId, ShopRules, Sku, Timestamp, check_order,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -65,7 +69,8 @@ async fn replay(ctx: &Ctx, shop: &str, key: &str, hash: &str) -> Result<Option<R
     for attempt in 0..=REPLAY_WAITS {
         let s = db::stmt(
             &ctx.db,
-            "SELECT request_hash, response_body FROM backorders WHERE shop_id = ?1 AND idempotency_key = ?2",
+            "SELECT request_hash, response_body FROM backorders \
+             WHERE shop_id = ?1 AND COALESCE(source, '') = '' AND idempotency_key = ?2",
             crate::args![shop, key],
         )?;
         let Some(existing) = db::first::<Existing>(s).await? else { return Ok(None) };
@@ -138,10 +143,12 @@ struct Placed {
 /// The one guarded INSERT of an order, for the widget's requests and the platforms'
 /// orders alike: it inserts only if, when it runs, the product still takes orders
 /// under policy `?13`, the units owed plus this order stay within the cap, and the
-/// idempotency key `?10` is unused; and, for a shopper's own request, nothing is
+/// idempotency key `?10` is unused by this source (`?14`; a shopper's key and a
+/// platform's are separate namespaces); and, for a shopper's own request, nothing is
 /// sellable (backorders) or the release is ahead (preorders). A platform's order
 /// (`?17` = 1) was already taken and paid in the platform's checkout, so it skips that
-/// last check, never the cap. Parameters: `?1` id, `?2` shop, `?3` sku, `?4` kind,
+/// last check, never the cap; and its line must not be recorded as a sale already (a
+/// line is decided once: the sale's reference is the same key). Parameters: `?1` id, `?2` shop, `?3` sku, `?4` kind,
 /// `?5` email, `?6` locale, `?7` quantity, `?8` today, `?9` estimate, `?10` key,
 /// `?11` request hash, `?12` now, `?13` policy, `?14` source, `?15` the platform's
 /// order id, `?16` when the platform took it, `?17` whether it is a platform's order.
@@ -163,7 +170,9 @@ fn insert_sql() -> String {
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 'open', ?8, ?9, ?9, ?9, p.price_cents, ?10, ?11, NULL, ?12, ?12, ?14, ?15, ?16 \
          FROM products p \
          WHERE {takes} \
-           AND (?10 IS NULL OR NOT EXISTS (SELECT 1 FROM backorders k WHERE k.shop_id = ?2 AND k.idempotency_key = ?10))"
+           AND (?10 IS NULL OR NOT EXISTS (SELECT 1 FROM backorders k WHERE k.shop_id = ?2 \
+                 AND COALESCE(k.source, '') = COALESCE(?14, '') AND k.idempotency_key = ?10)) \
+           AND (?17 = 0 OR NOT EXISTS (SELECT 1 FROM orders s WHERE s.shop_id = ?2 AND s.reference = ?10))"
     )
 }
 
@@ -369,13 +378,48 @@ pub enum PlatformPlaced {
     New { id: String, kind: OrderKind },
     /// Queued before (the same order and line came again).
     Already { id: String },
-    /// Not queued: the product takes no orders, or its cap is reached.
+    /// Recorded as a sale before (a line is decided once): not queued.
+    Sold,
+    /// Not queued: the product takes no orders, its policy changed, or its cap is
+    /// reached (`code` says which).
     Refused { code: &'static str, detail: String },
 }
 
-/// The idempotency key of a platform's order line.
+/// The idempotency key of a platform's order line (also its sale's reference).
 pub fn platform_key(source: &str, order_id: &str, line_id: &str) -> String {
     format!("{source}:{order_id}:{line_id}")
+}
+
+/// Why the guarded INSERT took no platform line, from the product as it is now (its
+/// settings and units queued; `None`: gone), the policy the INSERT was bound to, and
+/// the line's quantity: the
+/// product was discontinued or removed, its policy changed since it was read, or its
+/// cap has no room left. Each has its own code; only `cap_reached` means "no place".
+pub fn why_refused(sent_policy: &str, now: Option<(&ProductSettings, u32)>, quantity: u32) -> (&'static str, String) {
+    let Some((settings, queued)) = now else {
+        return ("not_orderable", "the product was removed from Restock".into());
+    };
+    if settings.discontinued {
+        return ("discontinued", "the product was discontinued".into());
+    }
+    if settings.policy.name() != sent_policy {
+        return (
+            "policy_changed",
+            format!("the product's policy changed from {sent_policy} to {}", settings.policy.name()),
+        );
+    }
+    let left = settings.policy.cap().map(|c| c.saturating_sub(queued));
+    let detail = match left {
+        Some(l) => format!("the cap is reached ({l} unit(s) left, {quantity} ordered)"),
+        None => "the last places were just taken".into(),
+    };
+    ("cap_reached", detail)
+}
+
+#[derive(Deserialize)]
+struct Taken {
+    id: Option<String>,
+    sold: i64,
 }
 
 /// Queues a platform order's line through the same guarded INSERT as the widget's
@@ -407,6 +451,7 @@ pub async fn place_platform(
         facts.state().supply(&rules, ctx.today()).eta(facts.queued, line.quantity.get(), ctx.today()).map(|e| e.date);
     let id = new_id("bo");
     let hash = sha256_hex(key.as_bytes());
+    let policy = facts.settings.policy.name();
     let insert = insert_statement(
         ctx,
         crate::args![
@@ -422,7 +467,7 @@ pub async fn place_platform(
             Some(key.clone()),
             hash.as_str(),
             ctx.now.millis(),
-            facts.settings.policy.name(),
+            policy,
             Some(line.source.to_owned()),
             Some(line.order_id.to_owned()),
             Some(line.ordered_at.millis()),
@@ -440,23 +485,28 @@ pub async fn place_platform(
     params.insert(0, db::Arg::js(&id.as_str()));
     let results = db::batch(&ctx.db, vec![insert, db::stmt(&ctx.db, &sql, params)?]).await?;
     if results.first().map(db::changes) != Some(1) {
-        #[derive(Deserialize)]
-        struct Existing {
-            id: String,
-        }
+        // Not inserted: this line's key is taken (by this platform only: a shopper's
+        // key is another namespace), it was recorded as a sale, or the product refused.
         let s = db::stmt(
             &ctx.db,
-            "SELECT id FROM backorders WHERE shop_id = ?1 AND idempotency_key = ?2",
-            crate::args![shop.as_str(), key.as_str()],
+            "SELECT (SELECT id FROM backorders WHERE shop_id = ?1 AND COALESCE(source, '') = ?3 AND idempotency_key = ?2) AS id, \
+                    EXISTS (SELECT 1 FROM orders WHERE shop_id = ?1 AND reference = ?2) AS sold",
+            crate::args![shop.as_str(), key.as_str(), line.source],
         )?;
-        if let Some(e) = db::first::<Existing>(s).await? {
-            return Ok(PlatformPlaced::Already { id: e.id });
+        let taken = db::first::<Taken>(s).await?;
+        if let Some(id) = taken.as_ref().and_then(|t| t.id.clone()) {
+            return Ok(PlatformPlaced::Already { id });
         }
-        let left = facts.settings.policy.cap().map(|c| c.saturating_sub(facts.queued));
-        return Ok(PlatformPlaced::Refused {
-            code: "cap_reached",
-            detail: format!("the cap is reached ({} units left)", left.map_or("no".into(), |l| l.to_string())),
-        });
+        if taken.is_some_and(|t| t.sold != 0) {
+            return Ok(PlatformPlaced::Sold);
+        }
+        let now = match load_product(&ctx.db, &shop, line.sku, ctx.now).await {
+            Ok(f) => Some(f),
+            Err(ApiError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let (code, detail) = why_refused(policy, now.as_ref().map(|f| (&f.settings, f.queued)), line.quantity.get());
+        return Ok(PlatformPlaced::Refused { code, detail });
     }
     let (_, promise) = promise_for(ctx, &shop, line.sku, &id, line.quantity, &rules).await?;
     db::run(db::stmt(
@@ -467,4 +517,22 @@ pub async fn place_platform(
     .await?;
     notify::kick(ctx);
     Ok(PlatformPlaced::New { id, kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_platform_line_says_why_in_its_own_words() {
+        let backorder = |cap| ProductSettings { policy: Policy::Backorder { cap }, ..ProductSettings::default() };
+        let code = |sent: &str, now: Option<(&ProductSettings, u32)>| why_refused(sent, now, 2).0;
+        assert_eq!(code("backorder", Some((&backorder(Some(3)), 2))), "cap_reached");
+        assert_eq!(code("backorder", Some((&backorder(None), 0))), "cap_reached", "a race for the last places");
+        assert_eq!(code("backorder", Some((&ProductSettings::default(), 0))), "policy_changed", "now deny");
+        let gone = ProductSettings { discontinued: true, ..backorder(Some(3)) };
+        assert_eq!(code("backorder", Some((&gone, 0))), "discontinued");
+        assert_eq!(code("backorder", None), "not_orderable");
+        assert!(why_refused("backorder", Some((&backorder(Some(3)), 2)), 2).1.contains("1 unit(s) left"));
+    }
 }

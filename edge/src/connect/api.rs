@@ -3,8 +3,12 @@
 //! Secrets (the webhook signing secret, the API token, WooCommerce's consumer key) are
 //! write-only: taken when a connection is made or changed, never returned, shown only
 //! as their first four characters. The API's base URL defaults to the platform's own
-//! host; another one must be https, except `http://localhost` / `127.0.0.1` on a
-//! development Worker (the tests' stand-ins).
+//! host. Another base is for development only (the tests' stand-ins, a local proxy):
+//! there any https URL, or `http://localhost` / `127.0.0.1`. In production `api_base`
+//! may only name the platform's own host for the store (Shopify: the shop's
+//! myshopify domain; BigCommerce: `api.bigcommerce.com`; WooCommerce: the store's own
+//! host), so a connection can never send its token, or make the Worker call, anywhere
+//! else.
 
 use std::collections::BTreeMap;
 
@@ -106,6 +110,35 @@ pub fn base_url(field: &'static str, input: &str, development: bool) -> Result<S
     if ok { Ok(url.as_str().trim_end_matches('/').to_owned()) } else { Err(bad()) }
 }
 
+/// The platform's own API host for `store`.
+fn own_host(platform: Platform, store: &str) -> Option<String> {
+    match platform {
+        Platform::Shopify => Some(store.to_ascii_lowercase()),
+        Platform::BigCommerce => Some("api.bigcommerce.com".into()),
+        Platform::WooCommerce => Url::parse(store).ok().and_then(|u| u.host_str().map(str::to_owned)),
+    }
+}
+
+/// `api_base` for a connection to `platform`'s `store`: any base [`base_url`] takes on
+/// a development Worker; in production only an https URL on the platform's own host
+/// for the store.
+pub fn api_base(platform: Platform, store: &str, input: &str, development: bool) -> Result<String, ApiError> {
+    let url = base_url("api_base", input, development)?;
+    if development {
+        return Ok(url);
+    }
+    let host = Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_owned));
+    if host.is_some() && host == own_host(platform, store) {
+        Ok(url)
+    } else {
+        Err(range(
+            "api_base",
+            "in production, only the platform's own API host for the store (Shopify: the myshopify domain; \
+             BigCommerce: api.bigcommerce.com; WooCommerce: the store's host); another base is for development",
+        ))
+    }
+}
+
 fn store_of(platform: Platform, store: &str, development: bool) -> Result<String, ApiError> {
     match platform {
         Platform::Shopify => {
@@ -190,13 +223,14 @@ impl NewConnection {
         if platform != Platform::WooCommerce && api_key.is_some() {
             return Err(range("api_key", "only WooCommerce has a consumer key (api_token is its consumer secret)"));
         }
+        let store = store_of(platform, &r.store, development)?;
         Ok(NewConnection {
             platform,
-            store: store_of(platform, &r.store, development)?,
             webhook_secret: secret("webhook_secret", &r.webhook_secret)?,
             api_token: secret("api_token", &r.api_token)?,
             api_key,
-            api_base: r.api_base.as_deref().map(|u| base_url("api_base", u, development)).transpose()?,
+            api_base: r.api_base.as_deref().map(|u| api_base(platform, &store, u, development)).transpose()?,
+            store,
             api_version: r.api_version.as_deref().map(|v| api_version(platform, v)).transpose()?,
             location_id: r.location_id.as_deref().map(|v| location(platform, v)).transpose()?,
             group_map: r.group_map.as_ref().map(group_map).transpose()?.unwrap_or_else(|| "{}".into()),
@@ -304,7 +338,7 @@ pub async fn patch(ctx: &Ctx, req: &mut Request, id: &str) -> Result<Response, A
         sets.push(("api_key", secret("api_key", v)?.into()));
     }
     if let Some(v) = &p.api_base {
-        sets.push(("api_base", v.as_deref().map(|u| base_url("api_base", u, dev)).transpose()?.into()));
+        sets.push(("api_base", v.as_deref().map(|u| api_base(platform, &c.store, u, dev)).transpose()?.into()));
     }
     if let Some(v) = &p.api_version {
         sets.push(("api_version", api_version(platform, v)?.into()));
@@ -321,16 +355,36 @@ pub async fn patch(ctx: &Ctx, req: &mut Request, id: &str) -> Result<Response, A
         }
         sets.push(("status", v.as_str().into()));
     }
+    // Another location: the stored counts were kept for the old one (or for all), so
+    // they go, and a reconciliation pass starts, which stores the new location's counts
+    // as news and plans every SKU again from them.
+    let relocated = p.location_id.as_ref().is_some_and(|l| *l != c.location_id);
     if !sets.is_empty() {
         let assign: Vec<String> = sets.iter().enumerate().map(|(i, (col, _))| format!("{col} = ?{}", i + 4)).collect();
         let mut params = crate::args![shop.id.as_str(), c.id.as_str(), ctx.now.millis()];
         params.extend(sets.iter().map(|(_, v)| db::Arg::js(v)));
-        db::run(db::stmt(
+        let restart = if relocated {
+            ", sync_cursor = NULL, sync_started_at = NULL, sync_pages = 0, sync_seen = 0, sync_drift_units = 0, \
+             sync_drift_skus = 0, sync_retry_at = NULL, next_sync_at = 0"
+        } else {
+            ""
+        };
+        let mut statements = vec![db::stmt(
             &ctx.db,
-            &format!("UPDATE connections SET {}, updated_at = ?3 WHERE shop_id = ?1 AND id = ?2", assign.join(", ")),
+            &format!(
+                "UPDATE connections SET {}{restart}, updated_at = ?3 WHERE shop_id = ?1 AND id = ?2",
+                assign.join(", ")
+            ),
             params,
-        )?)
-        .await?;
+        )?];
+        if relocated {
+            statements.push(db::stmt(
+                &ctx.db,
+                "DELETE FROM platform_levels WHERE shop_id = ?1 AND platform = ?2",
+                crate::args![shop.id.as_str(), c.platform.as_str()],
+            )?);
+        }
+        db::batch(&ctx.db, statements).await?;
         let changed: Vec<&str> = sets.iter().map(|(c, _)| *c).collect();
         crate::admin::audit::note(ctx, "connection", json!({ "changed": changed }));
     }
@@ -444,6 +498,11 @@ mod tests {
         check(with("api_base", json!("http://127.0.0.1:9999")), true, Ok(()));
         check(with("api_base", json!("http://evil.example")), true, Err(("out_of_range", "api_base")));
         check(with("api_base", json!("https://proxy.example/x?y=1")), false, Err(("out_of_range", "api_base")));
+        // In production only the platform's own host for the store; elsewhere in development.
+        check(with("api_base", json!("https://proxy.example")), false, Err(("out_of_range", "api_base")));
+        check(with("api_base", json!("https://proxy.example")), true, Ok(()));
+        check(with("api_base", json!("https://acme.myshopify.com")), false, Ok(()));
+        check(with("api_base", json!("https://other.myshopify.com")), false, Err(("out_of_range", "api_base")));
         check(with("api_version", json!("2025-10")), false, Ok(()));
         check(with("api_version", json!("latest")), false, Err(("out_of_range", "api_version")));
         check(with("location_id", json!("12a")), false, Err(("out_of_range", "location_id")));
@@ -458,9 +517,20 @@ mod tests {
         check(w, false, Err(("out_of_range", "store")));
         let bc = json!({ "platform": "bigcommerce", "store": "abc123", "webhook_secret": "cs", "api_token": "t" });
         check(bc.clone(), false, Ok(()));
-        let mut b = bc;
+        let mut b = bc.clone();
         b["api_version"] = json!("2025-10");
         check(b, false, Err(("out_of_range", "api_version")));
+        let mut b = bc.clone();
+        b["api_base"] = json!("https://api.bigcommerce.com");
+        check(b.clone(), false, Ok(()));
+        b["api_base"] = json!("https://api.bigcommerce.com.evil.example");
+        check(b, false, Err(("out_of_range", "api_base")));
+        let mut w = woo.clone();
+        w["api_key"] = json!("ck_1");
+        w["api_base"] = json!("https://shop.example/shop");
+        check(w.clone(), false, Ok(()));
+        w["api_base"] = json!("https://cdn.example");
+        check(w, false, Err(("out_of_range", "api_base")));
         let e = http::from_value::<ConnectionRequest>(json!({ "platform": "shopify", "store": "a.myshopify.com", "webhook_secret": "s", "api_token": "t", "api_base": null }))
             .expect_err("null");
         assert_eq!(e.problem().field.as_deref(), Some("api_base"));

@@ -7,15 +7,24 @@
 //!   an existing product between `deny` and `backorder` (a stock plan: promises are
 //!   checked again); a preorder is left alone.
 //! - **Stock**: the platform's counts per item and location are stored (a newer count
-//!   only); every SKU whose count changed is planned again through `stock::commit` with
-//!   on hand set to `restock_shared::platform::on_hand_target` (an increase is stock
-//!   arriving: first come, first served to the queue, then the waitlist). The target
-//!   is read again after the commit and planned again if a concurrent count moved it.
-//! - **Orders**: each line decided by `restock_shared::platform::line_kind`; backorder
-//!   lines go through `backorders::place::place_platform` (the one guarded INSERT,
-//!   idempotent by order and line) after the customer group's rules; sales are recorded
-//!   for attribution. A cancelled order cancels its open backorders (a stock plan each:
-//!   the place is freed, allocated units pass on) and drops its sales.
+//!   only; only the connection's `location_id` when it has one); every SKU whose count
+//!   changed is planned again through `stock::commit` with on hand set to
+//!   `restock_shared::platform::on_hand_target` of the sum over the followed locations
+//!   (an increase is stock arriving: first come, first served to the queue, then the
+//!   waitlist). The target is read again after the commit and planned again if a
+//!   concurrent count moved it. A product created from the catalog starts with the
+//!   same sum.
+//! - **Orders**: each line is decided once, by the first delivery that sees it:
+//!   `restock_shared::platform::line_kind` (a line the platform already fulfilled is a
+//!   sale); backorder lines go through `backorders::place::place_platform` (the one
+//!   guarded INSERT, idempotent by order and line) after the customer group's rules;
+//!   sales are recorded for attribution; refusals are recorded (`platform_refusals`).
+//!   A later update of the order reads those first and decides only lines it has not
+//!   seen, trying again only a line refused for lack of places, as a backorder: a line
+//!   sold from stock never becomes a backorder later. The sale's and the backorder's
+//!   INSERTs each refuse a line the other holds. A cancelled order cancels its open
+//!   backorders (a stock plan each: the place is freed, allocated units pass on) and
+//!   drops its sales and refusals.
 //! - **Privacy** (Shopify): `customers/redact` erases the address as
 //!   `DELETE /v1/admin/subscribers/{email}` does; `shop/redact` removes what the
 //!   connection brought; `customers/data_request` is recorded for the merchant.
@@ -89,7 +98,7 @@ pub async fn apply(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, incoming: In
             Outcome::applied(format!("stock: {} count(s), {} SKU(s) planned again", levels.len(), stats.synced))
         }
         Incoming::Catalog(variants) => {
-            let stats = catalog(ctx, shop, conn, &variants).await?;
+            let stats = catalog(ctx, shop, conn, &variants, Via::Webhook).await?;
             Outcome::applied(stats.summary())
         }
         Incoming::Order(mut order) => {
@@ -106,14 +115,29 @@ pub async fn apply(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, incoming: In
                     let reply =
                         fetch::call(ctx, Method::Get, &bigcommerce::product_url(&base, &product_id), &h, None).await?;
                     let variants = bigcommerce::product(&reply, ctx.now)?;
-                    let stats = catalog(ctx, shop, conn, &variants).await?;
+                    let stats = catalog(ctx, shop, conn, &variants, Via::Webhook).await?;
                     Outcome::applied(stats.summary())
                 }
                 Fetch::Order { order_id } => {
                     let o = fetch::call(ctx, Method::Get, &bigcommerce::order_url(&base, &order_id), &h, None).await?;
-                    let items =
-                        fetch::call(ctx, Method::Get, &bigcommerce::order_products_url(&base, &order_id), &h, None)
-                            .await?;
+                    // Every page of its lines: a long order is decided whole.
+                    let mut items = Vec::new();
+                    for page in 1..=bigcommerce::ORDER_LINE_PAGES {
+                        let url = bigcommerce::order_products_url(&base, &order_id, page);
+                        let got =
+                            bigcommerce::order_products_page(&fetch::call(ctx, Method::Get, &url, &h, None).await?)?;
+                        let last = got.len() < bigcommerce::ORDER_LINES_PAGE as usize;
+                        items.extend(got);
+                        if last {
+                            break;
+                        }
+                        if page == bigcommerce::ORDER_LINE_PAGES {
+                            return Err(Failure::Platform(CallError::Broken(format!(
+                                "order {order_id} has more than {} lines",
+                                bigcommerce::ORDER_LINE_PAGES * bigcommerce::ORDER_LINES_PAGE
+                            ))));
+                        }
+                    }
                     let mut order = bigcommerce::order(&o, &items)?;
                     if !conn.groups().is_empty() {
                         order.customer_groups =
@@ -143,7 +167,12 @@ pub async fn apply(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, incoming: In
         }
         Incoming::ShopRedact => {
             shop_redact(ctx, shop, platform).await?;
-            Outcome::applied("the connection's data was erased (mapping, counts, log; addresses of its orders)".into())
+            Outcome::applied(
+                "the connection was deleted with its variant mapping, counts and refusals; the addresses of its orders \
+                 were erased (their quantities stay for the insights); this webhook log is kept (no addresses in it) \
+                 until it is pruned, 30 days after each delivery"
+                    .into(),
+            )
         }
         Incoming::Ping => Outcome::ignored("ping"),
         Incoming::Ignored(why) => Outcome::ignored(why),
@@ -151,7 +180,10 @@ pub async fn apply(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, incoming: In
 }
 
 /// The platform groups of a customer (a WooCommerce role, a BigCommerce customer
-/// group), fetched only when the connection maps groups.
+/// group), fetched only when the connection maps groups. A customer the platform no
+/// longer has (404: deleted since the order, a guest) has no group, so the `*` rules
+/// apply; only a temporary failure (429, 5xx, a timeout) fails the delivery, as a 503
+/// the platform retries.
 async fn customer_groups(
     ctx: &Ctx,
     conn: &ConnectionRow,
@@ -160,21 +192,22 @@ async fn customer_groups(
 ) -> Result<Vec<String>, Failure> {
     let Some(id) = customer else { return Ok(Vec::new()) };
     let base = conn.api_base();
-    let group = match platform {
-        Platform::WooCommerce => {
-            let h = woocommerce::headers(conn.api_key.as_deref().unwrap_or_default(), &conn.api_token);
-            woocommerce::customer_role(
-                &fetch::call(ctx, Method::Get, &woocommerce::customer_url(&base, id), &h, None).await?,
-            )?
-        }
-        Platform::BigCommerce => {
-            let h = bigcommerce::headers(&conn.api_token);
-            bigcommerce::customer_group(
-                &fetch::call(ctx, Method::Get, &bigcommerce::customer_url(&base, id), &h, None).await?,
-            )?
-        }
+    let (url, h) = match platform {
+        Platform::WooCommerce => (
+            woocommerce::customer_url(&base, id),
+            woocommerce::headers(conn.api_key.as_deref().unwrap_or_default(), &conn.api_token),
+        ),
+        Platform::BigCommerce => (bigcommerce::customer_url(&base, id), bigcommerce::headers(&conn.api_token)),
         // Shopify orders carry the customer's tags.
-        Platform::Shopify => None,
+        Platform::Shopify => return Ok(Vec::new()),
+    };
+    let reply = fetch::call(ctx, Method::Get, &url, &h, None).await?;
+    if reply.status == 404 {
+        return Ok(Vec::new());
+    }
+    let group = match platform {
+        Platform::WooCommerce => woocommerce::customer_role(&reply)?,
+        _ => bigcommerce::customer_group(&reply)?,
     };
     Ok(group.into_iter().collect())
 }
@@ -220,6 +253,16 @@ fn product_name(v: &Variant, sku: &Sku) -> String {
     header_text("name", &v.name, 200).ok().filter(|n| !n.is_empty()).unwrap_or_else(|| sku.as_str().to_owned())
 }
 
+/// Whose counts are stored: a webhook's (a count equal to the stored one is planned
+/// again all the same: an earlier attempt of this delivery may have stored it and died
+/// before planning, and a retry must finish the job) or the reconciliation's (only a
+/// count that differs is planned: a page of 50 unchanged counts costs nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Webhook,
+    Reconciliation,
+}
+
 /// Maps `variants` to SKUs, creates the products Restock lacks, moves policies, and
 /// stores and applies their counts.
 pub async fn catalog(
@@ -227,6 +270,7 @@ pub async fn catalog(
     shop: &ShopRow,
     conn: &ConnectionRow,
     variants: &[Variant],
+    via: Via,
 ) -> Result<CatalogStats, Failure> {
     let mut stats = CatalogStats::default();
     let mut usable: Vec<(&Variant, Sku)> = Vec::new();
@@ -273,7 +317,7 @@ pub async fn catalog(
     }
     let mut existing: BTreeMap<String, String> = BTreeMap::new();
     let mut was_mapped: BTreeMap<String, String> = BTreeMap::new();
-    for (i, r) in db::batch(&ctx.db, reads).await?.iter().enumerate() {
+    for (i, r) in db::batches(&ctx.db, reads).await?.iter().enumerate() {
         if i < n_sku_reads {
             existing.extend(db::rows::<Existing>(r)?.into_iter().map(|e| (e.sku, e.policy)));
         } else {
@@ -303,7 +347,7 @@ pub async fn catalog(
         if existing.contains_key(sku.as_str()) || !created.insert(sku.as_str().to_owned()) {
             continue;
         }
-        let on_hand = if v.tracked { v.total.unwrap_or(0).max(0) } else { 0 };
+        let on_hand = if v.tracked { conn.count_of(v).unwrap_or(0).max(0) } else { 0 };
         new_rows.push(json!({
             "s": sku.as_str(), "n": product_name(v, sku), "c": v.price_cents.unwrap_or(0),
             "o": if v.backorders == Some(true) { "backorder" } else { "deny" }, "h": on_hand.min(10_000_000),
@@ -319,7 +363,7 @@ pub async fn catalog(
             crate::args![shop.id.as_str(), now, Value::Array(chunk.to_vec()).to_string()],
         )?);
     }
-    let results = db::batch(&ctx.db, writes).await?;
+    let results = db::batches(&ctx.db, writes).await?;
     stats.mapped = usable.len();
     stats.created = results.iter().skip(mapping.chunks(JSON_CHUNK).len()).map(db::changes).sum();
     // The platform's "sell beyond stock" moves deny <-> backorder (never a preorder).
@@ -338,7 +382,7 @@ pub async fn catalog(
     }
     let levels: Vec<Level> = usable.iter().flat_map(|(v, _)| v.levels.iter().cloned()).collect();
     if !levels.is_empty() {
-        stats.levels = store_levels(ctx, shop, conn, &levels, &created).await?;
+        stats.levels = store_levels(ctx, shop, conn, &levels, &created, via).await?;
     }
     // A product Restock had before it was mapped follows the counts stored for it.
     let remapped: BTreeSet<&Sku> = usable
@@ -355,7 +399,7 @@ pub async fn catalog(
             stats.levels.deferred += 1;
             continue;
         }
-        if sync_sku(ctx, shop, platform, sku).await?.is_some() {
+        if sync_sku(ctx, shop, conn, sku).await?.is_some() {
             stats.levels.synced += 1;
         }
     }
@@ -424,7 +468,7 @@ pub async fn levels_changed(
     conn: &ConnectionRow,
     levels: &[Level],
 ) -> Result<LevelStats, Failure> {
-    Ok(store_levels(ctx, shop, conn, levels, &BTreeSet::new()).await?)
+    Ok(store_levels(ctx, shop, conn, levels, &BTreeSet::new(), Via::Webhook).await?)
 }
 
 /// Stores `levels` (a newer count only; another location than the connection follows
@@ -437,10 +481,10 @@ pub async fn store_levels(
     conn: &ConnectionRow,
     levels: &[Level],
     fresh: &BTreeSet<String>,
+    via: Via,
 ) -> Result<LevelStats, ApiError> {
     let platform = conn.platform()?;
-    let levels: Vec<&Level> =
-        levels.iter().filter(|l| conn.location_id.as_deref().is_none_or(|loc| loc == l.location_id)).collect();
+    let levels: Vec<&Level> = levels.iter().filter(|l| conn.follows(&l.location_id)).collect();
     let mut stats = LevelStats::default();
     if levels.is_empty() {
         return Ok(stats);
@@ -466,7 +510,7 @@ pub async fn store_levels(
             params,
         )?);
     }
-    let results = db::batch(&ctx.db, reads).await?;
+    let results = db::batches(&ctx.db, reads).await?;
     let mut stored: Vec<StoredLevel> = Vec::new();
     let mut sku_of: Vec<SkuOf> = Vec::new();
     for pair in results.chunks(2) {
@@ -481,7 +525,12 @@ pub async fn store_levels(
     for l in &levels {
         match stored.iter().find(|s| s.item_id == l.item_id && s.location_id == l.location_id) {
             Some(o) if o.counted_at > l.counted_at.millis() => {}
-            Some(o) if o.available == l.available => {}
+            Some(o)
+                if o.available == l.available
+                    && (via == Via::Reconciliation || o.counted_at != l.counted_at.millis()) => {}
+            Some(o) if o.available == l.available => {
+                changed_items.insert(&l.item_id);
+            }
             Some(o) => {
                 changed_items.insert(&l.item_id);
                 *drift.entry(&l.item_id).or_default() += o.available.abs_diff(l.available);
@@ -526,12 +575,10 @@ pub async fn store_levels(
             crate::args![shop.id.as_str(), platform.name(), ctx.now.millis(), Value::Array(chunk.to_vec()).to_string()],
         )?);
     }
-    if !writes.is_empty() {
-        db::batch(&ctx.db, writes).await?;
-    }
+    db::batches(&ctx.db, writes).await?;
     for sku in to_sync.iter().filter(|s| !deferred.contains(*s)) {
         let Ok(sku) = Sku::parse(sku) else { continue };
-        sync_sku(ctx, shop, platform, &sku).await?;
+        sync_sku(ctx, shop, conn, &sku).await?;
         stats.synced += 1;
     }
     Ok(stats)
@@ -544,21 +591,25 @@ struct Sum {
     n: i64,
 }
 
-async fn platform_sum(ctx: &Ctx, shop: &str, platform: Platform, sku: &Sku) -> Result<Sum, ApiError> {
+/// The platform's count of `sku`: the sum over the locations the connection follows
+/// (its `location_id`, else every one) of its items' stored counts, and the oldest of
+/// their times.
+async fn platform_sum(ctx: &Ctx, shop: &str, conn: &ConnectionRow, sku: &Sku) -> Result<Sum, ApiError> {
     let s = db::stmt(
         &ctx.db,
         "SELECT SUM(l.available) AS available, MIN(l.counted_at) AS counted_at, COUNT(*) AS n FROM platform_levels l \
          JOIN platform_variants v ON v.shop_id = l.shop_id AND v.platform = l.platform AND v.item_id = l.item_id \
-         WHERE v.shop_id = ?1 AND v.platform = ?2 AND v.sku = ?3",
-        crate::args![shop, platform.name(), sku.as_str()],
+         WHERE v.shop_id = ?1 AND v.platform = ?2 AND v.sku = ?3 AND (?4 IS NULL OR l.location_id = ?4)",
+        crate::args![shop, conn.platform.as_str(), sku.as_str(), conn.location_id.clone()],
     )?;
     Ok(db::first::<Sum>(s).await?.unwrap_or(Sum { available: None, counted_at: None, n: 0 }))
 }
 
 /// Plans `sku` again from the platform's counts: on hand becomes the platform's count
 /// plus what its counted backorders are still owed. Returns the change of on hand.
-pub async fn sync_sku(ctx: &Ctx, shop: &ShopRow, platform: Platform, sku: &Sku) -> Result<Option<i64>, ApiError> {
-    let mut sum = platform_sum(ctx, &shop.id, platform, sku).await?;
+pub async fn sync_sku(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, sku: &Sku) -> Result<Option<i64>, ApiError> {
+    let platform = conn.platform()?;
+    let mut sum = platform_sum(ctx, &shop.id, conn, sku).await?;
     for _ in 0..3 {
         let (Some(available), Some(counted_at)) = (sum.available, sum.counted_at) else { return Ok(None) };
         let counted_at = Timestamp::from_millis(counted_at);
@@ -590,7 +641,7 @@ pub async fn sync_sku(ctx: &Ctx, shop: &ShopRow, platform: Platform, sku: &Sku) 
             Err(ApiError::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let again = platform_sum(ctx, &shop.id, platform, sku).await?;
+        let again = platform_sum(ctx, &shop.id, conn, sku).await?;
         if again == sum {
             return Ok(Some(committed.plan.on_hand_delta));
         }
@@ -601,8 +652,8 @@ pub async fn sync_sku(ctx: &Ctx, shop: &ShopRow, platform: Platform, sku: &Sku) 
 
 /// Plans `sku` again so units on hand go to its queue: from the platform's counts
 /// when it has them, else as a recheck of what Restock holds.
-async fn heal(ctx: &Ctx, shop: &ShopRow, platform: Platform, sku: &Sku) -> Result<(), ApiError> {
-    if sync_sku(ctx, shop, platform, sku).await?.is_none() {
+async fn heal(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, sku: &Sku) -> Result<(), ApiError> {
+    if sync_sku(ctx, shop, conn, sku).await?.is_none() {
         commit::commit(ctx, shop, sku, false, |_| Ok(Change::new(Op::Recheck)), |_| Ok(Vec::new())).await?;
     }
     Ok(())
@@ -618,10 +669,17 @@ struct Mapped {
 #[derive(Default)]
 struct OrderStats {
     queued: Vec<String>,
-    again: usize,
+    /// Lines decided by an earlier delivery: queued, recorded as sales, refused.
+    again_queued: usize,
+    again_sold: usize,
+    again_refused: usize,
     sales: usize,
     problems: Vec<String>,
     unmapped: usize,
+    /// Lines refused now: (line id, code), recorded so they are not decided again.
+    refused: Vec<(String, &'static str)>,
+    /// Lines refused before for lack of places and queued now.
+    retried: Vec<String>,
 }
 
 /// The SKUs the platform's variant ids map to.
@@ -652,17 +710,147 @@ pub async fn skus_for(
         sku: String,
     }
     let mut out = Vec::new();
-    if reads.is_empty() {
-        return Ok(out);
-    }
-    for r in db::batch(&ctx.db, reads).await? {
+    for r in db::batches(&ctx.db, reads).await? {
         out.extend(db::rows::<Row>(&r)?.into_iter().map(|r| (r.platform, r.variant_id, r.sku)));
     }
     Ok(out)
 }
 
-/// A platform order: cancelled, it frees its places; otherwise each line is queued or
-/// recorded as a sale.
+/// How an earlier delivery of the order decided a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decided {
+    Backorder,
+    Sale,
+    /// Refused, with the code (`cap_reached`, `group_not_allowed`, ...).
+    Refused(String),
+}
+
+/// The one code a refusal for lack of places has: the only refusal a later update
+/// of the order tries again (as a backorder, never as a sale).
+const NO_PLACE: &str = "cap_reached";
+
+/// The bounds of the keys of `order`'s lines (`{platform}:{order}:` up to, not
+/// including, `{platform}:{order};`): a range an index walks, where `substr` would
+/// read every reference of the shop.
+fn key_range(platform: Platform, order_id: &str) -> (String, String) {
+    (format!("{}:{order_id}:", platform.name()), format!("{}:{order_id};", platform.name()))
+}
+
+/// How each line of `order` was decided before, by line id: its sale (`orders`), its
+/// backorder (`backorders`, by the platform's order id) or its refusal
+/// (`platform_refusals`), read in one batch. A backorder wins over a sale, a sale over
+/// a refusal (the guarded INSERTs make more than one impossible but for a refusal
+/// recorded by a concurrent delivery).
+async fn decided_lines(
+    ctx: &Ctx,
+    shop: &str,
+    platform: Platform,
+    order_id: &str,
+) -> Result<BTreeMap<String, Decided>, ApiError> {
+    #[derive(Deserialize)]
+    struct Reference {
+        reference: String,
+    }
+    #[derive(Deserialize)]
+    struct Key {
+        idempotency_key: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Refusal {
+        line_id: String,
+        code: String,
+    }
+    let (low, high) = key_range(platform, order_id);
+    let results = db::batch(
+        &ctx.db,
+        vec![
+            db::stmt(
+                &ctx.db,
+                "SELECT reference FROM orders WHERE shop_id = ?1 AND reference >= ?2 AND reference < ?3",
+                crate::args![shop, low.as_str(), high.as_str()],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "SELECT idempotency_key FROM backorders WHERE shop_id = ?1 AND source = ?2 AND platform_order_id = ?3",
+                crate::args![shop, platform.name(), order_id],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "SELECT line_id, code FROM platform_refusals WHERE shop_id = ?1 AND platform = ?2 AND order_id = ?3",
+                crate::args![shop, platform.name(), order_id],
+            )?,
+        ],
+    )
+    .await?;
+    let mut out: BTreeMap<String, Decided> = BTreeMap::new();
+    let line_of = |key: &str| key.strip_prefix(low.as_str()).map(str::to_owned);
+    if let Some(r) = results.get(2) {
+        for f in db::rows::<Refusal>(r)? {
+            out.insert(f.line_id, Decided::Refused(f.code));
+        }
+    }
+    if let Some(r) = results.first() {
+        for s in db::rows::<Reference>(r)? {
+            if let Some(line) = line_of(&s.reference) {
+                out.insert(line, Decided::Sale);
+            }
+        }
+    }
+    if let Some(r) = results.get(1) {
+        for b in db::rows::<Key>(r)? {
+            if let Some(line) = b.idempotency_key.as_deref().and_then(line_of) {
+                out.insert(line, Decided::Backorder);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Records this delivery's refusals (so no later update decides those lines again,
+/// unless the code is [`NO_PLACE`]) and forgets the refusals of lines queued now, in
+/// one batch. A refusal is not recorded over a sale or a backorder a concurrent
+/// delivery recorded for the line.
+async fn record_refusals(
+    ctx: &Ctx,
+    shop: &str,
+    platform: Platform,
+    order_id: &str,
+    stats: &OrderStats,
+) -> Result<(), ApiError> {
+    let mut statements = Vec::new();
+    let refused: Vec<Value> = stats.refused.iter().map(|(line, code)| json!({ "l": line, "c": code })).collect();
+    for chunk in refused.chunks(JSON_CHUNK) {
+        statements.push(db::stmt(
+            &ctx.db,
+            "INSERT INTO platform_refusals (shop_id, platform, order_id, line_id, code, refused_at) \
+             SELECT ?1, ?2, ?3, json_extract(j.value, '$.l'), json_extract(j.value, '$.c'), ?4 FROM json_each(?5) j \
+             WHERE NOT EXISTS (SELECT 1 FROM orders s WHERE s.shop_id = ?1 \
+                     AND s.reference = ?2 || ':' || ?3 || ':' || json_extract(j.value, '$.l')) \
+               AND NOT EXISTS (SELECT 1 FROM backorders b WHERE b.shop_id = ?1 AND COALESCE(b.source, '') = ?2 \
+                     AND b.idempotency_key = ?2 || ':' || ?3 || ':' || json_extract(j.value, '$.l')) \
+             ON CONFLICT (shop_id, platform, order_id, line_id) DO UPDATE SET code = excluded.code, refused_at = excluded.refused_at",
+            crate::args![shop, platform.name(), order_id, ctx.now.millis(), Value::Array(chunk.to_vec()).to_string()],
+        )?);
+    }
+    let retried: Vec<Value> = stats.retried.iter().map(|l| json!(l)).collect();
+    for chunk in retried.chunks(JSON_CHUNK) {
+        statements.push(db::stmt(
+            &ctx.db,
+            "DELETE FROM platform_refusals WHERE shop_id = ?1 AND platform = ?2 AND order_id = ?3 \
+               AND line_id IN (SELECT value FROM json_each(?4))",
+            crate::args![shop, platform.name(), order_id, Value::Array(chunk.to_vec()).to_string()],
+        )?);
+    }
+    db::batches(&ctx.db, statements).await?;
+    Ok(())
+}
+
+/// A platform order: cancelled, it frees its places; otherwise each line not decided
+/// by an earlier delivery is queued, recorded as a sale, or refused, once. A later
+/// update of the order (fulfilled, paid, edited) decides only lines it has not seen
+/// (an edit's new line) and tries again only lines refused for lack of places, as
+/// backorders, while they are still to ship; what a line was sold from stock stays a
+/// sale, whatever stock says later.
 async fn orders(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, order: &Order) -> Result<Outcome, Failure> {
     let platform = conn.platform()?;
     if order.pending {
@@ -671,7 +859,19 @@ async fn orders(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, order: &Order) 
     if order.cancelled {
         return Ok(cancel_order(ctx, shop, platform, order).await?);
     }
-    let variant_ids: Vec<String> = order.lines.iter().filter_map(|l| l.variant_id.clone()).collect();
+    let decided = decided_lines(ctx, &shop.id, platform, &order.order_id).await?;
+    let mut stats = OrderStats::default();
+    let mut open: Vec<(&crate::connect::model::Line, bool)> = Vec::new();
+    for line in &order.lines {
+        match decided.get(&line.line_id) {
+            None => open.push((line, false)),
+            Some(Decided::Refused(code)) if code == NO_PLACE && !line.fulfilled => open.push((line, true)),
+            Some(Decided::Backorder) => stats.again_queued += 1,
+            Some(Decided::Sale) => stats.again_sold += 1,
+            Some(Decided::Refused(_)) => stats.again_refused += 1,
+        }
+    }
+    let variant_ids: Vec<String> = open.iter().filter_map(|(l, _)| l.variant_id.clone()).collect();
     let mapped: Vec<Mapped> = skus_for(ctx, &shop.id, Some(platform), &variant_ids)
         .await?
         .into_iter()
@@ -682,15 +882,14 @@ async fn orders(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, order: &Order) 
             l.variant_id.as_ref().and_then(|v| mapped.iter().find(|m| &m.variant_id == v)).map(|m| m.sku.clone());
         by_variant.or_else(|| l.sku.clone()).and_then(|s| Sku::parse(&s).ok())
     };
-    let skus: Vec<Sku> = order.lines.iter().filter_map(sku_of).collect::<BTreeSet<_>>().into_iter().collect();
+    let skus: Vec<Sku> = open.iter().filter_map(|(l, _)| sku_of(l)).collect::<BTreeSet<_>>().into_iter().collect();
     let shop_id = ShopId::parse(&shop.id).map_err(ApiError::from)?;
-    let facts = load_products(&ctx.db, &shop_id, &skus, ctx.now).await?;
+    let facts = if skus.is_empty() { Vec::new() } else { load_products(&ctx.db, &shop_id, &skus, ctx.now).await? };
     let rules = crate::groups::rules_of(shop);
     let group: Option<Group> = conn.group_for(&order.customer_groups);
     let email = order.email.as_deref().and_then(|e| Email::parse(e).ok());
     let locale = order.locale.as_deref().and_then(|l| Locale::parse(l).ok()).unwrap_or_default();
-    let mut stats = OrderStats::default();
-    for line in &order.lines {
+    for (line, retry) in open {
         let Some(f) = sku_of(line).and_then(|sku| facts.iter().find(|f| f.row.sku == sku.as_str())) else {
             stats.unmapped += 1;
             continue;
@@ -702,7 +901,19 @@ async fn orders(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, order: &Order) 
         let view = AvailabilityView::new(&f.row.sku, &f.row.name, &f.availability(&shop.rules(), ctx.today()));
         let orders_allowed = f.settings.policy != Policy::Deny && !f.settings.discontinued;
         let free = f.stock.sellable().saturating_sub(f.queued);
-        match line_kind(line.asked, view.status, orders_allowed, free, line.quantity) {
+        let kind = if retry {
+            // Refused for lack of places when it came: it is a backorder or nothing.
+            LineKind::Backorder
+        } else if line.fulfilled {
+            LineKind::Sale
+        } else {
+            line_kind(line.asked, view.status, orders_allowed, free, line.quantity)
+        };
+        let mut refuse = |code: &'static str, text: String| {
+            stats.problems.push(format!("{}: not queued ({code}): {text}", sku.as_str()));
+            stats.refused.push((line.line_id.clone(), code));
+        };
+        match kind {
             LineKind::Sale => {
                 let reference = platform_key(platform.name(), &order.order_id, &line.line_id);
                 let sale = Sale {
@@ -714,20 +925,19 @@ async fn orders(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, order: &Order) 
                     source: Some(platform.name()),
                     at: order.created_at,
                 };
-                record_sale(ctx, shop, &sale).await?;
-                stats.sales += 1;
+                if record_sale(ctx, shop, &sale).await? {
+                    stats.sales += 1;
+                } else {
+                    stats.again_sold += 1;
+                }
             }
             LineKind::Backorder => {
                 let Some(email) = &email else {
-                    stats.problems.push(format!("{}: no customer email, not queued", sku.as_str()));
+                    refuse("no_email", "the order has no customer email".into());
                     continue;
                 };
                 let Ok(quantity) = Quantity::new(i64::from(line.quantity)) else {
-                    stats.problems.push(format!(
-                        "{}: {} units is more than one backorder takes (999)",
-                        sku.as_str(),
-                        line.quantity
-                    ));
+                    refuse("quantity", format!("{} units is more than one backorder takes (999)", line.quantity));
                     continue;
                 };
                 let kind = match (f.settings.policy, view.status) {
@@ -740,7 +950,7 @@ async fn orders(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, order: &Order) 
                     let who = group
                         .as_ref()
                         .map_or("customers without a group".to_owned(), |g| format!("group {}", g.as_str()));
-                    stats.problems.push(format!("{}: not queued, {who}: {refusal}", sku.as_str()));
+                    refuse("group_not_allowed", format!("{who}: {refusal}"));
                     continue;
                 }
                 let placed = place_platform(
@@ -762,28 +972,39 @@ async fn orders(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, order: &Order) 
                 match placed {
                     PlatformPlaced::New { .. } => {
                         stats.queued.push(format!("{} ×{}", sku.as_str(), line.quantity));
+                        if retry {
+                            stats.retried.push(line.line_id.clone());
+                        }
                         // Units were free when it came (more were ordered than were
                         // left): they go to the queue now, first come, first served.
                         if free > 0 {
-                            heal(ctx, shop, platform, &sku).await?;
+                            heal(ctx, shop, conn, &sku).await?;
                         }
                     }
-                    PlatformPlaced::Already { .. } => stats.again += 1,
-                    PlatformPlaced::Refused { code, detail } => {
-                        stats.problems.push(format!("{}: not queued ({code}): {detail}", sku.as_str()));
-                    }
+                    PlatformPlaced::Already { .. } => stats.again_queued += 1,
+                    PlatformPlaced::Sold => stats.again_sold += 1,
+                    PlatformPlaced::Refused { code, detail } => refuse(code, detail),
                 }
             }
         }
+    }
+    if !stats.refused.is_empty() || !stats.retried.is_empty() {
+        record_refusals(ctx, &shop.id, platform, &order.order_id, &stats).await?;
     }
     let mut detail = format!("order {}: {} backorder line(s) queued", order.name, stats.queued.len());
     if !stats.queued.is_empty() {
         detail.push_str(&format!(" ({})", stats.queued.join(", ")));
     }
-    if stats.again > 0 {
-        detail.push_str(&format!(", {} already queued", stats.again));
+    if stats.again_queued > 0 {
+        detail.push_str(&format!(", {} already queued", stats.again_queued));
     }
     detail.push_str(&format!(", {} sale line(s) recorded", stats.sales));
+    if stats.again_sold > 0 {
+        detail.push_str(&format!(", {} already recorded as sale(s)", stats.again_sold));
+    }
+    if stats.again_refused > 0 {
+        detail.push_str(&format!(", {} refused before (not decided again)", stats.again_refused));
+    }
     if stats.unmapped > 0 {
         detail.push_str(&format!(", {} line(s) of products Restock does not know", stats.unmapped));
     }
@@ -800,7 +1021,8 @@ struct Open {
     status: String,
 }
 
-/// A cancelled platform order frees its open backorders and drops its sales.
+/// A cancelled platform order frees its open backorders, drops its sales and forgets
+/// its refusals.
 async fn cancel_order(ctx: &Ctx, shop: &ShopRow, platform: Platform, order: &Order) -> Result<Outcome, ApiError> {
     let s = db::stmt(
         &ctx.db,
@@ -820,12 +1042,22 @@ async fn cancel_order(ctx: &Ctx, shop: &ShopRow, platform: Platform, order: &Ord
             _ => {}
         }
     }
-    let prefix = format!("{}:{}:", platform.name(), order.order_id);
-    db::run(db::stmt(
+    let (low, high) = key_range(platform, &order.order_id);
+    db::batch(
         &ctx.db,
-        "DELETE FROM orders WHERE shop_id = ?1 AND substr(reference, 1, length(?2)) = ?2",
-        crate::args![shop.id.as_str(), prefix.as_str()],
-    )?)
+        vec![
+            db::stmt(
+                &ctx.db,
+                "DELETE FROM orders WHERE shop_id = ?1 AND reference >= ?2 AND reference < ?3",
+                crate::args![shop.id.as_str(), low.as_str(), high.as_str()],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "DELETE FROM platform_refusals WHERE shop_id = ?1 AND platform = ?2 AND order_id = ?3",
+                crate::args![shop.id.as_str(), platform.name(), order.order_id.as_str()],
+            )?,
+        ],
+    )
     .await?;
     let mut detail = format!("order {} cancelled: {freed} backorder(s) freed their place", order.name);
     if shipped > 0 {
@@ -838,7 +1070,9 @@ async fn cancel_order(ctx: &Ctx, shop: &ShopRow, platform: Platform, order: &Ord
 }
 
 /// Shopify's `shop/redact`: what the connection brought is removed, and the addresses
-/// of its orders are erased (their quantities stay for the insights).
+/// of its orders are erased (their quantities stay for the insights). The webhook log
+/// (`hook_events`: ids, topics, outcomes, no address) is kept for its 30 days, so a
+/// retry of this very delivery is still known as one.
 async fn shop_redact(ctx: &Ctx, shop: &ShopRow, platform: Platform) -> Result<(), ApiError> {
     let p = || crate::args![shop.id.as_str(), platform.name()];
     db::batch(
@@ -846,6 +1080,7 @@ async fn shop_redact(ctx: &Ctx, shop: &ShopRow, platform: Platform) -> Result<()
         vec![
             db::stmt(&ctx.db, "DELETE FROM platform_variants WHERE shop_id = ?1 AND platform = ?2", p())?,
             db::stmt(&ctx.db, "DELETE FROM platform_levels WHERE shop_id = ?1 AND platform = ?2", p())?,
+            db::stmt(&ctx.db, "DELETE FROM platform_refusals WHERE shop_id = ?1 AND platform = ?2", p())?,
             db::stmt(
                 &ctx.db,
                 "UPDATE backorders SET email = 'erased-' || lower(hex(randomblob(6))) || '@erased.invalid' \

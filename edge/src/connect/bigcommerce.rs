@@ -11,10 +11,17 @@
 //!   `store/product/inventory/updated`: `{type: "product", id, inventory}`;
 //!   `store/order/created`: `{type: "order", id}`). So the connector fetches the
 //!   resource from the API: the product with its variants
-//!   (`GET /stores/{hash}/v3/catalog/products/{id}?include=variants`), the order
-//!   (`GET /stores/{hash}/v2/orders/{id}` and `/v2/orders/{id}/products`), and a
-//!   customer's group (`GET /stores/{hash}/v3/customers?id:in={id}`), with
-//!   `X-Auth-Token`.
+//!   (`GET /stores/{hash}/v3/catalog/products/{id}?include=variants`; a product has at
+//!   most 600 variants), the order (`GET /stores/{hash}/v2/orders/{id}` and its lines,
+//!   `/v2/orders/{id}/products?limit=250&page=n`, every page: v2 lists 50 by default
+//!   and answers 204 past the last page), and a customer's group
+//!   (`GET /stores/{hash}/v3/customers?id:in={id}`), with `X-Auth-Token`.
+//! - The reconciliation pages the catalog by *variant*, so a page is bounded whatever
+//!   the products hold: `GET /v3/catalog/variants?limit=250&page=n` (250 is the API's
+//!   largest page) with `include_fields` naming what is read, then the page's products
+//!   (`GET /v3/catalog/products?id:in=...`, their name, price, `inventory_tracking`,
+//!   `inventory_level` and `base_variant_id`). A products page with `include=variants`
+//!   has no such bound (50 products of 600 variants each).
 //! - Order statuses (`status_id`): 0 Incomplete takes nothing yet; 4 Refunded,
 //!   5 Cancelled and 6 Declined free what the order took; the rest hold it.
 //! - A product tracks inventory per `variant`, per `product`, or `none`. 429 answers
@@ -35,7 +42,7 @@ pub const TOLERANCE_SECS: i64 = 300;
 /// The Standard Webhooks check, keyed with the client secret's bytes.
 pub fn verify(client_secret: &str, id: &str, timestamp: &str, signatures: &str, body: &[u8], now_secs: i64) -> bool {
     let Ok(ts) = timestamp.trim().parse::<i64>() else { return false };
-    if client_secret.is_empty() || id.is_empty() || (now_secs - ts).abs() > TOLERANCE_SECS {
+    if client_secret.is_empty() || id.is_empty() || now_secs.abs_diff(ts) > TOLERANCE_SECS.unsigned_abs() {
         return false;
     }
     let mut signed = format!("{id}.{ts}.").into_bytes();
@@ -92,23 +99,39 @@ pub fn headers(token: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Products (with their variants) per reconciliation page.
-pub const PAGE_SIZE: u32 = 50;
+/// Variants per reconciliation page (the API's largest `limit`).
+pub const PAGE_SIZE: u32 = 250;
+
+/// The variant fields the reconciliation reads.
+const VARIANT_FIELDS: &str = "product_id,sku,price,inventory_level,option_values";
+/// The product fields it reads for a page's products.
+const PRODUCT_FIELDS: &str = "name,price,inventory_tracking,inventory_level,base_variant_id";
+
+/// Lines per page of an order's products (v2's largest `limit`), and the pages read:
+/// 5,000 lines.
+pub const ORDER_LINES_PAGE: u32 = 250;
+pub const ORDER_LINE_PAGES: u32 = 20;
 
 pub fn product_url(base: &str, id: &str) -> String {
     format!("{base}/v3/catalog/products/{id}?include=variants")
 }
 
-pub fn products_url(base: &str, page: u32) -> String {
-    format!("{base}/v3/catalog/products?include=variants&limit={PAGE_SIZE}&page={page}")
+/// A reconciliation page of variants (1-based).
+pub fn variants_url(base: &str, page: u32) -> String {
+    format!("{base}/v3/catalog/variants?limit={PAGE_SIZE}&page={page}&include_fields={VARIANT_FIELDS}")
+}
+
+/// The products of a page's variants (at most [`PAGE_SIZE`] ids, one page).
+pub fn products_info_url(base: &str, ids: &[String]) -> String {
+    format!("{base}/v3/catalog/products?id:in={}&limit={PAGE_SIZE}&include_fields={PRODUCT_FIELDS}", ids.join(","))
 }
 
 pub fn order_url(base: &str, id: &str) -> String {
     format!("{base}/v2/orders/{id}")
 }
 
-pub fn order_products_url(base: &str, id: &str) -> String {
-    format!("{base}/v2/orders/{id}/products")
+pub fn order_products_url(base: &str, id: &str, page: u32) -> String {
+    format!("{base}/v2/orders/{id}/products?limit={ORDER_LINES_PAGE}&page={page}")
 }
 
 pub fn customer_url(base: &str, id: &str) -> String {
@@ -125,44 +148,10 @@ fn json(what: &str, reply: &Reply) -> Result<Value, CallError> {
 /// A v3 product (with `include=variants`) as catalog variants, counted `now` (the
 /// API's answer is its current count).
 fn product_variants(p: &Value, now: Timestamp) -> Result<Vec<Variant>, CallError> {
-    let bad = |what: &str| CallError::Broken(format!("BigCommerce product without {what}"));
-    let product_id = id_text(&p["id"]).ok_or_else(|| bad("an id"))?;
-    let name = p["name"].as_str().unwrap_or_default();
-    let tracking = p["inventory_tracking"].as_str().unwrap_or("none");
-    let variants = p["variants"].as_array().ok_or_else(|| bad("variants (include=variants)"))?;
-    let mut out = Vec::with_capacity(variants.len());
-    for v in variants {
-        let variant_id = id_text(&v["id"]).ok_or_else(|| bad("a variant id"))?;
-        let options: Vec<&str> =
-            v["option_values"].as_array().into_iter().flatten().filter_map(|o| o["label"].as_str()).collect();
-        let level = match tracking {
-            "variant" => v["inventory_level"].as_i64(),
-            "product" if variants.len() == 1 => p["inventory_level"].as_i64(),
-            _ => None,
-        };
-        let price = v["price"].as_f64().or_else(|| p["price"].as_f64()).filter(|p| *p >= 0.0);
-        out.push(Variant {
-            levels: level
-                .map(|available| Level {
-                    item_id: variant_id.clone(),
-                    location_id: String::new(),
-                    available,
-                    counted_at: now,
-                })
-                .into_iter()
-                .collect(),
-            total: level,
-            variant_id: variant_id.clone(),
-            product_id: Some(product_id.clone()),
-            item_id: variant_id,
-            sku: v["sku"].as_str().filter(|s| !s.trim().is_empty()).map(str::to_owned),
-            name: if options.is_empty() { name.to_owned() } else { format!("{name} – {}", options.join(", ")) },
-            price_cents: price.and_then(|p| cents(&format!("{p:.2}"))),
-            backorders: None,
-            tracked: level.is_some(),
-        });
-    }
-    Ok(out)
+    let variants = p["variants"]
+        .as_array()
+        .ok_or_else(|| CallError::Broken("BigCommerce product without variants (include=variants)".into()))?;
+    variants.iter().map(|v| variant(p, v, variants.len() == 1, now)).collect()
 }
 
 /// `GET .../v3/catalog/products/{id}?include=variants`.
@@ -171,30 +160,109 @@ pub fn product(reply: &Reply, now: Timestamp) -> Result<Vec<Variant>, CallError>
     product_variants(&v["data"], now)
 }
 
-/// A reconciliation page: its variants and whether there is another page.
-pub fn products_page(reply: &Reply, now: Timestamp) -> Result<(Vec<Variant>, bool), CallError> {
-    let v = json("BigCommerce products", reply)?;
-    let mut out = Vec::new();
-    for p in v["data"].as_array().ok_or_else(|| CallError::Broken("BigCommerce products: no data".into()))? {
-        out.extend(product_variants(p, now)?);
-    }
-    let pagination = &v["meta"]["pagination"];
-    let more = pagination["current_page"].as_u64().unwrap_or(1) < pagination["total_pages"].as_u64().unwrap_or(1);
-    Ok((out, more))
+/// A reconciliation page of variants (`GET .../v3/catalog/variants`): the variants as
+/// the API gave them, their products' ids, and whether there is another page.
+#[derive(Debug)]
+pub struct VariantsPage {
+    pub variants: Vec<Value>,
+    pub product_ids: Vec<String>,
+    pub more: bool,
 }
 
-/// `GET .../v2/orders/{id}` and `/v2/orders/{id}/products` as an order.
-pub fn order(order: &Reply, products: &Reply) -> Result<Order, CallError> {
+pub fn variants_page(reply: &Reply) -> Result<VariantsPage, CallError> {
+    let v = json("BigCommerce variants", reply)?;
+    let variants =
+        v["data"].as_array().cloned().ok_or_else(|| CallError::Broken("BigCommerce variants: no data".into()))?;
+    let mut product_ids: Vec<String> = variants.iter().filter_map(|x| id_text(&x["product_id"])).collect();
+    product_ids.sort();
+    product_ids.dedup();
+    let pagination = &v["meta"]["pagination"];
+    let more = pagination["current_page"].as_u64().unwrap_or(1) < pagination["total_pages"].as_u64().unwrap_or(1);
+    Ok(VariantsPage { variants, product_ids, more })
+}
+
+/// A page's variants as catalog variants, with their products' facts (`GET
+/// .../v3/catalog/products?id:in=...`), counted `now`. A variant whose product is not
+/// in the answer (deleted between the two calls) is left out.
+pub fn page_variants(page: &VariantsPage, products: &Reply, now: Timestamp) -> Result<Vec<Variant>, CallError> {
+    let p = json("BigCommerce products", products)?;
+    let list = p["data"].as_array().ok_or_else(|| CallError::Broken("BigCommerce products: no data".into()))?;
+    let mut out = Vec::with_capacity(page.variants.len());
+    for v in &page.variants {
+        let Some(product) =
+            id_text(&v["product_id"]).and_then(|id| list.iter().find(|p| id_text(&p["id"]) == Some(id.clone())))
+        else {
+            continue;
+        };
+        // A simple product counted per product: its base variant holds the count.
+        let base = id_text(&product["base_variant_id"]).is_some_and(|b| id_text(&v["id"]) == Some(b));
+        out.push(variant(product, v, base, now)?);
+    }
+    Ok(out)
+}
+
+/// One variant of product `p` (`single`: the product's only variant, which a
+/// product-level count counts).
+fn variant(p: &Value, v: &Value, single: bool, now: Timestamp) -> Result<Variant, CallError> {
+    let bad = |what: &str| CallError::Broken(format!("BigCommerce product without {what}"));
+    let product_id = id_text(&p["id"]).ok_or_else(|| bad("an id"))?;
+    let name = p["name"].as_str().unwrap_or_default();
+    let tracking = p["inventory_tracking"].as_str().unwrap_or("none");
+    let variant_id = id_text(&v["id"]).ok_or_else(|| bad("a variant id"))?;
+    let options: Vec<&str> =
+        v["option_values"].as_array().into_iter().flatten().filter_map(|o| o["label"].as_str()).collect();
+    let level = match tracking {
+        "variant" => v["inventory_level"].as_i64(),
+        "product" if single => p["inventory_level"].as_i64(),
+        _ => None,
+    };
+    let price = v["price"].as_f64().or_else(|| p["price"].as_f64()).filter(|p| *p >= 0.0);
+    Ok(Variant {
+        levels: level
+            .map(|available| Level {
+                item_id: variant_id.clone(),
+                location_id: String::new(),
+                available,
+                counted_at: now,
+            })
+            .into_iter()
+            .collect(),
+        total: level,
+        variant_id: variant_id.clone(),
+        product_id: Some(product_id),
+        item_id: variant_id,
+        sku: v["sku"].as_str().filter(|s| !s.trim().is_empty()).map(str::to_owned),
+        name: if options.is_empty() { name.to_owned() } else { format!("{name} – {}", options.join(", ")) },
+        price_cents: price.and_then(|p| cents(&format!("{p:.2}"))),
+        backorders: None,
+        tracked: level.is_some(),
+    })
+}
+
+/// A page of an order's lines (`GET .../v2/orders/{id}/products`): v2 answers 204
+/// with no body past the last page.
+pub fn order_products_page(reply: &Reply) -> Result<Vec<Value>, CallError> {
+    if reply.status == 204 {
+        return Ok(Vec::new());
+    }
+    let items = json("BigCommerce order products", reply)?;
+    items.as_array().cloned().ok_or_else(|| CallError::Broken("BigCommerce order without a list of products".into()))
+}
+
+/// `GET .../v2/orders/{id}` and every line of `/v2/orders/{id}/products` as an order.
+pub fn order(order: &Reply, items: &[Value]) -> Result<Order, CallError> {
     let o = json("BigCommerce order", order)?;
-    let items = json("BigCommerce order products", products)?;
     let bad = |what: &str| CallError::Broken(format!("BigCommerce order without {what}"));
     let order_id = id_text(&o["id"]).ok_or_else(|| bad("an id"))?;
     let created_at = o["date_created"].as_str().and_then(parse_rfc2822).ok_or_else(|| bad("a date_created"))?;
     let status = o["status_id"].as_u64().ok_or_else(|| bad("a status_id"))?;
+    // Shipped (2) or Completed (10): every line left the warehouse.
+    let shipped = matches!(status, 2 | 10);
     let mut lines = Vec::new();
-    for item in items.as_array().ok_or_else(|| bad("a list of products"))? {
+    for item in items {
         let quantity =
             item["quantity"].as_u64().and_then(|q| u32::try_from(q).ok()).ok_or_else(|| bad("a line quantity"))?;
+        let line_shipped = item["quantity_shipped"].as_u64().is_some_and(|s| s >= u64::from(quantity) && quantity > 0);
         lines.push(Line {
             line_id: id_text(&item["id"]).ok_or_else(|| bad("a line id"))?,
             variant_id: id_text(&item["variant_id"]),
@@ -202,6 +270,7 @@ pub fn order(order: &Reply, products: &Reply) -> Result<Order, CallError> {
             quantity,
             asked: false,
             amount_cents: item["total_inc_tax"].as_str().and_then(cents).unwrap_or(0),
+            fulfilled: shipped || line_shipped,
         });
     }
     Ok(Order {
@@ -251,6 +320,41 @@ mod tests {
         assert!(!verify(SECRET, "msg_2", &now.to_string(), &sig, body, now), "another id");
         assert!(!verify("other", "msg_1", &now.to_string(), &sig, body, now));
         assert!(!verify(SECRET, "msg_1", "soon", &sig, body, now));
+        // Any timestamp is compared without overflow (no panic, refused).
+        assert!(!verify(SECRET, "msg_1", &i64::MIN.to_string(), &sig, body, now));
+        assert!(!verify(SECRET, "msg_1", &i64::MAX.to_string(), &sig, body, -now));
+    }
+
+    #[test]
+    fn the_catalog_is_paged_by_variant_with_its_products_facts() {
+        let now = Timestamp::from_millis(1_800_000_000_000);
+        assert_eq!(
+            variants_url("https://api.bigcommerce.com/stores/abc", 3),
+            "https://api.bigcommerce.com/stores/abc/v3/catalog/variants?limit=250&page=3\
+             &include_fields=product_id,sku,price,inventory_level,option_values"
+        );
+        let page = reply(json!({ "data": [
+            { "id": 509, "product_id": 167, "sku": "TEE-M", "price": null, "inventory_level": 3, "option_values": [{ "label": "M" }] },
+            { "id": 510, "product_id": 167, "sku": "TEE-L", "price": 22.5, "inventory_level": 0, "option_values": [{ "label": "L" }] },
+            { "id": 600, "product_id": 168, "sku": "MUG", "inventory_level": 99, "option_values": [] },
+            { "id": 700, "product_id": 169, "sku": "GONE", "inventory_level": 1, "option_values": [] } ],
+            "meta": { "pagination": { "total": 600, "count": 4, "per_page": 250, "current_page": 1, "total_pages": 3 } } }));
+        let p = variants_page(&page).expect("page");
+        assert_eq!((p.product_ids.clone(), p.more), (vec!["167".into(), "168".into(), "169".into()], true));
+        assert_eq!(
+            products_info_url("https://x/stores/abc", &p.product_ids),
+            "https://x/stores/abc/v3/catalog/products?id:in=167,168,169&limit=250\
+             &include_fields=name,price,inventory_tracking,inventory_level,base_variant_id"
+        );
+        let products = reply(json!({ "data": [
+            { "id": 167, "name": "Tee", "price": 20.0, "inventory_tracking": "variant", "inventory_level": 3, "base_variant_id": null },
+            { "id": 168, "name": "Mug", "price": 9.0, "inventory_tracking": "product", "inventory_level": 12, "base_variant_id": 600 } ],
+            "meta": {} }));
+        let v = page_variants(&p, &products, now).expect("variants");
+        assert_eq!(v.len(), 3, "a variant whose product is gone is left out");
+        assert_eq!((v[0].name.as_str(), v[0].price_cents, v[0].levels[0].available), ("Tee – M", Some(2000), 3));
+        assert_eq!((v[1].price_cents, v[1].total), (Some(2250), Some(0)));
+        assert_eq!((v[2].name.as_str(), v[2].total), ("Mug", Some(12)), "a product-level count on its base variant");
     }
 
     #[test]
@@ -298,6 +402,7 @@ mod tests {
         let lines = reply(
             json!([{ "id": 1, "order_id": 250, "product_id": 167, "variant_id": 509, "sku": "TEE-M", "quantity": 2, "total_inc_tax": "40.0000" }]),
         );
+        let lines = order_products_page(&lines).expect("lines");
         let order = order(&o, &lines).expect("order");
         assert_eq!(
             (order.order_id.as_str(), order.cancelled, order.pending, order.customer_id.as_deref()),
@@ -307,7 +412,13 @@ mod tests {
         let cancelled = reply(
             json!({ "id": 250, "date_created": "Tue, 20 Nov 2027 10:00:00 +0000", "status_id": 5, "billing_address": {} }),
         );
-        assert!(super::order(&cancelled, &reply(json!([]))).expect("order").cancelled);
+        assert!(super::order(&cancelled, &[]).expect("order").cancelled);
+        let past_the_end = Reply { status: 204, headers: Vec::new(), body: String::new() };
+        assert_eq!(order_products_page(&past_the_end), Ok(Vec::new()), "204: no more lines");
+        assert_eq!(
+            order_products_url("https://api.bigcommerce.com/stores/abc", "250", 2),
+            "https://api.bigcommerce.com/stores/abc/v2/orders/250/products?limit=250&page=2"
+        );
         let c =
             reply(json!({ "data": [{ "id": 11, "email": "ada@example.com", "customer_group_id": 2 }], "meta": {} }));
         assert_eq!(customer_group(&c), Ok(Some("2".into())));

@@ -2,18 +2,26 @@
 //!
 //! The raw body (at most [`MAX_HOOK_BODY`]) is verified with the platform's own
 //! signature under the shop's connection secret; a delivery that does not verify is a
-//! 401 and changes nothing. WooCommerce's unsigned ping gets a 200. A verified
-//! delivery is claimed by its platform id (`hook_events`): a replay answers 200
-//! `duplicate` and does nothing again. A payload that does not read is a 400 naming
-//! the field; a platform API that does not answer (a light BigCommerce payload's
-//! resource) is a 503 with `Retry-After`, so the platform sends it again.
+//! 401 and changes nothing. A Shopify delivery must also name the connection's shop in
+//! its (unsigned) `X-Shopify-Shop-Domain` (400 `shop_domain_mismatch` otherwise): an
+//! app's secret is the same for every shop that installed it. WooCommerce's unsigned
+//! ping gets a 200. A verified delivery is claimed by its platform id (`hook_events`):
+//! a replay of one that was applied or ignored answers 200 `duplicate` and does
+//! nothing again; one still being processed (another attempt is running, or died
+//! mid-way less than [`STALE_MS`] ago) answers 409 `delivery_in_progress` with
+//! `Retry-After`, so the platform keeps retrying and a later attempt processes it
+//! (apply is safe to run again: order lines are decided once, counts are planned from
+//! what is stored). A failed one is processed again. A payload that does not read is a
+//! 400 naming the field; a platform API that does not answer (a light BigCommerce
+//! payload's resource, a customer's group) is a 503 with `Retry-After`, so the platform
+//! sends it again.
 
 use restock_shared::ShopId;
 use serde_json::json;
 use worker::{Request, Response};
 
 use crate::connect::apply::{self, Failure};
-use crate::connect::model::{CallError, Incoming};
+use crate::connect::model::CallError;
 use crate::connect::{Platform, bigcommerce, shopify, store, woocommerce};
 use crate::crypto::sha256_hex;
 use crate::ctx::Ctx;
@@ -23,6 +31,10 @@ use crate::shops::load_shop;
 
 /// The largest webhook body taken (a Shopify product with 2,000 variants fits).
 pub const MAX_HOOK_BODY: usize = 1024 * 1024;
+
+/// How long a delivery claimed for processing is left to its attempt before another
+/// attempt may take it over (the attempt died mid-way).
+pub const STALE_MS: i64 = store::STALE_MS;
 
 /// A 503 that asks the platform to send the delivery again later.
 fn later(e: &CallError) -> Response {
@@ -41,6 +53,26 @@ fn later(e: &CallError) -> Response {
             ("content-type", "application/problem+json"),
             ("cache-control", "no-store"),
             ("retry-after", &after.to_string()),
+        ],
+        body.to_string().into_bytes(),
+    )
+}
+
+/// A 409 for a delivery another attempt is processing: send it again after
+/// `after_secs` (by then it is applied, and the retry is a duplicate, or its attempt
+/// died, and the retry processes it).
+fn in_progress(after_secs: i64) -> Response {
+    let body = json!({
+        "type": "/docs/problems#delivery_in_progress", "title": "Conflict", "status": 409,
+        "code": "delivery_in_progress",
+        "detail": "this delivery is being processed by another attempt; send it again later",
+    });
+    http::respond(
+        409,
+        &[
+            ("content-type", "application/problem+json"),
+            ("cache-control", "no-store"),
+            ("retry-after", &after_secs.clamp(1, STALE_MS / 1000).to_string()),
         ],
         body.to_string().into_bytes(),
     )
@@ -93,6 +125,9 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, platform: &str, shop: &str) -
     if !verified {
         return Err(ApiError::Unauthorized);
     }
+    if platform == Platform::Shopify {
+        shopify::check_shop(shopify::header(&get, "shop-domain"), &conn.store)?;
+    }
     if conn.status == "paused" {
         return http::json(200, &json!({ "status": "ignored", "detail": "the connection is paused" }));
     }
@@ -103,9 +138,21 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, platform: &str, shop: &str) -
             "the delivery names no topic (header, or BigCommerce's scope)",
         )
     })?;
-    // Without the platform's id a delivery is known by its body.
-    let event_id = event_id.filter(|e| e.len() <= 200).unwrap_or_else(|| format!("body:{}", sha256_hex(&body)));
+    if platform == Platform::Shopify {
+        shopify::check_topic(&topic)?;
+    }
+    // Without the platform's id a delivery is known by its body. Shopify's event id is
+    // the same for each topic's delivery of one event: kept apart by topic.
+    let event_id = match (platform, event_id.filter(|e| e.len() <= 200)) {
+        (Platform::Shopify, Some(id)) => format!("{id}/{topic}"),
+        (_, Some(id)) => id,
+        (_, None) => format!("body:{}", sha256_hex(&body)),
+    };
     if let Some(seen) = store::claim(ctx, &row.id, platform, &event_id, &topic).await? {
+        if seen.status == "processing" {
+            let after = (seen.updated_at + STALE_MS - ctx.now.millis() + 999) / 1000;
+            return Ok(in_progress(after));
+        }
         return http::json(200, &json!({ "status": "duplicate", "first": seen.status }));
     }
     let incoming = match platform {
@@ -122,10 +169,6 @@ pub async fn receive(ctx: &Ctx, req: &mut Request, platform: &str, shop: &str) -
             return Err(e);
         }
     };
-    if matches!(incoming, Incoming::ShopRedact) {
-        // The connection goes with it: record first.
-        store::finish(ctx, &conn, &event_id, "applied", "shop/redact").await?;
-    }
     match apply::apply(ctx, &row, &conn, incoming).await {
         Ok(outcome) => {
             store::finish(ctx, &conn, &event_id, outcome.status, &format!("{topic}: {}", outcome.detail)).await?;

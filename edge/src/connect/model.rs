@@ -52,6 +52,9 @@ pub struct Line {
     pub asked: bool,
     /// What the line cost, in cents (for attribution).
     pub amount_cents: u32,
+    /// The platform already fulfilled (shipped) it: whatever stock says now, it was
+    /// sold from stock, never a backorder.
+    pub fulfilled: bool,
 }
 
 /// A platform order.

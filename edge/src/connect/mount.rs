@@ -32,8 +32,13 @@ pub fn parse_platform(raw: Option<&str>) -> Result<Option<Platform>, ApiError> {
         .transpose()
 }
 
-/// Parses `variants=1,2,3`: numeric platform ids, duplicates dropped.
-pub fn parse_variants(raw: &str) -> Result<Vec<String>, ApiError> {
+/// Parses `variants=1,2,3`: numeric platform ids, duplicates dropped, at most `cap`
+/// given (counted before anything else: the de-duplication compares each id with the
+/// ones before it, so it only ever sees a short list).
+pub fn parse_variants(raw: &str, cap: usize) -> Result<Vec<String>, ApiError> {
+    if raw.split(',').nth(cap).is_some() {
+        return Err(range("variants", "at most 50 SKUs and variants per request"));
+    }
     let mut out: Vec<String> = Vec::new();
     for part in raw.split(',') {
         let id = part.trim();
@@ -61,7 +66,7 @@ pub async fn resolve(
         Some(raw) => parse_skus(Some(raw))?,
         None => Vec::new(),
     };
-    let ids = parse_variants(variants)?;
+    let ids = parse_variants(variants, MAX_BATCH.saturating_sub(out.len()))?;
     if ids.len() + out.len() > MAX_BATCH {
         return Err(range("variants", "at most 50 SKUs and variants per request"));
     }
@@ -98,11 +103,24 @@ mod tests {
     #[test]
     fn variant_lists_are_numbers() {
         assert_eq!(
-            parse_variants("44001003, 44001004,44001003").ok(),
+            parse_variants("44001003, 44001004,44001003", 50).ok(),
             Some(vec!["44001003".into(), "44001004".into()])
         );
         for bad in ["", "1,,2", "abc", "1;2", &"9".repeat(65)] {
-            assert_eq!(parse_variants(bad).err().map(|e| e.problem().field), Some(Some("variants".into())), "{bad}");
+            assert_eq!(
+                parse_variants(bad, 50).err().map(|e| e.problem().field),
+                Some(Some("variants".into())),
+                "{bad}"
+            );
         }
+        // The cap is counted on what was given, before the (quadratic) de-duplication:
+        // 200,000 ids are refused at once.
+        let many: Vec<String> = (0..200_000).map(|i| i.to_string()).collect();
+        let started = std::time::Instant::now();
+        assert!(parse_variants(&many.join(","), 50).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_millis(100), "{:?}", started.elapsed());
+        let fifty: Vec<String> = (0..50).map(|i| i.to_string()).collect();
+        assert_eq!(parse_variants(&fifty.join(","), 50).map(|v| v.len()).ok(), Some(50));
+        assert!(parse_variants(&fifty.join(","), 49).is_err(), "with one SKU asked for beside them");
     }
 }

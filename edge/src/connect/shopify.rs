@@ -4,9 +4,16 @@
 //!   base64 HMAC-SHA256 of the raw body. Event-style deliveries send the unprefixed
 //!   `shopify-hmac-sha256`, `shopify-topic`, `shopify-shop-domain` and
 //!   `shopify-event-id` (and the `X-Shopify-*` ones too); either is taken. A delivery
-//!   is deduplicated by `X-Shopify-Webhook-Id` (the same on every retry of it), else
-//!   by its event id. `X-Shopify-Shop-Domain` is not signed, so it is never trusted:
-//!   the shop is the one in our URL, whose secret verified the body.
+//!   is deduplicated by `X-Shopify-Event-Id` (the same on every delivery of the event:
+//!   Shopify's "ignore duplicates" guide), else by `X-Shopify-Webhook-Id`.
+//! - Only the body is signed: the topic, ids and shop headers are not, so a signed body
+//!   captured once could be posted again under another topic. So the shop header must
+//!   name the connection's shop (`hooks`), and each topic's payload is read strictly
+//!   as Shopify documents it: `shop/redact` is exactly `{shop_id, shop_domain}` with
+//!   the connection's domain; `customers/redact` needs `shop_id`, `shop_domain`,
+//!   `customer` and `orders_to_redact`, and is refused with an order's `line_items` or
+//!   a data request's `data_request`; an order is cancelled only when its body says so
+//!   (`cancelled_at`), never by the topic alone.
 //! - Topics: `inventory_levels/update` (`inventory_item_id`, `location_id`,
 //!   `available`, `updated_at`); `products/create` and `products/update` (`variants`
 //!   with `id`, `sku`, `inventory_item_id`, `inventory_policy`, `inventory_management`,
@@ -45,9 +52,60 @@ pub fn header<'a>(get: &impl Fn(&str) -> Option<&'a str>, name: &str) -> Option<
     get(&format!("x-shopify-{name}")).or_else(|| get(&format!("shopify-{name}"))).filter(|v| !v.is_empty())
 }
 
-/// The id a delivery is deduplicated by: the webhook id, else the event id.
+/// Checks a delivery's (unsigned) shop header against the connection's shop: an app's
+/// client secret signs the deliveries of every shop that installed it, so a delivery
+/// for another shop verifies too. Missing or another shop: a 400.
+pub fn check_shop(header: Option<&str>, store: &str) -> Result<(), ApiError> {
+    match header.map(str::trim) {
+        Some(domain) if domain.eq_ignore_ascii_case(store) => Ok(()),
+        Some(_) => Err(ApiError::bad_field(
+            "shop_domain_mismatch",
+            "X-Shopify-Shop-Domain".into(),
+            "this delivery is for another shop than this connection's store",
+        )),
+        None => Err(ApiError::bad_field(
+            "shop_domain_mismatch",
+            "X-Shopify-Shop-Domain".into(),
+            "a Shopify delivery names its shop in X-Shopify-Shop-Domain",
+        )),
+    }
+}
+
+/// The topics Restock subscribes to (README's table) and reads. The topic header is
+/// not signed: any other topic is refused before the delivery is claimed or read, so a
+/// signed body can only ever be read as one of these (each strictly, see [`read`]).
+pub const TOPICS: &[&str] = &[
+    "inventory_levels/update",
+    "inventory_levels/connect",
+    "products/create",
+    "products/update",
+    "orders/create",
+    "orders/updated",
+    "orders/paid",
+    "orders/cancelled",
+    "customers/data_request",
+    "customers/redact",
+    "shop/redact",
+];
+
+/// Checks a delivery's topic against [`TOPICS`]: another is a 400
+/// `topic_not_subscribed` (Shopify sends only what an app subscribed to).
+pub fn check_topic(topic: &str) -> Result<(), ApiError> {
+    if TOPICS.contains(&topic) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_field(
+            "topic_not_subscribed",
+            "X-Shopify-Topic".into(),
+            format!("Restock does not subscribe to the topic {topic}"),
+        ))
+    }
+}
+
+/// The id a delivery is deduplicated by: the event id (the same on every delivery of
+/// one event), else the webhook id.
 pub fn delivery_id<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Option<&'a str> {
-    header(get, "webhook-id").or_else(|| header(get, "event-id"))
+    header(get, "event-id").or_else(|| header(get, "webhook-id"))
 }
 
 /// An id as Shopify sends it: an integer (or its text).
@@ -120,6 +178,9 @@ struct LineItem {
     price: Option<String>,
     #[serde(default)]
     properties: Vec<Property>,
+    /// `fulfilled`, `partial` or null.
+    #[serde(default)]
+    fulfillment_status: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -149,17 +210,25 @@ struct ShopifyOrder {
     line_items: Vec<LineItem>,
 }
 
+/// `customers/redact`: `{shop_id, shop_domain, customer: {id, email, phone},
+/// orders_to_redact: [...]}`.
 #[derive(Deserialize)]
 struct Redact {
-    #[serde(default)]
-    shop_domain: Option<String>,
+    #[allow(dead_code)]
+    shop_id: Id,
+    shop_domain: String,
     customer: Customer,
+    #[allow(dead_code)]
+    orders_to_redact: Vec<Id>,
 }
 
+/// `customers/data_request`: `{shop_id, shop_domain, orders_requested, customer,
+/// data_request: {id}}`.
 #[derive(Deserialize)]
 struct DataRequest {
-    #[serde(default)]
-    shop_domain: Option<String>,
+    #[allow(dead_code)]
+    shop_id: Id,
+    shop_domain: String,
     customer: Customer,
     data_request: RequestId,
 }
@@ -169,10 +238,26 @@ struct RequestId {
     id: Id,
 }
 
+/// `shop/redact`: exactly `{shop_id, shop_domain}` (any other field means another
+/// topic's body).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ShopRedact {
-    #[serde(default)]
-    shop_domain: Option<String>,
+    #[allow(dead_code)]
+    shop_id: Id,
+    shop_domain: String,
+}
+
+/// A 400 for a body that carries `key`, which belongs to another topic's payload.
+fn foreign(value: &Value, topic: &str, keys: &[&str]) -> Result<(), ApiError> {
+    match keys.iter().find(|k| value.get(**k).is_some()) {
+        Some(k) => Err(ApiError::bad_field(
+            "invalid_body",
+            (*k).to_owned(),
+            format!("a {topic} payload has no {k}: this is another topic's body"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The product title with the variant's, unless Shopify's placeholder.
@@ -186,7 +271,7 @@ fn variant_name(product: &str, variant: Option<&str>) -> String {
 /// Reads a verified delivery of `topic` for the shop `store` (its myshopify domain).
 pub fn read(topic: &str, store: &str, body: &[u8]) -> Result<Incoming, ApiError> {
     let value: Value = http::parse_json(body)?;
-    let wrong_shop = |domain: &Option<String>| domain.as_deref().is_some_and(|d| !d.eq_ignore_ascii_case(store));
+    let wrong_shop = |domain: &str| !domain.eq_ignore_ascii_case(store);
     Ok(match topic {
         "inventory_levels/update" | "inventory_levels/connect" => {
             let l: InventoryLevel = http::from_value(value)?;
@@ -244,6 +329,7 @@ pub fn read(topic: &str, store: &str, body: &[u8]) -> Result<Incoming, ApiError>
                             quantity: l.quantity,
                             asked,
                             amount_cents: unit.saturating_mul(l.quantity),
+                            fulfilled: l.fulfillment_status.as_deref() == Some("fulfilled"),
                         }
                     })
                     .collect();
@@ -255,12 +341,14 @@ pub fn read(topic: &str, store: &str, body: &[u8]) -> Result<Incoming, ApiError>
                 locale: o.customer_locale,
                 customer_groups: tags,
                 customer_id: o.customer.and_then(|c| c.id).map(|i| i.0),
-                cancelled: topic == "orders/cancelled" || o.cancelled_at.is_some(),
+                // The body says whether it is cancelled; the topic is not signed.
+                cancelled: o.cancelled_at.as_deref().is_some_and(|c| !c.is_empty()),
                 pending: false,
                 lines,
             })
         }
         "customers/redact" => {
+            foreign(&value, topic, &["line_items", "data_request", "orders_requested"])?;
             let r: Redact = http::from_value(value)?;
             if wrong_shop(&r.shop_domain) {
                 return Ok(Incoming::Ignored("shop_domain is not this connection's shop".into()));
@@ -268,6 +356,7 @@ pub fn read(topic: &str, store: &str, body: &[u8]) -> Result<Incoming, ApiError>
             Incoming::Redact { emails: r.customer.email.into_iter().collect() }
         }
         "customers/data_request" => {
+            foreign(&value, topic, &["line_items", "orders_to_redact"])?;
             let r: DataRequest = http::from_value(value)?;
             if wrong_shop(&r.shop_domain) {
                 return Ok(Incoming::Ignored("shop_domain is not this connection's shop".into()));
@@ -285,11 +374,30 @@ pub fn read(topic: &str, store: &str, body: &[u8]) -> Result<Incoming, ApiError>
     })
 }
 
-/// The GraphQL query of one reconciliation page.
+/// The GraphQL query of one reconciliation page: each variant with its first
+/// [`LEVELS_FIRST`] locations' counts (and whether it has more, read by
+/// [`LEVELS_QUERY`]).
 pub const VARIANTS_QUERY: &str = "query RestockVariants($first: Int!, $after: String) { \
 productVariants(first: $first, after: $after) { pageInfo { hasNextPage endCursor } \
 nodes { id sku title price inventoryPolicy product { id title } \
-inventoryItem { id tracked inventoryLevels(first: 10) { nodes { location { id } updatedAt quantities(names: [\"available\"]) { name quantity } } } } } } }";
+inventoryItem { id tracked inventoryLevels(first: 10) { pageInfo { hasNextPage endCursor } \
+nodes { location { id } updatedAt quantities(names: [\"available\"]) { name quantity } } } } } } }";
+
+/// Locations read with each variant of a page (a query cost well within Shopify's
+/// 1,000 points for 50 variants).
+pub const LEVELS_FIRST: u32 = 10;
+
+/// The rest of an inventory item's locations, [`LEVELS_PAGE`] at a time: a shop with
+/// more locations than the page reads has every one counted, or (past
+/// [`LEVELS_PAGES`] more pages) none: a partial sum is never taken for the count.
+pub const LEVELS_QUERY: &str = "query RestockLevels($id: ID!, $first: Int!, $after: String) { \
+inventoryItem(id: $id) { inventoryLevels(first: $first, after: $after) { pageInfo { hasNextPage endCursor } \
+nodes { location { id } updatedAt quantities(names: [\"available\"]) { name quantity } } } } }";
+
+/// Locations per follow-up page, and the follow-up pages read per item (with the
+/// first [`LEVELS_FIRST`], 1,010 locations).
+pub const LEVELS_PAGE: u32 = 250;
+pub const LEVELS_PAGES: u32 = 4;
 
 /// Variants per reconciliation page (a query cost well under Shopify's 1,000 points).
 pub const PAGE_SIZE: u32 = 50;
@@ -298,6 +406,15 @@ pub const PAGE_SIZE: u32 = 50;
 pub fn variants_request(base: &str, version: &str, cursor: Option<&str>) -> (String, String) {
     let url = format!("{}/admin/api/{version}/graphql.json", base.trim_end_matches('/'));
     let body = json!({ "query": VARIANTS_QUERY, "variables": { "first": PAGE_SIZE, "after": cursor } });
+    (url, body.to_string())
+}
+
+/// The URL and body of a follow-up page of inventory item `item`'s levels after
+/// `cursor`.
+pub fn levels_request(base: &str, version: &str, item: &str, cursor: &str) -> (String, String) {
+    let url = format!("{}/admin/api/{version}/graphql.json", base.trim_end_matches('/'));
+    let body = json!({ "query": LEVELS_QUERY, "variables": {
+        "id": format!("gid://shopify/InventoryItem/{item}"), "first": LEVELS_PAGE, "after": cursor } });
     (url, body.to_string())
 }
 
@@ -317,17 +434,20 @@ pub fn gid_number(gid: &str) -> Option<String> {
     (!tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit())).then(|| tail.to_owned())
 }
 
-/// One reconciliation page: the variants and the cursor after them (`None`: the last).
+/// One reconciliation page: the variants and the cursor after them (`None`: the last),
+/// and the variants with more locations than the page read (the variant's index, its
+/// inventory item, the cursor after its levels read so far).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Page {
     pub variants: Vec<Variant>,
     pub next: Option<String>,
+    pub more_levels: Vec<(usize, String, String)>,
 }
 
-/// Reads a reconciliation page's answer.
-pub fn variants_page(reply: &Reply) -> Result<Page, CallError> {
+/// An answer's JSON, with Shopify's errors classified (`THROTTLED` is for later).
+fn graphql(what: &str, reply: &Reply) -> Result<Value, CallError> {
     if !(200..300).contains(&reply.status) {
-        return Err(classify("Shopify productVariants", reply));
+        return Err(classify(what, reply));
     }
     let v: Value = serde_json::from_str(&reply.body)
         .map_err(|e| CallError::Broken(format!("Shopify answered something that is not JSON: {e}")))?;
@@ -347,30 +467,58 @@ pub fn variants_page(reply: &Reply) -> Result<Page, CallError> {
         }
         return Err(CallError::Broken(format!("Shopify GraphQL error: {message}")));
     }
+    Ok(v)
+}
+
+/// The counts of a connection of `inventoryLevels` nodes for `item`, and the cursor
+/// after them when there are more.
+fn levels_of(item: &str, connection: &Value) -> (Vec<Level>, Option<String>) {
+    let mut levels = Vec::new();
+    for l in connection["nodes"].as_array().into_iter().flatten() {
+        let location = l["location"]["id"].as_str().and_then(gid_number);
+        let available = l["quantities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|q| q["name"] == "available")
+            .and_then(|q| q["quantity"].as_i64());
+        let at = l["updatedAt"].as_str().and_then(parse_iso);
+        if let (Some(location_id), Some(available), Some(counted_at)) = (location, available, at) {
+            levels.push(Level { item_id: item.to_owned(), location_id, available, counted_at });
+        }
+    }
+    let more = connection["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false);
+    (levels, if more { connection["pageInfo"]["endCursor"].as_str().map(str::to_owned) } else { None })
+}
+
+/// Reads a follow-up page of an item's levels: its counts and the cursor after them.
+pub fn levels_page(reply: &Reply, item: &str) -> Result<(Vec<Level>, Option<String>), CallError> {
+    let v = graphql("Shopify inventoryItem", reply)?;
+    let connection = &v["data"]["inventoryItem"]["inventoryLevels"];
+    if !connection.is_object() {
+        return Err(CallError::Broken(format!("Shopify's answer has no inventoryLevels for item {item}")));
+    }
+    Ok(levels_of(item, connection))
+}
+
+/// Reads a reconciliation page's answer.
+pub fn variants_page(reply: &Reply) -> Result<Page, CallError> {
+    let v = graphql("Shopify productVariants", reply)?;
     let conn = &v["data"]["productVariants"];
     let nodes = conn["nodes"]
         .as_array()
         .ok_or_else(|| CallError::Broken("Shopify's answer has no productVariants.nodes".into()))?;
     let mut variants = Vec::with_capacity(nodes.len());
+    let mut more_levels = Vec::new();
     for n in nodes {
         let (Some(id), Some(item)) =
             (n["id"].as_str().and_then(gid_number), n["inventoryItem"]["id"].as_str().and_then(gid_number))
         else {
             return Err(CallError::Broken("a variant without an id or inventory item in Shopify's answer".into()));
         };
-        let mut levels = Vec::new();
-        for l in n["inventoryItem"]["inventoryLevels"]["nodes"].as_array().into_iter().flatten() {
-            let location = l["location"]["id"].as_str().and_then(gid_number);
-            let available = l["quantities"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|q| q["name"] == "available")
-                .and_then(|q| q["quantity"].as_i64());
-            let at = l["updatedAt"].as_str().and_then(parse_iso);
-            if let (Some(location_id), Some(available), Some(counted_at)) = (location, available, at) {
-                levels.push(Level { item_id: item.clone(), location_id, available, counted_at });
-            }
+        let (levels, after) = levels_of(&item, &n["inventoryItem"]["inventoryLevels"]);
+        if let Some(cursor) = after {
+            more_levels.push((variants.len(), item.clone(), cursor));
         }
         let title = n["product"]["title"].as_str().unwrap_or_default();
         variants.push(Variant {
@@ -388,7 +536,7 @@ pub fn variants_page(reply: &Reply) -> Result<Page, CallError> {
     }
     let more = conn["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false);
     let next = if more { conn["pageInfo"]["endCursor"].as_str().map(str::to_owned) } else { None };
-    Ok(Page { variants, next })
+    Ok(Page { variants, next, more_levels })
 }
 
 #[cfg(test)]
@@ -423,7 +571,9 @@ mod tests {
             ("x-shopify-event-id", "ev-1"),
         ]);
         assert_eq!(header(&legacy, "topic"), Some("orders/create"));
-        assert_eq!(delivery_id(&legacy), Some("wh-1"));
+        assert_eq!(delivery_id(&legacy), Some("ev-1"), "the event id is the same on every delivery of the event");
+        let webhook_only = h(&[("x-shopify-topic", "orders/create"), ("x-shopify-webhook-id", "wh-2")]);
+        assert_eq!(delivery_id(&webhook_only), Some("wh-2"));
         let events = h(&[("shopify-topic", "orders/create"), ("shopify-event-id", "ev-2")]);
         assert_eq!(header(&events, "topic"), Some("orders/create"));
         assert_eq!(delivery_id(&events), Some("ev-2"));
@@ -522,8 +672,19 @@ mod tests {
         assert_eq!(o.created_at, parse_iso("2027-01-10T09:00:00Z").expect("valid"));
         assert_eq!((o.lines[0].asked, o.lines[0].amount_cents, o.lines[0].quantity), (true, 5800, 2));
         assert_eq!((o.lines[1].variant_id.as_deref(), o.lines[1].asked), (None, false));
+        // The topic is not signed: orders/cancelled over a body that is not cancelled
+        // cancels nothing; a body with cancelled_at is cancelled under any order topic.
         let Ok(Incoming::Order(c)) = read("orders/cancelled", "a", body.to_string().as_bytes()) else { panic!() };
+        assert!(!c.cancelled);
+        let mut cancelled = body.clone();
+        cancelled["cancelled_at"] = json!("2027-01-11T10:00:00+01:00");
+        let Ok(Incoming::Order(c)) = read("orders/updated", "a", cancelled.to_string().as_bytes()) else { panic!() };
         assert!(c.cancelled);
+        assert!(!o.lines[0].fulfilled);
+        let mut shipped = body.clone();
+        shipped["line_items"][0]["fulfillment_status"] = json!("fulfilled");
+        let Ok(Incoming::Order(f)) = read("orders/updated", "a", shipped.to_string().as_bytes()) else { panic!() };
+        assert!(f.lines[0].fulfilled);
         let bad = json!({ "id": 1, "created_at": "2027-01-10T10:00:00Z", "line_items": [{ "id": 1, "variant_id": 1, "quantity": -1 }] });
         let e = read("orders/create", "a", bad.to_string().as_bytes()).expect_err("negative quantity");
         assert_eq!(e.problem().field.as_deref(), Some("line_items[0].quantity"));
@@ -551,6 +712,49 @@ mod tests {
         );
         assert!(matches!(read("app/uninstalled", "a", b"{}"), Ok(Incoming::Ignored(_))));
         assert_eq!(read("customers/redact", "a", b"{nope").map_err(|e| e.code()), Err("invalid_json"));
+    }
+
+    #[test]
+    fn only_subscribed_topics_are_read() {
+        for t in TOPICS {
+            assert!(check_topic(t).is_ok(), "{t}");
+        }
+        for t in ["app/uninstalled", "orders/delete", "ORDERS/CANCELLED", "shop/redact ", ""] {
+            let e = check_topic(t).expect_err(t);
+            assert_eq!((e.code(), e.problem().field.as_deref()), ("topic_not_subscribed", Some("X-Shopify-Topic")));
+        }
+    }
+
+    /// Only the body is signed: a body captured from one topic and posted again under
+    /// another is refused, never read as that topic.
+    #[test]
+    fn compliance_topics_refuse_another_topics_body() {
+        let store = "acme.myshopify.com";
+        let field = |topic: &str, body: Value| {
+            read(topic, store, body.to_string().as_bytes()).err().map(|e| (e.problem().status, e.problem().field))
+        };
+        let order = json!({ "id": 820982911946154508u64, "email": "ann@example.com", "created_at": "2027-01-10T10:00:00Z",
+            "customer": { "id": 1, "email": "ann@example.com" }, "line_items": [{ "id": 1, "quantity": 1 }] });
+        assert_eq!(field("customers/redact", order.clone()), Some((400, Some("line_items".into()))));
+        assert_eq!(field("shop/redact", order).map(|(s, _)| s), Some(400), "an order is no shop/redact");
+        let request = json!({ "shop_id": 954889, "shop_domain": store, "orders_requested": [299938],
+            "customer": { "id": 191167, "email": "john@example.com" }, "data_request": { "id": 9999 } });
+        assert_eq!(field("customers/redact", request.clone()), Some((400, Some("data_request".into()))));
+        assert!(field("shop/redact", request).is_some());
+        let redact = json!({ "shop_id": 954889, "shop_domain": store,
+            "customer": { "id": 191167, "email": "john@example.com" }, "orders_to_redact": [299938] });
+        assert_eq!(field("shop/redact", redact.clone()), Some((400, Some("customer".into()))));
+        assert!(field("customers/data_request", redact).is_some());
+        let level =
+            json!({ "inventory_item_id": 1, "location_id": 1, "available": 1, "updated_at": "2021-12-31T19:00:00Z" });
+        assert!(field("shop/redact", level.clone()).is_some() && field("customers/redact", level).is_some());
+        // Required: customers/redact names the orders; shop/redact names the shop.
+        let no_orders = json!({ "shop_id": 954889, "shop_domain": store, "customer": { "email": "john@example.com" } });
+        assert_eq!(field("customers/redact", no_orders), Some((400, Some("orders_to_redact".into()))));
+        assert_eq!(field("shop/redact", json!({ "shop_domain": store })), Some((400, Some("shop_id".into()))));
+        assert_eq!(field("shop/redact", json!({ "shop_id": 1 })), Some((400, Some("shop_domain".into()))));
+        let other = json!({ "shop_id": 954889, "shop_domain": "other.myshopify.com" });
+        assert!(matches!(read("shop/redact", store, other.to_string().as_bytes()), Ok(Incoming::Ignored(_))));
     }
 
     #[test]
@@ -583,6 +787,29 @@ mod tests {
             ("44001003", "271878346596884015", Some(3), Some(true))
         );
         assert_eq!(v.levels.len(), 2);
+        assert!(page.more_levels.is_empty());
+        // More locations than the page reads: the rest is asked for by item.
+        let mut more: Value = serde_json::from_str(&ok.body).expect("json");
+        more["data"]["productVariants"]["nodes"][0]["inventoryItem"]["inventoryLevels"]["pageInfo"] =
+            json!({ "hasNextPage": true, "endCursor": "lv10" });
+        let page = variants_page(&Reply { status: 200, headers: Vec::new(), body: more.to_string() }).expect("page");
+        assert_eq!(page.more_levels, [(0, "271878346596884015".to_owned(), "lv10".to_owned())]);
+        let (url, body) = levels_request("https://acme.myshopify.com", "2025-10", "271878346596884015", "lv10");
+        assert!(url.ends_with("/admin/api/2025-10/graphql.json"));
+        let b: Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(b["variables"]["id"], "gid://shopify/InventoryItem/271878346596884015");
+        assert_eq!((b["variables"]["first"].as_u64(), b["variables"]["after"].as_str()), (Some(250), Some("lv10")));
+        let rest = Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: json!({ "data": { "inventoryItem": { "inventoryLevels": {
+                "pageInfo": { "hasNextPage": false, "endCursor": "lv11" },
+                "nodes": [{ "location": { "id": "gid://shopify/Location/11" }, "updatedAt": "2027-01-02T00:00:00Z",
+                    "quantities": [{ "name": "available", "quantity": 7 }] }] } } } })
+            .to_string(),
+        };
+        let (levels, next) = levels_page(&rest, "271878346596884015").expect("levels");
+        assert_eq!((levels[0].location_id.as_str(), levels[0].available, next), ("11", 7, None));
         let throttled = Reply {
             status: 200,
             headers: Vec::new(),

@@ -4,6 +4,7 @@ use restock_shared::groups::Group;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::connect::model::Variant;
 use crate::connect::{Platform, bigcommerce, prefix};
 use crate::ctx::Ctx;
 use crate::db;
@@ -68,6 +69,25 @@ impl ConnectionRow {
             Some(Platform::Shopify) => self.api_base.clone().unwrap_or_else(|| format!("https://{}", self.store)),
             _ => self.api_base.clone().unwrap_or_else(|| self.store.clone()),
         }
+    }
+
+    /// Whether the connection counts stock at `location` (its `location_id`, else
+    /// every location).
+    pub fn follows(&self, location: &str) -> bool {
+        self.location_id.as_deref().is_none_or(|l| l == location)
+    }
+
+    /// A variant's available count as this connection counts it: the sum of its
+    /// levels at the locations it follows when the payload carries levels; else the
+    /// platform's total, which is over every location, so only without a
+    /// `location_id` (`None`: not known).
+    pub fn count_of(&self, v: &Variant) -> Option<i64> {
+        if !v.levels.is_empty() {
+            let followed: Vec<i64> =
+                v.levels.iter().filter(|l| self.follows(&l.location_id)).map(|l| l.available).collect();
+            return (!followed.is_empty()).then(|| followed.iter().sum());
+        }
+        if self.location_id.is_some() { None } else { v.total }
     }
 
     /// The platform-to-Restock group map.
@@ -183,8 +203,12 @@ pub struct Seen {
     pub updated_at: i64,
 }
 
+/// How long a claimed delivery is left to its attempt before another may take it over.
+pub const STALE_MS: i64 = 60_000;
+
 /// Claims a delivery for processing: `None` if it is new (or its earlier processing
-/// failed or stalled, so it is processed again), else what became of it.
+/// failed, or stalled for [`STALE_MS`], so it is processed again), else what became of
+/// it (`processing`: another attempt has it now).
 pub async fn claim(
     ctx: &Ctx,
     shop: &str,
@@ -201,8 +225,8 @@ pub async fn claim(
                 "INSERT INTO hook_events (shop_id, platform, event_id, topic, status, received_at, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, 'processing', ?5, ?5) \
                  ON CONFLICT (shop_id, platform, event_id) DO UPDATE SET status = 'processing', updated_at = ?5 \
-                 WHERE hook_events.status = 'failed' OR (hook_events.status = 'processing' AND hook_events.updated_at < ?5 - 60000)",
-                crate::args![shop, platform.name(), event_id, topic, now],
+                 WHERE hook_events.status = 'failed' OR (hook_events.status = 'processing' AND hook_events.updated_at < ?5 - ?6)",
+                crate::args![shop, platform.name(), event_id, topic, now, STALE_MS],
             )?,
             db::stmt(
                 &ctx.db,
@@ -313,5 +337,38 @@ mod tests {
         assert!(!format!("{c:?}").contains("whsecret"), "Debug hides secrets");
         assert_eq!(c.group_for(&["VIP".into(), "wholesale".into()]).map(|g| g.as_str().to_owned()), Some("b2b".into()));
         assert_eq!(c.group_for(&["Retail".into()]), None, "an invalid mapped group is no group");
+    }
+
+    #[test]
+    fn a_connection_counts_only_the_location_it_follows() {
+        use crate::connect::model::Level;
+        let level = |location: &str, available| Level {
+            item_id: "1".into(),
+            location_id: location.into(),
+            available,
+            counted_at: restock_shared::Timestamp::from_millis(0),
+        };
+        let mut v = Variant {
+            variant_id: "1".into(),
+            product_id: None,
+            item_id: "1".into(),
+            sku: Some("TEE".into()),
+            name: "Tee".into(),
+            price_cents: None,
+            backorders: None,
+            tracked: true,
+            levels: vec![level("1", 5), level("2", 100)],
+            total: Some(105),
+        };
+        let mut c = row("shopify", None);
+        assert_eq!(c.count_of(&v), Some(105), "every location");
+        c.location_id = Some("1".into());
+        assert_eq!(c.count_of(&v), Some(5), "the followed location only");
+        c.location_id = Some("3".into());
+        assert_eq!(c.count_of(&v), None, "no count at the followed location");
+        v.levels.clear();
+        assert_eq!(c.count_of(&v), None, "a total over every location says nothing about one");
+        c.location_id = None;
+        assert_eq!(c.count_of(&v), Some(105));
     }
 }

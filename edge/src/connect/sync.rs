@@ -110,16 +110,54 @@ pub async fn page(ctx: &Ctx, c: &ConnectionRow, cursor: &Cursor) -> Result<(Vec<
         Platform::Shopify => {
             let version = c.api_version.as_deref().unwrap_or(shopify::API_VERSION);
             let (url, body) = shopify::variants_request(&base, version, cursor.after.as_deref());
-            let reply = fetch::call(ctx, Method::Post, &url, &shopify::headers(&c.api_token), Some(&body)).await?;
-            let p = shopify::variants_page(&reply)?;
+            let h = shopify::headers(&c.api_token);
+            let reply = fetch::call(ctx, Method::Post, &url, &h, Some(&body)).await?;
+            let mut p = shopify::variants_page(&reply)?;
+            // Variants at more locations than the page read: the rest of their
+            // counts, or none (never a partial sum).
+            for (i, item, cursor) in std::mem::take(&mut p.more_levels) {
+                let mut after = Some(cursor);
+                let mut pages = 0;
+                while let Some(cursor) = after.take() {
+                    if pages == shopify::LEVELS_PAGES {
+                        after = Some(cursor);
+                        break;
+                    }
+                    let (url, body) = shopify::levels_request(&base, version, &item, &cursor);
+                    let reply = fetch::call(ctx, Method::Post, &url, &h, Some(&body)).await?;
+                    let (levels, next) = shopify::levels_page(&reply, &item)?;
+                    if let Some(v) = p.variants.get_mut(i) {
+                        v.levels.extend(levels);
+                    }
+                    after = next;
+                    pages += 1;
+                }
+                if let Some(v) = p.variants.get_mut(i) {
+                    if after.is_some() {
+                        v.levels.clear();
+                        v.total = None;
+                    } else {
+                        v.total = Some(v.levels.iter().map(|l| l.available).sum());
+                    }
+                }
+            }
             Ok((p.variants, p.next.map(|after| Cursor { after: Some(after), ..Cursor::default() })))
         }
         Platform::BigCommerce => {
+            // A page of variants (250 at most, whatever the products hold), then the
+            // facts of their products (one call: at most 250 ids).
             let n = cursor.page.unwrap_or(1);
-            let url = bigcommerce::products_url(&base, n);
-            let reply = fetch::call(ctx, Method::Get, &url, &bigcommerce::headers(&c.api_token), None).await?;
-            let (variants, more) = bigcommerce::products_page(&reply, ctx.now)?;
-            Ok((variants, more.then(|| Cursor { page: Some(n + 1), ..Cursor::default() })))
+            let h = bigcommerce::headers(&c.api_token);
+            let reply = fetch::call(ctx, Method::Get, &bigcommerce::variants_url(&base, n), &h, None).await?;
+            let p = bigcommerce::variants_page(&reply)?;
+            let variants = if p.product_ids.is_empty() {
+                Vec::new()
+            } else {
+                let url = bigcommerce::products_info_url(&base, &p.product_ids);
+                let products = fetch::call(ctx, Method::Get, &url, &h, None).await?;
+                bigcommerce::page_variants(&p, &products, ctx.now)?
+            };
+            Ok((variants, p.more.then(|| Cursor { page: Some(n + 1), ..Cursor::default() })))
         }
         Platform::WooCommerce => {
             let h = woocommerce::headers(c.api_key.as_deref().unwrap_or_default(), &c.api_token);
@@ -185,7 +223,7 @@ pub async fn step(ctx: &Ctx, shop: &ShopRow, c: &ConnectionRow) -> Result<u32, A
                 return Ok(pages);
             }
         };
-        let stats = match apply::catalog(ctx, shop, c, &variants).await {
+        let stats = match apply::catalog(ctx, shop, c, &variants, apply::Via::Reconciliation).await {
             Ok(s) => s,
             Err(Failure::Api(e)) => return Err(e),
             Err(Failure::Platform(e)) => return Err(ApiError::Internal(e.message().to_owned())),

@@ -18,6 +18,9 @@
 //!   `refunded`, `failed` and `trash` free what they took.
 //! - The REST API takes HTTP Basic auth with the consumer key and secret over HTTPS;
 //!   lists page with `page` and `per_page` (at most 100) and say `X-WP-TotalPages`.
+//!   A full product carries its HTML descriptions, images and meta (tens of kilobytes
+//!   each), so the reconciliation asks for only the fields it reads with WordPress's
+//!   `_fields`: a page of 100 is then a few tens of kilobytes.
 
 use restock_shared::Timestamp;
 use restock_shared::platform::parse_iso;
@@ -195,6 +198,8 @@ pub fn read(topic: &str, body: &[u8]) -> Result<Incoming, ApiError> {
         }
         "order.created" | "order.updated" | "order.restored" => {
             let o: WooOrder = http::from_value(value)?;
+            // A completed order was shipped: its lines came from stock.
+            let fulfilled = o.status == "completed";
             let (cancelled, pending) = match o.status.as_str() {
                 "processing" | "on-hold" | "completed" => (false, false),
                 "cancelled" | "refunded" | "failed" | "trash" => (true, false),
@@ -216,6 +221,7 @@ pub fn read(topic: &str, body: &[u8]) -> Result<Incoming, ApiError> {
                         quantity: l.quantity,
                         asked,
                         amount_cents: l.total.as_deref().and_then(cents).unwrap_or(0),
+                        fulfilled,
                     }
                 })
                 .collect();
@@ -247,17 +253,26 @@ pub fn headers(key: &str, secret: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The product fields the reconciliation reads (`_fields`).
+const PRODUCT_FIELDS: &str =
+    "id,name,type,parent_id,sku,price,manage_stock,stock_quantity,backorders,date_modified_gmt";
+/// The variation fields it reads (a variation's options name it).
+const VARIATION_FIELDS: &str = "id,sku,price,manage_stock,stock_quantity,backorders,date_modified_gmt,attributes";
+
 /// The URL of products page `page` (1-based), oldest id first.
 pub fn products_url(base: &str, page: u32) -> String {
     format!(
-        "{}/wp-json/wc/v3/products?per_page={PAGE_SIZE}&page={page}&orderby=id&order=asc",
+        "{}/wp-json/wc/v3/products?per_page={PAGE_SIZE}&page={page}&orderby=id&order=asc&_fields={PRODUCT_FIELDS}",
         base.trim_end_matches('/')
     )
 }
 
 /// The URL of variations page `page` of product `id`.
 pub fn variations_url(base: &str, id: &str, page: u32) -> String {
-    format!("{}/wp-json/wc/v3/products/{id}/variations?per_page={PAGE_SIZE}&page={page}", base.trim_end_matches('/'))
+    format!(
+        "{}/wp-json/wc/v3/products/{id}/variations?per_page={PAGE_SIZE}&page={page}&_fields={VARIATION_FIELDS}",
+        base.trim_end_matches('/')
+    )
 }
 
 /// The URL of customer `id` (for its role).
@@ -445,7 +460,8 @@ mod tests {
     fn rest_pages() {
         assert_eq!(
             products_url("https://shop.example/", 2),
-            "https://shop.example/wp-json/wc/v3/products?per_page=100&page=2&orderby=id&order=asc"
+            "https://shop.example/wp-json/wc/v3/products?per_page=100&page=2&orderby=id&order=asc\
+             &_fields=id,name,type,parent_id,sku,price,manage_stock,stock_quantity,backorders,date_modified_gmt"
         );
         assert_eq!(headers("ck_1", "cs_2")[0].1, format!("Basic {}", base64(b"ck_1:cs_2")));
         let reply = Reply {

@@ -31,7 +31,7 @@ use crate::error::ApiError;
 use crate::notify::feedback;
 use crate::notify::provider::{self, Outcome, Provider};
 use crate::notify::release;
-use crate::notify::render::{Body, Brand, Email, Extras, render};
+use crate::notify::render::{Body, Brand, Cancel, Email, Extras, render};
 use crate::notify::sms::{self, Sms, SmsProvider};
 use crate::notify::webhooks::{self, EndpointRow};
 use crate::shops::ShopRow;
@@ -394,6 +394,8 @@ struct BackorderInfo {
     id: String,
     quantity: i64,
     status: String,
+    /// The platform whose checkout took it (its cancel is there, not Restock's link).
+    source: Option<String>,
     current_promise: Option<String>,
     position: Option<i64>,
 }
@@ -713,7 +715,7 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
     let order_stmt = db::stmt(
         &ctx.db,
         &format!(
-            "SELECT b.id, b.quantity, b.status, b.current_promise, \
+            "SELECT b.id, b.quantity, b.status, b.source, b.current_promise, \
                CASE WHEN b.status = 'open' THEN (SELECT COUNT(*) FROM backorders q WHERE q.shop_id = b.shop_id AND q.sku = b.sku \
                  AND q.status = 'open' AND q.quantity > q.allocated AND q.seq <= b.seq) END AS position \
              FROM backorders b WHERE b.id IN ({})",
@@ -997,10 +999,16 @@ fn email_plan(
         _ => {
             let Some(order) = order else { return Plan::Skip("the order was erased".into()) };
             let qty = u32::try_from(order.quantity).unwrap_or(0);
-            let cancel = payload["cancel_url"]
-                .as_str()
-                .map(str::to_owned)
-                .or_else(|| link(LinkKind::Cancel, "backorders/cancel"));
+            // A platform's order is cancelled in the platform (where it was paid): no
+            // Restock link, which would free the place and leave the paid order.
+            let cancel = if order.source.is_some() {
+                None
+            } else {
+                payload["cancel_url"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .or_else(|| link(LinkKind::Cancel, "backorders/cancel"))
+            };
             match (d.kind.as_str(), cancel) {
                 ("allocated", _) => Body::Allocated { product: name, qty },
                 ("orders_link", _) => {
@@ -1021,22 +1029,30 @@ fn email_plan(
                 ("status_update", _) if order.status != "open" => {
                     return Plan::Skip("the order is no longer waiting".into());
                 }
-                ("status_update", Some(c)) => {
+                ("status_update", c) if c.is_some() || order.source.is_some() => {
+                    let cancel = match &c {
+                        Some(url) => Cancel::Link(url),
+                        None => Cancel::InShop { shop_url: shop.shop_url.as_deref() },
+                    };
                     let promised = order.current_promise.as_deref().and_then(|s| Date::parse(s).ok());
                     let position = order.position.and_then(|p| u32::try_from(p).ok());
                     return Plan::Email(render(
                         lang,
                         &brand,
                         &d.recipient,
-                        Body::StatusUpdate { product: name, qty, position, promised, cancel_url: &c },
+                        Body::StatusUpdate { product: name, qty, position, promised, cancel },
                     ));
                 }
-                ("delay", Some(c)) => {
+                ("delay", c) if c.is_some() || order.source.is_some() => {
+                    let cancel = match &c {
+                        Some(url) => Cancel::Link(url),
+                        None => Cancel::InShop { shop_url: shop.shop_url.as_deref() },
+                    };
                     return Plan::Email(render(
                         lang,
                         &brand,
                         &d.recipient,
-                        Body::Delay { product: name, new_date: date(&payload["new_date"]), cancel_url: &c },
+                        Body::Delay { product: name, new_date: date(&payload["new_date"]), cancel },
                     ));
                 }
                 (kind, _) => return Plan::Dead(format!("cannot render a {kind} email")),

@@ -24,7 +24,7 @@ use crate::db;
 use crate::error::ApiError;
 use crate::http;
 use crate::i18n::{M, t};
-use crate::notify::render::{Body, Brand, Extras, render};
+use crate::notify::render::{Body, Brand, Cancel, Extras, render};
 use crate::shops::{ShopRow, auth};
 
 /// The emails a merchant can edit.
@@ -365,10 +365,10 @@ pub fn sample(
         EmailKind::BackorderConfirmation => {
             Body::BackorderConfirmation { product, qty: 2, position: Some(3), promised: date, cancel_url: &link }
         }
-        EmailKind::Delay => Body::Delay { product, new_date: date, cancel_url: &link },
+        EmailKind::Delay => Body::Delay { product, new_date: date, cancel: Cancel::Link(&link) },
         EmailKind::Allocated => Body::Allocated { product, qty: 2 },
         EmailKind::StatusUpdate => {
-            Body::StatusUpdate { product, qty: 2, position: Some(3), promised: date, cancel_url: &link }
+            Body::StatusUpdate { product, qty: 2, position: Some(3), promised: date, cancel: Cancel::Link(&link) }
         }
     };
     render(lang, &brand, "shopper@example.com", body)

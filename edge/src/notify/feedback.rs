@@ -343,7 +343,7 @@ async fn suppress(ctx: &Ctx, provider: &str, f: &Feedback) -> Result<usize, ApiE
             db::stmt(
                 &db,
                 "UPDATE waitlist SET status = 'unsubscribed', ended_reason = ?4, updated_at = ?3 \
-                 WHERE shop_id = ?1 AND lower(email) = lower(?2) AND status IN ('pending', 'active', 'notified')",
+                 WHERE shop_id = ?1 AND email = ?2 COLLATE NOCASE AND status IN ('pending', 'active', 'notified')",
                 crate::args![sent.shop_id.as_str(), f.recipient.as_str(), now, f.reason.as_str()],
             )?,
         ],

@@ -73,6 +73,17 @@ pub struct Extras<'a> {
     pub orders_url: Option<&'a str>,
 }
 
+/// How the shopper cancels a backorder a notice is about.
+#[derive(Clone, Copy, Debug)]
+pub enum Cancel<'a> {
+    /// Restock's one-click link (the widget's own orders: Restock holds the order).
+    Link(&'a str),
+    /// In the shop (a platform's order: it was paid in the shop's checkout, so
+    /// cancelling Restock's place alone would leave the paid order standing), with the
+    /// shop's URL when it has one.
+    InShop { shop_url: Option<&'a str> },
+}
+
 /// What one email is about.
 #[derive(Debug, Clone, Copy)]
 pub enum Body<'a> {
@@ -98,7 +109,7 @@ pub enum Body<'a> {
     Delay {
         product: &'a str,
         new_date: Option<Date>,
-        cancel_url: &'a str,
+        cancel: Cancel<'a>,
     },
     Allocated {
         product: &'a str,
@@ -119,7 +130,7 @@ pub enum Body<'a> {
         qty: u32,
         position: Option<u32>,
         promised: Option<Date>,
-        cancel_url: &'a str,
+        cancel: Cancel<'a>,
     },
     /// A fresh link to the shopper's page of their orders (theirs had expired).
     OrdersLink {
@@ -223,21 +234,22 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
                 },
             )
         }
-        Body::Delay { product, new_date, cancel_url } => {
+        Body::Delay { product, new_date, cancel } => {
             let v = product_vars(product);
             let when = match new_date {
                 Some(d) => f(M::NewDate, &[("date".into(), long_date(lang, d))]),
                 None => t(lang, M::UnknownDate).to_owned(),
             };
-            (
-                f(M::DelaySubject, &v),
-                Doc {
-                    paragraphs: vec![f(M::DelayBody, &v), when],
-                    button: Some((t(lang, M::CancelButton).to_owned(), cancel_url.to_owned())),
-                    notes: vec![(t(lang, M::CancelAnyTime).to_owned(), Some(cancel_url.to_owned()))],
-                    pre: None,
-                },
-            )
+            let (button, notes) = match cancel {
+                Cancel::Link(url) => (
+                    Some((t(lang, M::CancelButton).to_owned(), url.to_owned())),
+                    vec![(t(lang, M::CancelAnyTime).to_owned(), Some(url.to_owned()))],
+                ),
+                Cancel::InShop { shop_url } => {
+                    (None, vec![(t(lang, M::CancelInShop).to_owned(), shop_url.map(str::to_owned))])
+                }
+            };
+            (f(M::DelaySubject, &v), Doc { paragraphs: vec![f(M::DelayBody, &v), when], button, notes, pre: None })
         }
         Body::Allocated { product, qty } => {
             let mut v = product_vars(product);
@@ -263,7 +275,7 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
                 },
             )
         }
-        Body::StatusUpdate { product, qty, position, promised, cancel_url } => {
+        Body::StatusUpdate { product, qty, position, promised, cancel } => {
             let mut v = product_vars(product);
             v.push(("qty".into(), qty.to_string()));
             v.push(("position".into(), position.map_or_else(|| "–".into(), |p| p.to_string())));
@@ -276,7 +288,7 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
                 Doc {
                     paragraphs: vec![f(M::StatusBody, &v), when],
                     button: brand.extras.orders_url.map(|u| (t(lang, M::OrdersButton).to_owned(), u.to_owned())),
-                    notes: vec![(t(lang, M::CancelAnyTime).to_owned(), Some(cancel_url.to_owned()))],
+                    notes: vec![cancel_note(lang, cancel)],
                     pre: None,
                 },
             )
@@ -374,6 +386,15 @@ fn apply_extras(lang: Lang, brand: &Brand<'_>, body: &Body<'_>, subject: String,
         doc.notes.insert(0, (note, Some(url.to_owned())));
     }
     (subject, doc)
+}
+
+/// The note saying how to cancel: Restock's link, or, for a platform's order, in the
+/// shop (with its URL when it has one).
+fn cancel_note(lang: Lang, cancel: Cancel<'_>) -> (String, Option<String>) {
+    match cancel {
+        Cancel::Link(url) => (t(lang, M::CancelAnyTime).to_owned(), Some(url.to_owned())),
+        Cancel::InShop { shop_url } => (t(lang, M::CancelInShop).to_owned(), shop_url.map(str::to_owned)),
+    }
 }
 
 /// RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs.
@@ -535,7 +556,13 @@ mod tests {
                 promised: d,
                 cancel_url: "https://x/x",
             },
-            Body::Delay { product: "Mug", new_date: None, cancel_url: "https://x/x" },
+            Body::Delay { product: "Mug", new_date: None, cancel: Cancel::Link("https://x/x") },
+            Body::Delay {
+                product: "Mug",
+                new_date: None,
+                cancel: Cancel::InShop { shop_url: Some("https://shop.example") },
+            },
+            Body::Delay { product: "Mug", new_date: None, cancel: Cancel::InShop { shop_url: None } },
             Body::Allocated { product: "Mug", qty: 2 },
             Body::Digest { csv: "supplier,sku\nA,B" },
         ];
@@ -554,9 +581,24 @@ mod tests {
             Lang::De,
             &brand(),
             "a@example.com",
-            Body::Delay { product: "Tasse", new_date: d, cancel_url: "https://x/x" },
+            Body::Delay { product: "Tasse", new_date: d, cancel: Cancel::Link("https://x/x") },
         );
         assert!(delay.text.contains("5. Januar 2027") && delay.text.contains("https://x/x"));
+        // A platform's order: no Restock cancel link, cancelled in the shop.
+        let in_shop = render(
+            Lang::En,
+            &brand(),
+            "a@example.com",
+            Body::Delay {
+                product: "Mug",
+                new_date: d,
+                cancel: Cancel::InShop { shop_url: Some("https://shop.example") },
+            },
+        );
+        assert!(!in_shop.html.contains("https://x/x") && !in_shop.text.contains("Cancel order"), "{}", in_shop.text);
+        assert!(
+            in_shop.text.contains("cancel it in the shop") && in_shop.html.contains("href=\"https://shop.example\"")
+        );
     }
 
     #[test]
@@ -643,12 +685,27 @@ mod tests {
             qty: 1,
             position: Some(2),
             promised: Date::from_ymd(2027, 2, 1).ok(),
-            cancel_url: "https://r.example/x",
+            cancel: Cancel::Link("https://r.example/x"),
         };
         let e = render(Lang::En, &page, "a@example.com", update);
         assert_eq!(e.subject, "Update on your order of Mug");
         assert_eq!(e.text.matches("https://r.example/m").count(), 1, "{}", e.text);
         assert!(e.text.contains("number 2 in the queue") && e.text.contains("1 February 2027"), "{}", e.text);
+        // A platform's order: the update says to cancel in the shop, with no Restock link.
+        let in_shop = render(
+            Lang::En,
+            &page,
+            "a@example.com",
+            Body::StatusUpdate {
+                product: "Mug",
+                qty: 1,
+                position: Some(2),
+                promised: None,
+                cancel: Cancel::InShop { shop_url: Some("https://shop.example") },
+            },
+        );
+        assert!(!in_shop.text.contains("https://r.example/x"), "{}", in_shop.text);
+        assert!(in_shop.text.contains("cancel it in the shop") && in_shop.text.contains("https://shop.example"));
         let he = render(
             Lang::He,
             &Brand { extras: Extras { copy: Some(&copy), ..Extras::default() }, ..brand },

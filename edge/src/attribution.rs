@@ -88,10 +88,11 @@ struct Notified {
 }
 
 /// How a sale of `sku` by `email` at `at` is credited, and the signup it is credited to.
-/// Addresses are stored canonical (`Email::parse`: the domain lowercased), so the
-/// buyer's is made canonical and matched exactly: the one row of the waitlist's
-/// (shop, SKU, email) key, and the recipient's deliveries by `deliveries_by_recipient`.
-/// (`lower(email)` would read every notified signup of the SKU.)
+/// The buyer's address matches the signup's whatever the case of its local part (a
+/// checkout may spell `Ann@` where the signup spelled `ann@`), through the NOCASE
+/// index, named (`INDEXED BY`): SQLite would otherwise pick `waitlist_queue` and read
+/// every notified signup of the SKU. The recipient's deliveries are then found by
+/// `deliveries_by_recipient` (their recipient is the signup's address as stored).
 pub async fn credit(
     ctx: &Ctx,
     shop: &ShopRow,
@@ -105,7 +106,8 @@ pub async fn credit(
         "SELECT w.id, w.clicked_at, \
            (SELECT MAX(d.sent_at) FROM deliveries d WHERE d.shop_id = w.shop_id AND d.recipient = w.email \
               AND d.sku = w.sku AND d.kind = 'restock' AND d.status = 'sent') AS delivered_at \
-         FROM waitlist w WHERE w.shop_id = ?1 AND w.sku = ?2 AND w.email = ?3 AND w.status = 'notified'",
+         FROM waitlist w INDEXED BY waitlist_by_email_nocase \
+         WHERE w.shop_id = ?1 AND w.sku = ?2 AND w.email = ?3 COLLATE NOCASE AND w.status = 'notified'",
         crate::args![shop.id.as_str(), sku, email.as_str()],
     )?;
     let Some(n) = db::first::<Notified>(s).await? else { return Ok((None, None)) };
@@ -165,8 +167,8 @@ pub async fn record_sale(ctx: &Ctx, shop: &ShopRow, sale: &Sale<'_>) -> Result<b
             // A notified buyer's signup converted (and its claim hold ends), credited or not.
             db::stmt(
                 &ctx.db,
-                "UPDATE waitlist SET converted_at = ?4, updated_at = ?4 WHERE shop_id = ?1 AND sku = ?2 \
-                   AND email = ?3 AND status = 'notified' AND converted_at IS NULL \
+                "UPDATE waitlist INDEXED BY waitlist_by_email_nocase SET converted_at = ?4, updated_at = ?4 \
+                 WHERE shop_id = ?1 AND sku = ?2 AND email = ?3 COLLATE NOCASE AND status = 'notified' AND converted_at IS NULL \
                    AND EXISTS (SELECT 1 FROM orders WHERE id = ?5)",
                 crate::args![shop.id.as_str(), sale.sku, email, ctx.now.millis(), id.as_str()],
             )?,

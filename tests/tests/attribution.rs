@@ -83,9 +83,10 @@ fn clicks_credit_directly_deliveries_assist_and_old_notices_do_not() {
     assert_eq!(attributed(&shop, "A-1"), "direct");
 }
 
-/// Crediting a sale reads the buyer's own signup (addresses are stored canonical, so
-/// the match is exact, on the waitlist's (shop, SKU, email) key), not every notified
-/// signup of the SKU (`lower(email)` can use no index).
+/// Crediting a sale reads the buyer's own signup (matched case-insensitively by the
+/// waitlist's `email COLLATE NOCASE` index: a checkout may spell `Ann@` where the
+/// signup spelled `ann@`), not every notified signup of the SKU (`lower(email)` can
+/// use no index).
 #[test]
 fn crediting_a_sale_reads_the_buyers_signup_not_the_whole_list() {
     let shop = Shop::create("attrscan");
@@ -114,12 +115,12 @@ fn crediting_a_sale_reads_the_buyers_signup_not_the_whole_list() {
     // product's facts count the SKU's held units, one pass over its notified signups.
     let (base, _) = read(json!({ "sku": "MUG", "quantity": 1, "reference": "SCAN-0", "decrement_stock": false }));
     let (with_buyer, cost) = read(
-        json!({ "sku": "MUG", "quantity": 1, "reference": "SCAN-1", "email": "n000500@Example.COM", "decrement_stock": false }),
+        json!({ "sku": "MUG", "quantity": 1, "reference": "SCAN-1", "email": "N000500@Example.COM", "decrement_stock": false }),
     );
     // Crediting the sale adds only the buyer's own row (and its deliveries), not the
     // 1,000 signups of the SKU.
     assert!(with_buyer < base + 100, "{base} without an address; {cost}");
-    // And it did find the buyer (the address's domain in another case): converted.
+    // And it did find the buyer (the whole address in another case): converted.
     let row = sql(&format!("SELECT converted_at FROM waitlist WHERE shop_id = '{}' AND id = 'wl_scan_500'", shop.id));
     assert!(row[0]["results"][0]["converted_at"].is_i64(), "{row}");
 }

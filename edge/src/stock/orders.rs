@@ -117,12 +117,12 @@ pub async fn report_order(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiE
             ],
         )?,
         // The buyer was notified: the signup converted (and its claim hold ends),
-        // credited or not.
+        // credited or not; matched as `attribution::credit` matches it.
         db::stmt(
             &ctx.db,
             &format!(
-                "UPDATE waitlist SET converted_at = ?5, updated_at = ?5 \
-                 WHERE shop_id = ?2 AND sku = ?3 AND email = ?4 AND status = 'notified' AND converted_at IS NULL AND {inserted}"
+                "UPDATE waitlist INDEXED BY waitlist_by_email_nocase SET converted_at = ?5, updated_at = ?5 \
+                 WHERE shop_id = ?2 AND sku = ?3 AND email = ?4 COLLATE NOCASE AND status = 'notified' AND converted_at IS NULL AND {inserted}"
             ),
             crate::args![id.as_str(), shop.id.as_str(), sku.as_str(), email_str, ctx.now.millis()],
         )?,

@@ -5,7 +5,9 @@
 //! domain crate (then snapshotted). `?fresh=1` skips the snapshot. The header
 //! `x-restock-source` says which (`kv` or `d1`). Snapshots hold nothing specific to a
 //! language: the per-SKU views have no text of ours, and the shop's snapshot holds
-//! every language's consent text, chosen per request from `lang`.
+//! every language's consent text, chosen per request from `lang`. The batch answer's
+//! words (each item's `say`, the answer's `lang` and `dir`) are rendered per request
+//! from the views too (`says`).
 
 use restock_shared::wire::{AvailabilityView, BatchAvailabilityResponse};
 use restock_shared::{InvalidInput, Lang, ShopId, Sku};
@@ -144,11 +146,15 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
         }
     }
     crate::groups::restrict_views(&public, group.as_ref(), &mut items);
+    // What the storefront says about each item, in the language asked for (`say`).
+    let says = crate::availability::says::of(&items, lang.unwrap_or_default());
     let body = BatchAvailabilityResponse { shop: public.widget_for(lang, ctx.config.sms_ready()), items, unknown };
-    let Some(by) = by_variant else { return Ok(finish(req, ctx, &public, http::json(200, &body)?, source)) };
     let mut body = serde_json::to_value(&body)?;
-    body["variants"] = serde_json::json!(by.variants);
-    body["unknown_variants"] = serde_json::json!(by.unknown);
+    crate::availability::says::add(&mut body, says, lang.unwrap_or_default());
+    if let Some(by) = by_variant {
+        body["variants"] = serde_json::json!(by.variants);
+        body["unknown_variants"] = serde_json::json!(by.unknown);
+    }
     Ok(finish(req, ctx, &public, http::json(200, &body)?, source))
 }
 

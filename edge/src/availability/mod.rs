@@ -1,3 +1,4 @@
 //! Public availability reads: one SKU, or a bounded batch for collection pages.
 
 pub mod api;
+pub mod says;

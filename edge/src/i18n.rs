@@ -1,6 +1,7 @@
 //! Texts the Worker renders (link pages and emails) in each `Lang`. Placeholders are
-//! `{product}`, `{qty}`, `{date}`, `{shop}`, `{position}`, `{code}`, `{days}`, `{url}`; values are
-//! substituted as text and escaped by whoever renders HTML.
+//! `{product}`, `{qty}`, `{date}`, `{shop}`, `{position}`, `{code}`, `{days}`, `{url}`, `{was}`
+//! (an earlier date), `{done}` (units set aside); values are substituted as text and
+//! escaped by whoever renders HTML.
 
 use restock_shared::Lang;
 
@@ -283,6 +284,157 @@ messages! {
         "{product}の新しい確認リンクを登録時のメールアドレスに送信しました。有効期間は{days}日間です。",
         "أرسلنا رابط تأكيد جديدًا لـ {product} إلى العنوان الذي اشتركت به. الرابط صالح لمدة {days} أيام.",
         "שלחנו קישור אישור חדש ל-{product} לכתובת שאיתה נרשמתם. הוא תקף {days} ימים."
+    ],    // The shopper's backorder page, regular updates and incentives (issue 18).
+    OrdersTitle => ["Your orders", "Ihre Bestellungen", "Vos commandes", "Tus pedidos", "ご注文一覧", "طلباتك", "ההזמנות שלך"],
+    OrdersIntro => [
+        "Your backorders and preorders with {shop}, newest first.",
+        "Ihre Rückstands- und Vorbestellungen bei {shop}, die neuesten zuerst.",
+        "Vos commandes en attente et précommandes chez {shop}, les plus récentes d'abord.",
+        "Tus pedidos pendientes y reservas en {shop}, los más recientes primero.",
+        "{shop}での入荷待ち注文と予約注文（新しい順）。",
+        "طلباتك المؤجَّلة والمسبقة لدى {shop}، الأحدث أولًا.",
+        "ההזמנות וההזמנות המוקדמות שלך ב-{shop}, מהחדשה לישנה."
+    ],
+    OrderLine => ["{qty} × {product}", "{qty} × {product}", "{qty} × {product}", "{qty} × {product}", "{product}（{qty}点）", "{qty} قطعة من {product}", "{qty} יחידות של {product}"],
+    OrderWaiting => [
+        "Waiting for stock: number {position} in the queue.",
+        "Wartet auf Ware: Nummer {position} in der Warteschlange.",
+        "En attente de stock : numéro {position} dans la file.",
+        "Esperando stock: número {position} de la cola.",
+        "入荷待ち：{position}番目です。",
+        "بانتظار المخزون: ترتيبك {position} في قائمة الانتظار.",
+        "ממתין למלאי: מספר {position} בתור."
+    ],
+    OrderReady => [
+        "Set aside for you: ready to ship.",
+        "Für Sie reserviert: versandbereit.",
+        "Réservé pour vous : prêt à être expédié.",
+        "Apartado para ti: listo para enviar.",
+        "お取り置き済み：発送準備ができました。",
+        "محجوز لك: جاهز للشحن.",
+        "שמור עבורך: מוכן למשלוח."
+    ],
+    OrderCancelled => ["Cancelled.", "Storniert.", "Annulée.", "Cancelado.", "キャンセル済みです。", "أُلغي الطلب.", "ההזמנה בוטלה."],
+    OrderPlaced => ["Ordered on {date}.", "Bestellt am {date}.", "Commandé le {date}.", "Pedido el {date}.", "{date}にご注文。", "طُلب في {date}.", "הוזמן ב-{date}."],
+    OrderDelayed => [
+        "Delayed: we first expected {was}.",
+        "Verzögert: zuerst erwartet am {was}.",
+        "Retardée : d'abord prévue le {was}.",
+        "Retrasado: primero previsto para el {was}.",
+        "遅延：当初の予定は{was}でした。",
+        "متأخر: كان الموعد المتوقع أولًا {was}.",
+        "מתעכב: תחילה צפינו ל-{was}."
+    ],
+    OrderPartly => [
+        "{done} of them already set aside for you.",
+        "{done} davon sind bereits für Sie reserviert.",
+        "{done} déjà réservés pour vous.",
+        "{done} ya están apartados para ti.",
+        "うち{done}点はお取り置き済みです。",
+        "{done} منها محجوزة لك بالفعل.",
+        "{done} מהן כבר שמורות עבורך."
+    ],
+    OrderMoved => [
+        "Changed by the shop from {product}.",
+        "Vom Shop geändert, vorher: {product}.",
+        "Modifiée par la boutique, auparavant : {product}.",
+        "Cambiado por la tienda, antes: {product}.",
+        "ショップにより{product}から変更されました。",
+        "غيّره المتجر، وكان: {product}.",
+        "שונה על ידי החנות, קודם: {product}."
+    ],
+    OrdersNone => [
+        "There are no orders to show for this link.",
+        "Für diesen Link gibt es keine Bestellungen.",
+        "Aucune commande à afficher pour ce lien.",
+        "No hay pedidos que mostrar para este enlace.",
+        "このリンクで表示できる注文はありません。",
+        "لا توجد طلبات لعرضها لهذا الرابط.",
+        "אין הזמנות להצגה עבור קישור זה."
+    ],
+    OrdersOlder => ["Older orders", "Ältere Bestellungen", "Commandes plus anciennes", "Pedidos anteriores", "以前の注文", "طلبات أقدم", "הזמנות קודמות"],
+    OrdersExpired => [
+        "This link to your orders has expired. We can email a new one to the address you ordered with.",
+        "Dieser Link zu Ihren Bestellungen ist abgelaufen. Wir können Ihnen einen neuen an die Adresse senden, mit der Sie bestellt haben.",
+        "Ce lien vers vos commandes a expiré. Nous pouvons en envoyer un nouveau à l'adresse utilisée pour commander.",
+        "Este enlace a tus pedidos ha caducado. Podemos enviar uno nuevo a la dirección con la que hiciste el pedido.",
+        "ご注文ページへのリンクの有効期限が切れました。ご注文時のメールアドレスに新しいリンクをお送りできます。",
+        "انتهت صلاحية رابط طلباتك. يمكننا إرسال رابط جديد إلى العنوان الذي طلبت به.",
+        "תוקף הקישור להזמנות שלך פג. נוכל לשלוח קישור חדש לכתובת שאיתה הזמנת."
+    ],
+    OrdersLinkSent => [
+        "We've emailed a new link to the address you ordered with.",
+        "Wir haben einen neuen Link an die Adresse gesendet, mit der Sie bestellt haben.",
+        "Nous avons envoyé un nouveau lien à l'adresse utilisée pour commander.",
+        "Hemos enviado un enlace nuevo a la dirección con la que hiciste el pedido.",
+        "ご注文時のメールアドレスに新しいリンクを送信しました。",
+        "أرسلنا رابطًا جديدًا إلى العنوان الذي طلبت به.",
+        "שלחנו קישור חדש לכתובת שאיתה הזמנת."
+    ],
+    OrdersButton => ["See your orders", "Ihre Bestellungen ansehen", "Voir vos commandes", "Ver tus pedidos", "注文を確認する", "عرض طلباتك", "לצפייה בהזמנות"],
+    OrdersNote => [
+        "All your orders with {shop}, with their dates and a cancel button:",
+        "Alle Ihre Bestellungen bei {shop} mit Terminen und Stornierung:",
+        "Toutes vos commandes chez {shop}, avec leurs dates et l'annulation :",
+        "Todos tus pedidos en {shop}, con sus fechas y la opción de cancelar:",
+        "{shop}でのすべてのご注文（日程とキャンセル）：",
+        "جميع طلباتك لدى {shop} مع مواعيدها وزر الإلغاء:",
+        "כל ההזמנות שלך ב-{shop}, עם התאריכים ואפשרות ביטול:"
+    ],
+    OrdersLinkSubject => ["Your orders with {shop}", "Ihre Bestellungen bei {shop}", "Vos commandes chez {shop}", "Tus pedidos en {shop}", "{shop}でのご注文", "طلباتك لدى {shop}", "ההזמנות שלך ב-{shop}"],
+    OrdersLinkBody => [
+        "Here is a new link to see and manage your orders with {shop}.",
+        "Hier ist ein neuer Link, um Ihre Bestellungen bei {shop} zu sehen und zu verwalten.",
+        "Voici un nouveau lien pour voir et gérer vos commandes chez {shop}.",
+        "Aquí tienes un enlace nuevo para ver y gestionar tus pedidos en {shop}.",
+        "{shop}でのご注文を確認・管理するための新しいリンクです。",
+        "إليك رابطًا جديدًا لعرض طلباتك لدى {shop} وإدارتها.",
+        "הנה קישור חדש לצפייה בהזמנות שלך ב-{shop} ולניהולן."
+    ],
+    StatusSubject => [
+        "Update on your order of {product}",
+        "Neuigkeiten zu Ihrer Bestellung: {product}",
+        "Des nouvelles de votre commande : {product}",
+        "Novedades de tu pedido: {product}",
+        "ご注文の状況：{product}",
+        "مستجدات طلبك: {product}",
+        "עדכון על ההזמנה שלך: {product}"
+    ],
+    StatusBody => [
+        "Your order of {qty} × {product} is still waiting for stock: you are number {position} in the queue.",
+        "Ihre Bestellung von {qty} × {product} wartet noch auf Ware: Sie sind Nummer {position} in der Warteschlange.",
+        "Votre commande de {qty} × {product} attend toujours le stock : vous êtes numéro {position} dans la file.",
+        "Tu pedido de {qty} × {product} sigue esperando stock: eres el número {position} de la cola.",
+        "{product}（{qty}点）のご注文は入荷待ちです。順番は{position}番目です。",
+        "لا يزال طلبك ({qty} × {product}) بانتظار المخزون: ترتيبك {position} في قائمة الانتظار.",
+        "ההזמנה שלך של {qty} × {product} עדיין ממתינה למלאי: מספרך בתור הוא {position}."
+    ],
+    BackorderCode => [
+        "Thank you for waiting: use the code {code} on your next order.",
+        "Danke für Ihre Geduld: Verwenden Sie den Code {code} bei Ihrer nächsten Bestellung.",
+        "Merci de votre patience : utilisez le code {code} lors de votre prochaine commande.",
+        "Gracias por esperar: usa el código {code} en tu próximo pedido.",
+        "お待ちいただきありがとうございます。次回のご注文でコード{code}をご利用ください。",
+        "شكرًا لانتظارك: استخدم الرمز {code} في طلبك القادم.",
+        "תודה על ההמתנה: השתמשו בקוד {code} בהזמנה הבאה."
+    ],
+    FreeShippingOrder => [
+        "Shipping is free on this order.",
+        "Der Versand dieser Bestellung ist kostenlos.",
+        "La livraison de cette commande est offerte.",
+        "El envío de este pedido es gratuito.",
+        "このご注文の送料は無料です。",
+        "الشحن مجاني لهذا الطلب.",
+        "המשלוח בהזמנה זו חינם."
+    ],
+    FreeShippingRestock => [
+        "Shipping is free when you order now.",
+        "Wenn Sie jetzt bestellen, ist der Versand kostenlos.",
+        "La livraison est offerte si vous commandez maintenant.",
+        "El envío es gratuito si haces el pedido ahora.",
+        "今ご注文いただくと送料無料です。",
+        "الشحن مجاني عند الطلب الآن.",
+        "המשלוח חינם אם מזמינים עכשיו."
     ],
 }
 
@@ -387,11 +539,21 @@ mod tests {
     fn every_message_exists_in_every_language_with_the_same_placeholders() {
         for &m in M::ALL {
             let en = t(Lang::En, m);
-            let holes: Vec<&str> =
-                ["{product}", "{qty}", "{date}", "{shop}", "{position}", "{code}", "{days}", "{url}"]
-                    .into_iter()
-                    .filter(|h| en.contains(h))
-                    .collect();
+            let holes: Vec<&str> = [
+                "{product}",
+                "{qty}",
+                "{date}",
+                "{shop}",
+                "{position}",
+                "{code}",
+                "{days}",
+                "{url}",
+                "{was}",
+                "{done}",
+            ]
+            .into_iter()
+            .filter(|h| en.contains(h))
+            .collect();
             for lang in Lang::ALL {
                 let text = t(lang, m);
                 assert!(!text.is_empty(), "{m:?} {lang:?}");

@@ -112,6 +112,12 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["v1", "shops", _, "waitlist", "confirm" | "unsubscribe"] | ["v1", "shops", _, "backorders", "cancel"], _) => {
             not_allowed("GET, POST")
         }
+        // The shopper's own page of their orders (issue 18).
+        (["v1", "shops", shop, "backorders", "mine"], Get | Post) => {
+            let post = r.method() == Post;
+            backorders::mine::page(&ctx, r, shop, post).await
+        }
+        (["v1", "shops", _, "backorders", "mine"], _) => not_allowed("GET, POST"),
 
         // Merchant: products and stock.
         (["v1", "admin", "products"], Get) => stock::products::list(&ctx, r).await,
@@ -183,6 +189,26 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["v1", "admin", "audit"], Get) => admin::audit::list(&ctx, r).await,
         (["v1", "admin", "audit"], _) => not_allowed("GET"),
 
+        // Merchant: the guides' practices (issue 18): forecasts, the service desk,
+        // editable emails.
+        (["v1", "admin", "products", sku, "forecast"], Get) => stock::forecast::get(&ctx, r, sku).await,
+        (["v1", "admin", "products", _, "forecast"], _) => not_allowed("GET"),
+        (["v1", "admin", "desk", "notes"], Post) => admin::desk::add_note(&ctx, r).await,
+        (["v1", "admin", "desk", section], Get) => admin::desk::lookup(&ctx, r, section).await,
+        (["v1", "admin", "desk", "notes"], _) => not_allowed("GET, POST"),
+        (["v1", "admin", "desk", _], _) => not_allowed("GET"),
+        (["v1", "admin", "backorders", id, "move"], Post) => admin::desk::move_backorder(&ctx, r, id).await,
+        (["v1", "admin", "backorders", _, "move"], _) => not_allowed("POST"),
+        (["v1", "admin", "signups", id, "move"], Post) => admin::desk::move_signup(&ctx, r, id).await,
+        (["v1", "admin", "signups", _, "move"], _) => not_allowed("POST"),
+        (["v1", "admin", "signups", id, "cancel"], Post) => admin::desk::cancel_signup(&ctx, r, id).await,
+        (["v1", "admin", "signups", _, "cancel"], _) => not_allowed("POST"),
+        (["v1", "admin", "deliveries", id, "resend"], Post) => admin::desk::resend(&ctx, r, id).await,
+        (["v1", "admin", "deliveries", _, "resend"], _) => not_allowed("POST"),
+        (["v1", "admin", "emails"], Get) => notify::copy::list(&ctx, r).await,
+        (["v1", "admin", "emails"], _) => not_allowed("GET"),
+        (["v1", "admin", "emails", kind, lang], Put) => notify::copy::put(&ctx, r, kind, lang).await,
+        (["v1", "admin", "emails", _, _], _) => not_allowed("PUT"),
         // Connections to the shop's platform, the import, customer groups (issue 17).
         (["v1", "hooks", platform @ ("shopify" | "woocommerce" | "bigcommerce"), shop], Post) => {
             connect::hooks::receive(&ctx, r, platform, shop).await

@@ -1,4 +1,5 @@
-//! Signed links in emails: confirm a signup, unsubscribe, cancel a backorder. A token
+//! Signed links in emails: confirm a signup, unsubscribe, cancel a backorder, open the
+//! shopper's page of their orders. A token
 //! is `v2.<key id>.<kind>.<shop>.<id>.<expires>.<signature>` where the signature is
 //! HMAC-SHA256 (a `TOKEN_SECRET` key) over everything before it. Nothing is stored: a
 //! token is valid exactly when its signature is, and it names the shop, so a token
@@ -23,6 +24,8 @@ pub enum LinkKind {
     Confirm,
     Unsubscribe,
     Cancel,
+    /// The shopper's page of their orders with the shop, named by one of them.
+    Orders,
     /// A restock notice's product link, counted as a click for attribution.
     Click,
 }
@@ -33,6 +36,7 @@ impl LinkKind {
             LinkKind::Confirm => "c",
             LinkKind::Unsubscribe => "u",
             LinkKind::Cancel => "x",
+            LinkKind::Orders => "o",
             LinkKind::Click => "k",
         }
     }
@@ -42,6 +46,7 @@ impl LinkKind {
             "c" => LinkKind::Confirm,
             "u" => LinkKind::Unsubscribe,
             "x" => LinkKind::Cancel,
+            "o" => LinkKind::Orders,
             "k" => LinkKind::Click,
             _ => return None,
         })

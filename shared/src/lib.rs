@@ -17,6 +17,8 @@
 //! - [`delay`]: re-projecting promised dates after a change.
 //! - [`plan`]: every stock operation as one plan (allocation, on hand, wave, promises),
 //!   which the Worker executes and previews.
+//! - [`forecast`]: demand per day, safety stock, reorder point and suggested order.
+//! - [`updates`]: when a waiting backorder's next regular status email is due.
 //! - [`wire`]: the public API's JSON shapes, shared by the Worker and the widget.
 //! - [`groups`]: customer groups (B2B/B2C): rules per group and the signed group token.
 //! - [`platform`]: a connected platform's stock and order lines as Restock sees them.
@@ -53,6 +55,7 @@ pub mod availability;
 pub mod date;
 pub mod delay;
 pub mod eta;
+pub mod forecast;
 pub mod groups;
 pub mod import;
 pub mod input;
@@ -62,6 +65,7 @@ pub mod platform;
 pub mod policy;
 pub mod release;
 pub mod say;
+pub mod updates;
 pub mod wire;
 
 pub use allocation::{Allocation, AllocationEvent, CancelError, Cancellation, allocate, cancel, position};
@@ -71,9 +75,11 @@ pub use availability::{
 pub use date::{Date, DateError, Timestamp};
 pub use delay::{Projection, project};
 pub use eta::{EtaBasis, RestockEta, Supply};
+pub use forecast::{DemandHistory, Forecast, ForecastError, Position, ServiceLevel, forecast, z_score};
 pub use input::{
     Email, EmailError, InvalidInput, Lang, Locale, Quantity, ShopId, Sku, clean_text, header_text, is_line_break,
 };
 pub use plan::{Clock, Facts, Op, OpenOrder, OpenRelease, PlanError, PromiseChange, ReleasePlan, StockPlan, plan};
 pub use policy::{IncomingPo, Policy, ProductSettings, QueuedOrder, ShopRules, Stock, outstanding};
 pub use release::{Ratio, ReleaseRules, Waiter, Wave, plan_wave, recipients};
+pub use updates::{Cadence, UpdateDue, update_due};

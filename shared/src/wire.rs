@@ -96,12 +96,60 @@ pub struct WidgetSettings {
     pub sms_consent_text: Option<String>,
 }
 
+/// An in-stock product the merchant offers instead of one that is out of stock: its
+/// name, its page and its status (`in_stock` or `low_stock`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlternativeView {
+    pub sku: String,
+    /// The merchant's product name: plain text, never markup.
+    pub name: String,
+    /// The product's page: a path on the shop's own site or an absolute URL (null:
+    /// the merchant gave none).
+    pub url: Option<String>,
+    pub status: StatusCode,
+}
+
+impl AlternativeView {
+    /// At most this many alternatives in one answer.
+    pub const MAX: usize = 3;
+
+    /// The alternative, if its availability makes it one: only products a shopper can
+    /// buy now (in stock or low stock) are offered.
+    pub fn of(sku: &str, name: &str, url: Option<&str>, a: &Availability) -> Option<AlternativeView> {
+        let status = match a.status {
+            Status::InStock => StatusCode::InStock,
+            Status::LowStock { .. } => StatusCode::LowStock,
+            _ => return None,
+        };
+        Some(AlternativeView { sku: sku.to_owned(), name: name.to_owned(), url: url.map(str::to_owned), status })
+    }
+}
+
+/// One SKU's answer on the public API: its [`AvailabilityView`] and, when it is out
+/// of stock or discontinued, up to [`AlternativeView::MAX`] alternatives in stock
+/// (empty otherwise). Flattened, so the JSON is the view's fields plus `alternatives`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailabilityAnswer {
+    #[serde(flatten)]
+    pub view: AvailabilityView,
+    /// Absent in snapshots from before alternatives: read as none.
+    #[serde(default)]
+    pub alternatives: Vec<AlternativeView>,
+}
+
+impl AvailabilityAnswer {
+    /// Whether this status is one that offers alternatives.
+    pub fn wants_alternatives(status: StatusCode) -> bool {
+        matches!(status, StatusCode::OutOfStock | StatusCode::Discontinued)
+    }
+}
+
 /// `GET /v1/shops/{shop}/availability?skus=a,b,c`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchAvailabilityResponse {
     pub shop: WidgetSettings,
     /// In the order asked for, without the unknown ones.
-    pub items: Vec<AvailabilityView>,
+    pub items: Vec<AvailabilityAnswer>,
     /// Requested SKUs this shop does not have.
     pub unknown: Vec<String>,
 }
@@ -393,5 +441,28 @@ mod tests {
         let in_stock = Availability { status: Status::InStock, waitlist_open: false, eta: None };
         let v = AvailabilityView::new("A", "A", &in_stock);
         assert_eq!((v.left, v.max_quantity), (None, 0));
+    }
+
+    #[test]
+    fn answers_are_the_view_plus_alternatives_in_stock() {
+        let out = Availability { status: Status::OutOfStock, waitlist_open: true, eta: None };
+        let low = Availability { status: Status::LowStock { left: 2 }, waitlist_open: false, eta: None };
+        let alt = AlternativeView::of("MUG-2", "Mug <2>", Some("/p/mug-2"), &low).expect("buyable now");
+        let answer = AvailabilityAnswer { view: AvailabilityView::new("MUG", "Mug", &out), alternatives: vec![alt] };
+        let json = serde_json::to_value(&answer).expect("ser");
+        assert_eq!(json["status"], "out_of_stock", "the view's fields stay at the top level");
+        assert_eq!(json["alternatives"][0]["status"], "low_stock");
+        assert_eq!(json["alternatives"][0]["name"], "Mug <2>");
+        let back: AvailabilityAnswer = serde_json::from_value(json).expect("round trip");
+        assert_eq!(back, answer);
+        // A snapshot written before alternatives existed still reads.
+        let old = serde_json::to_value(AvailabilityView::new("MUG", "Mug", &out)).expect("ser");
+        let read: AvailabilityAnswer = serde_json::from_value(old).expect("old snapshot");
+        assert!(read.alternatives.is_empty());
+        for a in [out, Availability { status: Status::Backorder { left: None }, waitlist_open: false, eta: None }] {
+            assert_eq!(AlternativeView::of("X", "X", None, &a), None, "only what can be bought now");
+        }
+        assert!(AvailabilityAnswer::wants_alternatives(StatusCode::Discontinued));
+        assert!(!AvailabilityAnswer::wants_alternatives(StatusCode::Backorder));
     }
 }

@@ -161,6 +161,9 @@ fn confirm_sns_subscription(client: &Client, stand_in: &ProviderServer) {
     // A certificate from anywhere but SNS's host is never fetched.
     let foreign = good.replace(base.as_str(), "https://evil.example");
     assert_eq!(send(foreign), 401);
+    // On SNS's host but no certificate there: not SNS's message (401), not our fault (500).
+    let missing = good.replace("/SimpleNotificationService-restock-test.pem", "/SimpleNotificationService-missing.pem");
+    assert_eq!(send(missing), 401);
     assert_eq!(stand_in.certificates_served(), 0);
     assert_eq!(send(sns_message(base, "SubscriptionConfirmation", text, &extra, Spoil::WrongKey)), 401);
     let other_topic = good.replace(SNS_TOPIC_ARN, "arn:aws:sns:eu-west-1:999999999999:someone-else");

@@ -28,7 +28,9 @@ fn every_documented_operation_is_routed() {
             .replace("{sku}", "TEE-ORG-M")
             .replace("{id}", "x_unknown")
             .replace("{email}", "nobody@example.com")
-            .replace("{file}", "waitlist.csv");
+            .replace("{file}", "waitlist.csv")
+            .replace("{kind}", "restock")
+            .replace("{lang}", "en");
         for method in ops.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
             let method = method.to_uppercase();
             // A wrong key: 401 for admin routes, some answer for public ones; never

@@ -66,7 +66,7 @@ fn tamperings(token: &str, other: &str, other_shop: &str) -> Vec<(&'static str, 
         ("garbage", "%FF%00%3Cscript%3E".into()),
         ("very long", "A".repeat(5000)),
     ];
-    for kind in ["c", "u", "x", "h", "z"] {
+    for kind in ["c", "u", "x", "o", "h", "z"] {
         if kind != parts[2] {
             cases.push(("another kind", with(2, kind)));
         }
@@ -159,6 +159,20 @@ fn every_signed_link_refuses_every_tampering_and_changes_nothing() {
     assert_eq!(client.request("POST", &dee, &[], None).status, 200);
     assert_eq!(order_status(&a, "dee@example.com"), "cancelled");
     assert_eq!(order_status(&a, "eve@example.com"), "open");
+
+    // Links to the shopper's page of their orders (issue 18), which can cancel too.
+    let mine = |to: &str| link_path(&mailbox::link(&a.id, to, "/backorders/mine?token="));
+    cancel(&a, "fay@example.com", 6);
+    let (eve_m, fay_m) = (mine("eve@example.com"), mine("fay@example.com"));
+    let eve_id = a.backorders("JKT").iter().find(|r| r["email"] == "eve@example.com").map(|r| r["id"].clone());
+    let eve_id = eve_id.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    // `cancel` first, so the token stays the last parameter (as `refuses_all` reads it).
+    let with_cancel = |path: &str| path.replace("/mine?token=", &format!("/mine?cancel={eve_id}&token="));
+    refuses_all(&client, "orders page", &with_cancel(&eve_m), &fay_m, &b.id);
+    let cancel_as_page = format!("{}{}", split_token(&eve_m).0, split_token(&dee).1);
+    assert_eq!(client.request("POST", &with_cancel(&cancel_as_page), &[], None).status, 400);
+    assert_eq!(order_status(&a, "eve@example.com"), "open", "nothing cancelled by a tampered page link");
+    assert_eq!(client.get(&eve_m).status, 200, "the untouched link works");
 }
 
 /// Markup that would run or show if anything put it into HTML unescaped.

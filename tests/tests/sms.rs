@@ -145,14 +145,17 @@ fn restock_waves_text_within_the_budget_and_stop_is_honoured() {
     let fresh = "+447700900006";
     assert_eq!(signup_with_phone(&shop, "CUP", "again@example.com", Some(&fine), 20).status, 202);
     assert_eq!(signup_with_phone(&shop, "CUP", "new@example.com", Some(fresh), 21).status, 202);
+    // The same number on a second signup (another address): still one text per wave.
+    assert_eq!(signup_with_phone(&shop, "CUP", "new-again@example.com", Some(fresh), 22).status, 202);
     let cup = shop.all_pages("/v1/admin/products/CUP/waitlist");
     assert!(cup[0]["sms_stopped_at"].is_number(), "the opt-out holds for a new signup: {}", cup[0]);
-    shop.receive("CUP", 2);
+    shop.receive("CUP", 3);
     wait_until("the new number's text", 60, || {
         sms_deliveries(&shop, "CUP").iter().any(|d| d["recipient"] == fresh && d["status"] == "sent")
     });
-    mailbox::wait_count(&shop, 8, "the second wave's emails");
-    assert_eq!(sms_deliveries(&shop, "CUP").len(), 1, "no text is planned for a number that said STOP");
+    mailbox::wait_count(&shop, 9, "the second wave's emails");
+    assert_eq!(sms_deliveries(&shop, "CUP").len(), 1, "none for a number that said STOP, one for a number twice");
+    assert_eq!(stand_in.accepted().iter().filter(|a| a.to == fresh).count(), 1);
     assert_eq!(stand_in.accepted().iter().filter(|a| a.to == fine).count(), 1, "still the one text from before");
 
     // START lifts the opt-out for every signup of the number.
@@ -166,7 +169,7 @@ fn restock_waves_text_within_the_budget_and_stop_is_honoured() {
     // Erasure by number: its signups, texts and the events that carried it.
     let erased = shop.admin("DELETE", &format!("/v1/admin/subscribers/{}", fresh.replace('+', "%2B")), None);
     assert_eq!(erased.status, 200, "{}", erased.body);
-    assert_eq!(erased.json()["erased"]["waitlist"], 1);
+    assert_eq!(erased.json()["erased"]["waitlist"], 2, "both signups with the number");
     assert!(shop.all_pages("/v1/admin/deliveries").iter().all(|d| d["recipient"] != fresh));
     drop(server);
 }

@@ -127,6 +127,47 @@ fn a_key_of_shop_a_reaches_nothing_of_shop_b_on_any_admin_endpoint() {
         assert!(secrets.iter().all(|s| !r.body.contains(s)), "{method} {path} shows B's data: {}", r.body);
         exercised.insert((method.to_owned(), template_of(&path, &documented).unwrap_or(path)));
     }
+    // The practices (issue 18): B's product's forecast, B's orders, signups and emails
+    // through the service desk are "not found"; what A looks up, notes and edits is
+    // A's own and shows nothing of B's.
+    let signup_id =
+        b.all_pages("/v1/admin/products/B-SECRET/waitlist")[0]["id"].as_str().unwrap_or_default().to_owned();
+    assert!(signup_id.starts_with("wl_"), "B has a signup to aim at");
+    let move_to = json!({ "sku": "B-SECRET" });
+    for (method, path, body) in [
+        ("GET", "/v1/admin/products/B-SECRET/forecast".to_owned(), None),
+        ("POST", format!("/v1/admin/backorders/{bo_id}/move"), Some(move_to.clone())),
+        ("POST", format!("/v1/admin/signups/{signup_id}/move"), Some(move_to)),
+        ("POST", format!("/v1/admin/signups/{signup_id}/cancel"), None),
+        ("POST", format!("/v1/admin/deliveries/{delivery_id}/resend"), None),
+    ] {
+        let r = a.admin(method, &path, body.as_ref());
+        assert_eq!(r.status, 404, "{method} {path} with A's key: {}", r.body);
+        assert!(secrets.iter().all(|s| !r.body.contains(s)), "{method} {path}: {}", r.body);
+        exercised.insert((method.to_owned(), template_of(&path, &documented).unwrap_or(path)));
+    }
+    for q in ["victim@example.com", "subscriber@example.com", bo_id.as_str(), delivery_id.as_str()] {
+        for section in ["backorders", "signups", "deliveries", "notes"] {
+            let path = format!("/v1/admin/desk/{section}?q={q}");
+            let r = a.admin("GET", &path, None);
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+            assert_eq!(r.json()["items"], json!([]), "{path} shows B's data: {}", r.body);
+            assert!(secrets.iter().all(|s| !r.body.contains(s)) || q.contains('@'), "{path}: {}", r.body);
+            exercised.insert(("GET".to_owned(), template_of(&path, &documented).unwrap_or(path)));
+        }
+    }
+    let note =
+        a.admin("POST", "/v1/admin/desk/notes", Some(&json!({ "email": "victim@example.com", "text": "A's note" })));
+    assert_eq!(note.status, 201, "{}", note.body);
+    exercised.insert(("POST".into(), "/v1/admin/desk/notes".into()));
+    let b_notes = b.admin("GET", "/v1/admin/desk/notes?q=victim@example.com", None).json();
+    assert_eq!(b_notes["items"], json!([]), "A's note is A's: {b_notes}");
+    let copy = a.admin("PUT", "/v1/admin/emails/restock/en", Some(&json!({ "subject": "A's {product}" })));
+    assert_eq!(copy.status, 200, "{}", copy.body);
+    exercised.insert(("PUT".into(), "/v1/admin/emails/{kind}/{lang}".into()));
+    let b_copy = b.admin("GET", "/v1/admin/emails", None);
+    assert!(!b_copy.body.contains("A's {product}"), "B's emails are B's");
+    exercised.insert(("GET".into(), "/v1/admin/emails".into()));
     // PUT with A's key makes A's *own* product of that name; B's is untouched.
     let own = a.admin(
         "PUT",
@@ -228,7 +269,9 @@ fn no_key_or_a_wrong_key_is_401_on_every_admin_endpoint() {
             .replace("{sku}", "TEE")
             .replace("{id}", "x_1")
             .replace("{email}", "a@example.com")
-            .replace("{file}", "waitlist.csv");
+            .replace("{file}", "waitlist.csv")
+            .replace("{kind}", "restock")
+            .replace("{lang}", "en");
         let none = client.request(method, &path, &[("content-type", "application/json")], Some(b"{}"));
         none.assert_problem(401, "unauthorized");
         for auth in &auths {

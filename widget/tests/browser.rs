@@ -273,7 +273,8 @@ async fn an_unreachable_api_leaves_nothing_broken() {
     doc().body().expect("body").append_child(&h).expect("append");
     dom::adopt(7, &h);
     restock_widget::mount(7, "TEE-1".into(), "", "");
-    sleep(5).await;
+    // Painted as it mounts, before its request leaves (port 9 refuses at once, so a
+    // sleep here could already see the outcome).
     assert!(visible(&h, "r"), "shows it is checking");
     for _ in 0..100 {
         if !visible(&h, "r") {

@@ -1,11 +1,14 @@
 // The Restock merchant dashboard: a small single-page app on the admin API.
 // Routes: #/ demand · #/products · #/product/SKU · #/deliveries · #/settings · #/embed · #/connections
+// · #/desk · #/emails
 import { api, ApiError, forgetKey, getKey, setKey } from './api.js';
 import { clear, field, h, setCurrency } from './dom.js';
 import { connections } from './views/connections.js';
 import { demand } from './views/demand.js';
 import { deliveries } from './views/deliveries.js';
+import { desk } from './views/desk.js';
 import { embed } from './views/embed.js';
+import { emails } from './views/emails.js';
 import { product, products } from './views/products.js';
 import { settings } from './views/settings.js';
 
@@ -20,6 +23,8 @@ const routes = [
   [/^#\/deliveries$/, 'Notifications', deliveries],
   [/^#\/settings$/, 'Settings', settings],
   [/^#\/embed$/, 'Embed', embed],
+  [/^#\/desk$/, 'Service desk', desk],
+  [/^#\/emails$/, 'Emails', emails],
   [/^#\/connections$/, 'Connections', connections],
 ];
 

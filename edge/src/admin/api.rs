@@ -408,9 +408,12 @@ pub async fn export(ctx: &Ctx, req: &Request, what: &str) -> Result<Response, Ap
                 },
             )
         }
-        "supplier-digest.csv" => stream_csv::<DigestRow>(ctx, what, DIGEST_HEADER, move |db, after| {
-            digest_page(db, &shop_id, after, EXPORT_CHUNK)
-        }),
+        "supplier-digest.csv" => {
+            let since = digest_since(ctx);
+            stream_csv::<DigestRow>(ctx, what, DIGEST_HEADER, move |db, after| {
+                digest_page(db, &shop_id, after, EXPORT_CHUNK, since)
+            })
+        }
         _ => Err(ApiError::not_found("route_not_found", "exports: waitlist.csv, backorders.csv, supplier-digest.csv")),
     }
 }
@@ -426,6 +429,34 @@ struct DigestRow {
     oldest_placed_on: Option<String>,
     next_po_date: Option<String>,
     next_po_quantity: Option<i64>,
+    /// The forecast's facts (see `stock::forecast`).
+    #[serde(default)]
+    on_hand: i64,
+    #[serde(default)]
+    lead_time_days: Option<i64>,
+    #[serde(default)]
+    incoming: i64,
+    #[serde(default)]
+    demand: Option<String>,
+    #[serde(default)]
+    service_level_permille: i64,
+}
+
+impl DigestRow {
+    /// The product's forecast over the digest's window, when its demand reads.
+    fn forecast(&self) -> Option<restock_shared::Forecast> {
+        use crate::stock::forecast::{WINDOW_DAYS, history_from_moments};
+        let history = history_from_moments(self.demand.as_deref(), WINDOW_DAYS)?;
+        let n = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+        let position =
+            restock_shared::Position { on_hand: n(self.on_hand), incoming: n(self.incoming), owed: n(self.units_owed) };
+        let level = u16::try_from(self.service_level_permille)
+            .ok()
+            .and_then(|p| restock_shared::ServiceLevel::from_permille(p).ok())
+            .unwrap_or_default();
+        let lead = self.lead_time_days.and_then(|d| u16::try_from(d).ok());
+        Some(restock_shared::forecast(&history, lead, restock_shared::forecast::REVIEW_DAYS, level, position))
+    }
 }
 
 impl CsvRow for DigestRow {
@@ -435,6 +466,8 @@ impl CsvRow for DigestRow {
         (self.supplier.clone().unwrap_or_default(), self.sku.clone())
     }
     fn line(&self) -> String {
+        let f = self.forecast();
+        let unit = |v: Option<u32>| v.map(|u| u.to_string()).unwrap_or_default();
         csv_line(&[
             self.supplier.clone().unwrap_or_default(),
             self.sku.clone(),
@@ -445,20 +478,36 @@ impl CsvRow for DigestRow {
             self.oldest_placed_on.clone().unwrap_or_default(),
             self.next_po_date.clone().unwrap_or_default(),
             self.next_po_quantity.map(|q| q.to_string()).unwrap_or_default(),
+            self.lead_time_days.map(|d| d.to_string()).unwrap_or_default(),
+            f.as_ref().map(|f| format!("{:.2}", f.per_day)).unwrap_or_default(),
+            unit(f.as_ref().and_then(|f| f.safety_stock)),
+            unit(f.as_ref().and_then(|f| f.reorder_point)),
+            unit(f.as_ref().and_then(|f| f.suggested_order)),
         ])
     }
 }
 
-const DIGEST_HEADER: &str =
-    "supplier,sku,name,open_backorders,units_owed,waiting,oldest_placed_on,next_po_date,next_po_quantity\r\n";
+const DIGEST_HEADER: &str = "supplier,sku,name,open_backorders,units_owed,waiting,oldest_placed_on,next_po_date,\
+     next_po_quantity,lead_time_days,demand_per_day,safety_stock,reorder_point,suggested_order\r\n";
 
 /// One page of the supplier digest: open backorders per supplier and SKU (what to
-/// chase), in (supplier, SKU) order after `after`.
-fn digest_page(db: &Db, shop: &str, after: Option<&(String, String)>, limit: i64) -> Result<db::Stmt, ApiError> {
+/// chase), in (supplier, SKU) order after `after`, with each SKU's forecast facts
+/// (its demand since `since`, ms: one correlated read of that SKU's rows).
+fn digest_page(
+    db: &Db,
+    shop: &str,
+    after: Option<&(String, String)>,
+    limit: i64,
+    since: i64,
+) -> Result<db::Stmt, ApiError> {
     let (supplier, sku) = after.cloned().unwrap_or_default();
+    let demand = crate::stock::forecast::demand_moments("?1", "p.sku", "?6");
     db::stmt(
         db,
-        "SELECT p.supplier, p.sku, p.name, \
+        &format!(
+            "SELECT p.supplier, p.sku, p.name, p.on_hand, p.lead_time_days, {demand} AS demand, \
+           (SELECT service_level_permille FROM shops WHERE id = ?1) AS service_level_permille, \
+           (SELECT COALESCE(SUM(o.quantity), 0) FROM purchase_orders o WHERE o.shop_id = p.shop_id AND o.sku = p.sku AND o.status = 'open') AS incoming, \
            (SELECT COUNT(*) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') AS open_backorders, \
            (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') AS units_owed, \
            (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku AND w.status = 'active') AS waiting, \
@@ -468,9 +517,15 @@ fn digest_page(db: &Db, shop: &str, after: Option<&(String, String)>, limit: i64
          FROM products p WHERE p.shop_id = ?1 \
            AND EXISTS (SELECT 1 FROM backorders b WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') \
            AND (?4 = 0 OR (COALESCE(p.supplier, ''), p.sku) > (?2, ?3)) \
-         ORDER BY COALESCE(p.supplier, ''), p.sku LIMIT ?5",
-        crate::args![shop, supplier, sku, i64::from(after.is_some()), limit],
+         ORDER BY COALESCE(p.supplier, ''), p.sku LIMIT ?5"
+        ),
+        crate::args![shop, supplier, sku, i64::from(after.is_some()), limit, since],
     )
+}
+
+/// The first instant of the digest's forecast window, ending today.
+fn digest_since(ctx: &Ctx) -> i64 {
+    crate::stock::forecast::window_start(ctx.today(), crate::stock::forecast::WINDOW_DAYS).1
 }
 
 /// Rows the weekly digest email carries at most; the dashboard's export has them all.
@@ -479,7 +534,8 @@ pub const DIGEST_EMAIL_ROWS: i64 = 1000;
 /// The supplier digest for the weekly email, as CSV: the first `DIGEST_EMAIL_ROWS`
 /// rows, and a last line saying where the rest is when there are more.
 pub async fn supplier_digest(ctx: &Ctx, shop: &str) -> Result<String, ApiError> {
-    let mut rows: Vec<DigestRow> = db::all(digest_page(&ctx.db, shop, None, DIGEST_EMAIL_ROWS + 1)?).await?;
+    let mut rows: Vec<DigestRow> =
+        db::all(digest_page(&ctx.db, shop, None, DIGEST_EMAIL_ROWS + 1, digest_since(ctx))?).await?;
     let more = rows.len() as i64 > DIGEST_EMAIL_ROWS;
     rows.truncate(DIGEST_EMAIL_ROWS as usize);
     let mut out = String::from(DIGEST_HEADER);
@@ -535,10 +591,21 @@ pub async fn erase_address(ctx: &Ctx, shop: &str, email: &Email) -> Result<serde
             p(),
         )?,
         db::stmt(&ctx.db, "UPDATE orders SET email = NULL WHERE shop_id = ?1 AND lower(email) = lower(?2)", p())?,
+        // The service desk's notes about the address (kept by its hash).
+        db::stmt(
+            &ctx.db,
+            "DELETE FROM desk_notes WHERE shop_id = ?1 AND email_hash = ?2",
+            crate::args![
+                shop,
+                crate::notify::feedback::address_key(email.as_str()).map(|(hash, _)| hash).unwrap_or_default()
+            ],
+        )?,
     ];
     let results = db::batch(&ctx.db, statements).await?;
     let n = |i: usize| results.get(i).map_or(0, db::changes);
-    Ok(json!({ "waitlist": n(0), "outbox": n(1), "deliveries": n(2), "backorders": n(3), "orders": n(4) }))
+    Ok(
+        json!({ "waitlist": n(0), "outbox": n(1), "deliveries": n(2), "backorders": n(3), "orders": n(4), "notes": n(5) }),
+    )
 }
 
 async fn erase_phone(ctx: &Ctx, shop: &str, phone: &restock_shared::phone::Phone) -> Result<Response, ApiError> {

@@ -1,4 +1,6 @@
-//! Merchant-wide admin endpoints: insights, exports, erasure, the audit log.
+//! Merchant-wide admin endpoints: insights, exports, erasure, the audit log, the
+//! service desk.
 
 pub mod api;
 pub mod audit;
+pub mod desk;

@@ -5,11 +5,13 @@
 //! domain crate (then snapshotted). `?fresh=1` skips the snapshot. The header
 //! `x-restock-source` says which (`kv` or `d1`). Snapshots hold nothing specific to a
 //! language: the per-SKU views have no text of ours, and the shop's snapshot holds
-//! every language's consent text, chosen per request from `lang`. The batch answer's
-//! words (each item's `say`, the answer's `lang` and `dir`) are rendered per request
-//! from the views too (`says`).
+//! every language's consent text, chosen per request from `lang`. A snapshot of a SKU
+//! shoppers cannot buy holds its alternatives in stock (`alternatives.rs`), found
+//! when the snapshot is built: a cache hit is still one KV read. The batch answer's
+//! words (each item's `say`, its alternatives' lines, the answer's `lang` and `dir`)
+//! are rendered per request from the answers too (`says`).
 
-use restock_shared::wire::{AvailabilityView, BatchAvailabilityResponse};
+use restock_shared::wire::{AvailabilityAnswer, AvailabilityView, BatchAvailabilityResponse};
 use restock_shared::{InvalidInput, Lang, ShopId, Sku};
 use worker::{Request, Response};
 
@@ -31,15 +33,17 @@ fn view_of(ctx: &Ctx, shop: &PublicShop, facts: &ProductFacts) -> AvailabilityVi
     AvailabilityView::new(&facts.row.sku, &facts.row.name, &facts.availability(&shop.rules(), ctx.today()))
 }
 
-/// Computes views from D1 for `skus`, snapshots each, and returns them.
-pub async fn compute(ctx: &Ctx, shop: &PublicShop, skus: &[Sku]) -> Result<Vec<AvailabilityView>, ApiError> {
+/// Computes answers from D1 for `skus` (with alternatives for those shoppers cannot
+/// buy), snapshots each, and returns them.
+pub async fn compute(ctx: &Ctx, shop: &PublicShop, skus: &[Sku]) -> Result<Vec<AvailabilityAnswer>, ApiError> {
     let id = ShopId::parse(&shop.id)?;
     let facts = load_products(&ctx.db, &id, skus, ctx.now).await?;
     let views: Vec<AvailabilityView> = facts.iter().map(|f| view_of(ctx, shop, f)).collect();
-    for v in &views {
-        cache::put(ctx, cache::availability_key(&shop.id, &v.sku), v);
+    let answers = crate::availability::alternatives::answers(ctx, &id, &shop.rules(), &facts, views).await;
+    for a in &answers {
+        cache::put(ctx, cache::availability_key(&shop.id, &a.view.sku), a);
     }
-    Ok(views)
+    Ok(answers)
 }
 
 /// Re-snapshots one SKU after a merchant change (best effort).
@@ -67,19 +71,30 @@ pub async fn get_one(ctx: &Ctx, req: &Request, shop: &str, sku: &str) -> Result<
     // The shop's public settings and the SKU's snapshot are independent KV reads: one
     // round trip for both.
     let key = cache::availability_key(shop.as_str(), sku.as_str());
-    let snapshot = async { if fresh { None } else { cache::get::<AvailabilityView>(ctx, &key).await } };
+    let snapshot = async { if fresh { None } else { cache::get::<AvailabilityAnswer>(ctx, &key).await } };
     let (public, cached) = futures_util::future::join(public_shop(ctx, &shop, fresh), snapshot).await;
     let public = public?;
     if let Some(mut view) = cached {
-        crate::groups::restrict_views(&public, group.as_ref(), std::slice::from_mut(&mut view));
+        restrict(&public, group.as_ref(), std::slice::from_mut(&mut view));
         return Ok(finish(req, ctx, &public, http::json(200, &view)?, "kv"));
     }
     let mut view = compute(ctx, &public, std::slice::from_ref(&sku))
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("product_not_found", "this shop has no product with this SKU"))?;
-    crate::groups::restrict_views(&public, group.as_ref(), std::slice::from_mut(&mut view));
+    restrict(&public, group.as_ref(), std::slice::from_mut(&mut view));
     Ok(finish(req, ctx, &public, http::json(200, &view)?, "d1"))
+}
+
+/// Each answer as a shopper of `group` sees it (`groups::restrict_views`); an answer
+/// the group's rules turn into one that offers no alternatives drops them.
+fn restrict(public: &PublicShop, group: Option<&restock_shared::groups::Group>, answers: &mut [AvailabilityAnswer]) {
+    for a in answers {
+        crate::groups::restrict_views(public, group, std::slice::from_mut(&mut a.view));
+        if !AvailabilityAnswer::wants_alternatives(a.view.status) {
+            a.alternatives.clear();
+        }
+    }
 }
 
 /// Parses `skus=a,b,c`: 1 to `MAX_BATCH` valid SKUs, duplicates dropped.
@@ -126,10 +141,11 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
     let lang = parse_lang(http::query_param(req, "lang").as_deref());
     let fresh = wants_fresh(req);
     let keys: Vec<String> = skus.iter().map(|s| cache::availability_key(shop.as_str(), s.as_str())).collect();
-    let snapshots = async { if fresh { Vec::new() } else { cache::get_many::<AvailabilityView>(ctx, &keys).await } };
+    let snapshots = async { if fresh { Vec::new() } else { cache::get_many::<AvailabilityAnswer>(ctx, &keys).await } };
     let (public, cached) = futures_util::future::join(public_shop(ctx, &shop, fresh), snapshots).await;
     let public = public?;
-    let missing: Vec<Sku> = skus.iter().filter(|s| !cached.iter().any(|(_, v)| v.sku == s.as_str())).cloned().collect();
+    let missing: Vec<Sku> =
+        skus.iter().filter(|s| !cached.iter().any(|(_, v)| v.view.sku == s.as_str())).cloned().collect();
     let computed = if missing.is_empty() { Vec::new() } else { compute(ctx, &public, &missing).await? };
     let source = match (cached.is_empty(), computed.is_empty()) {
         (false, true) => "kv",
@@ -139,13 +155,13 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
     let mut items = Vec::with_capacity(skus.len());
     let mut unknown = Vec::new();
     for sku in &skus {
-        let found = cached.iter().map(|(_, v)| v).chain(computed.iter()).find(|v| v.sku == sku.as_str());
+        let found = cached.iter().map(|(_, v)| v).chain(computed.iter()).find(|v| v.view.sku == sku.as_str());
         match found {
             Some(v) => items.push(v.clone()),
             None => unknown.push(sku.as_str().to_owned()),
         }
     }
-    crate::groups::restrict_views(&public, group.as_ref(), &mut items);
+    restrict(&public, group.as_ref(), &mut items);
     // What the storefront says about each item, in the language asked for (`say`).
     let says = crate::availability::says::of(&items, lang.unwrap_or_default());
     let body = BatchAvailabilityResponse { shop: public.widget_for(lang, ctx.config.sms_ready()), items, unknown };

@@ -92,6 +92,43 @@ async fn replay(ctx: &Ctx, shop: &str, key: &str, hash: &str) -> Result<Option<R
     })
 }
 
+/// Where [`takes_order`] finds its values: SQL placeholders (or expressions).
+pub struct OrderSlots<'a> {
+    pub shop: &'a str,
+    pub sku: &'a str,
+    /// `'backorder'` or `'preorder'`: what the domain decided the order is.
+    pub kind: &'a str,
+    pub quantity: &'a str,
+    /// Today (ISO date) and now (ms).
+    pub today: &'a str,
+    pub now: &'a str,
+    /// The policy the domain decided under (`products.policy`).
+    pub policy: &'a str,
+    /// 1 for an order a platform already took (and charged) in its own checkout: it
+    /// skips the "nothing sellable / release ahead" check, never the cap. 0 otherwise.
+    pub platform: &'a str,
+}
+
+/// The condition under which product `p` (the alias is `p`) takes an order of
+/// `quantity` now, re-checked in the statement that writes it: it still takes orders
+/// under the same policy, nothing is sellable (backorders) or its release is still
+/// ahead (preorders) unless a platform took the order already, and the units owed plus
+/// this order stay within the cap. Said once: placing (the widget's and the platforms'
+/// orders) and moving a backorder all use it.
+pub fn takes_order(s: &OrderSlots<'_>) -> String {
+    let OrderSlots { shop, sku, kind, quantity, today, now, policy, platform } = *s;
+    format!(
+        "p.shop_id = {shop} AND p.sku = {sku} AND p.discontinued = 0 AND p.policy = {policy} \
+         AND ({platform} = 1 OR CASE WHEN {kind} = 'preorder' THEN p.release_date > {today} \
+              ELSE p.on_hand <= (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = {shop} AND w.sku = {sku} \
+                   AND w.status = 'notified' AND w.hold_until > {now} AND w.converted_at IS NULL) \
+                 + (SELECT COALESCE(SUM(o.quantity - o.allocated), 0) FROM backorders o \
+                    WHERE o.shop_id = {shop} AND o.sku = {sku} AND o.status = 'open') END) \
+         AND (p.cap IS NULL OR (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b \
+              WHERE b.shop_id = {shop} AND b.sku = {sku} AND b.status = 'open') + {quantity} <= p.cap)"
+    )
+}
+
 #[derive(Deserialize)]
 struct Placed {
     ahead: i64,
@@ -108,23 +145,30 @@ struct Placed {
 /// `?5` email, `?6` locale, `?7` quantity, `?8` today, `?9` estimate, `?10` key,
 /// `?11` request hash, `?12` now, `?13` policy, `?14` source, `?15` the platform's
 /// order id, `?16` when the platform took it, `?17` whether it is a platform's order.
-const INSERT: &str = "INSERT INTO backorders (id, shop_id, sku, kind, email, locale, quantity, allocated, status, placed_on, \
-       promised_date, current_promise, projected_date, unit_price_cents, idempotency_key, request_hash, response_body, created_at, updated_at, \
-       source, platform_order_id, platform_at) \
-     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 'open', ?8, ?9, ?9, ?9, p.price_cents, ?10, ?11, NULL, ?12, ?12, ?14, ?15, ?16 \
-     FROM products p \
-     WHERE p.shop_id = ?2 AND p.sku = ?3 AND p.discontinued = 0 AND p.policy = ?13 \
-       AND (?17 = 1 OR CASE WHEN ?4 = 'preorder' THEN p.release_date > ?8 \
-            ELSE p.on_hand <= (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = ?2 AND w.sku = ?3 \
-                 AND w.status = 'notified' AND w.hold_until > ?12 AND w.converted_at IS NULL) \
-               + (SELECT COALESCE(SUM(o.quantity - o.allocated), 0) FROM backorders o \
-                  WHERE o.shop_id = ?2 AND o.sku = ?3 AND o.status = 'open') END) \
-       AND (p.cap IS NULL OR (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b \
-            WHERE b.shop_id = ?2 AND b.sku = ?3 AND b.status = 'open') + ?7 <= p.cap) \
-       AND (?10 IS NULL OR NOT EXISTS (SELECT 1 FROM backorders k WHERE k.shop_id = ?2 AND k.idempotency_key = ?10))";
+fn insert_sql() -> String {
+    let takes = takes_order(&OrderSlots {
+        shop: "?2",
+        sku: "?3",
+        kind: "?4",
+        quantity: "?7",
+        today: "?8",
+        now: "?12",
+        policy: "?13",
+        platform: "?17",
+    });
+    format!(
+        "INSERT INTO backorders (id, shop_id, sku, kind, email, locale, quantity, allocated, status, placed_on, \
+           promised_date, current_promise, projected_date, unit_price_cents, idempotency_key, request_hash, response_body, created_at, updated_at, \
+           source, platform_order_id, platform_at) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 'open', ?8, ?9, ?9, ?9, p.price_cents, ?10, ?11, NULL, ?12, ?12, ?14, ?15, ?16 \
+         FROM products p \
+         WHERE {takes} \
+           AND (?10 IS NULL OR NOT EXISTS (SELECT 1 FROM backorders k WHERE k.shop_id = ?2 AND k.idempotency_key = ?10))"
+    )
+}
 
 fn insert_statement(ctx: &Ctx, params: Vec<wasm_bindgen::JsValue>) -> Result<db::Stmt, ApiError> {
-    db::stmt(&ctx.db, INSERT, params)
+    db::stmt(&ctx.db, &insert_sql(), params)
 }
 
 /// The queue ahead of a placed order (units owed before it, and orders before it)

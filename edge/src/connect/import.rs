@@ -157,6 +157,9 @@ fn merged(item: &ImportItem, current: Option<&ProductFacts>) -> Result<ProductRe
         waitlist: item.waitlist.or(r.map(|r| r.waitlist != 0)).unwrap_or(true),
         supplier: item.supplier.clone().or_else(|| r.and_then(|r| r.supplier.clone())),
         on_hand: item.on_hand,
+        // Not import columns: what the product has (issue 18).
+        category: r.and_then(|r| r.category.clone()),
+        alternatives: r.and_then(|r| r.alternatives.as_deref()).and_then(|a| serde_json::from_str(a).ok()),
     })
 }
 

@@ -31,7 +31,7 @@ use crate::error::ApiError;
 use crate::notify::feedback;
 use crate::notify::provider::{self, Outcome, Provider};
 use crate::notify::release;
-use crate::notify::render::{Body, Brand, Email, render};
+use crate::notify::render::{Body, Brand, Email, Extras, render};
 use crate::notify::sms::{self, Sms, SmsProvider};
 use crate::notify::webhooks::{self, EndpointRow};
 use crate::shops::ShopRow;
@@ -528,6 +528,7 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
     // idempotent; the outcomes' batch stays within D1's 100 statements: 50 deliveries
     // with at most two statements each).
     let mut learned = Vec::new();
+    let mut opted_out = Vec::new();
     for gone in outcomes.iter().filter_map(|(_, g)| g.as_ref()) {
         match gone {
             Gone::Endpoint(id) => learned.push(db::stmt(
@@ -537,17 +538,9 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
                 crate::args![id.as_str(), now],
             )?),
             Gone::OptedOut(number) => {
-                let hash = Phone::parse(number).map(|p| sms::phone_hash(&p)).unwrap_or_default();
-                learned.push(db::stmt(
-                    &ctx.db,
-                    "INSERT OR IGNORE INTO sms_optouts (phone_hash, created_at) VALUES (?1, ?2)",
-                    crate::args![hash, now],
-                )?);
-                learned.push(db::stmt(
-                    &ctx.db,
-                    "UPDATE waitlist SET sms_stopped_at = ?2, updated_at = ?2 WHERE phone = ?1 AND sms_stopped_at IS NULL",
-                    crate::args![number.as_str(), now],
-                )?);
+                if let Ok(phone) = Phone::parse(number) {
+                    opted_out.push(phone);
+                }
             }
         }
     }
@@ -575,6 +568,10 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
         let rest = learned.split_off(learned.len().min(crate::limits::MAX_BATCH_STATEMENTS));
         db::batch(&ctx.db, learned).await?;
         learned = rest;
+    }
+    // A number Twilio says replied STOP: recorded everywhere, as the STOP webhook does.
+    for phone in &opted_out {
+        sms::record(ctx, phone, sms::OptOut::Stop).await?;
     }
     Ok(())
 }
@@ -700,7 +697,7 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
         claimed.iter().filter(|d| kinds.contains(&d.kind.as_str())).filter_map(|d| d.subject_id.clone()).collect()
     };
     let subscribers = subject(&["confirm", "restock", "reminder"]);
-    let orders = subject(&["backorder_confirmation", "delay", "allocated"]);
+    let orders = subject(&["backorder_confirmation", "delay", "allocated", "status_update", "orders_link"]);
     let sub_stmt = db::stmt(
         &ctx.db,
         &format!(
@@ -776,6 +773,7 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
         [s, b, x, o, e] => (db::rows(s)?, db::rows(b)?, db::rows(x)?, db::rows(o)?, db::rows(e)?),
         _ => return Err(ApiError::Internal("D1 batch returned an unexpected number of results".into())),
     };
+    let copies = crate::notify::copy::load(ctx, &copy_keys(claimed)).await?;
     let is_suppressed = |d: &Claimed| {
         feedback::address_key(&d.recipient)
             .is_some_and(|(hash, _)| suppressed.iter().any(|k| k.key == format!("{}:{hash}", d.shop_id)))
@@ -824,7 +822,7 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
             continue;
         }
         let product = d.sku.as_deref().and_then(|sku| products.iter().find(|p| p.shop_id == d.shop_id && p.sku == sku));
-        let mut plan = email_plan(ctx, shop, d, product, &subs, &backorders);
+        let mut plan = email_plan(ctx, shop, d, product, &subs, &backorders, &copies);
         if let Plan::Email(email) = &mut plan {
             email.headers.push(("List-Id".into(), list_id(&shop.name, &shop.id, &base_url(ctx, shop))));
         }
@@ -850,6 +848,47 @@ pub fn list_id(shop_name: &str, shop_id: &str, base_url: &str) -> String {
     format!("\"{name}\" <{label}.{}>", host.to_ascii_lowercase())
 }
 
+/// The (shop, kind, language) of each claimed email, for its shop's own copy.
+fn copy_keys(claimed: &[Claimed]) -> Vec<(String, String, String)> {
+    let mut keys: Vec<(String, String, String)> = claimed
+        .iter()
+        .filter(|d| d.channel == "email")
+        .map(|d| (d.shop_id.clone(), d.kind.clone(), Lang::from_tag(&d.locale).tag().to_owned()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// How long a link to the shopper's page of their orders works. Every email about an
+/// order carries a fresh one, and an expired one's page offers a new one by email.
+pub const ORDERS_LINK_DAYS: i64 = 60;
+
+/// The link to the shopper's page of their orders, named by backorder `id`.
+pub fn orders_url(ctx: &Ctx, base: &str, shop: &str, id: &str) -> Option<String> {
+    let token = tokens::sign(ctx, LinkKind::Orders, shop, id, ORDERS_LINK_DAYS).ok()?;
+    Some(tokens::url(base, &format!("/v1/shops/{shop}/backorders/mine"), &token))
+}
+
+/// What the shop adds to this email (issue 18): its copy for the kind and language,
+/// its incentives where it chose them, the shopper's page for emails about an order.
+fn extras<'a>(
+    shop: &'a ShopRow,
+    d: &Claimed,
+    lang: Lang,
+    copies: &'a [crate::notify::copy::CopyRow],
+    orders: Option<&'a str>,
+    copy: &'a mut Option<crate::notify::copy::EmailCopy>,
+) -> Extras<'a> {
+    *copy = copies.iter().find(|c| c.shop_id == shop.id && c.kind == d.kind && c.lang == lang.tag()).map(|c| c.copy());
+    Extras {
+        copy: copy.as_ref(),
+        code: shop.discount_code.as_deref().filter(|_| shop.incentive_in("backorder_confirmation")),
+        free_shipping: shop.free_shipping != 0 && shop.incentive_in(&d.kind),
+        orders_url: orders,
+    }
+}
+
 fn email_plan(
     ctx: &Ctx,
     shop: &ShopRow,
@@ -857,6 +896,7 @@ fn email_plan(
     product: Option<&ProductInfo>,
     subs: &[SubscriberInfo],
     backorders: &[BackorderInfo],
+    copies: &[crate::notify::copy::CopyRow],
 ) -> Plan {
     let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
     let lang = Lang::from_tag(&d.locale);
@@ -868,6 +908,7 @@ fn email_plan(
         postal_address: shop.postal_address.as_deref(),
         from_transactional: shop.from_transactional.as_deref(),
         from_subscription: shop.from_subscription.as_deref(),
+        extras: Extras::default(),
     };
     // Bulk-sender rules: no email to shoppers from a production Worker without the
     // shop's postal address in its footer. Retried, so it goes out once it is set.
@@ -887,6 +928,9 @@ fn email_plan(
         Some(tokens::url(&base, &format!("/v1/shops/{}/{path}", shop.id), &token))
     };
     let date = |v: &Value| v.as_str().and_then(|s| Date::parse(s).ok());
+    let orders = order.and_then(|o| orders_url(ctx, &base, &shop.id, &o.id));
+    let mut copy = None;
+    let brand = Brand { extras: extras(shop, d, lang, copies, orders.as_deref(), &mut copy), ..brand };
     let body = match d.kind.as_str() {
         "confirm" => {
             if sub.is_none_or(|s| s.status != "pending") {
@@ -924,7 +968,7 @@ fn email_plan(
                     product: name,
                     product_url: url.as_deref(),
                     held_until: held,
-                    code: shop.discount_code.as_deref(),
+                    code: shop.discount_code.as_deref().filter(|_| shop.incentive_in("restock")),
                     unsubscribe_url: &unsub,
                 },
             ));
@@ -959,6 +1003,10 @@ fn email_plan(
                 .or_else(|| link(LinkKind::Cancel, "backorders/cancel"));
             match (d.kind.as_str(), cancel) {
                 ("allocated", _) => Body::Allocated { product: name, qty },
+                ("orders_link", _) => {
+                    let Some(url) = orders.as_deref() else { return Plan::Dead("the link could not be signed".into()) };
+                    return Plan::Email(render(lang, &brand, &d.recipient, Body::OrdersLink { url }));
+                }
                 (_, _) if order.status == "cancelled" => return Plan::Skip("the order was cancelled".into()),
                 ("backorder_confirmation", Some(c)) => {
                     let promised = order.current_promise.as_deref().and_then(|s| Date::parse(s).ok());
@@ -968,6 +1016,19 @@ fn email_plan(
                         &brand,
                         &d.recipient,
                         Body::BackorderConfirmation { product: name, qty, position, promised, cancel_url: &c },
+                    ));
+                }
+                ("status_update", _) if order.status != "open" => {
+                    return Plan::Skip("the order is no longer waiting".into());
+                }
+                ("status_update", Some(c)) => {
+                    let promised = order.current_promise.as_deref().and_then(|s| Date::parse(s).ok());
+                    let position = order.position.and_then(|p| u32::try_from(p).ok());
+                    return Plan::Email(render(
+                        lang,
+                        &brand,
+                        &d.recipient,
+                        Body::StatusUpdate { product: name, qty, position, promised, cancel_url: &c },
                     ));
                 }
                 ("delay", Some(c)) => {

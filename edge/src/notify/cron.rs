@@ -1,6 +1,7 @@
 //! Scheduled jobs (Cron Triggers; locally `wrangler dev --test-scheduled` and
 //! `/__scheduled?cron=...`):
-//! - every 5 minutes: the stock step for due SKUs (next waitlist waves after the
+//! - every 5 minutes (also: regular status emails to shoppers waiting on a backorder,
+//!   `updates.rs`): the stock step for due SKUs (next waitlist waves after the
 //!   shop's interval, re-checking stock first: freed claim holds count again, sold out
 //!   stops; a preorder's units on its release day), restarting stuck releases,
 //!   ETA slip detection for products with open backorders (round robin), sweeping
@@ -46,6 +47,8 @@ pub struct Report {
     /// Ended records removed (or, for addresses kept in closed records, erased) under
     /// the shops' retention.
     pub purged: usize,
+    /// Regular status emails recorded for waiting backorders (`notify::updates`).
+    pub status_updates: usize,
     /// Pages of the connected platforms' catalogs reconciled (`connect::sync`).
     pub platform_pages: u32,
 }
@@ -70,6 +73,9 @@ pub async fn run(ctx: &Ctx, cron: &str) -> Result<Report, ApiError> {
         slip_detection(ctx, &mut report).await?;
         follow_ups(ctx, &mut report).await?;
         report.platform_pages = crate::connect::sync::run(ctx).await?;
+        if budget_left(ctx) {
+            report.status_updates = crate::notify::updates::run(ctx).await?;
+        }
         db::run(db::stmt(
             &ctx.db,
             "DELETE FROM rate_limits WHERE window_start < ?1",
@@ -289,6 +295,10 @@ async fn purge(ctx: &Ctx) -> Result<usize, ApiError> {
         format!(
             "UPDATE orders SET email = NULL WHERE id IN (SELECT r.id FROM orders r WHERE r.email IS NOT NULL AND {} LIMIT ?2)",
             expired("r", "created_at")
+        ),
+        format!(
+            "DELETE FROM desk_notes WHERE seq IN (SELECT n.seq FROM desk_notes n WHERE {} LIMIT ?2)",
+            expired("n", "created_at")
         ),
     ];
     let mut batch = Vec::with_capacity(statements.len());

@@ -2,11 +2,12 @@
 //! written in the same D1 batch as the change that caused it, with a unique
 //! `dedupe_key` (recipient + event) so it can exist only once. Sending is separate
 //! and retryable: see `consumer` (queue jobs), `release` (waitlist fan-out), `render`
-//! (emails), `provider` (outbox or an email API, `providers` speaking each provider's), `webhooks` (signed events), `cron`
+//! (emails; `copy` the merchant's own subject and intro), `provider` (outbox or an email API, `providers` speaking each provider's), `webhooks` (signed events), `cron`
 //! (scheduled jobs) and `api` (delivery log, dev mailbox).
 
 pub mod api;
 pub mod consumer;
+pub mod copy;
 pub mod cron;
 pub mod endpoints;
 pub mod feedback;
@@ -17,6 +18,7 @@ pub mod render;
 pub mod signatures;
 pub mod sms;
 pub mod sns;
+pub mod updates;
 pub mod webhooks;
 
 use serde_json::Value;

@@ -101,12 +101,13 @@ pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
             crate::args![id, now, consumer::lease_ms(ctx), token.as_str()],
         )?,
         // And a text to those of them who gave a number (and did not reply STOP), oldest
-        // first, while the wave's SMS budget lasts: the rest are told by email only.
+        // first, while the wave's SMS budget lasts: the rest are told by email only. One
+        // text per number and wave, however many signups (emails) share the number.
         db::stmt(
             &ctx.db,
             "INSERT OR IGNORE INTO deliveries (id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, release_id, \
                payload, status, lease_until, created_at, updated_at) \
-             SELECT 'dl_' || lower(hex(randomblob(10))), w.shop_id, 'restock-sms:' || w.id || ':' || ?1, 'sms', 'restock', w.phone, \
+             SELECT 'dl_' || lower(hex(randomblob(10))), w.shop_id, 'restock-sms:' || w.phone || ':' || ?1, 'sms', 'restock', w.phone, \
                w.locale, w.sku, w.id, ?1, '{}', 'queued', ?2 + ?3, ?2, ?2 \
              FROM waitlist w WHERE w.notify_token = ?4 AND w.phone IS NOT NULL AND w.sms_stopped_at IS NULL ORDER BY w.seq \
              LIMIT COALESCE((SELECT MAX(s.sms_budget - r.sms_planned, 0) FROM releases r JOIN shops s ON s.id = r.shop_id \

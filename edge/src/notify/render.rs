@@ -53,6 +53,24 @@ pub struct Brand<'a> {
     /// (restock notices, reminders), when the shop set them.
     pub from_transactional: Option<&'a str>,
     pub from_subscription: Option<&'a str>,
+    /// The shop's own copy, incentives and the shopper's page, for this email.
+    pub extras: Extras<'a>,
+}
+
+/// What a shop adds to one email beyond its brand (issue 18): its own subject and
+/// intro (editable emails), its incentives, and the link to the shopper's page of
+/// their orders. The sender decides which apply to which email; the renderer puts
+/// them where they belong.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    /// The shop's subject and intro for this kind and language, if it wrote them.
+    pub copy: Option<&'a crate::notify::copy::EmailCopy>,
+    /// The discount code a backorder confirmation carries ("on your next order").
+    pub code: Option<&'a str>,
+    /// A free-shipping note (backorder confirmations and restock notices).
+    pub free_shipping: bool,
+    /// The shopper's own page of their orders (every email about an order).
+    pub orders_url: Option<&'a str>,
 }
 
 /// What one email is about.
@@ -94,6 +112,18 @@ pub enum Body<'a> {
     },
     Digest {
         csv: &'a str,
+    },
+    /// A regular update while a backorder waits (issue 18).
+    StatusUpdate {
+        product: &'a str,
+        qty: u32,
+        position: Option<u32>,
+        promised: Option<Date>,
+        cancel_url: &'a str,
+    },
+    /// A fresh link to the shopper's page of their orders (theirs had expired).
+    OrdersLink {
+        url: &'a str,
     },
 }
 
@@ -233,7 +263,38 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
                 },
             )
         }
+        Body::StatusUpdate { product, qty, position, promised, cancel_url } => {
+            let mut v = product_vars(product);
+            v.push(("qty".into(), qty.to_string()));
+            v.push(("position".into(), position.map_or_else(|| "–".into(), |p| p.to_string())));
+            let when = match promised {
+                Some(d) => f(M::ExpectedShip, &[("date".into(), long_date(lang, d))]),
+                None => t(lang, M::NoDateYet).to_owned(),
+            };
+            (
+                f(M::StatusSubject, &v),
+                Doc {
+                    paragraphs: vec![f(M::StatusBody, &v), when],
+                    button: brand.extras.orders_url.map(|u| (t(lang, M::OrdersButton).to_owned(), u.to_owned())),
+                    notes: vec![(t(lang, M::CancelAnyTime).to_owned(), Some(cancel_url.to_owned()))],
+                    pre: None,
+                },
+            )
+        }
+        Body::OrdersLink { url } => {
+            let v = [("shop".to_owned(), brand.shop_name.to_owned())];
+            (
+                f(M::OrdersLinkSubject, &v),
+                Doc {
+                    paragraphs: vec![f(M::OrdersLinkBody, &v)],
+                    button: Some((t(lang, M::OrdersButton).to_owned(), url.to_owned())),
+                    notes: Vec::new(),
+                    pre: None,
+                },
+            )
+        }
     };
+    let (subject, doc) = apply_extras(lang, brand, &body, subject, doc);
     let from_name = if brand.sender_name.is_empty() { brand.shop_name } else { brand.sender_name };
     let from = match body.stream() {
         Some(true) => brand.from_subscription,
@@ -251,6 +312,68 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
         headers,
         attachments,
     }
+}
+
+/// The email kind editable copy is kept under, and the values of its placeholders.
+fn copy_values(body: &Body<'_>, shop: &str) -> Option<(crate::notify::copy::EmailKind, Vec<(&'static str, String)>)> {
+    use crate::notify::copy::EmailKind as K;
+    let n = |v: Option<u32>| v.map_or_else(|| "–".to_owned(), |p| p.to_string());
+    let (kind, product, qty, position) = match *body {
+        Body::Confirm { product, .. } => (K::Confirm, product, None, None),
+        Body::Restock { product, .. } => (K::Restock, product, None, None),
+        Body::Reminder { product, .. } => (K::Reminder, product, None, None),
+        Body::BackorderConfirmation { product, qty, position, .. } => {
+            (K::BackorderConfirmation, product, Some(qty), Some(n(position)))
+        }
+        Body::Delay { product, .. } => (K::Delay, product, None, None),
+        Body::Allocated { product, qty } => (K::Allocated, product, Some(qty), None),
+        Body::StatusUpdate { product, qty, position, .. } => (K::StatusUpdate, product, Some(qty), Some(n(position))),
+        Body::Digest { .. } | Body::OrdersLink { .. } => return None,
+    };
+    let mut vars = vec![("product", product.to_owned()), ("shop", shop.to_owned())];
+    vars.extend(qty.map(|q| ("qty", q.to_string())));
+    vars.extend(position.map(|p| ("position", p)));
+    Some((kind, vars))
+}
+
+/// The shop's copy in place of the built-in subject and intro (the first paragraph),
+/// its incentives after the intro's paragraphs, and the shopper's page among the notes
+/// of every email about an order.
+fn apply_extras(lang: Lang, brand: &Brand<'_>, body: &Body<'_>, subject: String, mut doc: Doc) -> (String, Doc) {
+    use crate::notify::copy::fill as fill_copy;
+    let x = &brand.extras;
+    let mut subject = subject;
+    if let (Some(copy), Some((_, vars))) = (x.copy, copy_values(body, brand.shop_name)) {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if let Some(s) = &copy.subject {
+            subject = fill_copy(s, &vars, lang.rtl());
+        }
+        if let (Some(intro), Some(first)) = (&copy.intro, doc.paragraphs.first_mut()) {
+            *first = fill_copy(intro, &vars, lang.rtl());
+        }
+    }
+    let code = |c: &str| fill(lang, M::BackorderCode, &[("code", c)]);
+    match body {
+        Body::BackorderConfirmation { .. } => {
+            doc.paragraphs.extend(x.code.map(code));
+            if x.free_shipping {
+                doc.paragraphs.push(t(lang, M::FreeShippingOrder).to_owned());
+            }
+        }
+        Body::Restock { .. } if x.free_shipping => doc.paragraphs.push(t(lang, M::FreeShippingRestock).to_owned()),
+        _ => {}
+    }
+    let about_an_order = matches!(
+        body,
+        Body::BackorderConfirmation { .. } | Body::Delay { .. } | Body::Allocated { .. } | Body::StatusUpdate { .. }
+    );
+    if let (true, Some(url)) = (about_an_order, x.orders_url)
+        && doc.button.as_ref().is_none_or(|(_, u)| u != url)
+    {
+        let note = fill(lang, M::OrdersNote, &[("shop", brand.shop_name)]);
+        doc.notes.insert(0, (note, Some(url.to_owned())));
+    }
+    (subject, doc)
 }
 
 /// RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs.
@@ -456,6 +579,83 @@ mod tests {
         assert!(e.html.contains("<body dir=\"rtl\" style=") && e.html.contains("href=\"https://x/x?a=1&amp;b=2\""));
         let digest = render(Lang::He, &brand(), "a@example.com", Body::Digest { csv: "a,b" });
         assert!(digest.html.contains("<pre dir=\"ltr\""), "CSV stays left to right: {}", digest.html);
+    }
+
+    #[test]
+    fn a_shops_copy_incentives_and_page_link_go_where_they_belong() {
+        let copy = crate::notify::copy::EmailCopy {
+            subject: Some("{qty} × {product} from {shop}".into()),
+            intro: Some("Hi! <b>{product}</b> is yours, number {position}.".into()),
+        };
+        let extras = Extras {
+            copy: Some(&copy),
+            code: Some("BACK10"),
+            free_shipping: true,
+            orders_url: Some("https://r.example/mine?token=t"),
+        };
+        let brand = Brand { shop_name: "Ana's", color: "#1f5f4a", extras, ..Brand::default() };
+        let order = Body::BackorderConfirmation {
+            product: "Mug",
+            qty: 2,
+            position: Some(4),
+            promised: None,
+            cancel_url: "https://r.example/x",
+        };
+        let e = render(Lang::En, &brand, "a@example.com", order);
+        assert_eq!(e.subject, "2 × Mug from Ana's");
+        assert!(e.text.starts_with("Hi! <b>Mug</b> is yours, number 4.\n\n"), "{}", e.text);
+        assert!(e.html.contains("Hi! &lt;b&gt;Mug&lt;/b&gt; is yours, number 4.") && !e.html.contains("<b>Mug"));
+        assert!(
+            e.text.contains("use the code BACK10 on your next order")
+                && e.text.contains("Shipping is free on this order.")
+        );
+        assert!(
+            e.text.contains(
+                "All your orders with Ana's, with their dates and a cancel button: https://r.example/mine?token=t"
+            ),
+            "{}",
+            e.text
+        );
+        // Not about an order: no page link; a restock gets its own free-shipping note.
+        let plain = Brand { extras: Extras { free_shipping: true, ..extras }, ..brand };
+        let restock = Body::Restock {
+            product: "Mug",
+            product_url: None,
+            held_until: None,
+            code: None,
+            unsubscribe_url: "https://r.example/u",
+        };
+        let e = render(
+            Lang::En,
+            &Brand { extras: Extras { copy: None, ..plain.extras }, ..plain },
+            "a@example.com",
+            restock,
+        );
+        assert!(
+            !e.text.contains("mine?token") && e.text.contains("Shipping is free when you order now."),
+            "{}",
+            e.text
+        );
+        // A status update links the page as its button, once; values are isolated in RTL.
+        let page = Brand { extras: Extras { orders_url: Some("https://r.example/m"), ..Extras::default() }, ..brand };
+        let update = Body::StatusUpdate {
+            product: "Mug",
+            qty: 1,
+            position: Some(2),
+            promised: Date::from_ymd(2027, 2, 1).ok(),
+            cancel_url: "https://r.example/x",
+        };
+        let e = render(Lang::En, &page, "a@example.com", update);
+        assert_eq!(e.subject, "Update on your order of Mug");
+        assert_eq!(e.text.matches("https://r.example/m").count(), 1, "{}", e.text);
+        assert!(e.text.contains("number 2 in the queue") && e.text.contains("1 February 2027"), "{}", e.text);
+        let he = render(
+            Lang::He,
+            &Brand { extras: Extras { copy: Some(&copy), ..Extras::default() }, ..brand },
+            "a@example.com",
+            order,
+        );
+        assert_eq!(he.subject, "\u{2068}2\u{2069} × \u{2068}Mug\u{2069} from \u{2068}Ana's\u{2069}");
     }
 
     #[test]

@@ -123,18 +123,19 @@ thread_local! {
     static KEYS: RefCell<HashMap<String, Vec<u8>>> = RefCell::new(HashMap::new());
 }
 
-/// GETs `url` (counted as a subrequest), its body as text, on a 2xx.
-async fn get(ctx: &Ctx, url: &str) -> Result<String, ApiError> {
+/// GETs `url` (counted as a subrequest): `Some(body)` on a 2xx, `None` when SNS says
+/// there is nothing there (a 4xx: the message named a certificate or subscription
+/// that does not exist, so it is not SNS's). A network failure or a 5xx is SNS being
+/// unwell: a 503, so SNS delivers the message again later.
+async fn get(ctx: &Ctx, url: &str) -> Result<Option<String>, ApiError> {
     ctx.charge("fetch", 1)?;
-    let mut resp =
-        worker::Fetch::Url(worker::Url::parse(url).map_err(|_| ApiError::bad_request("invalid_body", "not a URL"))?)
-            .send()
-            .await
-            .map_err(|e| ApiError::Internal(format!("SNS fetch: {e}")))?;
-    if !(200..300).contains(&resp.status_code()) {
-        return Err(ApiError::Internal(format!("SNS answered HTTP {}", resp.status_code())));
+    let Ok(parsed) = worker::Url::parse(url) else { return Ok(None) };
+    let Ok(mut resp) = worker::Fetch::Url(parsed).send().await else { return Err(ApiError::Busy) };
+    match resp.status_code() {
+        200..=299 => resp.text().await.map(Some).map_err(|_| ApiError::Busy),
+        400..=499 => Ok(None),
+        _ => Err(ApiError::Busy),
     }
-    resp.text().await.map_err(|e| ApiError::Internal(format!("SNS body: {e}")))
 }
 
 /// Whether `msg` is signed by SNS: its certificate from SNS's host, its signature over
@@ -157,12 +158,10 @@ pub async fn verified(ctx: &Ctx, msg: &Value, test_host: Option<&str>) -> Result
     let key = match cached {
         Some(key) => key,
         None => {
-            let pem = get(ctx, cert_url).await?;
-            let der = signatures::pem_der(&pem, "CERTIFICATE")
-                .ok_or_else(|| ApiError::Internal("SNS signing certificate is not PEM".into()))?;
-            let key = signatures::certificate_spki(&der)
-                .ok_or_else(|| ApiError::Internal("SNS signing certificate holds no key".into()))?
-                .to_vec();
+            // Anything but a certificate with a key there: not SNS's message (401).
+            let Some(pem) = get(ctx, cert_url).await? else { return Ok(false) };
+            let Some(der) = signatures::pem_der(&pem, "CERTIFICATE") else { return Ok(false) };
+            let Some(key) = signatures::certificate_spki(&der).map(<[u8]>::to_vec) else { return Ok(false) };
             KEYS.with(|k| k.borrow_mut().insert(cert_url.to_owned(), key.clone()));
             key
         }
@@ -173,7 +172,7 @@ pub async fn verified(ctx: &Ctx, msg: &Value, test_host: Option<&str>) -> Result
 /// Confirms a verified subscription by fetching its `SubscribeURL` (SNS's host only).
 pub async fn confirm(ctx: &Ctx, msg: &Value, test_host: Option<&str>) -> Result<bool, ApiError> {
     match msg["SubscribeURL"].as_str() {
-        Some(url) if is_sns_url(url, test_host) => get(ctx, url).await.map(|_| true),
+        Some(url) if is_sns_url(url, test_host) => get(ctx, url).await.map(|body| body.is_some()),
         _ => Ok(false),
     }
 }

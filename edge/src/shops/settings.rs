@@ -88,6 +88,21 @@ pub struct SettingsPatch {
     pub shop_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub brand_color: Option<Option<String>>,
+    /// A regular status email to shoppers waiting on a backorder every this many days
+    /// (1 to 90) when nothing else was sent to them; 0 turns them off.
+    #[serde(default, deserialize_with = "present")]
+    pub status_update_days: Option<i64>,
+    /// The forecasts' service level: the chance of not running out during a lead
+    /// time, 0.5 to 0.999 (at most three decimals).
+    #[serde(default, deserialize_with = "present")]
+    pub service_level: Option<f64>,
+    /// A free-shipping note in the emails `incentive_emails` names.
+    #[serde(default, deserialize_with = "present")]
+    pub free_shipping: Option<bool>,
+    /// Which emails carry the discount code and the free-shipping note:
+    /// `restock`, `backorder_confirmation` (each at most once; `[]`: none).
+    #[serde(default, deserialize_with = "present")]
+    pub incentive_emails: Option<Vec<String>>,
     /// Offer shoppers a text message as well (a phone field in the waitlist form).
     #[serde(default, deserialize_with = "present")]
     pub sms_enabled: Option<bool>,
@@ -105,6 +120,32 @@ pub struct SettingsPatch {
     pub attribution_click_days: Option<i64>,
     #[serde(default, deserialize_with = "present")]
     pub attribution_delivery_days: Option<i64>,
+}
+
+/// The emails that can carry the shop's incentives.
+pub const INCENTIVE_EMAILS: [&str; 2] = ["restock", "backorder_confirmation"];
+
+/// The service level in thousandths: 0.5 to 0.999 with at most three decimals
+/// (0.9505 is refused, not rounded).
+fn service_level(v: f64) -> Result<u16, InvalidInput> {
+    let bad = || range("service_level", "0.5 to 0.999, at most three decimals");
+    let permille = (v * 1000.0).round();
+    if !v.is_finite() || (v * 1000.0 - permille).abs() > 1e-6 || !(500.0..=999.0).contains(&permille) {
+        return Err(bad());
+    }
+    restock_shared::ServiceLevel::from_permille(permille as u16).map(|l| l.permille()).map_err(|_| bad())
+}
+
+fn incentive_emails(list: &[String]) -> Result<String, InvalidInput> {
+    let mut out: Vec<&str> = Vec::new();
+    for kind in list {
+        let known = INCENTIVE_EMAILS.iter().find(|k| **k == kind.as_str());
+        match known {
+            Some(k) if !out.contains(k) => out.push(k),
+            _ => return Err(range("incentive_emails", "restock and/or backorder_confirmation, each once")),
+        }
+    }
+    Ok(serde_json::to_string(&out).unwrap_or_else(|_| "[]".into()))
 }
 
 /// The SMS consent text a shop shows until it writes its own: who texts, what, how
@@ -365,6 +406,19 @@ impl SettingsPatch {
         if let Some(v) = &self.brand_color {
             set("brand_color", Val::from(v.as_deref().map(brand_color).transpose()?));
         }
+        if let Some(v) = self.status_update_days {
+            let days = restock_shared::Cadence::from_days(v)?.map_or(0, |c| i64::from(c.days()));
+            set("status_update_days", Val::from(days));
+        }
+        if let Some(v) = self.service_level {
+            set("service_level_permille", Val::from(i64::from(service_level(v)?)));
+        }
+        if let Some(v) = self.free_shipping {
+            set("free_shipping", Val::from(v));
+        }
+        if let Some(v) = &self.incentive_emails {
+            set("incentive_emails", Val::from(incentive_emails(v)?));
+        }
         if let Some(v) = self.sms_enabled {
             set("sms_enabled", Val::from(v));
         }
@@ -425,6 +479,10 @@ pub struct SettingsView {
     pub attribution_click_days: i64,
     pub attribution_delivery_days: i64,
     pub created_at: i64,
+    pub status_update_days: i64,
+    pub service_level: f64,
+    pub free_shipping: bool,
+    pub incentive_emails: Vec<String>,
 }
 
 /// One thing the merchant must fix before the shop's email goes out.
@@ -483,6 +541,10 @@ impl From<&ShopRow> for SettingsView {
             attribution_click_days: s.attribution_click_days,
             attribution_delivery_days: s.attribution_delivery_days,
             created_at: s.created_at,
+            status_update_days: s.status_update_days,
+            service_level: s.service_level_permille as f64 / 1000.0,
+            free_shipping: s.free_shipping != 0,
+            incentive_emails: s.incentive_emails(),
         }
     }
 }
@@ -655,6 +717,31 @@ mod tests {
             (Lang::He, "", ("he", "כן")),
         ] {
             assert_eq!(texts.shown(default, lang, claimed), expected, "{lang:?} {claimed:?}");
+        }
+    }
+
+    #[test]
+    fn the_practices_settings_refuse_what_they_would_have_to_repair() {
+        assert_eq!(patch(r#"{"status_update_days": 14, "service_level": 0.975, "free_shipping": true}"#), Ok(3));
+        assert_eq!(patch(r#"{"status_update_days": 0}"#), Ok(1), "0 is off");
+        for bad in [r#"{"status_update_days": 91}"#, r#"{"status_update_days": -1}"#] {
+            assert_eq!(patch(bad), Err("out_of_range"), "{bad}");
+        }
+        assert_eq!(patch(r#"{"status_update_days": null}"#), Err("serde"), "null is not a cadence");
+        for bad in ["0.9505", "1", "0.4", "0.9999", "1e308"] {
+            assert_eq!(patch(&format!(r#"{{"service_level": {bad}}}"#)), Err("out_of_range"), "{bad}");
+        }
+        assert_eq!(service_level(0.95), Ok(950));
+        assert_eq!(service_level(0.999), Ok(999));
+        assert_eq!(
+            incentive_emails(&["backorder_confirmation".into(), "restock".into()]).as_deref(),
+            Ok(r#"["backorder_confirmation","restock"]"#)
+        );
+        assert_eq!(incentive_emails(&[]).as_deref(), Ok("[]"));
+        for bad in [vec!["restock", "restock"], vec!["delay"], vec![""]] {
+            let list: Vec<String> = bad.iter().map(|s| (*s).to_owned()).collect();
+            let e = incentive_emails(&list).expect_err("refused");
+            assert_eq!((e.code(), e.field()), ("out_of_range", "incentive_emails"), "{bad:?}");
         }
     }
 

@@ -60,6 +60,17 @@ pub struct ShopRow {
     pub reminder_days: Option<i64>,
     #[serde(default)]
     pub waitlist_expiry_days: Option<i64>,
+    /// Migration 0030: regular status emails every this many days (0: off), the
+    /// forecasts' service level, and the incentives (a free-shipping note; the emails
+    /// that carry it and the discount code, a JSON array of email kinds).
+    #[serde(default)]
+    pub status_update_days: i64,
+    #[serde(default = "default_service_level")]
+    pub service_level_permille: i64,
+    #[serde(default)]
+    pub free_shipping: i64,
+    #[serde(default = "default_incentive_emails")]
+    pub incentive_emails: String,
     /// Migration 0018: texts.
     #[serde(default)]
     pub sms_enabled: i64,
@@ -95,6 +106,14 @@ fn delivery_days() -> i64 {
 
 fn default_retention() -> i64 {
     365
+}
+
+fn default_service_level() -> i64 {
+    950
+}
+
+fn default_incentive_emails() -> String {
+    r#"["restock"]"#.to_owned()
 }
 
 impl ShopRow {
@@ -134,6 +153,16 @@ impl ShopRow {
 
     pub fn allowed_origins(&self) -> Vec<String> {
         serde_json::from_str(&self.allowed_origins).unwrap_or_default()
+    }
+
+    /// The email kinds that carry the shop's incentives (discount code, free shipping).
+    pub fn incentive_emails(&self) -> Vec<String> {
+        serde_json::from_str(&self.incentive_emails).unwrap_or_default()
+    }
+
+    /// Whether emails of `kind` carry the shop's incentives.
+    pub fn incentive_in(&self, kind: &str) -> bool {
+        self.incentive_emails().iter().any(|k| k == kind)
     }
 }
 

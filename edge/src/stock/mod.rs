@@ -1,9 +1,11 @@
 //! Products, stock and purchase orders: the facts availability is computed from,
 //! and the merchant operations that change them. Every change is a plan of the
 //! domain's (`restock_shared::plan`) carried out by `commit`, the one executor.
-//! The API is split by resource: `products`, `receive`, `purchase_orders`, `orders`.
+//! The API is split by resource: `products`, `receive`, `purchase_orders`, `orders`;
+//! `forecast` reads demand for the domain's forecast.
 
 pub mod commit;
+pub mod forecast;
 pub mod orders;
 pub mod products;
 pub mod promises;

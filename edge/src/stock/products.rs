@@ -52,6 +52,13 @@ pub struct ProductRequest {
     /// backorders first, like a receive), a decrease is stock gone.
     #[serde(default)]
     pub on_hand: Option<i64>,
+    /// The product's category: alternatives come from it when none are picked.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// SKUs of this shop offered instead while it is out of stock, in order (at most
+    /// 10; `[]`: none; absent or null: the same category's, then supplier's, in stock).
+    #[serde(default)]
+    pub alternatives: Option<Vec<String>>,
 }
 
 /// A product request that passed validation.
@@ -63,6 +70,8 @@ pub struct ProductInput {
     pub settings: ProductSettings,
     pub supplier: Option<String>,
     pub on_hand: Option<u32>,
+    pub category: Option<String>,
+    pub alternatives: Option<Vec<Sku>>,
 }
 
 /// A product page: a path on the shop's own site (`/products/tee`) or an http(s) URL.
@@ -113,7 +122,80 @@ impl ProductInput {
             settings,
             supplier: r.supplier.as_deref().map(|s| clean_text("supplier", s, 100)).transpose()?,
             on_hand: r.on_hand.map(|n| int("on_hand", n, 10_000_000)).transpose()?,
+            category: r.category.as_deref().map(category).transpose()?,
+            alternatives: r.alternatives.as_deref().map(alternatives).transpose()?,
         })
+    }
+
+    /// The picked alternatives as stored (a JSON array), or NULL.
+    fn alternatives_json(&self) -> Option<String> {
+        self.alternatives.as_ref().map(|list| {
+            serde_json::to_string(&list.iter().map(Sku::as_str).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
+        })
+    }
+}
+
+/// At most this many picked alternatives per product.
+pub const MAX_ALTERNATIVES: usize = 10;
+
+/// The problem field of each picked alternative.
+const ALTERNATIVE_FIELDS: [&str; MAX_ALTERNATIVES] = [
+    "alternatives[0]",
+    "alternatives[1]",
+    "alternatives[2]",
+    "alternatives[3]",
+    "alternatives[4]",
+    "alternatives[5]",
+    "alternatives[6]",
+    "alternatives[7]",
+    "alternatives[8]",
+    "alternatives[9]",
+];
+
+/// A category: 1 to 100 characters of text (null for none; empty is refused, not
+/// read as none).
+fn category(input: &str) -> Result<String, ApiError> {
+    let c = clean_text("category", input, 100)?;
+    if c.is_empty() { Err(range("category", "1 to 100 characters, or null for none")) } else { Ok(c) }
+}
+
+/// Picked alternatives: at most [`MAX_ALTERNATIVES`] SKUs, each once. (That they are
+/// this shop's, and not the product itself, is checked against D1 by `put`.)
+fn alternatives(list: &[String]) -> Result<Vec<Sku>, ApiError> {
+    if list.len() > MAX_ALTERNATIVES {
+        return Err(range("alternatives", "at most 10 SKUs"));
+    }
+    let mut out: Vec<Sku> = Vec::with_capacity(list.len());
+    for (raw, field) in list.iter().zip(ALTERNATIVE_FIELDS) {
+        let sku = Sku::parse(raw).map_err(|_| range(field, "a SKU: letters, digits, '.', '_' and '-'"))?;
+        if out.contains(&sku) {
+            return Err(range(field, "each SKU once"));
+        }
+        out.push(sku);
+    }
+    Ok(out)
+}
+
+/// Refuses picked alternatives that are the product itself or not SKUs of this shop
+/// (422 naming the entry, `alternatives[i]`).
+async fn check_alternatives(ctx: &Ctx, shop: &ShopRow, sku: &Sku, input: &ProductInput) -> Result<(), ApiError> {
+    let Some(list) = input.alternatives.as_ref().filter(|l| !l.is_empty()) else { return Ok(()) };
+    if let Some(i) = list.iter().position(|a| a == sku) {
+        return Err(range(ALTERNATIVE_FIELDS[i], "another product than this one"));
+    }
+    #[derive(Deserialize)]
+    struct Found {
+        sku: String,
+    }
+    let s = db::stmt(
+        &ctx.db,
+        "SELECT sku FROM products WHERE shop_id = ?1 AND sku IN (SELECT value FROM json_each(?2))",
+        crate::args![shop.id.as_str(), input.alternatives_json()],
+    )?;
+    let found: Vec<Found> = db::all(s).await?;
+    match list.iter().position(|a| !found.iter().any(|f| f.sku == a.as_str())) {
+        Some(i) => Err(range(ALTERNATIVE_FIELDS[i], "a SKU of this shop")),
+        None => Ok(()),
     }
 }
 
@@ -160,6 +242,9 @@ pub struct ProductDetail {
     pub lead_time_days: Option<i64>,
     pub waitlist: bool,
     pub supplier: Option<String>,
+    pub category: Option<String>,
+    /// The picked alternatives (null: the same category's, then supplier's).
+    pub alternatives: Option<Vec<String>>,
     pub on_hand: i64,
     pub held: i64,
     pub updated_at: i64,
@@ -188,6 +273,8 @@ pub(crate) const AUDITED_FIELDS: &[&str] = &[
     "lead_time_days",
     "waitlist",
     "supplier",
+    "category",
+    "alternatives",
 ];
 
 fn summary(ctx: &Ctx, shop: &ShopRow, f: &ProductFacts) -> ProductDetail {
@@ -205,6 +292,8 @@ fn summary(ctx: &Ctx, shop: &ShopRow, f: &ProductFacts) -> ProductDetail {
         lead_time_days: r.lead_time_days,
         waitlist: r.waitlist != 0,
         supplier: r.supplier.clone(),
+        category: r.category.clone(),
+        alternatives: r.alternatives.as_deref().and_then(|a| serde_json::from_str(a).ok()),
         on_hand: r.on_hand,
         held: r.held,
         updated_at: r.updated_at,
@@ -361,6 +450,7 @@ pub async fn put(ctx: &Ctx, req: &mut Request, sku: &str) -> Result<Response, Ap
         None => None,
     };
     let input = ProductInput::parse(request, ctx.today(), current_release)?;
+    check_alternatives(ctx, &shop, &sku, &input).await?;
     let preview = wants_preview(req);
     let shop_id = ShopId::parse(&shop.id)?;
     if !exists(ctx, &shop, &sku).await? {
@@ -392,6 +482,7 @@ pub async fn put(ctx: &Ctx, req: &mut Request, sku: &str) -> Result<Response, Ap
             c.settings = Some(input.settings);
             c.name = Some(input.name.clone());
             c.writes.push(settings_write(&input));
+            c.writes.push(alternatives_write(&input));
             Ok(c)
         },
         |db| detail_statements(db, &shop_id, &sku, ctx.now),
@@ -443,6 +534,14 @@ pub(crate) fn settings_write(input: &ProductInput) -> commit::Guarded {
     )
 }
 
+/// The category and picked alternatives of a replace, guarded like its settings.
+fn alternatives_write(input: &ProductInput) -> commit::Guarded {
+    (
+        format!("UPDATE products SET category = ?5, alternatives = ?6 WHERE shop_id = ?1 AND sku = ?2 AND {GUARD}"),
+        crate::args![input.category.clone(), input.alternatives_json()],
+    )
+}
+
 async fn exists(ctx: &Ctx, shop: &ShopRow, sku: &Sku) -> Result<bool, ApiError> {
     #[derive(Deserialize)]
     struct One {
@@ -464,8 +563,8 @@ pub(crate) async fn create(ctx: &Ctx, shop: &ShopRow, sku: &Sku, input: &Product
     let insert = db::stmt(
         &ctx.db,
         "INSERT INTO products (shop_id, sku, name, url, price_cents, policy, cap, release_date, low_stock_threshold, \
-           discontinued, lead_time_days, waitlist, supplier, on_hand, rev, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16) \
+           discontinued, lead_time_days, waitlist, supplier, on_hand, rev, created_at, updated_at, category, alternatives) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18) \
          ON CONFLICT(shop_id, sku) DO NOTHING",
         crate::args![
             shop.id.as_str(),
@@ -484,6 +583,8 @@ pub(crate) async fn create(ctx: &Ctx, shop: &ShopRow, sku: &Sku, input: &Product
             input.on_hand.unwrap_or(0),
             crate::crypto::new_id("rev"),
             ctx.now.millis(),
+            input.category.clone(),
+            input.alternatives_json(),
         ],
     )?;
     Ok(db::run(insert).await? == 1)

@@ -34,6 +34,12 @@ pub struct ProductRow {
     pub queued: i64,
     /// Units held for notified waitlist subscribers right now.
     pub held: i64,
+    /// Migration 0030: the product's category, and the SKUs the merchant offers
+    /// instead when it is out of stock (a JSON array).
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub alternatives: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,13 +90,20 @@ fn parse(row: ProductRow, incoming: Vec<IncomingPo>) -> Result<ProductFacts, Api
     Ok(ProductFacts { row, settings, stock, queued, incoming })
 }
 
+/// One product's facts from its row alone, without purchase orders: enough for its
+/// status (not its ETA). Alternatives are read this way.
+pub fn facts_without_orders(row: ProductRow) -> Result<ProductFacts, ApiError> {
+    parse(row, Vec::new())
+}
+
 /// The columns of `ProductRow`, for queries that read products.
 pub const PRODUCT_COLUMNS: &str = "p.sku, p.name, p.url, p.price_cents, p.policy, p.cap, p.release_date, \
     p.low_stock_threshold, p.discontinued, p.lead_time_days, p.waitlist, p.supplier, p.on_hand, p.rev, p.updated_at, \
     (SELECT COALESCE(SUM(b.quantity - b.allocated), 0) FROM backorders b \
        WHERE b.shop_id = p.shop_id AND b.sku = p.sku AND b.status = 'open') AS queued, \
     (SELECT COUNT(*) FROM waitlist w WHERE w.shop_id = p.shop_id AND w.sku = p.sku \
-       AND w.status = 'notified' AND w.hold_until > ?2 AND w.converted_at IS NULL) AS held";
+       AND w.status = 'notified' AND w.hold_until > ?2 AND w.converted_at IS NULL) AS held, \
+    p.category, p.alternatives";
 
 /// The two statements that read `skus`' facts (products, then purchase orders).
 pub fn facts_statements(db: &Db, shop: &ShopId, skus: &[Sku], now: Timestamp) -> Result<Vec<Stmt>, ApiError> {

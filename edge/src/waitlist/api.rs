@@ -141,30 +141,16 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
     let phone = signup.sms.as_ref().map(|s| s.phone.as_str().to_owned());
     let sms_text = phone.as_ref().map(|_| row.sms_consent().to_owned());
     let sms_version = sms_text.as_deref().map(|t| sha256_hex(t.as_bytes()));
-    let stopped_at: Option<i64> = match &signup.sms {
-        Some(sms) => {
-            #[derive(Deserialize)]
-            struct OptOut {
-                created_at: i64,
-            }
-            let hash = crate::notify::sms::phone_hash(&sms.phone);
-            let found = db::first::<OptOut>(db::stmt(
-                &ctx.db,
-                "SELECT created_at FROM sms_optouts WHERE phone_hash = ?1",
-                crate::args![hash],
-            )?)
-            .await?;
-            found.map(|o| o.created_at)
-        }
-        None => None,
-    };
+    // Its opt-out is read inside the upsert itself, so a STOP that lands meanwhile is
+    // never missed.
+    let phone_hash = signup.sms.as_ref().map(|sms| crate::notify::sms::phone_hash(&sms.phone));
     let upsert = db::stmt(
         &ctx.db,
         "INSERT INTO waitlist (id, shop_id, sku, email, locale, consent_text, consent_at, status, confirmed_at, created_at, updated_at, \
            consent_version, consent_lang, consent_source, consent_country, \
            phone, sms_consent_text, sms_consent_version, sms_consent_at, sms_stopped_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?8 = 'active' THEN ?7 END, ?7, ?7, ?9, ?10, ?11, ?12, \
-           ?13, ?14, ?15, CASE WHEN ?13 IS NOT NULL THEN ?7 END, ?16) \
+           ?13, ?14, ?15, CASE WHEN ?13 IS NOT NULL THEN ?7 END, (SELECT created_at FROM sms_optouts WHERE phone_hash = ?16)) \
          ON CONFLICT(shop_id, sku, email) DO UPDATE SET \
            sms_consent_text = CASE WHEN excluded.phone IS NOT NULL THEN excluded.sms_consent_text ELSE waitlist.sms_consent_text END, \
            sms_consent_version = CASE WHEN excluded.phone IS NOT NULL THEN excluded.sms_consent_version ELSE waitlist.sms_consent_version END, \
@@ -198,7 +184,7 @@ pub async fn signup(ctx: &Ctx, req: &mut Request, shop: &str) -> Result<Response
             phone.clone(),
             sms_text,
             sms_version,
-            stopped_at,
+            phone_hash,
         ],
     )?;
     let saved: Upserted =

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { announce, clear, count, field, h, paged, table, when } from '../dom.js';
 
 const statuses = ['', 'queued', 'sending', 'sent', 'failed', 'dead', 'skipped'];
-const kinds = ['', 'confirm', 'restock', 'reminder', 'backorder_confirmation', 'delay', 'allocated', 'digest'];
+const kinds = ['', 'confirm', 'restock', 'reminder', 'backorder_confirmation', 'delay', 'allocated', 'digest', 'status_update', 'orders_link'];
 
 export async function deliveries() {
   const status = h('select', {}, statuses.map((s) => h('option', { value: s }, s || 'any status')));

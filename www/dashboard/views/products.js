@@ -98,6 +98,7 @@ export async function product({ args, refresh }) {
     page.append(await queueTable(sku, refresh));
     page.append(poSection(sku, p, refresh));
     page.append(wavesTable(p));
+    page.append(await forecastSection(sku));
   }
   page.append(settingsForm(sku, p, refresh));
   return page;
@@ -211,8 +212,29 @@ function wavesTable(p) {
     h('td', { class: 'num' }, r.planned), h('td', {}, r.status), h('td', {}, when(r.created_at))))));
 }
 
+// Demand, safety stock and what to order (the API's forecast; the domain computes it).
+async function forecastSection(sku) {
+  const f = await api('GET', `/v1/admin/products/${encodeURIComponent(sku)}/forecast`);
+  const perDay = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(f.per_day);
+  const level = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 }).format(f.service_level / 1000);
+  const section = h('section', { class: 'card', 'aria-labelledby': 'forecast-h' }, h('h2', { id: 'forecast-h' }, 'Forecast'),
+    h('p', { class: 'hint' }, `Demand over the last ${f.days} days: waitlist signups, units backordered or preordered, and sales you reported. Service level ${level}.`));
+  const stats = [h('li', {}, h('b', {}, perDay), h('span', {}, `units a day (σ ${new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(f.std_dev)})`))];
+  if (f.lead_time_days === null) {
+    section.append(h('ul', { class: 'stats', 'aria-label': 'Forecast' }, stats),
+      h('p', {}, 'Set the supplier lead time to see the safety stock, the reorder point and what to order.'));
+    return section;
+  }
+  stats.push(
+    h('li', {}, h('b', {}, count(f.safety_stock)), h('span', {}, `safety stock (z ${f.z.toFixed(2)} · σ · √${f.lead_time_days} days)`)),
+    h('li', {}, h('b', {}, count(f.reorder_point)), h('span', {}, 'reorder point')),
+    h('li', {}, h('b', {}, count(f.suggested_order)), h('span', {}, f.suggested_order ? `to order now (on hand + on order − owed is ${f.position})` : `to order: none, ${f.position} on hand + on order − owed`)));
+  section.append(h('ul', { class: 'stats', 'aria-label': 'Forecast' }, stats));
+  return section;
+}
+
 function settingsForm(sku, p, refresh) {
-  const v = p || { name: '', policy: 'deny', cap: null, release_date: null, low_stock_threshold: 0, lead_time_days: null, waitlist: true, discontinued: false, price_cents: 0, url: null, supplier: null };
+  const v = p || { name: '', policy: 'deny', cap: null, release_date: null, low_stock_threshold: 0, lead_time_days: null, waitlist: true, discontinued: false, price_cents: 0, url: null, supplier: null, category: null, alternatives: null };
   const name = h('input', { value: v.name, required: true, maxlength: 200 });
   const policy = h('select', {}, [['deny', 'Out of stock is out of stock'], ['backorder', 'Take backorders'], ['preorder', 'Take preorders']].map(([value, label]) => h('option', { value, selected: v.policy === value }, label)));
   const cap = h('input', { type: 'number', min: 1, value: v.cap === null ? '' : v.cap });
@@ -225,6 +247,9 @@ function settingsForm(sku, p, refresh) {
   const url = h('input', { value: v.url || '', placeholder: '/products/my-product' });
   const waitlist = h('input', { type: 'checkbox', checked: v.waitlist });
   const discontinued = h('input', { type: 'checkbox', checked: v.discontinued });
+  const category = h('input', { value: v.category || '', maxlength: 100 });
+  const picks = h('input', { value: (v.alternatives || []).join(' '), spellcheck: 'false', autocomplete: 'off' });
+  const noAlternatives = h('input', { type: 'checkbox', checked: Array.isArray(v.alternatives) && v.alternatives.length === 0 });
   const f = previewed({
     label: p ? 'Save product' : 'Create product',
     title: p ? 'Selling policy and details' : 'Create the product',
@@ -234,6 +259,8 @@ function settingsForm(sku, p, refresh) {
       low_stock_threshold: num(threshold) || 0, lead_time_days: num(lead), price_cents: Math.round((num(price) || 0) * 100),
       on_hand: num(onHand), supplier: supplier.value || null, url: url.value || null,
       waitlist: waitlist.checked, discontinued: discontinued.checked,
+      category: category.value.trim() || null,
+      alternatives: noAlternatives.checked ? [] : (picks.value.trim() ? picks.value.trim().split(/[\s,]+/) : null),
     }),
     run: (body, preview) => api('PUT', `/v1/admin/products/${encodeURIComponent(sku)}${preview ? '?preview=1' : ''}`, body),
     explain: (r) => `Shoppers will see: ${statusWords(r.availability)}. ${planWords(r)}`,
@@ -244,5 +271,8 @@ function settingsForm(sku, p, refresh) {
     field('Release date (preorders)', release), field('Low-stock threshold', threshold, '"only N left" at or below'),
     field('Supplier lead time (days)', lead, 'empty: unknown'), field('Price', price), field('On hand', onHand, 'higher = stock arriving'),
     field('Supplier', supplier), field('Product page', url),
+    field('Category', category, 'alternatives come from the same category'),
+    field('Alternatives (SKUs)', picks, 'offered while out of stock; empty: in-stock products of the same category, then supplier'),
+    h('label', { class: 'check' }, noAlternatives, 'Offer no alternatives'),
     h('label', { class: 'check' }, waitlist, 'Waitlist open'), h('label', { class: 'check' }, discontinued, 'Discontinued'));
 }

@@ -15,10 +15,9 @@ use serde_json::json;
 use worker::{Request, Response};
 
 use super::inbound::{SIGNATURE_HEADER, TWIML_CONTENT_TYPE};
-use super::{OptOut, TWIML_EMPTY, opt_out, parse_form, phone_hash, twilio_signature_valid};
+use super::{TWIML_EMPTY, opt_out, parse_form, twilio_signature_valid};
 use crate::config::SmsConfig;
 use crate::ctx::Ctx;
-use crate::db;
 use crate::error::ApiError;
 use crate::http;
 
@@ -47,36 +46,9 @@ pub async fn receive(ctx: &Ctx, req: &mut Request) -> Result<Response, ApiError>
     let (Some(word), Some(Ok(phone))) = (param("Body").and_then(opt_out), param("From").map(Phone::parse)) else {
         return Ok(twiml());
     };
-    let hash = phone_hash(&phone);
-    let now = ctx.now.millis();
-    for binding in ctx.config.shards.all() {
-        let db = ctx.db_named(binding)?;
-        let statements = match word {
-            OptOut::Stop => vec![
-                db::stmt(
-                    &db,
-                    "INSERT OR IGNORE INTO sms_optouts (phone_hash, created_at) VALUES (?1, ?2)",
-                    crate::args![hash.as_str(), now],
-                )?,
-                db::stmt(
-                    &db,
-                    "UPDATE waitlist SET sms_stopped_at = ?2, updated_at = ?2 WHERE phone = ?1 AND sms_stopped_at IS NULL",
-                    crate::args![phone.as_str(), now],
-                )?,
-            ],
-            OptOut::Start => vec![
-                db::stmt(&db, "DELETE FROM sms_optouts WHERE phone_hash = ?1", crate::args![hash.as_str()])?,
-                db::stmt(
-                    &db,
-                    "UPDATE waitlist SET sms_stopped_at = NULL, updated_at = ?2 WHERE phone = ?1 AND sms_stopped_at IS NOT NULL",
-                    crate::args![phone.as_str(), now],
-                )?,
-            ],
-        };
-        db::batch(&db, statements).await?;
-    }
+    super::record(ctx, &phone, word).await?;
     // The number is not logged: only what happened.
-    let what = json!({ "sms_opt_out": matches!(word, OptOut::Stop) });
+    let what = json!({ "sms_opt_out": matches!(word, super::OptOut::Stop) });
     worker::console_log!("twilio inbound: {what}");
     Ok(twiml())
 }

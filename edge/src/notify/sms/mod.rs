@@ -99,6 +99,42 @@ pub async fn send(api: &Api, sms: &Sms, idempotency_key: &str, now: Timestamp, t
     }
 }
 
+/// Records that `phone` replied STOP (or START) in every database: one sender serves
+/// every shop of the deployment, and Twilio blocks (or unblocks) the number for all of
+/// them. STOP keeps the number's hash in `sms_optouts` and stops its signups' texts.
+pub async fn record(ctx: &crate::ctx::Ctx, phone: &Phone, word: OptOut) -> Result<(), crate::error::ApiError> {
+    use crate::db;
+    let hash = phone_hash(phone);
+    let now = ctx.now.millis();
+    for binding in ctx.config.shards.all() {
+        let db = ctx.db_named(binding)?;
+        let statements = match word {
+            OptOut::Stop => vec![
+                db::stmt(
+                    &db,
+                    "INSERT OR IGNORE INTO sms_optouts (phone_hash, created_at) VALUES (?1, ?2)",
+                    crate::args![hash.as_str(), now],
+                )?,
+                db::stmt(
+                    &db,
+                    "UPDATE waitlist SET sms_stopped_at = ?2, updated_at = ?2 WHERE phone = ?1 AND sms_stopped_at IS NULL",
+                    crate::args![phone.as_str(), now],
+                )?,
+            ],
+            OptOut::Start => vec![
+                db::stmt(&db, "DELETE FROM sms_optouts WHERE phone_hash = ?1", crate::args![hash.as_str()])?,
+                db::stmt(
+                    &db,
+                    "UPDATE waitlist SET sms_stopped_at = NULL, updated_at = ?2 WHERE phone = ?1 AND sms_stopped_at IS NOT NULL",
+                    crate::args![phone.as_str(), now],
+                )?,
+            ],
+        };
+        db::batch(&db, statements).await?;
+    }
+    Ok(())
+}
+
 /// What an opt-out keeps of a number: a hash of its E.164 spelling.
 pub fn phone_hash(phone: &Phone) -> String {
     sha256_hex(phone.as_str().as_bytes())

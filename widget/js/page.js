@@ -108,7 +108,7 @@ export function loader(C, script) {
     add('platform', encodeURIComponent(b.platform));
     add('lang', encodeURIComponent(b.lang));
     add('group', encodeURIComponent(b.group));
-    add('fresh', all && 1);
+    add('fresh', all ? 1 : '');
     fetch(api + '/v1/shops/' + encodeURIComponent(d.shop || '') + '/availability?' + q.join('&'))
       .then((r) => r.json().then((j) => [r.status, j], () => [r.status]))
       .catch(() => [0])

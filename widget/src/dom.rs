@@ -22,6 +22,7 @@ mod js {
         pub fn refresh();
         pub fn fire(id: u32, quantity: u32, at: u32, len: u32);
         pub fn adopt(id: u32, root: &JsValue);
+        pub fn wire(id: u32, root: &JsValue);
         pub fn hooks() -> JsValue;
     }
 }
@@ -66,6 +67,12 @@ pub fn fire(id: u32, sku: &str, quantity: u32) {
 /// Test support: `root` (a shadow root the loader's `build` made) becomes widget `id`'s.
 pub fn adopt(id: u32, root: &JsValue) {
     js::adopt(id, root);
+}
+
+/// Test support: `root` becomes widget `id`'s, and what the shopper does in it is
+/// forwarded to the object's `input` (what `boot.js` does for each widget).
+pub fn wire(id: u32, root: &JsValue) {
+    js::wire(id, root);
 }
 
 /// Test support: the object of entry points `dom.js` calls (`input`, `answer`, `pack`,

@@ -1,10 +1,11 @@
 // A page that embeds the widget as a shop would, configured from the query string:
-// shop, sku (comma-separated for several), variant (platform variant ids, the same;
+// shop, sku (comma-separated for several), variant_ids (platform variant ids, the same;
 // platform=shopify names their platform), group (a signed customer-group token on the
-// script tag), lang, dir, mode, api, theme variables as --restock-*=value, and spy=1 (count wasm modules compiled while streaming). The
-// dashboard's snippet generator previews with it (www/embed.html), and the widget tests
-// load it on the shop's own site, another origin (tests/pages/embed.html): the widget
-// comes from wherever this file came from. (A file, not an inline script, so the page's
+// script tag), lang, dir, mode, api, theme variables as --restock-*=value, nowasm=1 (no
+// wasm ever compiles: what the page shows without it), and spy=1 (count wasm modules
+// compiled while streaming). The dashboard's snippet generator previews with it
+// (www/embed.html), and the widget tests load it on the shop's own site, another
+// origin (tests/pages/embed.html): the widget comes from wherever this file came from. (A file, not an inline script, so the page's
 // Content-Security-Policy needs no 'unsafe-inline'.)
 (function () {
   var q = new URLSearchParams(location.search);
@@ -18,10 +19,13 @@
       return streaming.apply(this, arguments).then(function (r) { window.__streamed++; return r; });
     };
   }
+  if (q.get('nowasm')) {
+    WebAssembly.instantiateStreaming = WebAssembly.instantiate = function () { return new Promise(function () {}); };
+  }
   var mounts = document.getElementById('mounts');
   var list = function (name) { return (q.get(name) || '').split(',').filter(Boolean); };
   list('sku').map(function (v) { return ['data-restock-sku', v]; })
-    .concat(list('variant').map(function (v) { return ['data-restock-variant-id', v]; }))
+    .concat(list('variant_ids').map(function (v) { return ['data-restock-variant-id', v]; }))
     .forEach(function (m) {
       var el = document.createElement('div');
       el.setAttribute(m[0], m[1]);

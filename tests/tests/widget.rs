@@ -65,6 +65,21 @@ fn every_state_shows_its_words_and_dates_on_another_origin() {
 }
 
 #[test]
+fn the_first_status_needs_no_wasm() {
+    // The loader paints every status from the Worker's words; the wasm only brings
+    // the forms. With no wasm at all, the statuses are there, and no form is.
+    let b = Browser::launch();
+    b.goto(&embed(&format!("sku={ALL}&nowasm=1&lang=de")));
+    assert_eq!(status(&b, &host("TEE-ORG-L")), "Nur noch 3 verfügbar");
+    assert_eq!(status(&b, &host("TEE-ORG-XL")), "Ausverkauft");
+    assert!(text(&b, &host("TEE-ORG-XL"), "t").starts_with("Voraussichtlich wieder da am "), "the date, in German");
+    assert!(status(&b, &host("LAMP-ORBIT")).starts_with("Vorbestellung: erscheint am "));
+    assert_eq!(b.eval("return performance.getEntriesByName('restock:first-status').length", vec![]), 1);
+    let packs = b.eval("return performance.getEntriesByType('resource').filter(e => e.name.endsWith('.txt')).length", vec![]);
+    assert!(!visible(&b, &host("TEE-ORG-XL"), "f"), "no form without the wasm ({packs} packs loaded)");
+}
+
+#[test]
 fn the_demo_storefront_still_works_on_the_workers_own_origin() {
     let b = Browser::launch();
     b.goto(&format!("{}/", env::get().url));
@@ -454,7 +469,7 @@ fn a_widget_mounted_by_platform_variant_id_shows_its_product() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let b = Browser::launch();
-    b.goto(&embed(&format!("shop={}&variant=7001,7002,7999&platform=shopify", shop.id)));
+    b.goto(&embed(&format!("shop={}&variant_ids=7001,7002,7999&platform=shopify", shop.id)));
     let by = |id: &str| format!("[data-restock-variant-id=\"{id}\"]");
     assert_eq!(status(&b, &by("7001")), "In stock");
     assert_eq!(status(&b, &by("7002")), "Out of stock");

@@ -75,7 +75,9 @@ function follow(origin, { sku, id, reset }) {
     if (reset) return attach(el, a('data-restock-sku') || a('sku'), own);
     const next = mapped(el, id) || sku;
     if (next) attach(el, next);
-    else if (id && own) attach(el, '', String(id));
+    // Only a platform's id (digits) switches a widget mounted by one: a page's own
+    // `?variant=blue` must not blank it.
+    else if (own && /^\d{1,64}$/.test(id)) attach(el, '', String(id));
   });
 }
 

@@ -5,8 +5,9 @@
 // wasm ever compiles: what the page shows without it), and spy=1 (count wasm modules
 // compiled while streaming). The dashboard's snippet generator previews with it
 // (www/embed.html), and the widget tests load it on the shop's own site, another
-// origin (tests/pages/embed.html): the widget comes from wherever this file came from. (A file, not an inline script, so the page's
-// Content-Security-Policy needs no 'unsafe-inline'.)
+// origin (tests/pages/embed.html): the widget comes from wherever this file came from.
+// (A file, not an inline script, so the page's Content-Security-Policy needs no
+// 'unsafe-inline'.)
 (function () {
   var q = new URLSearchParams(location.search);
   var here = document.currentScript.src;

@@ -85,7 +85,10 @@ fn the_first_status_needs_only_the_loader_within_8_kb() {
     let needed = first_status(&f);
     let brotli: usize = needed.iter().map(|(_, p)| size(p).brotli).sum();
     let names: Vec<&str> = needed.iter().map(|(n, _)| *n).collect();
-    assert!(brotli <= FIRST_STATUS_BROTLI, "the first status needs {names:?}: {brotli} bytes brotli, over {FIRST_STATUS_BROTLI}");
+    assert!(
+        brotli <= FIRST_STATUS_BROTLI,
+        "the first status needs {names:?}: {brotli} bytes brotli, over {FIRST_STATUS_BROTLI}"
+    );
     // It is the loader that paints: it reads availability and writes the Worker's
     // status line, and waits for neither the wasm nor a language pack to do so.
     let loader = std::fs::read_to_string(&f.loader).unwrap_or_default();

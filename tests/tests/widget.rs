@@ -75,7 +75,8 @@ fn the_first_status_needs_no_wasm() {
     assert!(text(&b, &host("TEE-ORG-XL"), "t").starts_with("Voraussichtlich wieder da am "), "the date, in German");
     assert!(status(&b, &host("LAMP-ORBIT")).starts_with("Vorbestellung: erscheint am "));
     assert_eq!(b.eval("return performance.getEntriesByName('restock:first-status').length", vec![]), 1);
-    let packs = b.eval("return performance.getEntriesByType('resource').filter(e => e.name.endsWith('.txt')).length", vec![]);
+    let packs =
+        b.eval("return performance.getEntriesByType('resource').filter(e => e.name.endsWith('.txt')).length", vec![]);
     assert!(!visible(&b, &host("TEE-ORG-XL"), "f"), "no form without the wasm ({packs} packs loaded)");
 }
 
@@ -405,7 +406,11 @@ fn a_shop_that_texts_offers_a_phone_number_with_its_own_consent() {
     // Posted as the Worker takes it: the number in E.164, the text exactly as shown.
     let rows = shop.all_pages("/v1/admin/products/MUG/waitlist");
     let mine = rows.iter().find(|r| r["email"] == address.as_str()).cloned().unwrap_or_default();
-    assert_eq!((mine["phone"].as_str(), mine["sms_consent_text"].as_str()), (Some("+447700900123"), Some(text)), "{mine}");
+    assert_eq!(
+        (mine["phone"].as_str(), mine["sms_consent_text"].as_str()),
+        (Some("+447700900123"), Some(text)),
+        "{mine}"
+    );
 }
 
 #[test]
@@ -419,7 +424,10 @@ fn out_of_stock_products_offer_alternatives_in_stock_as_links() {
         body
     };
     shop.put_product("MUG-B", p("Blue <b>mug</b>", 5, json!({ "url": "/p/mug-b" })));
-    shop.put_product("MUG-C", p("Cream mug", 2, json!({ "low_stock_threshold": 3, "url": "https://brand.example/cream" })));
+    shop.put_product(
+        "MUG-C",
+        p("Cream mug", 2, json!({ "low_stock_threshold": 3, "url": "https://brand.example/cream" })),
+    );
     shop.put_product("MUG-D", p("Dark mug", 0, json!({})));
     // Last: a product's alternatives are found when its snapshot is built (on a change
     // to it), not when another product changes.

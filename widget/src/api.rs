@@ -145,7 +145,10 @@ mod tests {
     fn urls_encode_every_part_like_encode_uri_component() {
         assert_eq!(signup_url("http://x", "demo"), "http://x/v1/shops/demo/waitlist");
         assert_eq!(order_url("http://x", "demo", ""), "http://x/v1/shops/demo/backorders");
-        assert_eq!(order_url("http://x", "demo", "b2b.17.ab&c"), "http://x/v1/shops/demo/backorders?group=b2b.17.ab%26c");
+        assert_eq!(
+            order_url("http://x", "demo", "b2b.17.ab&c"),
+            "http://x/v1/shops/demo/backorders?group=b2b.17.ab%26c"
+        );
         let mut kept = String::new();
         push_encoded(&mut kept, "Az09-_.!~*'()a b/ü,&");
         assert_eq!(kept, "Az09-_.!~*'()a%20b%2F%C3%BC%2C%26");

@@ -83,7 +83,8 @@ mod tests {
         };
         let text = handed(&view, &shop, "ar");
         let (got, lang) = loaded(Flat(&text));
-        let item = Item { sku: "A".into(), name: view.name.clone(), status: view.status, waitlist: true, max_quantity: 7 };
+        let item =
+            Item { sku: "A".into(), name: view.name.clone(), status: view.status, waitlist: true, max_quantity: 7 };
         let settings = Settings {
             consent_text: shop.consent_text.clone(),
             sms_consent_text: shop.sms_consent_text.clone(),

@@ -480,7 +480,11 @@ mod tests {
         assert_eq!(s.update(Msg::Submit), signup(Some(("+44 7700 900123", "Text me once. Reply STOP to stop."))));
         s.update(Msg::Refused(Failure::Network));
         s.update(Msg::PhoneInput(" ".into()));
-        assert_eq!((s.update(Msg::Submit), s.invalid), (Effect::None, Some(Field::Phone)), "a ticked box needs a number");
+        assert_eq!(
+            (s.update(Msg::Submit), s.invalid),
+            (Effect::None, Some(Field::Phone)),
+            "a ticked box needs a number"
+        );
         s.update(Msg::SmsInput(false));
         assert_eq!(s.update(Msg::Submit), signup(None), "both left empty again");
         s.update(Msg::Refused(Failure::SmsOff));

@@ -499,10 +499,16 @@ mod tests {
         o.update(Msg::Finished(Done::Ordered { position: Some(12_345) }));
         o.lang = Lang::De;
         let m = show(&o, false);
-        assert_eq!(m.raw("n"), "Danke! Sie sind Nummer \u{2068}12.345\u{2069} in der Warteschlange; die Details kommen per E-Mail.");
+        assert_eq!(
+            m.raw("n"),
+            "Danke! Sie sind Nummer \u{2068}12.345\u{2069} in der Warteschlange; die Details kommen per E-Mail."
+        );
         let reference = format!("\u{1}{}\u{1}\u{2068}12.345\u{2069}", T::Ordered as u32);
         assert_eq!(m.get("n", "textContent"), Some(reference.as_str()), "texts go as references");
-        assert_eq!(show(&state(StatusCode::Backorder, true, 4), false).raw("g"), "Order \u{2068}<b>Tee</b>\u{2069} now");
+        assert_eq!(
+            show(&state(StatusCode::Backorder, true, 4), false).raw("g"),
+            "Order \u{2068}<b>Tee</b>\u{2069} now"
+        );
         o.lang = Lang::Ar;
         assert_eq!(show(&o, false).get("r", "lang"), Some("ar"));
         let compact = ops(&state(StatusCode::Preorder, false, 4), false, true);

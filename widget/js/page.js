@@ -128,7 +128,8 @@ export function loader(C, script) {
           timer = setTimeout(() => { timer = 0; read(); }, delay);
           delay = Math.min(delay * 3, 3e5);
         }
-      });
+      })
+      .catch(() => { /* never into the page */ });
   }
 
   // Widget `id`'s share of an answer; true when it failed and has nothing to show.
@@ -161,8 +162,9 @@ export function loader(C, script) {
     // Alternatives: a link to each (a path resolves against the page's origin), its
     // name as text, and what the Worker says of it.
     $('au').replaceChildren(...(it.alternatives || []).map((a) => {
-      const li = document.createElement('li'), link = document.createElement(a.url ? 'a' : 'span');
-      const url = a.url && new URL(a.url, location.origin);
+      let url;
+      try { url = a.url && new URL(a.url, location.origin); } catch (_) { /* no link */ }
+      const li = document.createElement('li'), link = document.createElement(url ? 'a' : 'span');
       link.textContent = a.name;
       link.dir = 'auto';
       if (url && /^https?:$/.test(url.protocol)) link.href = url;

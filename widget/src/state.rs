@@ -165,8 +165,8 @@ pub struct Signup {
     pub consent_text: String,
     /// The honeypot's value, if a bot filled it in.
     pub website: Option<String>,
-    /// The phone number as typed and the SMS consent text shown beside it, when the
-    /// shopper asked for texts too.
+    /// The phone number in E.164 (as `Phone::parse` reads what was typed) and the SMS
+    /// consent text shown beside it, when the shopper asked for texts too.
     pub sms: Option<(String, String)>,
 }
 
@@ -329,13 +329,11 @@ impl State {
         if !typed && !self.sms {
             return Ok(None);
         }
-        if Phone::parse(&self.phone).is_err() {
-            return self.refuse(Field::Phone).ok_or(());
-        }
+        let Ok(phone) = Phone::parse(&self.phone) else { return self.refuse(Field::Phone).ok_or(()) };
         if !self.sms {
             return self.refuse(Field::Sms).ok_or(());
         }
-        Ok(Some((self.phone.clone(), text)))
+        Ok(Some((String::from(phone.as_str()), text)))
     }
 
     fn submit_waitlist(&mut self) -> Effect {
@@ -477,7 +475,7 @@ mod tests {
         assert_eq!(s.invalid, None, "typing clears it");
         assert_eq!((s.update(Msg::Submit), s.invalid), (Effect::None, Some(Field::Sms)), "a number needs the box");
         s.update(Msg::SmsInput(true));
-        assert_eq!(s.update(Msg::Submit), signup(Some(("+44 7700 900123", "Text me once. Reply STOP to stop."))));
+        assert_eq!(s.update(Msg::Submit), signup(Some(("+447700900123", "Text me once. Reply STOP to stop."))));
         s.update(Msg::Refused(Failure::Network));
         s.update(Msg::PhoneInput(" ".into()));
         assert_eq!(

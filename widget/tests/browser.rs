@@ -74,6 +74,8 @@ fn host(compact: bool) -> (u32, Element) {
         *n.borrow_mut() += 1;
         id
     });
+    // The loader shows the root once an answer says there is a product.
+    root.get_element_by_id("r").expect("#r").remove_attribute("hidden").expect("shown");
     dom::wire(id, root.as_ref());
     (id, el)
 }

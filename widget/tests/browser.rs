@@ -264,4 +264,9 @@ async fn compact_mode_puts_the_form_in_a_dialog() {
     let dialog = by_id(&h, "dl");
     assert!(dialog.has_attribute("open"), "the dialog opened");
     assert_eq!(shadow(&h).active_element().map(|e| e.id()).as_deref(), Some("m"), "focus moved in");
+    // Close shuts it (a modal left open would make the rest of the page inert).
+    let close: web_sys::HtmlElement = by_id(&h, "x").dyn_into().expect("button");
+    close.click();
+    assert!(!by_id(&h, "dl").has_attribute("open"), "closed");
+    assert_eq!(shadow(&h).active_element().map(|e| e.id()).as_deref(), Some("o"), "focus back on the button");
 }

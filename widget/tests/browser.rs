@@ -259,14 +259,7 @@ async fn compact_mode_puts_the_form_in_a_dialog() {
     assert!(visible(&h, "o"), "one button opens it");
     assert_eq!(text(&h, "o"), "Notify me");
     assert_eq!(text(&h, "x"), "Close");
-    let open: web_sys::HtmlElement = by_id(&h, "o").dyn_into().expect("button");
-    open.click();
-    let dialog = by_id(&h, "dl");
-    assert!(dialog.has_attribute("open"), "the dialog opened");
-    assert_eq!(shadow(&h).active_element().map(|e| e.id()).as_deref(), Some("m"), "focus moved in");
-    // Close shuts it (a modal left open would make the rest of the page inert).
-    let close: web_sys::HtmlElement = by_id(&h, "x").dyn_into().expect("button");
-    close.click();
-    assert!(!by_id(&h, "dl").has_attribute("open"), "closed");
-    assert_eq!(shadow(&h).active_element().map(|e| e.id()).as_deref(), Some("o"), "focus back on the button");
+    // (Opening it is tested in a page, themes.rs: a modal here would make the other
+    // tests' fields, which run alongside, inert.)
+    assert!(!by_id(&h, "dl").has_attribute("open"), "closed until the button is pressed");
 }

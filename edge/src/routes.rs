@@ -249,6 +249,13 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (_, Get | Method::Head) => meta::asset(&ctx, r).await,
         _ => Err(ApiError::not_found("route_not_found", "no such endpoint; see /v1/openapi.json")),
     };
+    // A refusal from a shop's public endpoint reaches the widget on the shop's own site
+    // like its answers do (the same CORS), so it can act on the problem's code (a
+    // refused group token, texts no longer offered).
+    let result = match (segments.as_slice(), result) {
+        (["v1", "shops", shop, _, ..], Err(e)) if method != Options => Ok(public_refusal(&ctx, &req, shop, e).await),
+        (_, result) => result,
+    };
     if audited && let Ok(resp) = &result {
         admin::audit::record(&ctx, &method, &url, resp.status_code()).await;
     }
@@ -264,6 +271,21 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         });
     }
     result
+}
+
+/// A shop's public endpoint's problem answer, with CORS for the origins the shop
+/// allows (none for others, or when the shop is not there).
+async fn public_refusal(ctx: &Ctx, req: &Request, shop: &str, e: ApiError) -> Response {
+    let origin = http::origin(req);
+    let allowed = match (restock_shared::ShopId::parse(shop), origin.as_deref()) {
+        (Ok(id), Some(o)) => {
+            shops::cache::public_shop(ctx, &id, false).await.is_ok_and(|p| p.allows_origin(o, &ctx.self_origin))
+        }
+        _ => false,
+    };
+    let mut resp = e.into_response();
+    http::apply_cors(&mut resp, origin.as_deref(), allowed);
+    resp
 }
 
 /// Answers a CORS preflight for a shop's public endpoint.

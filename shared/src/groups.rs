@@ -303,6 +303,11 @@ pub enum TokenError {
 }
 
 impl TokenError {
+    /// Every variant's code: the widget drops a token the Worker refused with one of
+    /// these and asks again without it.
+    pub const CODES: [&'static str; 4] =
+        ["invalid_group_token", "group_token_expired", "group_token_too_long", "group_token_signature"];
+
     pub fn code(self) -> &'static str {
         match self {
             TokenError::Malformed => "invalid_group_token",
@@ -515,5 +520,11 @@ mod tests {
         assert_eq!(c.check_time(1_799_999_999), Ok(()));
         assert_eq!(c.check_time(1_800_000_000), Err(TokenError::Expired));
         assert_eq!(c.check_time(1_800_000_000 - MAX_LIFETIME_SECS - 1), Err(TokenError::TooLong));
+    }
+
+    #[test]
+    fn the_token_codes_are_every_variants() {
+        let all = [TokenError::Malformed, TokenError::Expired, TokenError::TooLong, TokenError::BadSignature];
+        assert_eq!(all.map(TokenError::code), TokenError::CODES);
     }
 }

@@ -138,6 +138,10 @@ pub struct Sku(String);
 
 impl Sku {
     pub const MAX_LEN: usize = 64;
+    /// [`Sku::parse`]'s rule as a regular expression (JavaScript's and JSON Schema's):
+    /// the widget's loader leaves out a mount whose SKU a batch read would be refused
+    /// for.
+    pub const PATTERN: &'static str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
 
     pub fn parse(input: &str) -> Result<Sku, InvalidInput> {
         let b = input.as_bytes();
@@ -519,6 +523,9 @@ mod tests {
         for bad in ["", "-x", ".x", "a b", "a/b", "a%2Fb", "ñ", "a\u{7}", &"S".repeat(65), "1;DROP"] {
             assert_eq!(Sku::parse(bad), Err(InvalidInput::Sku), "{bad:?}");
         }
+        // The pattern says the same: a first character, then the rest up to MAX_LEN.
+        let rest = format!("[A-Za-z0-9._-]{{0,{}}}$", Sku::MAX_LEN - 1);
+        assert_eq!(Sku::PATTERN, format!("^[A-Za-z0-9]{rest}"));
     }
 
     #[test]

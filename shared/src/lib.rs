@@ -24,6 +24,8 @@
 //! - [`platform`]: a connected platform's stock and order lines as Restock sees them.
 //! - [`attribution`]: crediting a sale to a notification (direct or assisted).
 //! - [`import`]: the generic import's CSV.
+//! - [`say`]: what the storefront says about a product (status, dates, places), per
+//!   language.
 
 // No std: the widget links this crate into a `no_std` wasm (no panic-message
 // formatting; see widget/src/lib.rs), so it uses `core` and `alloc` only. Every module
@@ -62,6 +64,7 @@ pub mod plan;
 pub mod platform;
 pub mod policy;
 pub mod release;
+pub mod say;
 pub mod updates;
 pub mod wire;
 

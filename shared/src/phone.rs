@@ -100,7 +100,11 @@ impl Phone {
             if !out.starts_with("+00") {
                 return Err(PhoneError::CountryCode);
             }
-            out.replace_range(1..3, "");
+            // Rebuilt rather than `replace_range`, whose range checks link panic
+            // formatting into the widget's wasm.
+            let rest = String::from(out.get(3..).unwrap_or_default());
+            out.truncate(1);
+            out.push_str(&rest);
             digits -= 2;
         }
         if out.as_bytes().get(1) == Some(&b'0') {

@@ -103,3 +103,41 @@ fn the_batch_answers_with_the_consent_text_of_the_language_asked_for() {
     assert_eq!(r.json()["consent_texts"], serde_json::json!({}));
     assert_eq!(consent("&lang=de&fresh=1"), default);
 }
+
+#[test]
+fn the_batch_answer_says_each_status_in_the_language_asked_for() {
+    let shop = Shop::create("says");
+    shop.put_product(
+        "MUG-B",
+        serde_json::json!({ "name": "Blue mug", "policy": "deny", "on_hand": 5, "category": "Mugs" }),
+    );
+    shop.put_product("JKT", serde_json::json!({ "name": "Jacket", "policy": "backorder", "cap": 1200 }));
+    // Last: its alternatives are found when its own snapshot is built.
+    shop.put_product("MUG", serde_json::json!({ "name": "Mug", "policy": "deny", "on_hand": 0, "category": "Mugs" }));
+    let get = |lang: &str| {
+        let r = shop.client.get(&format!("/v1/shops/{}/availability?skus=MUG,JKT,MUG-B&lang={lang}", shop.id));
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    };
+    let de = get("de-AT");
+    assert_eq!((de["lang"].as_str(), de["dir"].as_str()), (Some("de"), Some("ltr")), "{de}");
+    assert_eq!(
+        de["items"][0]["say"],
+        serde_json::json!({ "tone": "out", "status": "Ausverkauft", "eta": null, "left": null, "also": "Stattdessen sofort lieferbar:" })
+    );
+    assert_eq!(de["items"][0]["alternatives"][0]["say"], "Auf Lager", "{de}");
+    let jkt = &de["items"][1]["say"];
+    assert_eq!(
+        (jkt["tone"].as_str(), jkt["status"].as_str()),
+        (Some("bo"), Some("Jetzt bestellen, Versand bei Eingang"))
+    );
+    assert_eq!(jkt["eta"], "Versand, sobald Ware eintrifft");
+    assert_eq!(jkt["left"], "Noch \u{2068}1.200\u{2069} bestellbar", "German groups thousands with a dot");
+    assert_eq!(de["items"][2]["say"]["also"], serde_json::Value::Null, "in stock: nothing instead");
+    let he = get("he");
+    assert_eq!((he["lang"].as_str(), he["dir"].as_str()), (Some("he"), Some("rtl")));
+    assert_eq!(he["items"][0]["say"]["status"], "אזל מהמלאי");
+    // Without a language: English. The single-product read carries no words.
+    assert_eq!(get("")["items"][1]["say"]["left"], "\u{2068}1,200\u{2069} left to order");
+    assert!(shop.availability("MUG").json().get("say").is_none());
+}

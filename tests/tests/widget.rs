@@ -47,7 +47,7 @@ fn every_state_shows_its_words_and_dates_on_another_origin() {
     assert_eq!(status(&b, &host("TEE-ORG-L")), "Only 3 left");
     assert_eq!(status(&b, &host("TEE-ORG-XL")), "Out of stock");
     assert!(text(&b, &host("TEE-ORG-XL"), "t").starts_with("Expected back "), "an ETA from the PO");
-    assert!(visible(&b, &host("TEE-ORG-XL"), "f"), "the waitlist form");
+    form(&b, &host("TEE-ORG-XL"));
     assert_eq!(status(&b, &host("JACKET-RAIN-M")), "Available on backorder");
     assert!(text(&b, &host("JACKET-RAIN-M"), "v").ends_with("left to order"));
     assert!(text(&b, &host("JACKET-RAIN-M"), "t").starts_with("Ships "));
@@ -62,6 +62,22 @@ fn every_state_shows_its_words_and_dates_on_another_origin() {
     assert_eq!(requests, 1, "eight widgets, one batched request");
     let mark = b.eval("return performance.getEntriesByName('restock:first-status').length", vec![]);
     assert_eq!(mark, 1, "the first rendered status is marked for the benchmark");
+}
+
+#[test]
+fn the_first_status_needs_no_wasm() {
+    // The loader paints every status from the Worker's words; the wasm only brings
+    // the forms. With no wasm at all, the statuses are there, and no form is.
+    let b = Browser::launch();
+    b.goto(&embed(&format!("sku={ALL}&nowasm=1&lang=de")));
+    assert_eq!(status(&b, &host("TEE-ORG-L")), "Nur noch 3 verfügbar");
+    assert_eq!(status(&b, &host("TEE-ORG-XL")), "Ausverkauft");
+    assert!(text(&b, &host("TEE-ORG-XL"), "t").starts_with("Voraussichtlich wieder da am "), "the date, in German");
+    assert!(status(&b, &host("LAMP-ORBIT")).starts_with("Vorbestellung: erscheint am "));
+    assert_eq!(b.eval("return performance.getEntriesByName('restock:first-status').length", vec![]), 1);
+    let packs =
+        b.eval("return performance.getEntriesByType('resource').filter(e => e.name.endsWith('.txt')).length", vec![]);
+    assert!(!visible(&b, &host("TEE-ORG-XL"), "f"), "no form without the wasm ({packs} packs loaded)");
 }
 
 #[test]
@@ -115,6 +131,7 @@ fn a_shopper_joins_the_waitlist_with_the_keyboard_and_gets_the_email() {
     b.goto(&embed("sku=MUG-STONE"));
     let w = host("MUG-STONE");
     assert_eq!(status(&b, &w), "Out of stock");
+    form(&b, &w);
     let el = b.find(&w);
     let email = b.find_in_shadow(&el, "#m");
     b.click(&email);
@@ -148,6 +165,7 @@ fn a_backorder_placed_in_the_widget_reaches_the_merchant() {
     b.goto(&embed("sku=JACKET-RAIN-M"));
     let w = host("JACKET-RAIN-M");
     assert_eq!(status(&b, &w), "Available on backorder");
+    form(&b, &w);
     let el = b.find(&w);
     let qty = b.find_in_shadow(&el, "#q");
     b.clear(&qty);
@@ -173,6 +191,7 @@ fn product_names_with_markup_are_shown_as_text() {
     b.goto(&embed(&format!("shop={}&sku=SOCKS", shop.id)));
     let w = host("SOCKS");
     assert_eq!(status(&b, &w), "Out of stock");
+    form(&b, &w);
     assert_eq!(text(&b, &w, "g").replace(['\u{2068}', '\u{2069}'], ""), format!("Get an email when {name} is back"));
     assert_eq!(b.eval(&shadow_js(&w, "r", "h.shadowRoot.querySelectorAll('img,script').length"), vec![]), 0);
     assert_eq!(b.eval("return window.pwned === undefined", vec![]), true);
@@ -185,6 +204,7 @@ fn event_mode_outcome(shop: &Shop, handler: &str) -> (String, Value) {
     b.goto(&embed(&format!("shop={}&sku=JKT", shop.id)));
     let w = host("JKT");
     assert_eq!(status(&b, &w), "Available on backorder");
+    form(&b, &w);
     assert!(!visible(&b, &w, "mr"), "no email field: the shop's checkout has it");
     b.eval(&format!("window.__orders = []; document.addEventListener('restock:backorder', e => {{ window.__orders.push({{sku: e.detail.sku, quantity: e.detail.quantity}}); {handler} }})"), vec![]);
     b.click(&b.find_in_shadow(&b.find(&w), "#b"));
@@ -237,10 +257,11 @@ fn the_widget_speaks_seven_languages() {
     }
     let he_date = text(&b, &host("TEE-ORG-XL"), "t");
     assert!(he_date.chars().any(|c| ('\u{0590}'..='\u{05ff}').contains(&c)), "a Hebrew date line: {he_date}");
-    // Egyptian Arabic writes Arabic-Indic digits (CLDR): numbers go through Intl.
+    // Numbers and dates are written by the Worker (`restock_shared::say`) in the
+    // language's CLDR style, whatever the region: the same for every shopper of a
+    // language, in the first paint and after.
     b.goto(&embed("sku=TEE-ORG-L&lang=ar-EG"));
-    let ar = status(&b, &host("TEE-ORG-L"));
-    assert!(ar.contains('٣'), "numbers in Arabic digits through Intl: {ar}");
+    assert_eq!(status(&b, &host("TEE-ORG-L")), "تبقّى 3 فقط");
 }
 
 #[test]
@@ -296,6 +317,8 @@ fn axe_finds_no_violations_in_any_state_left_to_right_or_right_to_left() {
         for sku in ALL.split(',') {
             status(&b, &host(sku));
         }
+        form(&b, &host("MUG-STONE"));
+        form(&b, &host("JACKET-RAIN-M"));
         assert_eq!(axe(&b), Vec::<Value>::new(), "every state, {lang}");
         // Forms with errors shown.
         for sku in ["MUG-STONE", "JACKET-RAIN-M"] {
@@ -321,4 +344,212 @@ fn screenshots_for_the_docs() {
         status(&b, &host(sku));
     }
     restock_e2e::widget::screenshot(&b, "widget-rtl");
+}
+
+/// Waits for the form of the widget on `host`: the loader paints the status, and the
+/// form comes with the wasm, just after.
+#[track_caller]
+fn form(b: &Browser, host: &str) {
+    b.wait_for(&format!("the form of {host}"), &shadow_js(host, "f", "e.checkVisibility()"), WAIT);
+}
+
+/// The availability reads the page made, as their query strings.
+fn reads(b: &Browser) -> Vec<String> {
+    let v = b.eval(
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/availability?')).map(n => new URL(n).search)",
+        vec![],
+    );
+    v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned)).collect()
+}
+
+#[test]
+fn a_shop_that_texts_offers_a_phone_number_with_its_own_consent() {
+    // Without texts: no phone field.
+    let plain = shop_with("nosms", json!({}));
+    plain.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    let b = Browser::launch();
+    b.goto(&embed(&format!("shop={}&sku=MUG", plain.id)));
+    let w = host("MUG");
+    assert_eq!(status(&b, &w), "Out of stock");
+    form(&b, &w);
+    assert!(visible(&b, &w, "m") && !visible(&b, &w, "p") && !visible(&b, &w, "j"), "email only");
+
+    let text = "Text me once when it's back. Msg & data rates may apply. Reply STOP to opt out.";
+    let shop = shop_with("sms", json!({ "sms_enabled": true, "sms_consent_text": text }));
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    b.goto(&embed(&format!("shop={}&sku=MUG", shop.id)));
+    assert_eq!(status(&b, &w), "Out of stock");
+    form(&b, &w);
+    assert!(visible(&b, &w, "p") && visible(&b, &w, "j"), "the phone field and its own box");
+    assert_eq!(b.eval(&shadow_js(&w, "jl", "e.textContent"), vec![]), text, "the shop's SMS consent text, as text");
+    assert_eq!(b.eval(&shadow_js(&w, "p", "e.type + ' ' + e.autocomplete"), vec![]), "tel tel");
+    let el = b.find(&w);
+    let address = format!("sms-widget-{}@example.com", std::process::id());
+    b.type_into(&b.find_in_shadow(&el, "#m"), &address);
+    b.click(&b.find_in_shadow(&el, "#k"));
+    // A national number is not one a text can go to: refused before anything is sent.
+    let phone = b.find_in_shadow(&el, "#p");
+    b.type_into(&phone, "07700 900123");
+    b.click(&b.find_in_shadow(&el, "#j"));
+    b.click(&b.find_in_shadow(&el, "#b"));
+    let error = b.wait_for("the phone error", &shadow_js(&w, "pe", "!e.hidden && e.textContent"), WAIT);
+    assert!(error.as_str().is_some_and(|e| e.contains("country code")), "{error}");
+    assert_eq!(b.eval(&shadow_js(&w, "p", "e.getAttribute('aria-invalid')"), vec![]), "true");
+    assert_eq!(b.eval(&shadow_js(&w, "p", "h.shadowRoot.activeElement === e"), vec![]), true, "focus on the field");
+    assert_eq!(axe(&b), Vec::<Value>::new(), "the phone field with its error");
+    assert!(shop.all_pages("/v1/admin/products/MUG/waitlist").is_empty(), "nothing was sent");
+    b.clear(&phone);
+    b.type_into(&phone, "+44 (7700) 900-123");
+    b.click(&b.find_in_shadow(&el, "#b"));
+    let note = b.wait_for("the outcome", &shadow_js(&w, "n", "!e.hidden && e.textContent"), WAIT);
+    assert!(note.as_str().is_some_and(|n| !n.is_empty()), "{note}");
+    // Posted as the Worker takes it: the number in E.164, the text exactly as shown.
+    let rows = shop.all_pages("/v1/admin/products/MUG/waitlist");
+    let mine = rows.iter().find(|r| r["email"] == address.as_str()).cloned().unwrap_or_default();
+    assert_eq!(
+        (mine["phone"].as_str(), mine["sms_consent_text"].as_str()),
+        (Some("+447700900123"), Some(text)),
+        "{mine}"
+    );
+}
+
+#[test]
+fn out_of_stock_products_offer_alternatives_in_stock_as_links() {
+    let shop = shop_with("alt", json!({}));
+    let p = |name: &str, on_hand: u32, extra: Value| {
+        let mut body = json!({ "name": name, "policy": "deny", "on_hand": on_hand, "category": "Mugs" });
+        if let (Some(b), Some(x)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(x.clone());
+        }
+        body
+    };
+    shop.put_product("MUG-B", p("Blue <b>mug</b>", 5, json!({ "url": "/p/mug-b" })));
+    shop.put_product(
+        "MUG-C",
+        p("Cream mug", 2, json!({ "low_stock_threshold": 3, "url": "https://brand.example/cream" })),
+    );
+    shop.put_product("MUG-D", p("Dark mug", 0, json!({})));
+    // Last: a product's alternatives are found when its snapshot is built (on a change
+    // to it), not when another product changes.
+    shop.put_product("MUG", p("Mug", 0, json!({})));
+    let b = Browser::launch();
+    b.goto(&embed(&format!("shop={}&sku=MUG,MUG-B", shop.id)));
+    let w = host("MUG");
+    assert_eq!(status(&b, &w), "Out of stock");
+    assert!(visible(&b, &w, "al"), "the alternatives");
+    assert_eq!(text(&b, &w, "ah"), "Available now instead:");
+    let items = b.eval(
+        &shadow_js(&w, "au", "[...e.children].map(li => { const a = li.querySelector('a'); return [li.textContent, a ? a.href : null]; })"),
+        vec![],
+    );
+    let url = site().url.clone();
+    assert_eq!(
+        items,
+        json!([
+            ["Blue <b>mug</b> – In stock", format!("{url}/p/mug-b")],
+            ["Cream mug – Only a few left", "https://brand.example/cream"]
+        ]),
+        "in stock only, names as text, paths on the shop's own site"
+    );
+    assert_eq!(b.eval(&shadow_js(&w, "au", "e.querySelectorAll('b').length"), vec![]), 0);
+    assert_eq!(status(&b, &host("MUG-B")), "In stock");
+    assert!(!visible(&b, &host("MUG-B"), "al"), "nothing offered instead of what is in stock");
+    assert_eq!(axe(&b), Vec::<Value>::new(), "the alternatives");
+    // In the shopper's language.
+    b.goto(&embed(&format!("shop={}&sku=MUG&lang=de", shop.id)));
+    assert_eq!(status(&b, &w), "Ausverkauft");
+    assert_eq!(text(&b, &w, "ah"), "Stattdessen sofort lieferbar:");
+    assert!(text(&b, &w, "au").contains("Auf Lager"));
+}
+
+#[test]
+fn a_widget_mounted_by_platform_variant_id_shows_its_product() {
+    let shop = shop_with("var", json!({}));
+    shop.put_product("TEE-M", json!({ "name": "Tee M", "policy": "deny", "on_hand": 4 }));
+    shop.put_product("TEE-L", json!({ "name": "Tee L", "policy": "deny" }));
+    let r = shop.admin(
+        "POST",
+        "/v1/admin/import",
+        Some(&json!({ "items": [
+            { "sku": "TEE-M", "platform": "shopify", "variant_id": "7001" },
+            { "sku": "TEE-L", "platform": "shopify", "variant_id": "7002" }
+        ] })),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let b = Browser::launch();
+    b.goto(&embed(&format!("shop={}&variant_ids=7001,7002,7999&platform=shopify", shop.id)));
+    let by = |id: &str| format!("[data-restock-variant-id=\"{id}\"]");
+    assert_eq!(status(&b, &by("7001")), "In stock");
+    assert_eq!(status(&b, &by("7002")), "Out of stock");
+    form(&b, &by("7002"));
+    b.wait_for("the unknown variant to stay hidden", &shadow_js(&by("7999"), "r", "e.hidden"), WAIT);
+    let asked = reads(&b);
+    assert_eq!(asked.len(), 1, "one read for three variants: {asked:?}");
+    assert!(asked[0].contains("variants=7001,7002,7999") && asked[0].contains("platform=shopify"), "{asked:?}");
+    assert!(!asked[0].contains("skus="), "{asked:?}");
+    // A signup from it names the SKU the Worker mapped the variant to.
+    let el = b.find(&by("7002"));
+    let address = format!("variant-{}@example.com", std::process::id());
+    b.type_into(&b.find_in_shadow(&el, "#m"), &address);
+    b.click(&b.find_in_shadow(&el, "#k"));
+    b.click(&b.find_in_shadow(&el, "#b"));
+    b.wait_for("the outcome", &shadow_js(&by("7002"), "n", "!e.hidden && e.textContent"), WAIT);
+    let rows = shop.all_pages("/v1/admin/products/TEE-L/waitlist");
+    assert!(rows.iter().any(|r| r["email"] == address.as_str()), "{rows:?}");
+}
+
+/// A customer-group token as the shop's server signs it (HMAC-SHA256 of
+/// `{shop}.{group}.{expires}` under the shop's group key).
+fn group_token(key: &str, shop: &str, group: &str, expires: i64) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key.as_bytes()).expect("key");
+    mac.update(format!("{shop}.{group}.{expires}").as_bytes());
+    let sig: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("{group}.{expires}.{sig}")
+}
+
+#[test]
+fn a_signed_customer_group_token_goes_with_reads_and_orders() {
+    let shop = shop_with("grp", json!({}));
+    shop.put_product("CRATE", json!({ "name": "Crate", "policy": "backorder" }));
+    let rules = json!({ "rules": [
+        { "group": "*", "backorder": false, "preorder": true },
+        { "group": "b2b", "backorder": true, "preorder": true, "max_quantity": 50 }
+    ] });
+    assert_eq!(shop.admin("PUT", "/v1/admin/groups", Some(&rules)).status, 200);
+    let r = shop.admin("POST", "/v1/admin/groups/key", Some(&json!({ "grace_hours": 0 })));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let key = r.json()["key"].as_str().unwrap_or_default().to_owned();
+    let b2b = group_token(&key, &shop.id, "b2b", restock_e2e::platforms::now_secs() + 3600);
+    let w = host("CRATE");
+    let b = Browser::launch();
+    // Anyone: no backorders for the crate.
+    b.goto(&embed(&format!("shop={}&sku=CRATE", shop.id)));
+    assert_eq!(status(&b, &w), "Out of stock");
+    // A wholesale customer (data-restock-group on the tag): backorders, up to 50.
+    b.goto(&embed(&format!("shop={}&sku=CRATE&group={b2b}", shop.id)));
+    assert_eq!(status(&b, &w), "Available on backorder");
+    assert!(reads(&b).iter().all(|q| q.contains(&format!("group={b2b}"))), "{:?}", reads(&b));
+    form(&b, &w);
+    assert_eq!(b.eval(&shadow_js(&w, "q", "e.max"), vec![]), "50");
+    let el = b.find(&w);
+    let qty = b.find_in_shadow(&el, "#q");
+    b.clear(&qty);
+    b.type_into(&qty, "12");
+    let address = format!("b2b-{}@example.com", std::process::id());
+    b.type_into(&b.find_in_shadow(&el, "#m"), &address);
+    b.click(&b.find_in_shadow(&el, "#b"));
+    let note = b.wait_for("the order note", &shadow_js(&w, "n", "!e.hidden && e.textContent"), WAIT);
+    assert!(note.as_str().unwrap_or_default().contains("in line"), "{note}");
+    let mine = shop.backorders("CRATE").into_iter().find(|o| o["email"] == address.as_str()).unwrap_or_default();
+    assert_eq!(mine["quantity"].as_i64(), Some(12), "the order went with the token: {mine}");
+    // An altered token: the Worker refuses it, and the widget reads as anyone, quietly.
+    let altered = b2b.replacen("b2b", "vip", 1);
+    b.goto(&embed(&format!("shop={}&sku=CRATE&group={altered}", shop.id)));
+    b.eval("window.__errors = 0; window.addEventListener('error', () => window.__errors++);", vec![]);
+    assert_eq!(status(&b, &w), "Out of stock");
+    let asked = reads(&b);
+    assert_eq!(asked.len(), 2, "once with the token, once without: {asked:?}");
+    assert!(!asked[1].contains("group="), "{asked:?}");
+    assert_eq!(b.eval("return window.__errors", vec![]), 0);
 }

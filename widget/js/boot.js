@@ -1,65 +1,38 @@
 // Restock widget, main script. Bundled by esbuild with the wasm-bindgen glue (its
 // `bundler` target: the import shims, no loader code) and `dom.js` into
 // `www/widget/restock.<hash>.js`, which the loader (`widget.js`, the one tag a shop
-// pastes) adds to the page together with the downloads it started.
-// Mount points: <div data-restock-sku="SKU"></div> or <restock-availability sku="SKU">;
+// pastes) adds to the page together with the downloads it started. The loader has
+// already mounted the widgets and painted their status; this script follows the
+// platforms' variant pickers, mounts what comes later, and starts the wasm, which
+// takes over the forms.
+// Mount points: <div data-restock-sku="SKU"></div>, <div data-restock-variant-id="ID">
+// (optionally data-restock-platform="shopify"), or <restock-availability sku="SKU">;
 // data-restock-mode="compact" for collection tiles.
 // It defines no globals but `Restock`, and never throws into the host page.
 import * as glue from './glue_bg.js';
 import * as dom from 'restock-dom';
 
 const { call: wasm, inbox, Event } = glue;
-const { hosts, on } = dom;
+const { on } = dom;
 
-const R = (window.Restock = window.Restock || {});
-const loaded = R._boot || {};
-const script = loaded.script || document.currentScript;
-const queued = [];
-let ready = false;
+const R = window.Restock || {};
+const B = R._boot;
 
-// Calls into the wasm once it is running; queues them until then.
-const call = (fn, ...args) => {
-  if (!ready) return void queued.push(() => call(fn, ...args));
-  try { fn(...args); } catch (_) { /* never throw into the host page */ }
-};
 // One event for the wasm (`Event` is Rust's definition): its text's fields, separated
 // by \x1f, go as UTF-8 into the inbox the wasm makes room for.
 const encoder = new TextEncoder();
 const send = (event, n, m, ...fields) => {
-  const bytes = encoder.encode(fields.join('\x1f'));
-  const at = inbox(bytes.length); // may grow the memory: its buffer is read after
-  new Uint8Array(on.memory.buffer, at, bytes.length).set(bytes);
-  wasm(event, n, m);
+  try {
+    const bytes = encoder.encode(fields.join('\x1f'));
+    const at = inbox(bytes.length); // may grow the memory: its buffer is read after
+    new Uint8Array(on.memory.buffer, at, bytes.length).set(bytes);
+    wasm(event, n, m);
+  } catch (_) { /* never throw into the host page */ }
 };
 
-// The wasm knows each mount by a number (`dom.js` keeps the element): the first call
-// for an element mounts it, later ones switch its SKU when one is given.
-const ids = new WeakMap();
-function attach(el, sku) {
-  const id = ids.get(el);
-  if (id != null) return void (sku && send(Event.Sku, id, 0, sku));
-  ids.set(el, hosts.push(el) - 1);
-  const a = (name) => el.getAttribute(name) || '';
-  send(Event.Mount, hosts.length - 1, 0, sku || a('data-restock-sku') || a('sku'), a('lang') || a('data-lang'), a('data-restock-mode'));
-}
-
-/** Switch a mounted widget to another SKU (a variant) without a reload. */
-R.setSku = (el, sku) => call(attach, el, sku);
-/** Fetch every widget's availability again (e.g. after your own cart changed stock). */
-R.refresh = () => call(send, Event.Refresh, 0, 0);
-// Calls the page made before this script arrived.
-(loaded.queue || []).splice(0).forEach(([name, args]) => R[name](...args));
-
-if (!customElements.get('restock-availability')) {
-  customElements.define('restock-availability', class extends HTMLElement {
-    static get observedAttributes() { return ['sku']; }
-    connectedCallback() { call(attach, this); }
-    attributeChangedCallback(_, old, sku) { if (old !== null && sku) call(attach, this, sku); }
-  });
-}
-
-const WIDGETS = '[data-restock-sku],restock-availability';
+const WIDGETS = '[data-restock-sku],[data-restock-variant-id],restock-availability';
 const PLATFORM_SKU = '[data-product-sku]';
+const attach = (el, sku, variant) => B.attach(el, sku, variant);
 
 // The `data-restock-variants` JSON maps ({"<variant id>": "<SKU>"}) on `el` and its
 // ancestors, nearest first (theme snippets print one); a broken map maps nothing.
@@ -91,162 +64,201 @@ function widgetsFor(origin) {
 }
 
 // Switches those widgets to the SKU their map gives variant `id`, else to `sku` (the
-// map wins: a WooCommerce variation without a SKU of its own reports the parent's);
-// `reset` goes back to each widget's own attribute (the product's SKU).
+// map wins: a WooCommerce variation without a SKU of its own reports the parent's),
+// else, for a widget mounted by platform variant id, to variant `id` itself (no map
+// needed: the Worker knows the variant); `reset` goes back to each widget's own
+// attributes (the product's SKU or variant).
 function follow(origin, { sku, id, reset }) {
   widgetsFor(origin).forEach((el) => {
-    const next = reset ? el.getAttribute('data-restock-sku') || el.getAttribute('sku') : mapped(el, id) || sku;
-    if (next) call(attach, el, next);
+    const a = (n) => el.getAttribute(n) || '';
+    const own = a('data-restock-variant-id');
+    if (reset) return attach(el, a('data-restock-sku') || a('sku'), own);
+    const next = mapped(el, id) || sku;
+    if (next) attach(el, next);
+    // Only a platform's id (digits) switches a widget mounted by one: a page's own
+    // `?variant=blue` must not blank it.
+    else if (own && /^\d{1,64}$/.test(id)) attach(el, '', String(id));
   });
 }
 
-document.addEventListener('change', (e) => {
-  const t = e.target;
-  if (!t || !t.getAttribute) return;
-  if (t.hasAttribute('data-restock-variant')) return follow(t, { sku: t.value });
-  // Shopify themes (Dawn and its kin): the product form's variant id field changes.
-  if (t.name === 'id' && t.closest('form[action*="/cart/add"]')) return follow(t, { id: t.value });
-  if (t.tagName === 'SELECT') {
-    const o = t.querySelector('option:checked');
-    return follow(t, { sku: o && o.getAttribute('data-sku') });
+function adapters() {
+  /** Switch a mounted widget to another SKU (a variant) without a reload. */
+  R.setSku = (el, sku) => attach(el, sku);
+  /** Fetch every widget's availability again (e.g. after your own cart changed stock). */
+  R.refresh = () => B.read(1);
+  // Calls the page made before this script arrived.
+  B.queue.splice(0).forEach(([name, args]) => R[name](...args));
+
+  if (!customElements.get('restock-availability')) {
+    customElements.define('restock-availability', class extends HTMLElement {
+      static get observedAttributes() { return ['sku']; }
+      connectedCallback() { attach(this); }
+      attributeChangedCallback(_, old, sku) { if (old !== null && sku) attach(this, sku); }
+    });
   }
-  if (t.checked) follow(t, { sku: t.getAttribute('data-sku') });
-}, true);
 
-document.addEventListener('restock:variant', (e) => {
-  const d = e.detail;
-  follow(e.target, typeof d === 'string' ? { sku: d } : { sku: d && d.sku, id: d && d.id });
-});
-
-// Shopify's standard storefront event for a chosen variant (Horizon 4 and later):
-// `shopify:product:select`, a plain Event whose `detail.variantId` is the variant's id
-// and whose `promise` resolves with the variant's data (its sku in `detail.resource`).
-document.addEventListener('shopify:product:select', (e) => {
-  const t = e.target;
-  const id = e.detail && e.detail.variantId;
-  if (id) follow(t, { id });
-  if (e.promise && e.promise.then) {
-    e.promise.then((r) => {
-      const v = r && r.detail && r.detail.resource;
-      if (v && v.sku) follow(t, { sku: v.sku });
-    }, () => { /* a newer pick superseded it */ });
-  }
-});
-// Horizon 3: `variant:update` with the variant in `detail.resource`.
-document.addEventListener('variant:update', (e) => {
-  const v = e.detail && e.detail.resource;
-  if (v) follow(e.target, { sku: v.sku, id: v.id });
-});
-
-// WooCommerce: add-to-cart-variation.js announces the variation through jQuery
-// (`found_variation` with its data, `reset_data` when cleared), not DOM events.
-function woo() {
-  const $ = window.jQuery;
-  if (!$ || woo.on) return;
-  woo.on = 1;
-  $(document)
-    .on('found_variation', 'form.variations_form', function (_, v) { follow(this, { sku: v && v.sku, id: v && v.variation_id }); })
-    .on('reset_data', 'form.variations_form', function () { follow(this, { reset: 1 }); });
-}
-
-// BigCommerce (Cornerstone): after an option change the theme writes the chosen
-// variant's SKU into [data-product-sku]; follow that text.
-function skuText(node) {
-  const el = node && (node.nodeType === 1 ? node : node.parentElement);
-  const holder = el && el.closest(PLATFORM_SKU);
-  const sku = holder && holder.textContent.trim();
-  if (sku) follow(holder, { sku });
-}
-
-// Mount points added later (collection pages that load more), SKU changes made by
-// setting the attribute, and platform SKU fields.
-new MutationObserver((records) => {
-  for (const r of records) {
-    if (r.type === 'attributes') {
-      const sku = r.target.getAttribute('data-restock-sku');
-      if (sku) call(attach, r.target, sku);
-      continue;
+  document.addEventListener('change', (e) => {
+    const t = e.target;
+    if (!t || !t.getAttribute) return;
+    if (t.hasAttribute('data-restock-variant')) return follow(t, { sku: t.value });
+    // Shopify themes (Dawn and its kin): the product form's variant id field changes.
+    if (t.name === 'id' && t.closest('form[action*="/cart/add"]')) return follow(t, { id: t.value });
+    if (t.tagName === 'SELECT') {
+      const o = t.querySelector('option:checked');
+      return follow(t, { sku: o && o.getAttribute('data-sku') });
     }
-    if (r.type === 'characterData' || (r.target.closest && r.target.closest(PLATFORM_SKU))) {
-      skuText(r.target);
-      continue;
-    }
-    for (const node of r.addedNodes) {
-      if (node.nodeType !== 1) continue;
-      if (node.matches('[data-restock-sku]')) call(attach, node);
-      node.querySelectorAll('[data-restock-sku]').forEach((el) => call(attach, el));
-    }
-  }
-}).observe(document.documentElement, {
-  subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-restock-sku'],
-});
+    if (t.checked) follow(t, { sku: t.getAttribute('data-sku') });
+  }, true);
 
-// Shopify's Ajax Cart: with the shop's `backorder_mode: "event"` and no handler of the
-// page's own, a backorder goes into the theme's cart as the variant with a line-item
-// property that marks it, so payment happens in Shopify's checkout.
-function shopifyCart(sku, quantity, host) {
-  const shopify = window.Shopify;
-  if (!shopify || !shopify.routes) return false;
-  let id = '';
-  for (const map of variantMaps(host)) {
-    id = Object.keys(map).find((k) => map[k] === sku) || '';
-    if (id) break;
-  }
-  if (!id) return false;
-  return fetch((shopify.routes.root || '/') + 'cart/add.js', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ items: [{ id: Number(id), quantity, properties: { _restock: 'backorder' } }] }),
-  }).then((r) => r.ok);
-}
-if (!R.cart) R.cart = shopifyCart;
+  document.addEventListener('restock:variant', (e) => {
+    const d = e.detail;
+    follow(e.target, typeof d === 'string' ? { sku: d } : { sku: d && d.sku, id: d && d.id });
+  });
 
-async function boot() {
-  const src = (script && script.src) || location.href;
-  const data = (script && script.dataset) || {};
-  const api = (data.api || new URL(src).origin).replace(/\/+$/, '');
-  const lang = loaded.lang != null ? loaded.lang : data.lang || document.documentElement.lang || navigator.language || '';
-  const packs = loaded.packs || {};
-  let first = loaded.pack || [];
-  // A language's texts: the download the loader started for the page's language, or
-  // a new one (a mount in another language, or a retry).
-  const pack = (tag) => {
-    const got = first[0] == tag ? first[1] : packs[tag] ? fetch(new URL(packs[tag], src)) : Promise.reject();
-    first = [];
-    return got.then((r) => (r.ok ? r.text() : Promise.reject()));
+  // Shopify's standard storefront event for a chosen variant (Horizon 4 and later):
+  // `shopify:product:select`, a plain Event whose `detail.variantId` is the variant's id
+  // and whose `promise` resolves with the variant's data (its sku in `detail.resource`).
+  document.addEventListener('shopify:product:select', (e) => {
+    const t = e.target;
+    const id = e.detail && e.detail.variantId;
+    if (id) follow(t, { id });
+    if (e.promise && e.promise.then) {
+      e.promise.then((r) => {
+        const v = r && r.detail && r.detail.resource;
+        if (v && v.sku) follow(t, { sku: v.sku });
+      }, () => { /* a newer pick superseded it */ });
+    }
+  });
+  // Horizon 3: `variant:update` with the variant in `detail.resource`.
+  document.addEventListener('variant:update', (e) => {
+    const v = e.detail && e.detail.resource;
+    if (v) follow(e.target, { sku: v.sku, id: v.id });
+  });
+
+  // WooCommerce: add-to-cart-variation.js announces the variation through jQuery
+  // (`found_variation` with its data, `reset_data` when cleared), not DOM events.
+  const woo = () => {
+    const $ = window.jQuery;
+    if (!$ || woo.on) return;
+    woo.on = 1;
+    $(document)
+      .on('found_variation', 'form.variations_form', function (_, v) { follow(this, { sku: v && v.sku, id: v && v.variation_id }); })
+      .on('reset_data', 'form.variations_form', function () { follow(this, { reset: 1 }); });
   };
-  Object.assign(on, {
-    input: (id, el, value) => call(send, Event.Input, id, 0, el, value),
-    answer: (token, status, text) => call(send, Event.Answer, token, status, text),
-    tick: (token) => call(send, Event.Tick, token, 0),
-    texts: () => call(send, Event.Texts, 0, 0),
-    pack,
-  });
   woo();
   document.addEventListener('DOMContentLoaded', woo);
   window.addEventListener('load', woo);
+
+  // BigCommerce (Cornerstone): after an option change the theme writes the chosen
+  // variant's SKU into [data-product-sku]; follow that text.
+  const skuText = (node) => {
+    const el = node && (node.nodeType === 1 ? node : node.parentElement);
+    const holder = el && el.closest(PLATFORM_SKU);
+    const sku = holder && holder.textContent.trim();
+    if (sku) follow(holder, { sku });
+  };
+
+  // Mount points added later (collection pages that load more), SKU or variant changes
+  // made by setting the attribute, and platform SKU fields.
+  new MutationObserver((records) => {
+    for (const r of records) {
+      const t = r.target;
+      if (r.type === 'attributes') {
+        attach(t, t.getAttribute('data-restock-sku'), t.getAttribute('data-restock-variant-id'));
+        continue;
+      }
+      if (r.type === 'characterData' || (t.closest && t.closest(PLATFORM_SKU))) {
+        skuText(t);
+        continue;
+      }
+      for (const node of r.addedNodes) {
+        if (node.nodeType !== 1) continue;
+        if (node.matches(WIDGETS)) attach(node);
+        node.querySelectorAll(WIDGETS).forEach((el) => attach(el));
+      }
+    }
+  }).observe(document.documentElement, {
+    subtree: true, childList: true, characterData: true, attributes: true,
+    attributeFilter: ['data-restock-sku', 'data-restock-variant-id'],
+  });
+  document.querySelectorAll(WIDGETS).forEach((el) => attach(el));
+
+  // Shopify's Ajax Cart: with the shop's `backorder_mode: "event"` and no handler of the
+  // page's own, a backorder goes into the theme's cart as the variant (from a map, or
+  // the one the widget was mounted by) with a line-item property that marks it, so
+  // payment happens in Shopify's checkout.
+  if (!R.cart) {
+    R.cart = (sku, quantity, host) => {
+      const shopify = window.Shopify;
+      if (!shopify || !shopify.routes) return false;
+      let id = '';
+      for (const map of variantMaps(host)) {
+        id = Object.keys(map).find((k) => map[k] === sku) || '';
+        if (id) break;
+      }
+      const w = B.W.find((w) => w.el === host);
+      if (!id && w && w.variant && w.seen && w.seen.item && w.seen.item.sku === sku) id = w.variant;
+      if (!id) return false;
+      return fetch((shopify.routes.root || '/') + 'cart/add.js', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ items: [{ id: Number(id), quantity, properties: { _restock: 'backorder' } }] }),
+      }).then((r) => r.ok);
+    };
+  }
+
+  // WooCommerce may have announced its default variation before we listened.
+  document.querySelectorAll('form.variations_form input.variation_id').forEach((i) => { if (+i.value) follow(i, { id: i.value }); });
+  // A product page opened on a variant (`?variant=<id>`, Shopify).
+  const variant = new URLSearchParams(location.search).get('variant');
+  if (variant) document.querySelectorAll(WIDGETS).forEach((el) => follow(el, { id: variant }));
+}
+
+async function boot() {
+  const src = B.script.src;
+  let first = B.pack;
+  // A language's texts: the download the loader started for its guess, or a new one
+  // (another language, or a retry).
+  const pack = (tag) => {
+    const got = first[0] == tag ? first[1] : B.packs[tag] ? fetch(new URL(B.packs[tag], src)) : Promise.reject();
+    first = [];
+    return got.then((r) => (r.ok ? r.text() : Promise.reject()));
+  };
   // The loader started this download; it compiles while it streams (application/wasm).
   // The wasm imports wasm-bindgen's shims (`./glue_bg.js`) and `dom.js` (the snippet's
   // path), the two modules bundled here: what a bundler's wasm integration would do.
   const imports = new Proxy({}, { get: (_, name) => (name == './glue_bg.js' ? glue : dom) });
-  const response = await loaded.wasm;
+  const response = await B.wasm;
   const { instance } = await (WebAssembly.instantiateStreaming
     ? WebAssembly.instantiateStreaming(response, imports)
     : response.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports)));
   glue.__wbg_set_wasm(instance.exports);
   instance.exports.__wbindgen_start();
-  on.memory = instance.exports.memory;
-  send(Event.Start, 0, 0, data.shop || '', api, lang);
-  ready = true;
-  document.querySelectorAll('[data-restock-sku]').forEach((el) => call(attach, el));
-  queued.splice(0).forEach((f) => f());
-  // WooCommerce may have announced its default variation before we listened.
-  document.querySelectorAll('form.variations_form input.variation_id').forEach((i) => { if (+i.value) follow(i, { id: i.value }); });
-  // A product page opened on a variant (`?variant=<id>`, Shopify).
-  const variant = new URLSearchParams(location.search).get('variant');
-  if (variant) document.querySelectorAll(WIDGETS).forEach((el) => { const sku = mapped(el, variant); if (sku) call(attach, el, sku); });
+  Object.assign(on, {
+    memory: instance.exports.memory,
+    input: (id, el, value) => send(Event.Input, id, 0, el, value),
+    answer: (id, status, text) => send(Event.Answer, id, status, text),
+    read: () => B.read(1),
+    pack,
+  });
+  send(Event.Start, 0, 0, B.shop, B.api);
+  // Each widget, now and later: its form, and each answer the loader gets for it.
+  B.on.mount = (id) => {
+    const w = B.W[id];
+    dom.wire(id, w.root);
+    send(Event.Mount, id, w.compact ? 1 : 0, w.group);
+  };
+  B.on.item = (id) => {
+    const s = B.W[id].seen;
+    send(Event.Item, id, 0, s && s.item ? dom.flat({ ...s.item, shop: s.shop, lang: s.lang }) : '');
+  };
+  B.W.forEach((_, id) => { B.on.mount(id); B.on.item(id); });
 }
 
-boot().catch(() => {
-  // The shop's own page (and add-to-cart) must keep working whatever happens here.
-});
+if (B && !B.main) {
+  B.main = 1;
+  try { adapters(); } catch (_) { /* the shop's own page must keep working */ }
+  boot().catch(() => {
+    // The shop's own page (and add-to-cart) must keep working whatever happens here.
+  });
+}

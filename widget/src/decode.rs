@@ -1,14 +1,15 @@
-//! Reading the API's answers (flattened by `dom.js`: see `flat`) into the shared wire
-//! types. Anything unexpected reads as `None`, and the widget shows nothing broken.
-//! The tests decode serde_json's own serialization of the wire types, so the two
-//! cannot drift apart.
+//! Reading what the loader hands the wasm for one widget: the availability answer's
+//! item for it, the shop's settings and the answer's language, flattened by `dom.js`
+//! (see `flat`; the item's fields at the top, `shop.*` and `lang` beside them).
+//! Anything unexpected reads as no item, and the widget offers nothing rather than
+//! something wrong. The tests read serde_json's own serialization of the wire types,
+//! so the two cannot drift apart.
 
-use alloc::string::String;
-
-use restock_shared::wire::{AvailabilityView, BackorderMode, StatusCode, WidgetSettings};
-use restock_shared::{Date, EtaBasis, RestockEta};
+use restock_shared::Lang;
+use restock_shared::wire::StatusCode;
 
 use crate::flat::{Flat, uint};
+use crate::state::{Item, Settings};
 
 fn status(s: &str) -> Option<StatusCode> {
     Some(match s {
@@ -22,121 +23,90 @@ fn status(s: &str) -> Option<StatusCode> {
     })
 }
 
-fn basis(s: &str) -> Option<EtaBasis> {
-    Some(match s {
-        "on_hand" => EtaBasis::OnHand,
-        "purchase_order" => EtaBasis::PurchaseOrder,
-        "lead_time" => EtaBasis::LeadTime,
-        "release" => EtaBasis::Release,
-        _ => return None,
-    })
+/// The item and the shop's settings (none: no item, or one that does not read), and
+/// the answer's language (English if it names none we have).
+pub fn loaded(f: Flat) -> (Option<(Item, Settings)>, Lang) {
+    let lang = f.get("lang").and_then(Lang::from_exact_tag).unwrap_or_default();
+    (read(f), lang)
 }
 
-/// A date at `prefix` + `path`.
-pub fn date(f: Flat, prefix: &str, path: &str) -> Option<Date> {
-    Date::parse(f.at(prefix, path)?).ok()
-}
-
-/// The item for `sku` in an availability answer (each widget reads its own).
-/// `None`: not there, or not readable.
-pub fn item(f: Flat, sku: &str) -> Option<AvailabilityView> {
-    let at = f.element("items", "sku", sku)?;
-    let eta = match (f.at(at, "eta.basis").and_then(basis), date(f, at, "eta.date")) {
-        (Some(basis), Some(date)) => Some(RestockEta { date, basis }),
-        _ => None,
+fn read(f: Flat) -> Option<(Item, Settings)> {
+    let item = Item {
+        status: status(f.get("status")?)?,
+        sku: f.get("sku")?.into(),
+        name: f.get("name").unwrap_or("").into(),
+        waitlist: f.get("waitlist") == Some("true"),
+        max_quantity: f.get("max_quantity").and_then(uint).unwrap_or(0),
     };
-    Some(AvailabilityView {
-        status: status(f.at(at, "status")?)?,
-        sku: sku.into(),
-        name: f.at(at, "name").unwrap_or("").into(),
-        left: f.at(at, "left").and_then(uint),
-        release_date: date(f, at, "release_date"),
-        eta,
-        waitlist: f.at(at, "waitlist") == Some("true"),
-        max_quantity: f.at(at, "max_quantity").and_then(uint).unwrap_or(0),
-    })
-}
-
-/// The shop's widget settings in an availability answer.
-pub fn settings(f: Flat) -> Option<WidgetSettings> {
-    Some(WidgetSettings {
-        consent_text: String::from(f.get("shop.consent_text")?),
-        double_opt_in: f.get("shop.double_opt_in") == Some("true"),
-        backorder_mode: if f.get("shop.backorder_mode") == Some("event") {
-            BackorderMode::Event
-        } else {
-            BackorderMode::Api
-        },
-        sms_consent_text: f.get("shop.sms_consent_text").map(String::from),
-    })
+    let settings = Settings {
+        consent_text: f.get("shop.consent_text")?.into(),
+        sms_consent_text: f.get("shop.sms_consent_text").map(Into::into),
+        event_mode: f.get("shop.backorder_mode") == Some("event"),
+    };
+    Some((item, settings))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::flat::tests::flatten;
-    use alloc::string::ToString;
-    use alloc::vec;
-    use restock_shared::wire::{AvailabilityAnswer, BatchAvailabilityResponse};
+    use restock_shared::wire::{AvailabilityView, BackorderMode, WidgetSettings};
+    use serde_json::json;
 
-    fn view(sku: &str, status: StatusCode, left: Option<u32>, eta: Option<RestockEta>) -> AvailabilityView {
-        AvailabilityView {
-            sku: sku.into(),
-            name: "Tee \"Orbit\" <b>é</b> 😀\\".into(),
-            status,
-            left,
-            release_date: Date::from_ymd(2027, 1, 16).ok().filter(|_| status == StatusCode::Preorder),
-            eta,
-            waitlist: status == StatusCode::OutOfStock,
-            max_quantity: if status == StatusCode::Backorder { 7 } else { 0 },
-        }
+    /// What the loader hands over for an item of a batch answer: its fields, with the
+    /// answer's `shop` and `lang` beside them.
+    fn handed(item: &AvailabilityView, shop: &WidgetSettings, lang: &str) -> String {
+        let mut v = serde_json::to_value(item).unwrap_or_default();
+        v["say"] = json!({ "tone": "out", "status": "Out of stock", "eta": null, "left": null, "also": null });
+        v["shop"] = serde_json::to_value(shop).unwrap_or_default();
+        v["lang"] = json!(lang);
+        flatten(&v)
     }
 
     #[test]
     fn reads_what_the_worker_serializes() {
-        let eta = |basis| Date::from_ymd(2026, 12, 24).ok().map(|date| RestockEta { date, basis });
-        let answer = BatchAvailabilityResponse {
-            shop: WidgetSettings {
-                consent_text: "Email me once.\n«ok»".into(),
-                double_opt_in: true,
-                backorder_mode: BackorderMode::Event,
-                sms_consent_text: Some("Text me once. Reply STOP to opt out.".into()),
-            },
-            items: [
-                view("A", StatusCode::InStock, None, None),
-                view("B", StatusCode::LowStock, Some(3), None),
-                view("C", StatusCode::OutOfStock, None, eta(EtaBasis::PurchaseOrder)),
-                view("D", StatusCode::Backorder, Some(7), eta(EtaBasis::LeadTime)),
-                view("E", StatusCode::Preorder, None, eta(EtaBasis::Release)),
-                view("F", StatusCode::Discontinued, None, eta(EtaBasis::OnHand)),
-            ]
-            .into_iter()
-            .map(|view| AvailabilityAnswer { view, alternatives: vec![] })
-            .collect(),
-            unknown: vec!["G".to_string()],
+        let view = AvailabilityView {
+            sku: "A".into(),
+            name: "Tee \"Orbit\" <b>é</b> 😀\\".into(),
+            status: StatusCode::Backorder,
+            left: Some(7),
+            release_date: None,
+            eta: None,
+            waitlist: true,
+            max_quantity: 7,
         };
-        let text = flatten(&serde_json::to_value(&answer).unwrap_or_default());
-        let f = Flat(&text);
-        assert_eq!(settings(f), Some(answer.shop.clone()));
-        for a in &answer.items {
-            assert_eq!(item(f, &a.view.sku).as_ref(), Some(&a.view), "{}", a.view.sku);
-        }
-        assert_eq!(item(f, "G"), None, "not in the answer");
+        let shop = WidgetSettings {
+            consent_text: "Email me once.\n«ok»".into(),
+            double_opt_in: true,
+            backorder_mode: BackorderMode::Event,
+            sms_consent_text: Some("Text me once. Reply STOP to opt out.".into()),
+        };
+        let text = handed(&view, &shop, "ar");
+        let (got, lang) = loaded(Flat(&text));
+        let item =
+            Item { sku: "A".into(), name: view.name.clone(), status: view.status, waitlist: true, max_quantity: 7 };
+        let settings = Settings {
+            consent_text: shop.consent_text.clone(),
+            sms_consent_text: shop.sms_consent_text.clone(),
+            event_mode: true,
+        };
+        assert_eq!((got, lang), (Some((item, settings)), Lang::Ar));
+        let plain = WidgetSettings { backorder_mode: BackorderMode::Api, sms_consent_text: None, ..shop };
+        let (got, _) = loaded(Flat(&handed(&view, &plain, "en")));
+        assert_eq!(got.map(|(_, s)| (s.event_mode, s.sms_consent_text)), Some((false, None)));
     }
 
     #[test]
-    fn items_that_do_not_read_are_nothing() {
-        let answer = serde_json::json!({
-            "shop": { "consent_text": "ok", "double_opt_in": false, "backorder_mode": "api" },
-            "items": [{ "sku": "A", "status": "sold_out" }, { "sku": "B", "name": "b", "status": "in_stock",
-                "left": null, "max_quantity": 2.5, "eta": { "date": "2027-13-01", "basis": "release" } }],
-        });
-        let text = flatten(&answer);
-        let f = Flat(&text);
-        assert_eq!(item(f, "A"), None, "an unknown status: nothing, rather than something wrong");
-        let b = item(f, "B");
-        assert_eq!(b.as_ref().map(|b| (b.left, b.max_quantity, b.eta)), Some((None, 0, None)), "{b:?}");
-        assert_eq!(settings(Flat("")), None);
-        assert_eq!(settings(Flat(&flatten(&serde_json::json!({ "shop": {} })))), None);
+    fn what_does_not_read_is_no_item() {
+        let answer = |v: serde_json::Value| flatten(&v);
+        let shop = json!({ "consent_text": "ok", "double_opt_in": false, "backorder_mode": "api" });
+        let sold = answer(json!({ "sku": "A", "status": "sold_out", "shop": shop, "lang": "de" }));
+        assert_eq!(loaded(Flat(&sold)), (None, Lang::De), "an unknown status: nothing, rather than something wrong");
+        let odd = answer(json!({ "sku": "B", "status": "in_stock", "max_quantity": 2.5, "shop": shop, "lang": "xx" }));
+        let (got, lang) = loaded(Flat(&odd));
+        assert_eq!((got.map(|(i, _)| i.max_quantity), lang), (Some(0), Lang::En));
+        assert_eq!(loaded(Flat("")), (None, Lang::En), "gone: the loader hands over nothing");
+        let no_shop = answer(json!({ "sku": "A", "status": "in_stock" }));
+        assert_eq!(loaded(Flat(&no_shop)).0, None);
     }
 }

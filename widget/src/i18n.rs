@@ -1,6 +1,7 @@
-//! The widget's texts in each language Restock speaks (`Lang`), with `{n}`, `{date}` and
+//! The widget's form texts in each language Restock speaks (`Lang`), with `{n}` and
 //! `{name}` placeholders, and number formatting without `core::fmt` (the widget's bytes
-//! are a feature). Dates are formatted by the browser (`Intl.DateTimeFormat`).
+//! are a feature). The status lines (and their dates) are not here: the Worker says
+//! them (`restock_shared::say`), so the loader can paint them before the wasm arrives.
 //!
 //! This table is the only source of the texts, but the wasm does not carry it: the
 //! build writes one file per language (`pack`, content-hashed next to the wasm), the
@@ -31,23 +32,11 @@ macro_rules! texts {
 }
 
 texts! {
-    Checking => ["Checking stock…", "Lagerbestand wird geprüft…", "Vérification du stock…", "Comprobando existencias…", "在庫を確認中…", "جارٍ التحقق من المخزون…", "בודקים את המלאי…"],
-    InStock => ["In stock", "Auf Lager", "En stock", "En stock", "在庫あり", "متوفر", "במלאי"],
-    OnlyLeft => ["Only {n} left", "Nur noch {n} verfügbar", "Plus que {n} en stock", "Solo quedan {n}", "残り{n}点", "تبقّى {n} فقط", "נותרו רק {n}"],
-    OutOfStock => ["Out of stock", "Ausverkauft", "Épuisé", "Agotado", "在庫切れ", "نفد من المخزون", "אזל מהמלאי"],
-    Backorder => ["Available on backorder", "Jetzt bestellen, Versand bei Eingang", "Disponible en réapprovisionnement", "Disponible bajo pedido", "お取り寄せ可能", "متاح للطلب ويُشحن عند توفّره", "ניתן להזמין, יישלח כשיחזור למלאי"],
-    Preorder => ["Preorder: out {date}", "Vorbestellung: erscheint am {date}", "Précommande : sortie le {date}", "Preventa: sale el {date}", "予約受付中：{date}発売", "طلب مسبق: يصدر في {date}", "הזמנה מוקדמת: יוצא ב-{date}"],
-    Discontinued => ["No longer available", "Nicht mehr erhältlich", "Plus disponible", "Ya no está disponible", "販売終了", "لم يعد متوفرًا", "כבר לא זמין"],
-    BackBy => ["Expected back {date}", "Voraussichtlich wieder da am {date}", "Retour prévu le {date}", "Vuelve previsiblemente el {date}", "{date}に再入荷予定", "يُتوقَّع توفّره مجددًا في {date}", "צפוי לחזור למלאי ב-{date}"],
-    BackAround => ["Usually back by {date}", "Meist bis {date} wieder da", "Généralement de retour d'ici le {date}", "Suele volver antes del {date}", "通常{date}までに再入荷", "يعود عادةً بحلول {date}", "בדרך כלל חוזר למלאי עד {date}"],
-    ShipsBy => ["Ships {date}", "Versand am {date}", "Expédition le {date}", "Se envía el {date}", "{date}発送予定", "يُشحن في {date}", "יישלח ב-{date}"],
-    ShipsAround => ["Ships around {date}", "Versand um den {date}", "Expédition vers le {date}", "Se envía hacia el {date}", "{date}頃発送", "يُشحن في حدود {date}", "יישלח בסביבות {date}"],
-    ShipsWhenIn => ["Ships as soon as stock arrives", "Versand, sobald Ware eintrifft", "Expédié dès l'arrivée du stock", "Se envía en cuanto llegue el stock", "入荷次第発送", "يُشحن فور وصول المخزون", "יישלח ברגע שהמלאי יגיע"],
-    PlacesLeft => ["{n} left to order", "Noch {n} bestellbar", "Encore {n} à commander", "Quedan {n} por pedir", "あと{n}点注文可能", "متبقٍّ للطلب: {n}", "נותרו {n} להזמנה"],
     WaitlistHeading => ["Get an email when {name} is back", "E-Mail erhalten, wenn {name} wieder da ist", "Recevoir un e-mail au retour de {name}", "Recibe un correo cuando {name} vuelva", "{name}の再入荷をメールで受け取る", "احصل على إشعار بالبريد عند عودة {name}", "קבלו מייל כשהמוצר {name} יחזור למלאי"],
     OrderHeading => ["Order {name} now", "{name} jetzt bestellen", "Commander {name} maintenant", "Pide {name} ahora", "{name}を今すぐ注文", "اطلب {name} الآن", "הזמינו את {name} עכשיו"],
     EmailLabel => ["Email", "E-Mail", "E-mail", "Correo electrónico", "メールアドレス", "البريد الإلكتروني", "אימייל"],
     QuantityLabel => ["Quantity", "Menge", "Quantité", "Cantidad", "数量", "الكمية", "כמות"],
+    PhoneLabel => ["Mobile number for a text too (optional)", "Handynummer für eine SMS (optional)", "Numéro de mobile pour un SMS (facultatif)", "Móvil para recibir también un SMS (opcional)", "SMSも受け取る携帯番号（任意）", "رقم الجوال لرسالة نصية أيضًا (اختياري)", "מספר נייד לקבלת SMS (לא חובה)"],
     NotifyButton => ["Notify me", "Benachrichtigen", "M'avertir", "Avisarme", "通知を受け取る", "أبلغني", "עדכנו אותי"],
     BackorderButton => ["Backorder", "Bestellen", "Commander", "Pedir", "取り寄せ注文", "اطلب الآن", "להזמנה"],
     PreorderButton => ["Preorder", "Vorbestellen", "Précommander", "Reservar", "予約する", "احجز مسبقًا", "להזמנה מוקדמת"],
@@ -60,10 +49,14 @@ texts! {
     HandedToCart => ["Added to your cart.", "Zum Warenkorb hinzugefügt.", "Ajouté à votre panier.", "Añadido a tu carrito.", "カートに追加しました。", "تمت الإضافة إلى سلتك.", "נוסף לעגלה שלך."],
     ErrorEmail => ["Enter an email address like name@example.com.", "Geben Sie eine E-Mail-Adresse wie name@example.com ein.", "Saisissez une adresse comme nom@exemple.com.", "Escribe un correo como nombre@ejemplo.com.", "name@example.com の形式で入力してください。", "أدخل بريدًا إلكترونيًا مثل name@example.com.", "הזינו כתובת אימייל כמו name@example.com."],
     ErrorConsent => ["Please tick the box to agree.", "Bitte setzen Sie das Häkchen, um zuzustimmen.", "Cochez la case pour accepter.", "Marca la casilla para aceptar.", "同意のチェックを入れてください。", "يُرجى تحديد المربع للموافقة.", "יש לסמן את התיבה כדי לאשר."],
+    ErrorPhone => ["Enter a mobile number with its country code, like +44 7700 900123.", "Geben Sie eine Handynummer mit Ländervorwahl ein, etwa +49 1512 3456789.", "Saisissez un numéro avec l'indicatif du pays, par exemple +33 6 12 34 56 78.", "Escribe un móvil con el prefijo del país, por ejemplo +34 612 345 678.", "国番号を付けて入力してください（例：+81 90 1234 5678）。", "أدخل رقم الجوال مع رمز الدولة، مثل \u{2068}+971 50 123 4567\u{2069}.", "הזינו מספר נייד עם קידומת המדינה, למשל \u{2068}+972 50 123 4567\u{2069}."],
+    ErrorSms => ["Tick the box to get a text too, or leave the number empty.", "Setzen Sie das Häkchen für eine SMS, oder lassen Sie die Nummer leer.", "Cochez la case pour recevoir un SMS, ou laissez le numéro vide.", "Marca la casilla para recibir un SMS, o deja el número vacío.", "SMSも受け取る場合はチェックを入れ、不要なら番号を空欄にしてください。", "حدّد المربع لتلقّي رسالة نصية، أو اترك الرقم فارغًا.", "סמנו את התיבה כדי לקבל SMS, או השאירו את המספר ריק."],
     ErrorQuantity => ["Choose a quantity from 1 to {n}.", "Wählen Sie eine Menge von 1 bis {n}.", "Choisissez une quantité de 1 à {n}.", "Elige una cantidad de 1 a {n}.", "1〜{n}の数量を選んでください。", "اختر كمية من 1 إلى {n}.", "בחרו כמות בין 1 ל-{n}."],
     ErrorNetwork => ["Something went wrong. Please try again.", "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.", "Un problème est survenu. Veuillez réessayer.", "Algo salió mal. Inténtalo de nuevo.", "エラーが発生しました。もう一度お試しください。", "حدث خطأ ما. يُرجى المحاولة مرة أخرى.", "משהו השתבש. נסו שוב."],
     ErrorRateLimited => ["Too many attempts. Please wait a minute and try again.", "Zu viele Versuche. Bitte warten Sie eine Minute.", "Trop de tentatives. Patientez une minute.", "Demasiados intentos. Espera un minuto.", "試行回数が多すぎます。1分後にお試しください。", "محاولات كثيرة جدًا. يُرجى الانتظار دقيقة ثم المحاولة مجددًا.", "יותר מדי ניסיונות. המתינו דקה ונסו שוב."],
     ErrorSoldOut => ["Sorry, the last places were just taken.", "Leider wurden die letzten Plätze gerade vergeben.", "Désolé, les dernières places viennent de partir.", "Lo sentimos, acaban de agotarse las últimas plazas.", "申し訳ありません。ちょうど受付枠が埋まりました。", "عذرًا، نفدت الأماكن الأخيرة للتو.", "מצטערים, המקומות האחרונים נתפסו זה עתה."],
+    NotForGroup => ["Your account can't order this before it's back in stock. You can get an email instead.", "Mit Ihrem Konto ist eine Bestellung erst möglich, wenn der Artikel wieder da ist. Sie können sich stattdessen benachrichtigen lassen.", "Votre compte ne peut pas commander cet article avant son retour en stock. Vous pouvez être averti par e-mail.", "Tu cuenta no puede pedir este artículo hasta que vuelva. Puedes recibir un correo cuando vuelva.", "お客様のアカウントでは再入荷前にご注文いただけません。代わりにメールでお知らせできます。", "لا يمكن لحسابك طلب هذا المنتج قبل عودته إلى المخزون. يمكنك تلقّي إشعار بالبريد بدلًا من ذلك.", "החשבון שלך לא יכול להזמין את המוצר לפני שיחזור למלאי. אפשר לקבל מייל במקום."],
+    SmsOff => ["Texts aren't available right now: leave the number empty and we'll email you.", "SMS sind gerade nicht verfügbar: Lassen Sie die Nummer leer, dann schreiben wir Ihnen per E-Mail.", "Les SMS ne sont pas disponibles pour le moment : laissez le numéro vide, nous vous écrirons par e-mail.", "Los SMS no están disponibles ahora: deja el número vacío y te escribiremos por correo.", "現在SMSはご利用いただけません。番号を空欄にすればメールでお知らせします。", "الرسائل النصية غير متاحة الآن: اترك الرقم فارغًا وسنراسلك بالبريد.", "הודעות SMS לא זמינות כרגע: השאירו את המספר ריק ונשלח לכם מייל."],
     Close => ["Close", "Schließen", "Fermer", "Cerrar", "閉じる", "إغلاق", "סגירה"],
     CartFailed => [
         "We couldn't add it to your cart. Please try again.",
@@ -120,7 +113,7 @@ mod tests {
             for lang in Lang::ALL {
                 let s = text(lang, t);
                 assert!(!s.is_empty(), "{t:?} {lang:?}");
-                for hole in ["{n}", "{date}", "{name}"] {
+                for hole in ["{n}", "{name}"] {
                     assert_eq!(en.contains(hole), s.contains(hole), "{t:?} in {lang:?}: {hole}");
                 }
             }

@@ -1,8 +1,15 @@
-//! What the shopper sees, as a pure function of the state: `paint` turns a `State`
-//! (and its language's texts) into the list of element operations `dom.js` carries
-//! out. No DOM types here, so every rendering decision is tested natively; the
+//! The widget's markup and stylesheet, and what the form shows as a pure function of
+//! the state: `paint` turns a `State` into the list of element operations `dom.js`
+//! carries out. No DOM types here, so every rendering decision is tested natively; the
 //! JavaScript only applies the operations, so it knows nothing of the widget's fields
 //! (a new field is a change here and in the template, not there).
+//!
+//! Two painters share the markup. The loader paints the status block (`r`, `s`, `l`,
+//! `t`, `v`, the alternatives `al`) from the Worker's words (`restock_shared::say`), the
+//! moment the availability answer arrives; the wasm paints the form and the outcome
+//! from this module. The markup, the stylesheet and the ids of the texts that read in
+//! the language's direction ([`TEXTS`]) are built into the loader from here
+//! (`cargo xtask build`), so the wasm carries none of them.
 //!
 //! Written for size: decisions are small `Copy` values (a text's `T` and what fills its
 //! placeholder), and the operations are written straight into one string, so a render
@@ -10,11 +17,10 @@
 
 use alloc::string::String;
 
-use restock_shared::wire::StatusCode;
-use restock_shared::{Date, EtaBasis};
+use restock_shared::say::push_number;
 
 use crate::i18n::{T, push_digits};
-use crate::state::{Done, Failure, Field, FormKind, Load, Msg, State, Submit};
+use crate::state::{Done, Failure, Field, FormKind, Msg, State, Submit};
 
 /// Defaults meet WCAG AA contrast on a white page; every colour is a custom property.
 pub const STYLE: &str = ":host{display:block;color:var(--restock-text,inherit);--a:var(--restock-accent,#1f5f4a);\
@@ -27,6 +33,7 @@ pub const STYLE: &str = ":host{display:block;color:var(--restock-text,inherit);-
 .in .d{background:var(--restock-success,#1a7f37)}.low .d{background:var(--restock-warning,#b35900)}\
 .out .d,.gone .d{background:var(--e)}.bo .d{background:var(--a)}\
 .x{margin:.2em 0 0;color:var(--m)}\
+ul{margin:.2em 0 0;padding-inline-start:1.2em}a{color:var(--a)}\
 form{margin-block-start:.75em}fieldset{border:0;padding:0;margin:0;min-inline-size:0}\
 legend{padding:0;font-weight:600;margin-block-end:.25em}\
 label{display:block;margin-block-start:.5em}\
@@ -47,10 +54,12 @@ color:var(--restock-text,CanvasText);background:var(--restock-bg,Canvas)}dialog:
 :focus-visible{outline:3px solid var(--restock-focus,#0b57d0);outline-offset:2px}";
 
 /// The skeleton: constant markup with no data in it (data goes in via `textContent`).
+/// The root stays hidden until an answer says what to show.
 ///
 /// The honeypot (a "Website" field bots fill in) is `hidden`: invisible and out of the
 /// accessibility tree through the browser's own stylesheet, so it stays hidden under a
 /// Content-Security-Policy that blocks ours. `n` and `s` take focus after an outcome.
+/// The shop's consent texts (`kl`, `jl`) read in their own direction (`dir=auto`).
 const HEAD: &str = "<div class=r id=r part=container hidden><p class=s id=s role=status tabindex=-1>\
 <span class=d aria-hidden=true></span><span id=l></span></p>";
 
@@ -60,27 +69,45 @@ const BODY: &str = "<p class=x id=t hidden></p><p class=x id=v hidden></p>\
 <p class=e id=qe hidden></p></div>\
 <div id=mr><label for=m id=ml></label><input class=f id=m type=email autocomplete=email required aria-describedby=me>\
 <p class=e id=me hidden></p></div>\
-<div id=kr><div class=c><input id=k type=checkbox required aria-describedby=ke><label for=k id=kl></label></div>\
+<div id=kr><div class=c><input id=k type=checkbox required aria-describedby=ke><label for=k id=kl dir=auto></label></div>\
 <p class=e id=ke hidden></p></div>\
+<div id=pr><label for=p id=pl></label><input class=f id=p type=tel autocomplete=tel aria-describedby=pe>\
+<p class=e id=pe hidden></p></div>\
+<div id=jr><div class=c><input id=j type=checkbox aria-describedby=je><label for=j id=jl dir=auto></label></div>\
+<p class=e id=je hidden></p></div>\
 <div hidden><label for=w>Website</label><input id=w type=text tabindex=-1 autocomplete=off></div>\
 <button class=g id=b type=submit></button></fieldset><button class=w id=sw type=button></button></form>\
-<p class=n id=n role=status tabindex=-1 hidden></p><p class=e id=er role=alert hidden></p>";
+<p class=n id=n role=status tabindex=-1 hidden></p><p class=e id=er role=alert hidden></p>\
+<div id=al hidden><p class=x id=ah></p><ul id=au></ul></div>";
 
 /// Compact mode (collection tiles): a status line and one button, `o`, which opens the
-/// dates and the form in a modal dialog (`dl`) with a close button, `x`; every tile
-/// keeps the same height. `dom.js` gives the dialog its focus handling.
+/// dates, the form and the alternatives in a modal dialog (`dl`) with a close button,
+/// `x`; every tile keeps the same height. `dom.js` gives the dialog its focus handling.
 const COMPACT: &str = "<button class=g id=o type=button hidden></button><dialog id=dl aria-labelledby=g>";
+
+/// Closes compact mode's dialog.
+const COMPACT_END: &str = "<button class=w id=x type=button></button></dialog>";
+
+/// The markup's parts as the loader assembles them: `[head, compact, body, compact
+/// end, end]` (the compact parts only in compact mode), so it carries the body once.
+pub const PARTS: [&str; 5] = [HEAD, COMPACT, BODY, COMPACT_END, "</div>"];
 
 /// The widget's markup, inline or compact.
 pub fn template(compact: bool) -> String {
-    let mut html = String::from(HEAD);
-    if compact {
-        html.push_str(COMPACT);
+    let mut html = String::new();
+    for (i, part) in PARTS.into_iter().enumerate() {
+        if compact || i % 2 == 0 {
+            html.push_str(part);
+        }
     }
-    html.push_str(BODY);
-    html.push_str(if compact { "<button class=w id=x type=button></button></dialog></div>" } else { "</div>" });
     html
 }
+
+/// Elements holding the widget's own texts: they read in the language's direction
+/// whatever the page's (the layout follows the page). The loader sets it from the
+/// answer's `dir`; compact mode adds `o` and `x`.
+pub const TEXTS: [&str; 19] =
+    ["s", "t", "v", "al", "g", "ql", "qe", "ml", "me", "ke", "pl", "pe", "je", "b", "sw", "n", "er", "o", "x"];
 
 /// What the shopper did to element `id` of the template (its new `value`), as a
 /// message; clicks on other buttons (the dialog's) are the page's mechanics.
@@ -88,6 +115,8 @@ pub fn input(id: &str, value: String) -> Option<Msg> {
     Some(match id {
         "m" => Msg::EmailInput(value),
         "k" => Msg::ConsentInput(!value.is_empty()),
+        "p" => Msg::PhoneInput(value),
+        "j" => Msg::SmsInput(!value.is_empty()),
         "q" => Msg::QuantityInput(value),
         "w" => Msg::WebsiteInput(value),
         "f" => Msg::Submit,
@@ -96,30 +125,22 @@ pub fn input(id: &str, value: String) -> Option<Msg> {
     })
 }
 
-/// Elements holding the widget's own texts: they read in the language's direction
-/// whatever the page's (the layout follows the page). Compact mode adds `o` and `x`.
-const TEXTS: [&str; 13] = ["s", "t", "v", "g", "ql", "qe", "ml", "me", "ke", "b", "sw", "n", "er"];
-
 /// Separates operations, and an operation's parts.
 pub const OP: char = '\u{1e}';
 pub const PART: char = '\u{1f}';
-/// Around a number, or a date (`d` and its days since 1970-01-01), in a text, for
-/// `dom.js` to write in the shopper's locale (`Intl`): the value is decided here, its
-/// spelling there.
-pub const FORMAT: char = '\u{2}';
-pub const FORMAT_END: char = '\u{3}';
 /// Starts a text reference: `TEXT`, the text's index in its language's pack (`T as
 /// u32`), and, when it has one, `TEXT` and the value for its placeholder.
 pub const TEXT: char = '\u{1}';
 
-/// What fills a text's placeholder (`{n}`, `{date}`, `{name}`; a text has at most one).
-/// Every value sits between Unicode isolates (FSI ... PDI), so a right-to-left page or a
+/// What fills a text's placeholder (`{n}`, `{name}`; a text has at most one). Every
+/// value sits between Unicode isolates (FSI ... PDI), so a right-to-left page or a
 /// name in another script never reorders the words around it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fill<'a> {
     No,
+    /// Written as the widget's language writes numbers (`say::push_number`), as the
+    /// Worker writes the status lines.
     Number(u32),
-    Date(Date),
     /// The merchant's words (a product name): text, never markup.
     Name(&'a str),
 }
@@ -128,7 +149,7 @@ pub enum Fill<'a> {
 type Line<'a> = Option<(T, Fill<'a>)>;
 
 /// The operations `dom.js` carries out, in order: `id PART key PART value`, separated
-/// by `OP`. `key` is a property (`textContent`, `className`, `dir`, ...), `hidden`
+/// by `OP`. `key` is a property (`textContent`, `className`, `max`, ...), `hidden`
 /// (shown when the value is empty), an attribute (a name with `-`: set, or removed
 /// when the value is empty), `focus` or `close` (a dialog). Values never hold the
 /// separators (they become U+FFFD).
@@ -150,7 +171,7 @@ impl Ops {
 
     fn value(&mut self, value: &str) {
         for c in value.chars() {
-            self.out.push(if matches!(c, OP | PART | FORMAT | FORMAT_END | TEXT) { '\u{fffd}' } else { c });
+            self.out.push(if matches!(c, OP | PART | TEXT) { '\u{fffd}' } else { c });
         }
     }
 
@@ -159,16 +180,12 @@ impl Ops {
         self.value(value);
     }
 
-    fn flag(&mut self, id: &str, key: &str, on: bool) {
-        self.set(id, key, if on { "1" } else { "" });
-    }
-
     fn show(&mut self, id: &str, on: bool) {
-        self.flag(id, "hidden", !on);
+        self.set(id, "hidden", if on { "" } else { "1" });
     }
 
     /// The text of `line` as `id`'s `textContent` (empty for none), as a reference.
-    fn text(&mut self, id: &str, line: Line) {
+    fn text(&mut self, id: &str, line: Line, state: &State) {
         self.key(id, "textContent");
         let Some((t, fill)) = line else { return };
         self.out.push(TEXT);
@@ -179,139 +196,98 @@ impl Ops {
         self.out.push(TEXT);
         self.out.push('\u{2068}');
         match fill {
-            Fill::Number(n) => self.formatted(|out| push_digits(out, n)),
-            Fill::Date(d) => self.formatted(|out| {
-                out.push('d');
-                push_digits(out, d.days_since_epoch().unsigned_abs());
-            }),
+            Fill::Number(n) => push_number(&mut self.out, state.lang, n),
             Fill::Name(name) => self.value(name),
             Fill::No => {}
         }
         self.out.push('\u{2069}');
     }
 
-    fn formatted(&mut self, f: impl FnOnce(&mut String)) {
-        self.out.push(FORMAT);
-        f(&mut self.out);
-        self.out.push(FORMAT_END);
-    }
-
     /// A text that is shown only when there is one.
-    fn line(&mut self, id: &str, line: Line) {
-        self.text(id, line);
+    fn line(&mut self, id: &str, line: Line, state: &State) {
+        self.text(id, line, state);
         self.show(id, line.is_some());
     }
 }
 
-/// The operations that paint `state`, inline or `compact`. `focus` asks to move focus
-/// to the field that failed validation (after a submit) or to the outcome; `mark`, to
-/// mark the first status shown on the page (`performance.mark(FIRST_STATUS)`, once its
-/// texts are on screen).
-pub fn paint(state: &State, focus: bool, compact: bool, mark: bool) -> String {
+/// The operations that paint the form of `state`, inline or `compact`. The first is
+/// always the root's `lang` (its pack). `focus` asks to move focus to the field that
+/// failed validation (after a submit) or to the outcome.
+pub fn paint(state: &State, focus: bool, compact: bool) -> String {
     let mut o = Ops::default();
-    let lang = state.lang;
-    let dir = if lang.rtl() { "rtl" } else { "ltr" };
-    o.set("r", "lang", lang.tag());
-    for id in TEXTS {
-        o.set(id, "dir", dir);
-    }
-    // The shop's consent text, in whatever language the shop wrote it.
-    o.set("kl", "dir", "auto");
-    o.text("ql", Some((T::QuantityLabel, Fill::No)));
-    o.text("ml", Some((T::EmailLabel, Fill::No)));
+    let s = state;
+    o.set("r", "lang", s.lang.tag());
+    o.text("ql", Some((T::QuantityLabel, Fill::No)), s);
+    o.text("ml", Some((T::EmailLabel, Fill::No)), s);
+    o.text("pl", Some((T::PhoneLabel, Fill::No)), s);
 
-    let view = state.view();
-    let visible = !matches!(state.load, Load::Unknown | Load::Unavailable);
-    o.show("r", visible);
-    let (class, line) = match view.map(|v| v.status) {
-        None => ("", T::Checking),
-        Some(StatusCode::InStock) => ("in", T::InStock),
-        Some(StatusCode::LowStock) => ("low", T::OnlyLeft),
-        Some(StatusCode::OutOfStock) => ("out", T::OutOfStock),
-        Some(StatusCode::Backorder) => ("bo", T::Backorder),
-        Some(StatusCode::Preorder) => ("bo", T::Preorder),
-        Some(StatusCode::Discontinued) => ("gone", T::Discontinued),
-    };
-    o.set("s", "className", "s ");
-    o.out.push_str(class);
-    let fill = match view {
-        Some(v) if v.status == StatusCode::LowStock => Fill::Number(v.left.unwrap_or(0)),
-        Some(v) if v.status == StatusCode::Preorder => v.release_date.map_or(Fill::No, Fill::Date),
-        _ => Fill::No,
-    };
-    o.text("l", visible.then_some((line, fill)));
-
-    let ordering = view.is_some_and(|v| matches!(v.status, StatusCode::Backorder | StatusCode::Preorder));
-    let eta = view.and_then(|v| v.eta);
-    let estimate = eta.is_some_and(|e| e.basis == EtaBasis::LeadTime);
-    let eta_text = match (eta, ordering) {
-        (Some(e), true) => Some((if estimate { T::ShipsAround } else { T::ShipsBy }, Fill::Date(e.date))),
-        (None, true) => Some((T::ShipsWhenIn, Fill::No)),
-        (Some(e), false) => Some((if estimate { T::BackAround } else { T::BackBy }, Fill::Date(e.date))),
-        (None, false) => None,
-    };
-    o.line("t", eta_text);
-    let left = view.and_then(|v| v.left).filter(|_| ordering);
-    o.line("v", left.map(|n| (T::PlacesLeft, Fill::Number(n))));
-
-    let done = matches!(state.submit, Submit::Done(_));
-    let form = state.form().filter(|_| !done);
+    let item = s.item.as_ref();
+    let done = matches!(s.submit, Submit::Done(_));
+    let form = s.form().filter(|_| !done);
     let order = form == Some(FormKind::Order);
-    let preorder = view.is_some_and(|v| v.status == StatusCode::Preorder);
-    let max = view.map_or(1, |v| v.max_quantity.max(1));
-    let name = view.map_or("", |v| v.name.as_str());
+    let waitlist = form == Some(FormKind::Waitlist);
+    let preorder = item.is_some_and(|i| i.status == restock_shared::wire::StatusCode::Preorder);
+    let max = item.map_or(1, |i| i.max_quantity.max(1));
+    let name = item.map_or("", |i| i.name.as_str());
     let button = match (order, preorder) {
         (true, true) => T::PreorderButton,
         (true, false) => T::BackorderButton,
         (false, _) => T::NotifyButton,
     };
-    let sending = matches!(state.submit, Submit::Sending(_));
+    let sending = matches!(s.submit, Submit::Sending(_));
     o.show("f", form.is_some());
     let legend = if order { T::OrderHeading } else { T::WaitlistHeading };
-    o.text("g", form.map(|_| (legend, Fill::Name(name))));
+    o.text("g", form.map(|_| (legend, Fill::Name(name))), s);
     o.show("qr", order);
     o.key("q", "max");
     push_digits(&mut o.out, max);
-    o.show("mr", form.is_some() && (!order || state.order_needs_email()));
-    o.show("kr", form == Some(FormKind::Waitlist));
-    o.set("kl", "textContent", state.settings.as_ref().map_or("", |s| s.consent_text.as_str()));
-    o.text("b", form.map(|_| (if sending { T::Sending } else { button }, Fill::No)));
+    o.show("mr", form.is_some() && (!order || s.order_needs_email()));
+    o.show("kr", waitlist);
+    o.set("kl", "textContent", &s.settings.consent_text);
+    let sms = waitlist && s.offers_sms();
+    o.show("pr", sms);
+    o.show("jr", sms);
+    o.set("jl", "textContent", s.settings.sms_consent_text.as_deref().unwrap_or(""));
+    o.text("b", form.map(|_| (if sending { T::Sending } else { button }, Fill::No)), s);
     o.set("b", "aria-busy", if sending && form.is_some() { "true" } else { "" });
-    let both = state.orderable() && view.is_some_and(|v| v.waitlist);
-    o.line("sw", form.filter(|_| both).map(|_| (if order { T::PreferWaitlist } else { T::PreferOrder }, Fill::No)));
-    let invalid = state.invalid.filter(|_| form.is_some());
+    let both = s.orderable() && item.is_some_and(|i| i.waitlist);
+    let switch = if order { T::PreferWaitlist } else { T::PreferOrder };
+    o.line("sw", form.filter(|_| both).map(|_| (switch, Fill::No)), s);
+    let invalid = s.invalid.filter(|_| form.is_some());
     for (field, error, input, text) in [
         (Field::Quantity, "qe", "q", (T::ErrorQuantity, Fill::Number(max))),
         (Field::Email, "me", "m", (T::ErrorEmail, Fill::No)),
         (Field::Consent, "ke", "k", (T::ErrorConsent, Fill::No)),
+        (Field::Phone, "pe", "p", (T::ErrorPhone, Fill::No)),
+        (Field::Sms, "je", "j", (T::ErrorSms, Fill::No)),
     ] {
         let on = invalid == Some(field);
-        o.line(error, on.then_some(text));
+        o.line(error, on.then_some(text), s);
         o.set(input, "aria-invalid", if on { "true" } else { "" });
     }
 
-    let note = match state.submit {
+    let note = match s.submit {
         Submit::Done(Done::CheckInbox) => Some((T::CheckInbox, Fill::No)),
         Submit::Done(Done::Joined) => Some((T::Joined, Fill::No)),
-        Submit::Done(Done::Ordered { position, .. }) => Some((T::Ordered, position.map_or(Fill::No, Fill::Number))),
+        Submit::Done(Done::Ordered { position }) => Some((T::Ordered, position.map_or(Fill::No, Fill::Number))),
         Submit::Done(Done::HandedToCart) => Some((T::HandedToCart, Fill::No)),
         _ => None,
     };
-    o.line("n", note.filter(|_| view.is_some()));
-    let error = match state.submit {
+    o.line("n", note.filter(|_| item.is_some()), s);
+    let error = match s.submit {
         Submit::Failed(_, Failure::Network) => Some(T::ErrorNetwork),
         Submit::Failed(_, Failure::RateLimited) => Some(T::ErrorRateLimited),
         Submit::Failed(_, Failure::SoldOut) => Some(T::ErrorSoldOut),
         Submit::Failed(_, Failure::Cart) => Some(T::CartFailed),
+        Submit::Failed(_, Failure::NotForGroup) => Some(T::NotForGroup),
+        Submit::Failed(_, Failure::SmsOff) => Some(T::SmsOff),
         _ => None,
     };
-    o.line("er", error.filter(|_| view.is_some()).map(|t| (t, Fill::No)));
+    o.line("er", error.filter(|_| item.is_some()).map(|t| (t, Fill::No)), s);
     if compact {
-        o.set("o", "dir", dir);
-        o.set("x", "dir", dir);
-        o.line("o", form.map(|_| (button, Fill::No)));
-        o.text("x", Some((T::Close, Fill::No)));
-        if !visible {
+        o.line("o", form.map(|_| (button, Fill::No)), s);
+        o.text("x", Some((T::Close, Fill::No)), s);
+        if item.is_none() {
             o.set("dl", "close", "");
         }
     }
@@ -320,14 +296,13 @@ pub fn paint(state: &State, focus: bool, compact: bool, mark: bool) -> String {
         Some(Field::Quantity) => "q",
         Some(Field::Email) => "m",
         Some(Field::Consent) => "k",
-        None if done && view.is_some() => "n",
+        Some(Field::Phone) => "p",
+        Some(Field::Sms) => "j",
+        None if done && item.is_some() => "n",
         None => "",
     };
     if focus && !target.is_empty() {
         o.set(target, "focus", "");
-    }
-    if mark && view.is_some() {
-        o.set("r", "mark", crate::FIRST_STATUS);
     }
     o.out
 }
@@ -336,25 +311,20 @@ pub fn paint(state: &State, focus: bool, compact: bool, mark: bool) -> String {
 mod tests {
     use super::*;
     use crate::i18n::text;
-    use crate::state::Msg;
-    use restock_shared::wire::{AvailabilityView, BackorderMode, WidgetSettings};
-    use restock_shared::{Lang, RestockEta};
+    use crate::state::{Item, Settings};
+    use restock_shared::Lang;
+    use restock_shared::wire::StatusCode;
     use std::collections::BTreeMap;
 
     /// The painted operations, keyed by (element, key), in the widget's language.
     struct Painted(BTreeMap<(String, String), String>, Lang);
 
     impl Painted {
-        const fn lang_of(&self) -> Lang {
-            self.1
-        }
-
         fn get(&self, id: &str, key: &str) -> Option<&str> {
             self.0.get(&(id.to_owned(), key.to_owned())).map(String::as_str)
         }
 
-        /// An element's text as `dom.js` writes it with `Intl` unavailable (dates and
-        /// numbers as they are), the isolates around values removed (tested below).
+        /// An element's text as `dom.js` writes it, the isolates around values removed.
         fn text(&self, id: &str) -> String {
             self.raw(id).replace(['\u{2068}', '\u{2069}'], "")
         }
@@ -362,30 +332,11 @@ mod tests {
         /// An element's text with the isolates kept, as `dom.js` writes it from the
         /// language's pack.
         fn raw(&self, id: &str) -> String {
-            let mut out = String::new();
-            let resolved = self.resolved(id);
-            let mut parts = resolved.split([FORMAT, FORMAT_END]);
-            // Outside the marks, then inside, in turn: dates as ISO, numbers as they are.
-            while let Some(outside) = parts.next() {
-                out.push_str(outside);
-                match parts.next() {
-                    Some(date) if date.starts_with('d') => {
-                        out.push_str(&Date::from_days(date[1..].parse().expect("days")).to_iso())
-                    }
-                    Some(number) => out.push_str(number),
-                    None => {}
-                }
-            }
-            out
-        }
-
-        /// An element's text from its reference, dates and numbers still marked.
-        fn resolved(&self, id: &str) -> String {
             let v = self.get(id, "textContent").unwrap_or_default();
             let Some(reference) = v.strip_prefix(TEXT) else { return v.to_owned() };
             let (index, fill) = reference.split_once(TEXT).unwrap_or((reference, ""));
             let t = T::ALL[index.parse::<usize>().expect("an index")];
-            let template = text(self.lang_of(), t);
+            let template = text(self.1, t);
             match (template.find('{'), template.find('}')) {
                 (Some(a), Some(b)) if !fill.is_empty() => [&template[..a], fill, &template[b + 1..]].concat(),
                 _ => template.to_owned(),
@@ -402,7 +353,8 @@ mod tests {
     }
 
     fn ops(state: &State, focus: bool, compact: bool) -> Painted {
-        let packed = paint(state, focus, compact, false);
+        let packed = paint(state, focus, compact);
+        assert!(packed.starts_with("r\u{1f}lang\u{1f}"), "the pack's language comes first");
         let mut map = BTreeMap::new();
         for op in packed.split(OP) {
             let parts: Vec<&str> = op.split(PART).collect();
@@ -417,80 +369,80 @@ mod tests {
         ops(state, focus, false)
     }
 
-    fn state(status: StatusCode, waitlist: bool, max: u32, eta: Option<RestockEta>) -> State {
-        let mut s = State::new("A".into(), Lang::En);
-        let view = AvailabilityView {
-            sku: "A".into(),
-            name: "<b>Tee</b>".into(),
-            status,
-            left: Some(4),
-            release_date: Date::from_ymd(2027, 1, 2).ok(),
-            eta,
-            waitlist,
-            max_quantity: max,
-        };
-        let settings = WidgetSettings {
+    fn state_with(status: StatusCode, waitlist: bool, max: u32, sms: bool) -> State {
+        let mut s = State::new();
+        let item = Item { sku: "A".into(), name: "<b>Tee</b>".into(), status, waitlist, max_quantity: max };
+        let settings = Settings {
             consent_text: "Email me once.".into(),
-            double_opt_in: true,
-            backorder_mode: BackorderMode::Api,
-            sms_consent_text: None,
+            sms_consent_text: sms.then(|| "Text me once.".into()),
+            event_mode: false,
         };
-        s.update(Msg::Loaded(view, settings));
+        s.update(Msg::Loaded(Some((item, settings)), Lang::En));
         s
     }
 
-    #[test]
-    fn checking_first_and_nothing_when_the_api_is_down() {
-        let m = show(&State::new("A".into(), Lang::De), false);
-        assert_eq!(m.text("l"), "Lagerbestand wird geprüft…");
-        assert!(m.shown("r"));
-        assert_eq!(m.get("s", "className"), Some("s "), "no status class while checking");
-        assert!(!m.shown("f") && !m.shown("t"));
-        let mut gone = State::new("A".into(), Lang::En);
-        gone.update(Msg::Failed);
-        assert!(!show(&gone, false).shown("r"), "nothing broken when the API is down");
+    fn state(status: StatusCode, waitlist: bool, max: u32) -> State {
+        state_with(status, waitlist, max, false)
     }
 
     #[test]
-    fn out_of_stock_shows_eta_and_the_waitlist_form_with_the_name_as_text() {
-        let eta = RestockEta {
-            date: Date::from_ymd(2026, 12, 24).unwrap_or(Date::from_days(0)),
-            basis: EtaBasis::PurchaseOrder,
-        };
-        let m = show(&state(StatusCode::OutOfStock, true, 0, Some(eta)), false);
-        assert_eq!(m.get("s", "className"), Some("s out"));
-        assert_eq!(m.text("t"), "Expected back 2026-12-24");
-        assert!(m.shown("t") && m.shown("f"));
+    fn nothing_to_offer_before_an_answer() {
+        let m = show(&State::new(), false);
+        assert!(!m.shown("f") && !m.shown("n") && !m.shown("er"));
+        assert_eq!(m.get("r", "hidden"), None, "the root's visibility is the loader's");
+    }
+
+    #[test]
+    fn out_of_stock_shows_the_waitlist_form_with_the_name_as_text() {
+        let m = show(&state(StatusCode::OutOfStock, true, 0), false);
+        assert!(m.shown("f"));
         assert_eq!(m.text("g"), "Get an email when <b>Tee</b> is back", "names stay text");
         assert_eq!((m.shown("kr"), m.shown("qr"), m.shown("mr")), (true, false, true));
+        assert_eq!((m.shown("pr"), m.shown("jr")), (false, false), "no texts offered");
         assert_eq!(m.text("kl"), "Email me once.");
         assert_eq!(m.text("b"), "Notify me");
-        assert!(!m.shown("v") && !m.shown("sw"));
+        assert!(!m.shown("sw"));
     }
 
     #[test]
-    fn backorders_show_places_ship_dates_and_the_order_form() {
-        let eta =
-            RestockEta { date: Date::from_ymd(2027, 2, 1).unwrap_or(Date::from_days(0)), basis: EtaBasis::LeadTime };
-        let m = show(&state(StatusCode::Backorder, true, 4, Some(eta)), false);
-        assert_eq!(m.text("l"), "Available on backorder");
-        assert_eq!(m.text("t"), "Ships around 2027-02-01", "lead-time dates are estimates");
-        assert_eq!(m.text("v"), "4 left to order");
+    fn a_shop_that_texts_offers_a_phone_field_with_its_own_consent() {
+        let mut s = state_with(StatusCode::OutOfStock, true, 0, true);
+        let m = show(&s, false);
+        assert_eq!((m.shown("pr"), m.shown("jr")), (true, true));
+        assert_eq!(m.text("pl"), "Mobile number for a text too (optional)");
+        assert_eq!(m.text("jl"), "Text me once.", "the shop's SMS consent text, as text");
+        s.update(Msg::EmailInput("a@example.com".into()));
+        s.update(Msg::ConsentInput(true));
+        s.update(Msg::PhoneInput("0770".into()));
+        s.update(Msg::Submit);
+        let m = show(&s, true);
+        assert!(m.shown("pe") && m.text("pe").contains("country code"));
+        assert_eq!((m.get("p", "aria-invalid"), m.focus()), (Some("true"), vec!["p"]));
+        s.update(Msg::PhoneInput("+44 7700 900123".into()));
+        s.update(Msg::Submit);
+        let m = show(&s, true);
+        assert!(m.shown("je") && m.text("je").starts_with("Tick the box"));
+        assert_eq!(m.focus(), ["j"]);
+        let order = show(&state_with(StatusCode::Backorder, true, 3, true), false);
+        assert!(!order.shown("pr"), "texts are for the waitlist, not orders");
+    }
+
+    #[test]
+    fn backorders_show_the_order_form() {
+        let m = show(&state(StatusCode::Backorder, true, 4), false);
         assert_eq!((m.shown("qr"), m.get("q", "max")), (true, Some("4")));
         assert!(!m.shown("kr"), "no consent box for an order");
         assert_eq!(m.text("b"), "Backorder");
         assert!(m.shown("sw"));
         assert_eq!(m.text("sw"), "Just email me when it's back");
-        let pre = show(&state(StatusCode::Preorder, false, 4, None), false);
-        assert_eq!(pre.text("l"), "Preorder: out 2027-01-02");
-        assert_eq!(pre.text("t"), "Ships as soon as stock arrives");
+        let pre = show(&state(StatusCode::Preorder, false, 4), false);
         assert_eq!(pre.text("b"), "Preorder");
         assert!(!pre.shown("sw"));
     }
 
     #[test]
     fn validation_errors_name_the_field_and_take_focus() {
-        let mut s = state(StatusCode::OutOfStock, true, 0, None);
+        let mut s = state(StatusCode::OutOfStock, true, 0);
         s.update(Msg::EmailInput("nope".into()));
         s.update(Msg::Submit);
         let m = show(&s, true);
@@ -502,7 +454,7 @@ mod tests {
         s.update(Msg::EmailInput("a@example.com".into()));
         s.update(Msg::Submit);
         assert_eq!(show(&s, true).focus(), ["k"]);
-        let mut o = state(StatusCode::Backorder, true, 4, None);
+        let mut o = state(StatusCode::Backorder, true, 4);
         o.update(Msg::QuantityInput("9".into()));
         o.update(Msg::Submit);
         assert_eq!(show(&o, true).text("qe"), "Choose a quantity from 1 to 4.");
@@ -510,7 +462,7 @@ mod tests {
 
     #[test]
     fn sending_done_and_failed() {
-        let mut s = state(StatusCode::OutOfStock, true, 0, None);
+        let mut s = state(StatusCode::OutOfStock, true, 0);
         s.update(Msg::EmailInput("a@example.com".into()));
         s.update(Msg::ConsentInput(true));
         s.update(Msg::Submit);
@@ -528,36 +480,44 @@ mod tests {
     }
 
     #[test]
-    fn values_inside_sentences_are_isolated_and_texts_carry_their_direction() {
-        let mut s = state(StatusCode::Backorder, true, 4, None);
-        let m = show(&s, false);
-        assert_eq!(m.resolved("v"), "\u{2068}\u{2}4\u{3}\u{2069} left to order", "a number, isolated, for the locale");
-        let reference = format!("\u{1}{}\u{1}\u{2068}\u{2}4\u{3}\u{2069}", T::PlacesLeft as u32);
-        assert_eq!(m.get("v", "textContent"), Some(reference.as_str()), "texts go as references");
-        assert_eq!(m.raw("g"), "Order \u{2068}<b>Tee</b>\u{2069} now");
-        assert_eq!(m.get("s", "dir"), Some("ltr"));
-        assert_eq!(m.get("kl", "dir"), Some("auto"), "the shop's text reads in its own direction");
-        s.lang = Lang::He;
-        assert_eq!(show(&s, false).get("b", "dir"), Some("rtl"));
-        s.lang = Lang::Ar;
-        let ar = show(&s, false);
-        assert_eq!((ar.get("n", "dir"), ar.get("r", "lang")), (Some("rtl"), Some("ar")));
-        let preorder = state(StatusCode::Preorder, false, 4, None);
-        let pre = show(&preorder, false);
-        let days = Date::from_ymd(2027, 1, 2).map(Date::days_since_epoch).unwrap_or_default();
+    fn a_group_refusal_and_texts_switched_off_are_said() {
+        let mut o = state(StatusCode::Backorder, true, 4);
+        o.update(Msg::EmailInput("a@example.com".into()));
+        o.update(Msg::Submit);
+        o.update(Msg::Refused(Failure::NotForGroup));
+        assert!(show(&o, false).text("er").starts_with("Your account can't order this"));
+        let mut w = state_with(StatusCode::OutOfStock, true, 0, true);
+        w.update(Msg::Refused(Failure::SmsOff));
+        assert!(show(&w, false).text("er").starts_with("Texts aren't available"));
+    }
+
+    #[test]
+    fn values_inside_sentences_are_isolated_and_numbers_read_as_the_language_writes_them() {
+        let mut o = state(StatusCode::Backorder, true, 4);
+        o.update(Msg::EmailInput("a@example.com".into()));
+        o.update(Msg::Submit);
+        o.update(Msg::Finished(Done::Ordered { position: Some(12_345) }));
+        o.lang = Lang::De;
+        let m = show(&o, false);
         assert_eq!(
-            pre.resolved("l"),
-            format!("Preorder: out \u{2068}\u{2}d{days}\u{3}\u{2069}"),
-            "a date, for the locale"
+            m.raw("n"),
+            "Danke! Sie sind Nummer \u{2068}12.345\u{2069} in der Warteschlange; die Details kommen per E-Mail."
         );
-        assert_eq!(pre.raw("l"), "Preorder: out \u{2068}2027-01-02\u{2069}");
-        let compact = ops(&preorder, false, true);
+        let reference = format!("\u{1}{}\u{1}\u{2068}12.345\u{2069}", T::Ordered as u32);
+        assert_eq!(m.get("n", "textContent"), Some(reference.as_str()), "texts go as references");
+        assert_eq!(
+            show(&state(StatusCode::Backorder, true, 4), false).raw("g"),
+            "Order \u{2068}<b>Tee</b>\u{2069} now"
+        );
+        o.lang = Lang::Ar;
+        assert_eq!(show(&o, false).get("r", "lang"), Some("ar"));
+        let compact = ops(&state(StatusCode::Preorder, false, 4), false, true);
         assert_eq!((compact.text("o"), compact.shown("o")), ("Preorder".into(), true));
     }
 
     #[test]
     fn the_outcome_takes_focus_and_a_cart_refusal_is_said() {
-        let mut s = state(StatusCode::Backorder, true, 4, None);
+        let mut s = state(StatusCode::Backorder, true, 4);
         s.update(Msg::EmailInput("a@example.com".into()));
         s.update(Msg::Submit);
         s.update(Msg::Refused(Failure::Cart));
@@ -566,62 +526,54 @@ mod tests {
         s.update(Msg::Finished(Done::HandedToCart));
         assert_eq!(show(&s, true).focus(), ["n"], "focus moves to the result");
         assert!(show(&s, false).focus().is_empty());
-        let mut o = state(StatusCode::Backorder, true, 4, None);
+        let mut o = state(StatusCode::Backorder, true, 4);
         o.update(Msg::EmailInput("a@example.com".into()));
         o.update(Msg::Submit);
-        o.update(Msg::Finished(Done::Ordered { position: Some(12), promised: None }));
+        o.update(Msg::Finished(Done::Ordered { position: Some(12) }));
         assert_eq!(show(&o, false).text("n"), "Thank you! You're number 12 in line; we've emailed you the details.");
     }
 
     #[test]
-    fn low_stock_counts_and_other_languages() {
-        let mut s = state(StatusCode::LowStock, false, 0, None);
-        s.lang = Lang::Fr;
-        let m = show(&s, false);
-        assert_eq!((m.get("s", "className"), m.text("l").as_str()), (Some("s low"), "Plus que 4 en stock"));
-        assert_eq!(m.get("r", "lang"), Some("fr"));
-        assert!(!m.shown("f"));
-    }
-
-    #[test]
     fn compact_tiles_have_one_button_and_a_dialog() {
-        let s = state(StatusCode::OutOfStock, true, 0, None);
+        let s = state(StatusCode::OutOfStock, true, 0);
         let m = ops(&s, false, true);
         assert_eq!((m.text("o"), m.shown("o")), ("Notify me".into(), true));
         assert_eq!(m.text("x"), "Close");
         assert_eq!(show(&s, false).get("o", "textContent"), None, "no dialog button inline");
-        let mut gone = s.clone();
-        gone.update(Msg::Failed);
-        gone.load = Load::Unavailable;
-        assert!(ops(&gone, false, true).get("dl", "close").is_some(), "a hidden widget's dialog shuts");
-        assert!(!ops(&state(StatusCode::InStock, false, 0, None), false, true).shown("o"), "nothing to do");
+        assert!(ops(&State::new(), false, true).get("dl", "close").is_some(), "a widget without an answer shuts it");
+        assert!(!ops(&state(StatusCode::InStock, false, 0), false, true).shown("o"), "nothing to do");
     }
 
     #[test]
     fn no_value_can_break_the_encoding() {
-        let mut s = state(StatusCode::OutOfStock, true, 0, None);
-        if let Load::Ready(v) = &mut s.load {
-            v.name = "a\u{1e}b\u{1f}c\u{2}d\u{3}".into();
+        let mut s = state(StatusCode::OutOfStock, true, 0);
+        if let Some(i) = &mut s.item {
+            i.name = "a\u{1e}b\u{1f}c\u{1}d".into();
         }
-        assert_eq!(
-            show(&s, false).raw("g"),
-            "Get an email when \u{2068}a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}\u{2069} is back"
-        );
+        assert_eq!(show(&s, false).raw("g"), "Get an email when \u{2068}a\u{fffd}b\u{fffd}c\u{fffd}d\u{2069} is back");
     }
 
     #[test]
-    fn every_element_painted_is_in_the_template() {
+    fn every_element_painted_or_directed_is_in_the_template() {
+        let has = |html: &str, id: &str| html.contains(&format!("id={id} ")) || html.contains(&format!("id={id}>"));
         for compact in [false, true] {
             let html = template(compact);
-            let mut s = state(StatusCode::Backorder, true, 4, None);
+            let mut s = state_with(StatusCode::Backorder, true, 4, true);
             s.update(Msg::Submit);
             for ((id, _), _) in ops(&s, true, compact).0 {
-                assert!(html.contains(&format!("id={id} ")) || html.contains(&format!("id={id}>")), "#{id} {compact}");
+                assert!(has(&html, &id), "#{id} {compact}");
             }
         }
-        for id in ["m", "k", "q", "w", "f", "sw"] {
+        for id in ["m", "k", "p", "j", "q", "w", "f", "sw"] {
             assert!(input(id, "1".into()).is_some(), "{id}");
-            assert!(template(false).contains(&format!("id={id} ")), "#{id} is in the template");
+            assert!(has(&template(false), id), "#{id} is in the template");
+        }
+        for id in TEXTS {
+            assert!(has(&template(true), id), "#{id} takes the language's direction");
+        }
+        // The loader paints these from the Worker's words.
+        for id in ["r", "s", "l", "t", "v", "al", "ah", "au"] {
+            assert!(has(&template(false), id), "#{id}");
         }
         assert_eq!(input("x", String::new()), None, "the dialog's buttons are mechanics");
         assert!(template(true).contains("<dialog id=dl"));

@@ -82,8 +82,12 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
         texts.insert(lang.tag().into(), name.into());
     }
     let packs = serde_json::Value::Object(texts.clone()).to_string();
-    let defines =
-        [format!("--define:MAIN=\"{main}\""), format!("--define:WASM=\"{wasm}\""), format!("--define:PACKS={packs}")];
+    let defines = [
+        format!("--define:MAIN=\"{main}\""),
+        format!("--define:WASM=\"{wasm}\""),
+        format!("--define:PACKS={packs}"),
+        format!("--define:RUST={}", loader_config()),
+    ];
     esbuild(tools, &root.join("widget/js/loader.js"), &out_dir.join("widget.js"), &defines)?;
     // Keep the previous build's files too: a loader cached before a deploy (five
     // minutes at most) still finds what it names. Anything older goes.
@@ -107,6 +111,22 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
     // Files of builds before hashed names.
     let _ = std::fs::remove_file(out_dir.join("widget.wasm"));
     Ok(())
+}
+
+/// What Rust decides for the loader (`widget/js/page.js`'s `C`), from the one place
+/// each is defined: the markup and stylesheet (`view`), the ids of the texts that read
+/// in the language's direction, the most SKUs and variants a read asks for, the
+/// group-token codes the Worker refuses a token with, and the SKU rule.
+pub fn loader_config() -> serde_json::Value {
+    use restock_widget::{api, view};
+    serde_json::json!({
+        "style": view::STYLE,
+        "parts": view::PARTS,
+        "texts": view::TEXTS,
+        "batch": api::BATCH,
+        "codes": restock_shared::groups::TokenError::CODES,
+        "sku": restock_shared::Sku::PATTERN,
+    })
 }
 
 /// wasm-opt for the widget: smallest code (`-Oz`), no names, producers or features

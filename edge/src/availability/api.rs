@@ -7,7 +7,9 @@
 //! language: the per-SKU views have no text of ours, and the shop's snapshot holds
 //! every language's consent text, chosen per request from `lang`. A snapshot of a SKU
 //! shoppers cannot buy holds its alternatives in stock (`alternatives.rs`), found
-//! when the snapshot is built: a cache hit is still one KV read.
+//! when the snapshot is built: a cache hit is still one KV read. The batch answer's
+//! words (each item's `say`, its alternatives' lines, the answer's `lang` and `dir`)
+//! are rendered per request from the answers too (`says`).
 
 use restock_shared::wire::{AvailabilityAnswer, AvailabilityView, BatchAvailabilityResponse};
 use restock_shared::{InvalidInput, Lang, ShopId, Sku};
@@ -160,11 +162,15 @@ pub async fn get_batch(ctx: &Ctx, req: &Request, shop: &str) -> Result<Response,
         }
     }
     restrict(&public, group.as_ref(), &mut items);
+    // What the storefront says about each item, in the language asked for (`say`).
+    let says = crate::availability::says::of(&items, lang.unwrap_or_default());
     let body = BatchAvailabilityResponse { shop: public.widget_for(lang, ctx.config.sms_ready()), items, unknown };
-    let Some(by) = by_variant else { return Ok(finish(req, ctx, &public, http::json(200, &body)?, source)) };
     let mut body = serde_json::to_value(&body)?;
-    body["variants"] = serde_json::json!(by.variants);
-    body["unknown_variants"] = serde_json::json!(by.unknown);
+    crate::availability::says::add(&mut body, says, lang.unwrap_or_default());
+    if let Some(by) = by_variant {
+        body["variants"] = serde_json::json!(by.variants);
+        body["unknown_variants"] = serde_json::json!(by.unknown);
+    }
     Ok(finish(req, ctx, &public, http::json(200, &body)?, source))
 }
 

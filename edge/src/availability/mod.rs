@@ -2,3 +2,4 @@
 
 pub mod alternatives;
 pub mod api;
+pub mod says;

@@ -42,6 +42,7 @@ pub fn sizes() -> Result<Value, String> {
     Ok(json!({
         "loader": row(loader), "main": row(main), "wasm": row(wasm), "packs": packs,
         "page": row(loader + main + wasm + largest), "page_pack": largest_lang,
+        "first_status": row(loader),
         "all_languages": row(loader + main + wasm + all),
     }))
 }
@@ -104,7 +105,7 @@ type Is = fn(&str) -> bool;
 
 /// What the wasm's code and data are for, by item name (the first match wins).
 const GROUPS: &[(&str, Is)] = &[
-    ("data: the stylesheet, the markup, names of elements, keys and paths", |n| n.starts_with("data segment")),
+    ("data: names of elements, keys, paths and URLs", |n| n.starts_with("data segment")),
     ("view: paint operations (`view.rs`)", |n| n.contains("restock_widget::view")),
     ("state machine (`state.rs`)", |n| n.contains("restock_widget::state")),
     ("reading answers (`flat.rs`, `decode.rs`) and writing requests (`api.rs`, `json.rs`)", |n| {
@@ -112,10 +113,10 @@ const GROUPS: &[(&str, Is)] = &[
             .iter()
             .any(|m| n.contains(m))
     }),
-    ("shell: events, widgets, tokens, batching, retries (`lib.rs`, `dom.rs`)", |n| {
+    ("shell: events, widgets, order keys, the group token's retry (`lib.rs`, `dom.rs`)", |n| {
         n.contains("restock_widget") || ["call", "inbox"].contains(&n) || n.starts_with("export ")
     }),
-    ("domain rules from `shared` (Email, Date, Sku, Lang)", |n| n.contains("restock_shared")),
+    ("domain rules from `shared` (Email, Phone, Lang, number grouping)", |n| n.contains("restock_shared")),
     ("allocator (lol_alloc)", |n| n.contains("lol_alloc")),
     ("wasm-bindgen runtime and imports", |n| n.contains("wasm_bindgen") || n.starts_with("import ")),
     ("Rust's core and alloc (strings, vectors, UTF-8, memcpy)", |_| true),
@@ -227,9 +228,10 @@ pub fn markdown(w: &Value, line: &mut dyn FnMut(String)) {
     let s = &w["sizes"];
     line(format!(
         "What a shop's page downloads: the loader it embeds, the main script and the wasm (named by content, \
-         cached for a year) and its language's texts (the largest pack, {}, counted). All of it is needed for the \
-         first status. Issue 19 asks for at most 14 KB brotli (goal 10 KB) and 8 KB before the first status; \
-         these figures are deterministic (the same on every run).",
+         cached for a year) and its language's form texts (the largest pack, {}, counted). The first status \
+         needs the loader alone: it reads availability and paints what the Worker says (`shared::say`); the \
+         main script, the wasm and the texts bring the forms. Issue 19 asks for at most 14 KB brotli (goal \
+         10 KB) and 8 KB before the first status; these figures are deterministic (the same on every run).",
         s["page_pack"].as_str().unwrap_or_default()
     ));
     line(String::new());
@@ -246,6 +248,7 @@ pub fn markdown(w: &Value, line: &mut dyn FnMut(String)) {
     }
     row("**what a page downloads** (one language)", &s["page"]);
     row("everything, all seven languages", &s["all_languages"]);
+    row("**what the first status needs** (the loader)", &s["first_status"]);
     line(String::new());
     line(format!("The loader is {} bytes raw.", s["loader"]["raw"]));
     line(String::new());

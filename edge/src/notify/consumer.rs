@@ -725,16 +725,18 @@ async fn plan(ctx: &Ctx, claimed: &[Claimed]) -> Result<Vec<Plan>, ApiError> {
     )?;
     statements.push(sub_stmt);
     statements.push(order_stmt);
-    // Addresses the shop no longer mails (bounces, complaints): by hash, one JSON list.
-    let keys: Vec<String> = claimed
+    // Addresses the shop no longer mails (bounces, complaints): by hash, one JSON list
+    // of [shop, hash] pairs, each looked up by the primary key (a condition on
+    // `shop_id || ':' || email_hash` would read every shop's suppressions).
+    let keys: Vec<[String; 2]> = claimed
         .iter()
         .filter(|d| d.channel == "email")
-        .filter_map(|d| feedback::address_key(&d.recipient).map(|(hash, _)| format!("{}:{hash}", d.shop_id)))
+        .filter_map(|d| feedback::address_key(&d.recipient).map(|(hash, _)| [d.shop_id.clone(), hash]))
         .collect();
     statements.push(db::stmt(
         &ctx.db,
-        "SELECT shop_id || ':' || email_hash AS key FROM suppressions \
-         WHERE shop_id || ':' || email_hash IN (SELECT value FROM json_each(?1))",
+        "SELECT s.shop_id || ':' || s.email_hash AS key FROM json_each(?1) j \
+         JOIN suppressions s ON s.shop_id = j.value ->> 0 AND s.email_hash = j.value ->> 1",
         crate::args![serde_json::to_string(&keys)?],
     )?);
     // Numbers that replied STOP: by hash, one JSON list.

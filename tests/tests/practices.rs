@@ -176,7 +176,7 @@ fn a_shops_own_page_reads_alternatives_from_another_origin() {
     assert_eq!(got["origin"], json!(site.url), "a foreign origin: {got}");
     assert_eq!(
         got["alternatives"],
-        json!([{ "sku": "MUG-B", "name": "Blue <mug>", "url": null, "status": "in_stock" }])
+        json!([{ "sku": "MUG-B", "name": "Blue <mug>", "url": null, "status": "in_stock", "say": "In stock" }])
     );
 }
 

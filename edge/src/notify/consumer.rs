@@ -47,11 +47,14 @@ pub fn lease_ms(ctx: &Ctx) -> i64 {
 /// Attempts before a delivery is given up on (the queue's own retries stop earlier).
 pub const MAX_ATTEMPTS: i64 = 10;
 /// Deliveries claimed per statement (D1 allows 100 bound parameters).
-const CLAIM_CHUNK: usize = 50;
+pub const CLAIM_CHUNK: usize = 50;
+/// What a claim returns: the columns of a `Claimed`.
+pub const CLAIMED_COLUMNS: &str =
+    "id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, payload, attempts";
 /// Subrequests one claimed chunk may take at most: the claim, the render reads, one
 /// `fetch` per delivery, and the write batch (a few statements over JSON lists) with
 /// what the sends learned (a 410, an opt-out: up to two statements each).
-const CHUNK_COST: u32 = 12 + 3 * CLAIM_CHUNK as u32;
+pub const CHUNK_COST: u32 = 12 + 3 * CLAIM_CHUNK as u32;
 
 /// A job on the notification queue.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,10 +71,10 @@ pub enum Job {
     Digest { after: String, week: i64 },
 }
 
-/// A claimed delivery.
+/// A claimed delivery (its columns as `CLAIMED_COLUMNS` lists them).
 #[derive(Debug, Clone, Deserialize)]
-struct Claimed {
-    id: String,
+pub struct Claimed {
+    pub id: String,
     shop_id: String,
     dedupe_key: String,
     channel: String,
@@ -437,7 +440,7 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
         &format!(
             "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?1 + ?2, updated_at = ?1 \
              WHERE id IN ({}) AND (status IN ('queued', 'failed') OR (status = 'sending' AND lease_until < ?1)) \
-             RETURNING id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, payload, attempts",
+             RETURNING {CLAIMED_COLUMNS}",
             db::placeholders(3, ids.len())
         ),
         params,
@@ -447,10 +450,45 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
     for id in ids {
         verdicts.insert(id.clone(), Verdict::Done);
     }
+    send_claimed(ctx, &claimed, verdicts).await
+}
+
+/// Sends deliveries that were created already claimed (`sending`, one attempt counted,
+/// under a lease) by the caller's own transaction: a release chunk's restock emails.
+/// What the invocation's subrequests do not last for (`CHUNK_COST` per `CLAIM_CHUNK`)
+/// is given back (`queued`, the attempt not counted) by one statement, for send jobs
+/// to claim at once.
+pub async fn deliver_claimed(ctx: &Ctx, claimed: &[Claimed]) -> Result<HashMap<String, Verdict>, ApiError> {
+    let mut verdicts = HashMap::new();
+    let mut back: Vec<&str> = Vec::new();
+    for chunk in claimed.chunks(CLAIM_CHUNK) {
+        // One subrequest kept for giving back what cannot go.
+        if ctx.meter.remaining() < CHUNK_COST + 1 {
+            back.extend(chunk.iter().map(|d| d.id.as_str()));
+            continue;
+        }
+        verdicts.extend(chunk.iter().map(|d| (d.id.clone(), Verdict::Done)));
+        send_claimed(ctx, chunk, &mut verdicts).await?;
+    }
+    if !back.is_empty() {
+        db::run(db::stmt(
+            &ctx.db,
+            "UPDATE deliveries SET status = 'queued', attempts = attempts - 1, lease_until = NULL, updated_at = ?2 \
+             WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'sending'",
+            crate::args![serde_json::to_string(&back)?, ctx.now.millis()],
+        )?)
+        .await?;
+        verdicts.extend(back.into_iter().map(|id| (id.to_owned(), Verdict::RetryAfter(0))));
+    }
+    Ok(verdicts)
+}
+
+async fn send_claimed(ctx: &Ctx, claimed: &[Claimed], verdicts: &mut HashMap<String, Verdict>) -> Result<(), ApiError> {
     if claimed.is_empty() {
         return Ok(());
     }
-    let plans = plan(ctx, &claimed).await?;
+    let now = ctx.now.millis();
+    let plans = plan(ctx, claimed).await?;
     let provider = Provider::from_config(&ctx.config);
     if let Some(why) = provider.refusal()
         && claimed.iter().any(|d| d.channel == "email")

@@ -20,12 +20,12 @@ use crate::crypto::new_id;
 use crate::ctx::Ctx;
 use crate::db;
 use crate::error::ApiError;
-use crate::notify::consumer::{self, Job, Verdict, enqueue};
+use crate::notify::consumer::{self, Claimed, Job, Verdict, enqueue};
 
 /// Subscribers per chunk.
 pub const CHUNK: i64 = 100;
-/// Subrequests one chunk takes at most before it sends (two loads, its batch of six,
-/// its successor's enqueue, and the enqueue of whatever it cannot send itself).
+/// Subrequests one chunk takes at most besides its sends (its load, its batch, its
+/// successor's enqueue, and the enqueue of whatever it cannot send itself).
 pub const CHUNK_COST: u32 = 16;
 /// Chunk jobs of one wave on the queue at once (each finished chunk enqueues its
 /// successor): one consumer batch's worth (`max_batch_size`), so a batch is dispatched
@@ -67,12 +67,7 @@ pub async fn start(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
     enqueue(ctx, (0..jobs).map(|_| Job::Release { r: id.to_owned() }).collect()).await
 }
 
-#[derive(Deserialize)]
-struct Id {
-    id: String,
-}
-
-/// Plans the next chunk of release `id` and enqueues its sends.
+/// Plans the next chunk of release `id` and sends it.
 pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
     let Some(r) = load(ctx, id).await? else { return Ok(()) };
     if r.status != "planning" {
@@ -80,6 +75,14 @@ pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
     }
     let token = new_id("ck");
     let now = ctx.now.millis();
+    // Sent by this invocation while its subrequests last for a claimed chunk: then the
+    // deliveries are created claimed (`sending`, one attempt, under a lease: no other
+    // job sends them, and should this invocation vanish the sweep puts them back to
+    // `queued` once the lease runs out), so no claim statement is needed; what the
+    // subrequests then do not last for is given back (`deliver_claimed`). Otherwise
+    // they are created `queued`, for send jobs.
+    let claim_now = ctx.meter.remaining() > CHUNK_COST + consumer::CHUNK_COST;
+    let (status, attempts): (&str, i64) = if claim_now { ("sending", 1) } else { ("queued", 0) };
     let statements = vec![
         // Mark the next subscribers in signup order, never past the wave's target.
         db::stmt(
@@ -94,11 +97,11 @@ pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
         db::stmt(
             &ctx.db,
             "INSERT OR IGNORE INTO deliveries (id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, release_id, \
-               payload, status, lease_until, created_at, updated_at) \
+               payload, status, attempts, lease_until, created_at, updated_at) \
              SELECT 'dl_' || lower(hex(randomblob(10))), shop_id, 'restock:' || id || ':' || ?1, 'email', 'restock', email, locale, \
-               sku, id, ?1, '{}', 'queued', ?2 + ?3, ?2, ?2 \
+               sku, id, ?1, '{}', ?5, ?6, ?2 + ?3, ?2, ?2 \
              FROM waitlist WHERE notify_token = ?4",
-            crate::args![id, now, consumer::lease_ms(ctx), token.as_str()],
+            crate::args![id, now, consumer::lease_ms(ctx), token.as_str(), status, attempts],
         )?,
         // And a text to those of them who gave a number (and did not reply STOP), oldest
         // first, while the wave's SMS budget lasts: the rest are told by email only. One
@@ -106,13 +109,13 @@ pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
         db::stmt(
             &ctx.db,
             "INSERT OR IGNORE INTO deliveries (id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, release_id, \
-               payload, status, lease_until, created_at, updated_at) \
+               payload, status, attempts, lease_until, created_at, updated_at) \
              SELECT 'dl_' || lower(hex(randomblob(10))), w.shop_id, 'restock-sms:' || w.phone || ':' || ?1, 'sms', 'restock', w.phone, \
-               w.locale, w.sku, w.id, ?1, '{}', 'queued', ?2 + ?3, ?2, ?2 \
+               w.locale, w.sku, w.id, ?1, '{}', ?5, ?6, ?2 + ?3, ?2, ?2 \
              FROM waitlist w WHERE w.notify_token = ?4 AND w.phone IS NOT NULL AND w.sms_stopped_at IS NULL ORDER BY w.seq \
              LIMIT COALESCE((SELECT MAX(s.sms_budget - r.sms_planned, 0) FROM releases r JOIN shops s ON s.id = r.shop_id \
                WHERE r.id = ?1 AND s.sms_enabled = 1), 0)",
-            crate::args![id, now, consumer::lease_ms(ctx), token.as_str()],
+            crate::args![id, now, consumer::lease_ms(ctx), token.as_str(), status, attempts],
         )?,
         db::stmt(
             &ctx.db,
@@ -129,38 +132,49 @@ pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
              WHERE id = ?1 AND status = 'planning'",
             crate::args![id, token.as_str(), now, r.shop_id.as_str(), r.sku.as_str()],
         )?,
+        // The successor's count, while the wave has subscribers left (read back below).
         db::stmt(
             &ctx.db,
-            "SELECT d.id FROM deliveries d WHERE d.release_id = ?1 AND d.kind = 'restock' \
-               AND d.subject_id IN (SELECT id FROM waitlist WHERE notify_token = ?2)",
+            "UPDATE releases SET chunks = chunks + 1 WHERE id = ?1 AND status = 'planning' RETURNING status",
+            crate::args![id],
+        )?,
+        db::stmt(
+            &ctx.db,
+            &format!(
+                "SELECT {} FROM deliveries d WHERE d.release_id = ?1 AND d.kind = 'restock' \
+                   AND d.subject_id IN (SELECT id FROM waitlist WHERE notify_token = ?2)",
+                consumer::CLAIMED_COLUMNS
+            ),
             crate::args![id, token.as_str()],
         )?,
     ];
     let results = db::batch(&ctx.db, statements).await?;
-    let ids: Vec<String> =
-        results.get(5).map(db::rows::<Id>).transpose()?.unwrap_or_default().into_iter().map(|i| i.id).collect();
+    let successor = results.get(5).map(db::rows::<serde_json::Value>).transpose()?.unwrap_or_default();
+    let made: Vec<Claimed> = results.get(6).map(db::rows::<Claimed>).transpose()?.unwrap_or_default();
     // The successor first, so the wave goes on whatever happens to this invocation.
-    if let Some(after) = load(ctx, id).await?
-        && after.status == "planning"
-    {
-        db::run(db::stmt(&ctx.db, "UPDATE releases SET chunks = chunks + 1 WHERE id = ?1", crate::args![id])?).await?;
+    if !successor.is_empty() {
         enqueue(ctx, vec![Job::Release { r: id.to_owned() }]).await?;
     }
-    if ids.is_empty() {
+    if made.is_empty() {
         return Ok(());
     }
+    if !claim_now {
+        return consumer::enqueue_after(ctx, made.into_iter().map(|d| (Job::Send { d: d.id }, 0)).collect()).await;
+    }
     // Send them now; what cannot go now is queued, after the delay it asks for.
-    let later: Vec<(Job, u32)> = match consumer::deliver(ctx, &ids).await {
-        Ok(verdicts) => ids
+    let later: Vec<(Job, u32)> = match consumer::deliver_claimed(ctx, &made).await {
+        Ok(verdicts) => made
             .into_iter()
-            .filter_map(|d| match verdicts.get(&d) {
-                Some(Verdict::RetryAfter(secs)) => Some((Job::Send { d }, *secs)),
+            .filter_map(|d| match verdicts.get(&d.id) {
+                Some(Verdict::RetryAfter(secs)) => Some((Job::Send { d: d.id }, *secs)),
                 _ => None,
             })
             .collect(),
         Err(e) => {
+            // Claimed, so a send job could not take them before their lease ends.
             worker::console_error!("release {id}: sending a chunk failed, queueing its sends: {e:?}");
-            ids.into_iter().map(|d| (Job::Send { d }, 0)).collect()
+            let after = u32::try_from(consumer::lease_ms(ctx) / 1000 + 1).unwrap_or(u32::MAX);
+            made.into_iter().map(|d| (Job::Send { d: d.id }, after)).collect()
         }
     };
     if !later.is_empty() {

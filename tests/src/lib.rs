@@ -23,6 +23,7 @@ pub mod client;
 pub mod dashboard;
 pub mod env;
 pub mod hooks;
+pub mod links;
 pub mod mailbox;
 pub mod mailserver;
 pub mod platforms;

@@ -774,7 +774,7 @@ fn a_platform_order_is_cancelled_in_the_shop_not_by_restocks_link() {
     let head: Vec<&str> = token.split('.').take(2).collect();
     let p1 = shop.backorders("JKT").into_iter().find(|b| b["email"] == "p1@example.com").unwrap_or_default();
     let p1_id = p1["id"].as_str().unwrap_or_default();
-    let forged = sign_link(&format!("{}.x.{}.{p1_id}.0", head.join("."), shop.id));
+    let forged = restock_e2e::links::sign(&format!("{}.x.{}.{p1_id}.0", head.join("."), shop.id));
     let path = format!("/v1/shops/{}/backorders/cancel?token={forged}", shop.id);
     let page = shop.client.get(&path);
     assert_eq!(page.status, 409, "{}", page.body);
@@ -785,25 +785,6 @@ fn a_platform_order_is_cancelled_in_the_shop_not_by_restocks_link() {
     // The merchant can.
     let r = shop.admin("POST", &format!("/v1/admin/backorders/{p1_id}/cancel"), None);
     assert_eq!(r.status, 200, "{}", r.body);
-}
-
-/// Signs a link payload as the Worker does (`TOKEN_SECRET`, handed to the tests as
-/// `RESTOCK_TOKEN_SECRET`): HMAC-SHA256, unpadded base64url.
-fn sign_link(payload: &str) -> String {
-    use hmac::{KeyInit, Mac};
-    let secret = std::env::var("RESTOCK_TOKEN_SECRET").expect("RESTOCK_TOKEN_SECRET is set by cargo xtask test");
-    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(payload.as_bytes());
-    let bytes = mac.finalize().into_bytes();
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    format!("{payload}.{out}")
 }
 
 /// The D1 rows one answer read (`x-restock-d1`, development only).

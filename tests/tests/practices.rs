@@ -180,25 +180,6 @@ fn a_shops_own_page_reads_alternatives_from_another_origin() {
     );
 }
 
-/// Signs a link payload as the Worker does (`TOKEN_SECRET`, handed to the tests as
-/// `RESTOCK_TOKEN_SECRET`): HMAC-SHA256, unpadded base64url.
-fn sign(payload: &str) -> String {
-    use hmac::{KeyInit, Mac};
-    let secret = std::env::var("RESTOCK_TOKEN_SECRET").expect("RESTOCK_TOKEN_SECRET is set by cargo xtask test");
-    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(payload.as_bytes());
-    let bytes = mac.finalize().into_bytes();
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    format!("{payload}.{out}")
-}
-
 fn now_secs() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
@@ -298,7 +279,7 @@ fn an_expired_link_offers_a_new_one_by_email() {
     let (head, expires) = payload.rsplit_once('.').expect("an expiry");
     let expires: i64 = expires.parse().expect("seconds");
     assert!((expires - (now_secs() + 60 * 86_400)).abs() < 300, "60 days: {expires}");
-    let expired = path.replace(&token, &sign(&format!("{head}.{}", now_secs() - 60)));
+    let expired = path.replace(&token, &restock_e2e::links::sign(&format!("{head}.{}", now_secs() - 60)));
     let client = Client::from_env();
     let page = client.get(&expired);
     assert_eq!(page.status, 410, "{}", page.body);

@@ -124,25 +124,6 @@ fn one_click_unsubscribe_per_rfc_8058() {
     assert_eq!(signups(&shop, "MUG")[0]["status"], "pending");
 }
 
-/// Signs a link payload as the Worker does (`TOKEN_SECRET`, which `cargo xtask test`
-/// hands the tests as `RESTOCK_TOKEN_SECRET`): HMAC-SHA256, unpadded base64url.
-fn sign(payload: &str) -> String {
-    use hmac::{KeyInit, Mac};
-    let secret = std::env::var("RESTOCK_TOKEN_SECRET").expect("RESTOCK_TOKEN_SECRET is set by cargo xtask test");
-    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(payload.as_bytes());
-    let bytes = mac.finalize().into_bytes();
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    format!("{payload}.{out}")
-}
-
 fn now_secs() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
@@ -161,7 +142,7 @@ fn confirmation_links_expire_after_seven_days_and_offer_a_new_one() {
     let expires: i64 = expires.parse().expect("seconds");
     assert!((expires - (now_secs() + 7 * 86_400)).abs() < 300, "expires {expires}");
     // The same link a minute after it expired (signed as the Worker would).
-    let expired = path.replace(&token, &sign(&format!("{head}.{}", now_secs() - 60)));
+    let expired = path.replace(&token, &restock_e2e::links::sign(&format!("{head}.{}", now_secs() - 60)));
     let client = Client::from_env();
     let page = client.get(&expired);
     assert_eq!(page.status, 410, "{}", page.body);
@@ -193,7 +174,8 @@ fn confirmation_links_expire_after_seven_days_and_offer_a_new_one() {
     assert_eq!(mailbox::messages(&shop.id, "ada@example.com").len(), 2);
     // An expired unsubscribe link is a dead end that says so (they are not sent with an
     // expiry today, but one that had one would not work after it).
-    let unsub = path.replace(&token, &sign(&format!("{}.{}", head.replacen(".c.", ".u.", 1), now_secs() - 60)));
+    let unsub = path
+        .replace(&token, &restock_e2e::links::sign(&format!("{}.{}", head.replacen(".c.", ".u.", 1), now_secs() - 60)));
     let unsub = unsub.replace("/waitlist/confirm?", "/waitlist/unsubscribe?");
     assert_eq!(client.get(&unsub).status, 410);
     assert_eq!(signups(&shop, "MUG")[0]["status"], "active");

@@ -427,6 +427,21 @@ enum Gone {
     OptedOut(String),
 }
 
+/// How the shop's emails look and whom they come from, from its settings, with this
+/// email's `extras` (the sender and the dashboard's preview use the same).
+pub fn brand<'a>(shop: &'a ShopRow, extras: Extras<'a>) -> Brand<'a> {
+    Brand {
+        shop_name: &shop.name,
+        sender_name: &shop.sender_name,
+        reply_to: shop.reply_to.as_deref(),
+        color: shop.brand_color.as_deref().unwrap_or("#1f5f4a"),
+        postal_address: shop.postal_address.as_deref(),
+        from_transactional: shop.from_transactional.as_deref(),
+        from_subscription: shop.from_subscription.as_deref(),
+        extras,
+    }
+}
+
 /// Why a production Worker holds a shop's emails back.
 pub const POSTAL_ADDRESS_MISSING: &str =
     "postal_address_missing: set the shop's postal address (Settings); every email's footer needs it";
@@ -942,16 +957,7 @@ fn email_plan(
 ) -> Plan {
     let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
     let lang = Lang::from_tag(&d.locale);
-    let brand = Brand {
-        shop_name: &shop.name,
-        sender_name: &shop.sender_name,
-        reply_to: shop.reply_to.as_deref(),
-        color: shop.brand_color.as_deref().unwrap_or("#1f5f4a"),
-        postal_address: shop.postal_address.as_deref(),
-        from_transactional: shop.from_transactional.as_deref(),
-        from_subscription: shop.from_subscription.as_deref(),
-        extras: Extras::default(),
-    };
+    let brand = brand(shop, Extras::default());
     // Bulk-sender rules: no email to shoppers from a production Worker without the
     // shop's postal address in its footer. Retried, so it goes out once it is set.
     if d.kind != "digest"

@@ -24,7 +24,7 @@ use crate::db;
 use crate::error::ApiError;
 use crate::http;
 use crate::i18n::{M, t};
-use crate::notify::render::{Body, Brand, Cancel, Extras, render};
+use crate::notify::render::{Body, Cancel, Extras, render};
 use crate::shops::{ShopRow, auth};
 
 /// The emails a merchant can edit.
@@ -342,16 +342,7 @@ pub fn sample(
         free_shipping: shop.free_shipping != 0 && shop.incentive_in(kind.name()),
         orders_url: order.then_some(link.as_str()),
     };
-    let brand = Brand {
-        shop_name: &shop.name,
-        sender_name: &shop.sender_name,
-        reply_to: shop.reply_to.as_deref(),
-        color: shop.brand_color.as_deref().unwrap_or("#1f5f4a"),
-        postal_address: shop.postal_address.as_deref(),
-        from_transactional: shop.from_transactional.as_deref(),
-        from_subscription: shop.from_subscription.as_deref(),
-        extras,
-    };
+    let brand = crate::notify::consumer::brand(shop, extras);
     let body = match kind {
         EmailKind::Confirm => Body::Confirm { product, confirm_url: &link, unsubscribe_url: &link },
         EmailKind::Restock => Body::Restock {

@@ -169,6 +169,17 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
     let mut headers = Vec::new();
     let mut attachments = Vec::new();
     let why = || f(M::WhyThisEmail, &[("shop".into(), brand.shop_name.into())]);
+    // An order's variables (product, quantity, place in the queue) and its ship-date line.
+    let order_vars = |product: &str, qty: u32, position: Option<u32>| {
+        let mut v = product_vars(product);
+        v.push(("qty".into(), qty.to_string()));
+        v.push(("position".into(), position.map_or_else(|| "–".into(), |p| p.to_string())));
+        v
+    };
+    let ships = |promised: Option<Date>| match promised {
+        Some(d) => f(M::ExpectedShip, &[("date".into(), long_date(lang, d))]),
+        None => t(lang, M::NoDateYet).to_owned(),
+    };
     let (subject, doc) = match body {
         Body::Confirm { product, confirm_url, unsubscribe_url } => {
             list_unsubscribe(&mut headers, unsubscribe_url);
@@ -217,13 +228,8 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
             )
         }
         Body::BackorderConfirmation { product, qty, position, promised, cancel_url } => {
-            let mut v = product_vars(product);
-            v.push(("qty".into(), qty.to_string()));
-            v.push(("position".into(), position.map_or_else(|| "–".into(), |p| p.to_string())));
-            let when = match promised {
-                Some(d) => f(M::ExpectedShip, &[("date".into(), long_date(lang, d))]),
-                None => t(lang, M::NoDateYet).to_owned(),
-            };
+            let v = order_vars(product, qty, position);
+            let when = ships(promised);
             (
                 f(M::BackorderSubject, &v),
                 Doc {
@@ -276,13 +282,8 @@ pub fn render(lang: Lang, brand: &Brand<'_>, to: &str, body: Body<'_>) -> Email 
             )
         }
         Body::StatusUpdate { product, qty, position, promised, cancel } => {
-            let mut v = product_vars(product);
-            v.push(("qty".into(), qty.to_string()));
-            v.push(("position".into(), position.map_or_else(|| "–".into(), |p| p.to_string())));
-            let when = match promised {
-                Some(d) => f(M::ExpectedShip, &[("date".into(), long_date(lang, d))]),
-                None => t(lang, M::NoDateYet).to_owned(),
-            };
+            let v = order_vars(product, qty, position);
+            let when = ships(promised);
             (
                 f(M::StatusSubject, &v),
                 Doc {

@@ -1045,6 +1045,8 @@ fn email_plan(
         _ => {
             let Some(order) = order else { return Plan::Skip("the order was erased".into()) };
             let qty = u32::try_from(order.quantity).unwrap_or(0);
+            let promised = order.current_promise.as_deref().and_then(|s| Date::parse(s).ok());
+            let position = order.position.and_then(|p| u32::try_from(p).ok());
             // A platform's order is cancelled in the platform (where it was paid): no
             // Restock link, which would free the place and leave the paid order.
             let cancel = if order.source.is_some() {
@@ -1063,8 +1065,6 @@ fn email_plan(
                 }
                 (_, _) if order.status == "cancelled" => return Plan::Skip("the order was cancelled".into()),
                 ("backorder_confirmation", Some(c)) => {
-                    let promised = order.current_promise.as_deref().and_then(|s| Date::parse(s).ok());
-                    let position = order.position.and_then(|p| u32::try_from(p).ok());
                     return Plan::Email(render(
                         lang,
                         &brand,
@@ -1080,8 +1080,6 @@ fn email_plan(
                         Some(url) => Cancel::Link(url),
                         None => Cancel::InShop { shop_url: shop.shop_url.as_deref() },
                     };
-                    let promised = order.current_promise.as_deref().and_then(|s| Date::parse(s).ok());
-                    let position = order.position.and_then(|p| u32::try_from(p).ok());
                     return Plan::Email(render(
                         lang,
                         &brand,

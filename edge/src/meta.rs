@@ -1,6 +1,6 @@
 //! Knowing what runs: the API index (`GET /v1/`), the health and configuration check
 //! (`GET /v1/health`), and the security headers every response of ours carries on the
-//! deployed origin (HSTS), including the static HTML pages routed through the Worker.
+//! deployed origin (HSTS), and the static files, handed on to the `restock-www` Worker.
 
 use serde_json::json;
 use worker::{Headers, Request, Response, Url};
@@ -65,19 +65,27 @@ pub fn secure(resp: &mut Response, deployed: bool) {
     }
 }
 
-/// A static page (the storefront, the dashboard, the embed page) routed through the
-/// Worker (`run_worker_first` in wrangler.toml) so it can carry HSTS: the assets'
-/// answer, `_headers` rules applied, with its headers copied into a response we may
-/// change (a fetched response's headers are immutable).
-pub async fn asset(ctx: &Ctx, req: &Request) -> Result<Response, ApiError> {
-    let fetched = ctx.env.assets("ASSETS")?.fetch_request(req.clone()?).await?;
+/// A static file (the widget's files, the storefront, the dashboard, the embed page):
+/// the answer of the `restock-www` Worker (`edge/www.wrangler.toml`, bound as `WWW`),
+/// which serves `www/` with its `_headers` rules. The API Worker has no `[assets]` of its
+/// own, so an API request does not pass through the assets router first (issue 19: that
+/// hop cost a fifth of the read throughput). On the deployed origin the headers are
+/// copied into a response we may change (a fetched response's are immutable) to add
+/// HSTS; locally the answer passes through as it is.
+pub async fn asset(env: &worker::Env, req: Request, deployed: bool) -> Result<Response, ApiError> {
+    let fetched = env.service("WWW")?.fetch_request(req).await?;
+    if !deployed {
+        return Ok(fetched);
+    }
     let status = fetched.status_code();
     let headers = Headers::new();
     for (name, value) in fetched.headers() {
         let _ = headers.append(&name, &value);
     }
     let (_, body) = fetched.into_parts();
-    Ok(Response::from_body(body)?.with_status(status).with_headers(headers))
+    let mut resp = Response::from_body(body)?.with_status(status).with_headers(headers);
+    secure(&mut resp, deployed);
+    Ok(resp)
 }
 
 #[cfg(test)]

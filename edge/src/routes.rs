@@ -1,6 +1,6 @@
 //! The route table: path and method to handler. Unknown paths are 404
-//! `route_not_found`, known paths with the wrong method 405 with `Allow`. Static pages
-//! routed through the Worker (for their headers) go on to the assets.
+//! `route_not_found`, known paths with the wrong method 405 with `Allow`. Every path
+//! outside `/v1/` and `/dev/` is a static file, handed on to the `restock-www` Worker.
 
 use worker::{Method, Request, Response};
 
@@ -18,13 +18,25 @@ const PUBLIC_POST: &str = "POST, OPTIONS";
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
 pub async fn handle(req: Request, env: worker::Env, runtime: worker::Context) -> Response {
-    let deployed = req.url().is_ok_and(|u| meta::is_deployed_origin(&u));
+    let Ok(url) = req.url() else {
+        return ApiError::bad_request("invalid_url", "the request URL could not be parsed").into_response();
+    };
+    let deployed = meta::is_deployed_origin(&url);
+    if !is_api(url.path()) {
+        return meta::asset(&env, req, deployed).await.unwrap_or_else(|e| e.into_response());
+    }
     let mut resp = match dispatch(req, env, runtime).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     };
     meta::secure(&mut resp, deployed);
     resp
+}
+
+/// Whether `path` is the API's (or a development endpoint's): everything else is a
+/// static file.
+fn is_api(path: &str) -> bool {
+    ["/v1", "/dev"].iter().any(|p| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
 }
 
 fn not_allowed(allow: &'static str) -> Result<Response, ApiError> {
@@ -242,11 +254,6 @@ async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) 
         (["dev", "releases", "due"], Post) => notify::api::make_due(&ctx, r).await,
         (["dev", "d1"], Get) => notify::api::d1_tallies(&ctx),
 
-        (["v1" | "dev", ..], _) => {
-            Err(ApiError::not_found("route_not_found", "no such endpoint; see /v1/openapi.json"))
-        }
-        // Static pages routed here for their headers (`run_worker_first`).
-        (_, Get | Method::Head) => meta::asset(&ctx, r).await,
         _ => Err(ApiError::not_found("route_not_found", "no such endpoint; see /v1/openapi.json")),
     };
     // A refusal from a shop's public endpoint reaches the widget on the shop's own site
@@ -300,4 +307,28 @@ async fn public_preflight(ctx: &Ctx, req: &Request, shop: &str, methods: &str) -
         _ => false,
     };
     Ok(http::preflight(origin.as_deref(), allowed, methods))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_api;
+
+    #[test]
+    fn only_v1_and_dev_are_the_apis_the_rest_is_static() {
+        for (path, api) in [
+            ("/v1", true),
+            ("/v1/", true),
+            ("/v1/shops/demo/availability", true),
+            ("/dev/mailbox", true),
+            ("/", false),
+            ("/v1x", false),
+            ("/v10/shops", false),
+            ("/developer", false),
+            ("/widget/widget.js", false),
+            ("/dashboard/", false),
+            ("/product", false),
+        ] {
+            assert_eq!(is_api(path), api, "{path}");
+        }
+    }
 }

@@ -110,6 +110,9 @@ pub fn seed_waitlist(persist: &Path, shop: &str, sku: &str, n: u32) -> Result<()
     execute_sql(persist, &file)
 }
 
+/// The static files' Worker (`restock-www`), a file in `edge/`, started beside the API.
+pub const WWW_CONFIG: &str = "www.wrangler.toml";
+
 /// How to start a dev server.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -135,11 +138,10 @@ impl DevServer {
     /// Starts `wrangler dev` in its own process group and waits until `/v1/health`
     /// answers (or fails after `timeout`).
     pub fn start(options: Options, timeout: Duration) -> Result<DevServer, String> {
-        let mut args = vec!["--test-scheduled", "--log-level", "info"];
-        if let Some(config) = &options.config {
-            args.push("--config");
-            args.push(config);
-        }
+        // The API Worker first (it gets the port), then the static files' Worker it hands
+        // every other path on to (`WWW`).
+        let config = options.config.as_deref().unwrap_or("wrangler.toml");
+        let mut args = vec!["--test-scheduled", "--log-level", "info", "--config", config, "--config", WWW_CONFIG];
         let vars: Vec<String> = options.vars.iter().map(|(k, v)| format!("{k}:{v}")).collect();
         for v in &vars {
             args.push("--var");

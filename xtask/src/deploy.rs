@@ -3,7 +3,7 @@
 //! are missing, writes their ids into `edge/wrangler.deploy.toml` (generated from the
 //! committed `edge/wrangler.toml`, which keeps its placeholder ids and stays safe to
 //! commit), applies the migrations remotely, asks for each secret that is not set yet,
-//! and deploys. `--dry-run` prints every command and the config it would write, and runs
+//! and deploys: the static files' Worker (`edge/www.wrangler.toml`), then the API's. `--dry-run` prints every command and the config it would write, and runs
 //! nothing that talks to Cloudflare (CI runs it).
 //!
 //! One code path for both: the plan talks to a `Runner`; the real one runs wrangler,
@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use restock_e2e::server::{repo_root, wrangler};
+use restock_e2e::server::{WWW_CONFIG, repo_root, wrangler};
 use serde_json::Value;
 
 use crate::{build, step, tools};
@@ -259,7 +259,9 @@ pub fn plan(r: &mut dyn Runner, committed: &str, vars: &[(String, String)]) -> R
             )?,
         }
     }
-    r.act("deploy the Worker and the static files", &["deploy", "-c", DEPLOY_CONFIG], true)
+    // The static files' Worker first: the API's `WWW` service binding names it.
+    r.act("deploy the static files (restock-www)", &["deploy", "-c", WWW_CONFIG], true)?;
+    r.act("deploy the Worker", &["deploy", "-c", DEPLOY_CONFIG], true)
 }
 
 /// Prints instead of running: the dry run.
@@ -439,6 +441,7 @@ mod tests {
                 "! secret put OPERATOR_TOKEN -c wrangler.deploy.toml",
                 "! secret put EMAIL_API_URL -c wrangler.deploy.toml",
                 "! secret put EMAIL_API_KEY -c wrangler.deploy.toml",
+                "! deploy -c www.wrangler.toml",
                 "! deploy -c wrangler.deploy.toml",
             ]
         );
@@ -475,6 +478,7 @@ mod tests {
                 "! d1 migrations apply DB --remote -c wrangler.deploy.toml",
                 "? secret list -c wrangler.deploy.toml",
                 "! secret put OPERATOR_TOKEN -c wrangler.deploy.toml",
+                "! deploy -c www.wrangler.toml",
                 "! deploy -c wrangler.deploy.toml",
             ]
         );
@@ -522,6 +526,7 @@ mod tests {
             "ENVIRONMENT = \"production\"",
             "wrangler d1 migrations apply DB --remote -c wrangler.deploy.toml",
             "wrangler secret put EMAIL_API_KEY -c wrangler.deploy.toml",
+            "wrangler deploy -c www.wrangler.toml\n",
             "wrangler deploy -c wrangler.deploy.toml",
         ] {
             assert!(text.contains(line), "missing {line:?} in:\n{text}");

@@ -124,6 +124,10 @@ pub struct Options {
     pub log: Option<PathBuf>,
     /// A wrangler config other than `edge/wrangler.toml` (a file name in `edge/`).
     pub config: Option<String>,
+    /// wrangler's `--log-level`: `info` logs every request (the tests read that log);
+    /// the benchmark runs at `warn`, as its baselines do, so wrangler's logging of each
+    /// request is not counted as the Worker's work.
+    pub log_level: &'static str,
 }
 
 /// A running `wrangler dev`; stopped (with every process it started) on drop.
@@ -141,7 +145,8 @@ impl DevServer {
         // The API Worker first (it gets the port), then the static files' Worker it hands
         // every other path on to (`WWW`).
         let config = options.config.as_deref().unwrap_or("wrangler.toml");
-        let mut args = vec!["--test-scheduled", "--log-level", "info", "--config", config, "--config", WWW_CONFIG];
+        let mut args =
+            vec!["--test-scheduled", "--log-level", options.log_level, "--config", config, "--config", WWW_CONFIG];
         let vars: Vec<String> = options.vars.iter().map(|(k, v)| format!("{k}:{v}")).collect();
         for v in &vars {
             args.push("--var");
@@ -268,7 +273,14 @@ pub fn start_own_with(
     ];
     vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let options = Options { port: free_port(), persist, vars, log: Some(dir.join("wrangler.log")), config: None };
+    let options = Options {
+        port: free_port(),
+        persist,
+        vars,
+        log: Some(dir.join("wrangler.log")),
+        config: None,
+        log_level: "info",
+    };
     DevServer::start(options, Duration::from_secs(90))
 }
 
@@ -305,7 +317,14 @@ pub fn start_sharded(name: &str, operator: &str, extra_dbs: &[&str], shards: &st
         ("TOKEN_SECRET".to_owned(), format!("{operator}-links")),
         ("D1_SHARDS".to_owned(), shards.to_owned()),
     ];
-    let options = Options { port: free_port(), persist, vars, log: Some(dir.join("wrangler.log")), config: Some(file) };
+    let options = Options {
+        port: free_port(),
+        persist,
+        vars,
+        log: Some(dir.join("wrangler.log")),
+        config: Some(file),
+        log_level: "info",
+    };
     DevServer::start(options, Duration::from_secs(90))
 }
 
@@ -333,7 +352,14 @@ pub fn start_configured(
     ];
     vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let options = Options { port: free_port(), persist, vars, log: Some(dir.join("wrangler.log")), config: Some(file) };
+    let options = Options {
+        port: free_port(),
+        persist,
+        vars,
+        log: Some(dir.join("wrangler.log")),
+        config: Some(file),
+        log_level: "info",
+    };
     DevServer::start(options, Duration::from_secs(90))
 }
 

@@ -71,7 +71,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         build::baseline_rs(&tools)?;
     }
     if wants("widget") || wants("reads") || wants("writes") {
-        crate::test::with_worker(|url, creds, _, shop_site| {
+        // wrangler at `warn`, like the baselines: at `info` it logs every request, work
+        // of wrangler's that neither baseline pays for.
+        crate::test::with_worker_logging("warn", |url, creds, _, shop_site| {
             if wants("widget") {
                 // As a shop embeds it: the page on another origin (the shop site the demo
                 // shop allows), warm and cold; and on the Worker's own origin.

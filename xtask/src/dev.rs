@@ -138,7 +138,14 @@ pub fn run() -> Result<(), String> {
     step(&format!("starting the Worker under wrangler dev on {base}"));
     let stop = Arc::new(AtomicBool::new(false));
     install_ctrl_c(stop.clone());
-    let options = Options { port, persist: root.join(".restock/state"), vars: creds.vars(), log: None, config: None };
+    let options = Options {
+        port,
+        persist: root.join(".restock/state"),
+        vars: creds.vars(),
+        log: None,
+        config: None,
+        log_level: "info",
+    };
     let mut server = DevServer::start(options, Duration::from_secs(90))?;
     SERVER_PGID.store(server.pid(), Ordering::SeqCst);
     eprintln!(

@@ -66,6 +66,14 @@ fn wasm(tools: &Tools) -> Result<(), String> {
 /// Starts the built Worker under `wrangler dev` on a free port with fresh, seeded local
 /// state, runs `body` against it, stops it, and shows the log's tail if `body` failed.
 pub fn with_worker(body: impl FnOnce(&str, &Credentials, &Path, &str) -> Result<(), String>) -> Result<(), String> {
+    with_worker_logging("info", body)
+}
+
+/// [`with_worker`] with wrangler's `--log-level` `level` (the benchmark's is `warn`).
+pub fn with_worker_logging(
+    level: &'static str,
+    body: impl FnOnce(&str, &Credentials, &Path, &str) -> Result<(), String>,
+) -> Result<(), String> {
     let root = repo_root();
     let run_dir = root.join("target/e2e").join(crate::dev::now().millis().to_string());
     let state = run_dir.join("state");
@@ -78,7 +86,14 @@ pub fn with_worker(body: impl FnOnce(&str, &Credentials, &Path, &str) -> Result<
     prepare_state(&state, &creds.demo_key, &[url.clone(), shop_site.clone()])?;
     let log = run_dir.join("wrangler.log");
     let started = Instant::now();
-    let options = Options { port, persist: state.clone(), vars: creds.vars(), log: Some(log.clone()), config: None };
+    let options = Options {
+        port,
+        persist: state.clone(),
+        vars: creds.vars(),
+        log: Some(log.clone()),
+        config: None,
+        log_level: level,
+    };
     let mut server = DevServer::start(options, Duration::from_secs(90))?;
     SERVER_PGID.store(server.pid(), Ordering::SeqCst);
     eprintln!("worker ready on {url} in {:.1}s (log: {})", started.elapsed().as_secs_f64(), log.display());

@@ -19,6 +19,11 @@ use crate::{build, step, tools};
 
 /// The deploy config, next to the committed one (relative paths in it stay valid).
 pub const DEPLOY_CONFIG: &str = "wrangler.deploy.toml";
+/// The static files' deploy config when they get routes of their own (`ROUTE_ZONE`).
+pub const WWW_DEPLOY_CONFIG: &str = "www.wrangler.deploy.toml";
+/// A deploy option, not a variable of the Worker: the Cloudflare zone (`example.com`)
+/// that `PUBLIC_URL`'s host is in. With it both Workers get routes on that host.
+pub const ROUTE_ZONE: &str = "ROUTE_ZONE";
 /// The KV namespace's title in the account.
 pub const KV_TITLE: &str = "restock-cache";
 /// Plain variables taken from the environment of `cargo xtask deploy` into the config.
@@ -132,6 +137,31 @@ fn toml_string(value: &str) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// The routes for `ROUTE_ZONE` (when it is among `vars`): the API Worker's
+/// `host/v1/*` and the static files' Worker's `host/*` (the more specific route wins),
+/// as `[[routes]]` tables to append to each config. So a static file is served by
+/// `restock-www` without running any Worker script (free, and not counted against the
+/// Workers request quota), and an API request reaches the API Worker directly. Without
+/// it both Workers are on workers.dev, and the API Worker hands static paths on to
+/// `restock-www` itself (each is then one request to the API Worker).
+pub fn routes(vars: &[(String, String)]) -> Result<Option<(String, String)>, String> {
+    let Some(zone) = var(vars, ROUTE_ZONE) else { return Ok(None) };
+    let zone = zone.trim().trim_end_matches('.').to_ascii_lowercase();
+    let url = var(vars, "PUBLIC_URL").ok_or("ROUTE_ZONE needs PUBLIC_URL (https://<host in that zone>)")?;
+    let host = url
+        .strip_prefix("https://")
+        .map(|rest| rest.trim_end_matches('/').to_ascii_lowercase())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .ok_or_else(|| format!("ROUTE_ZONE needs PUBLIC_URL to be https://<host> with no path, not {url}"))?;
+    if zone.is_empty() || !(host == zone || host.ends_with(&format!(".{zone}"))) {
+        return Err(format!("PUBLIC_URL's host {host} is not in ROUTE_ZONE {zone}"));
+    }
+    let table = |pattern: String| {
+        format!("\n[[routes]]\npattern = {}\nzone_name = {}\n", toml_string(&pattern), toml_string(&zone))
+    };
+    Ok(Some((table(format!("{host}/v1/*")), table(format!("{host}/*")))))
+}
+
 /// The deploy config: the committed one with the D1 and KV ids filled in and `vars`
 /// added under `[vars]` (ENVIRONMENT stays production).
 pub fn deploy_config(committed: &str, d1: &str, kv: &str, vars: &[(String, String)]) -> Result<String, String> {
@@ -162,7 +192,7 @@ pub fn deploy_config(committed: &str, d1: &str, kv: &str, vars: &[(String, Strin
         out.push_str(line);
         out.push('\n');
         if trimmed == "[vars]" {
-            for (k, v) in vars {
+            for (k, v) in vars.iter().filter(|(k, _)| k != ROUTE_ZONE) {
                 out.push_str(&format!("{k} = {}\n", toml_string(v)));
             }
             vars_done = true;
@@ -173,6 +203,9 @@ pub fn deploy_config(committed: &str, d1: &str, kv: &str, vars: &[(String, Strin
         out.push_str(
             "\n# EMAIL_PROVIDER=cloudflare: Email Service through this binding.\n[[send_email]]\nname = \"EMAIL\"\n",
         );
+    }
+    if let Some((api, _)) = routes(vars)? {
+        out.push_str(&api);
     }
     match (d1_done, kv_done, vars_done) {
         (true, true, true) => Ok(out),
@@ -260,7 +293,14 @@ pub fn plan(r: &mut dyn Runner, committed: &str, vars: &[(String, String)]) -> R
         }
     }
     // The static files' Worker first: the API's `WWW` service binding names it.
-    r.act("deploy the static files (restock-www)", &["deploy", "-c", WWW_CONFIG], true)?;
+    let www = match routes(vars)? {
+        Some((_, www_routes)) => {
+            r.write(WWW_DEPLOY_CONFIG, &format!("{}{www_routes}", www_committed()?))?;
+            WWW_DEPLOY_CONFIG
+        }
+        None => WWW_CONFIG,
+    };
+    r.act("deploy the static files (restock-www)", &["deploy", "-c", www], true)?;
     r.act("deploy the Worker", &["deploy", "-c", DEPLOY_CONFIG], true)
 }
 
@@ -319,6 +359,7 @@ impl Runner for Real {
 fn passed_vars() -> Vec<(String, String)> {
     PASSED_VARS
         .iter()
+        .chain(std::iter::once(&ROUTE_ZONE))
         .filter_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()).map(|v| ((*k).to_owned(), v)))
         .collect()
 }
@@ -326,6 +367,12 @@ fn passed_vars() -> Vec<(String, String)> {
 fn committed() -> Result<String, String> {
     let path = repo_root().join("edge/wrangler.toml");
     std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn www_committed() -> Result<String, String> {
+    let path = repo_root().join("edge").join(WWW_CONFIG);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!("# Generated by `cargo xtask deploy` from {WWW_CONFIG} with ROUTE_ZONE's route. Not committed.\n{text}"))
 }
 
 /// The dry run's text for the committed config and these variables.
@@ -482,6 +529,53 @@ mod tests {
                 "! deploy -c wrangler.deploy.toml",
             ]
         );
+    }
+
+    #[test]
+    fn a_route_zone_routes_the_api_and_the_static_files_on_the_public_host() {
+        let everything = vec![
+            Ok(r#"[{"uuid":"d1-1234","name":"restock"}]"#),
+            Ok(r#"[{"id":"kv-5678","title":"restock-cache"}]"#),
+            Ok(QUEUES_TABLE),
+            Ok(r#"[{"name":"TOKEN_SECRET","type":"secret_text"},{"name":"OPERATOR_TOKEN","type":"secret_text"}]"#),
+        ];
+        let fake = run(everything, &[("PUBLIC_URL", "https://restock.example.com/"), ("ROUTE_ZONE", "Example.com")]);
+        assert_eq!(
+            fake.log[fake.log.len() - 3..],
+            ["> www.wrangler.deploy.toml", "! deploy -c www.wrangler.deploy.toml", "! deploy -c wrangler.deploy.toml"]
+        );
+        let api = &fake.written[0].1;
+        assert!(
+            api.ends_with("\n[[routes]]\npattern = \"restock.example.com/v1/*\"\nzone_name = \"example.com\"\n"),
+            "{api}"
+        );
+        assert!(!api.contains("ROUTE_ZONE"), "a deploy option, not a variable of the Worker: {api}");
+        let www = &fake.written[1].1;
+        assert!(www.contains("name = \"restock-www\"\n") && www.contains("directory = \"../www\"\n"), "{www}");
+        assert!(
+            www.ends_with("\n[[routes]]\npattern = \"restock.example.com/*\"\nzone_name = \"example.com\"\n"),
+            "{www}"
+        );
+
+        let with = |url: &str, zone: &str| {
+            let mut vars = vec![(ROUTE_ZONE.to_owned(), zone.to_owned())];
+            if !url.is_empty() {
+                vars.push(("PUBLIC_URL".to_owned(), url.to_owned()));
+            }
+            routes(&vars)
+        };
+        assert!(with("https://example.com", "example.com").is_ok_and(|r| r.is_some()));
+        for (url, zone) in [
+            ("", "example.com"),
+            ("http://restock.example.com", "example.com"),
+            ("https://restock.example.com/app", "example.com"),
+            ("https://restock.example.org", "example.com"),
+            ("https://badexample.com", "example.com"),
+            ("https://restock.example.com", ""),
+        ] {
+            assert!(with(url, zone).is_err(), "{url} in {zone:?}");
+        }
+        assert_eq!(routes(&[]), Ok(None), "no ROUTE_ZONE: workers.dev, no routes");
     }
 
     #[test]

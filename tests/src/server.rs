@@ -113,6 +113,11 @@ pub fn seed_waitlist(persist: &Path, shop: &str, sku: &str, n: u32) -> Result<()
 /// The static files' Worker (`restock-www`), a file in `edge/`, started beside the API.
 pub const WWW_CONFIG: &str = "www.wrangler.toml";
 
+/// Whether wrangler's log says a socket's port was taken.
+fn port_taken(log: &Path) -> bool {
+    std::fs::read_to_string(log).is_ok_and(|text| text.contains("Address already in use"))
+}
+
 /// How to start a dev server.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -140,8 +145,25 @@ pub struct DevServer {
 
 impl DevServer {
     /// Starts `wrangler dev` in its own process group and waits until `/v1/health`
-    /// answers (or fails after `timeout`).
+    /// answers (or fails after `timeout`). wrangler picks the ports of its internal
+    /// sockets (one per Worker) when it starts, so two started at the same moment may
+    /// pick the same one: a start that fails with "Address already in use" in its log is
+    /// tried again, up to three times.
     pub fn start(options: Options, timeout: Duration) -> Result<DevServer, String> {
+        let mut attempt = 1;
+        loop {
+            match DevServer::start_once(options.clone(), timeout) {
+                Err(e) if attempt < 3 && options.log.as_ref().is_some_and(|log| port_taken(log)) => {
+                    eprintln!("wrangler dev lost a port to another start; trying again ({e})");
+                    attempt += 1;
+                    thread::sleep(Duration::from_millis(300 * attempt));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn start_once(options: Options, timeout: Duration) -> Result<DevServer, String> {
         // The API Worker first (it gets the port), then the static files' Worker it hands
         // every other path on to (`WWW`).
         let config = options.config.as_deref().unwrap_or("wrangler.toml");

@@ -563,10 +563,8 @@ fn field_error(b: &Browser, host: &str, input: &str) -> String {
         &shadow_js(host, &format!("{input}e"), "!e.hidden && e.textContent"),
         WAIT,
     );
-    let marked = b.eval(
-        &shadow_js(host, input, "e.getAttribute('aria-invalid') === 'true' && r.activeElement === e"),
-        vec![],
-    );
+    let marked =
+        b.eval(&shadow_js(host, input, "e.getAttribute('aria-invalid') === 'true' && r.activeElement === e"), vec![]);
     assert_eq!(marked, true, "#{input} is marked invalid and focused");
     shown.as_str().unwrap_or_default().replace(['\u{2068}', '\u{2069}'], "")
 }

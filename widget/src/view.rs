@@ -129,7 +129,10 @@ mod tests {
     fn every_error_is_announced_for_its_field() {
         for (input, error) in [("q", "qe"), ("m", "me"), ("k", "ke"), ("p", "pe"), ("j", "je")] {
             assert!(template(false).contains(&format!("id={input} ")), "#{input}");
-            assert!(template(false).contains(&format!("aria-describedby={error}")), "#{input} is described by #{error}");
+            assert!(
+                template(false).contains(&format!("aria-describedby={error}")),
+                "#{input} is described by #{error}"
+            );
         }
     }
 }

@@ -638,3 +638,27 @@ fn the_form_checks_each_field_as_the_worker_does_and_says_what_the_worker_answer
     assert!(note.as_str().unwrap_or_default().starts_with("You're on the list"), "{note}");
     assert!(shop.all_pages("/v1/admin/products/MUG/waitlist").is_empty(), "the Worker kept nothing");
 }
+
+#[test]
+fn another_variant_starts_its_form_afresh_and_keeps_what_was_typed() {
+    let b = Browser::launch();
+    b.goto(&embed("sku=MUG-STONE"));
+    let w = host("MUG-STONE");
+    assert_eq!(status(&b, &w), "Out of stock");
+    form(&b, &w);
+    let before = text(&b, &w, "g");
+    let el = b.find(&w);
+    b.type_into(&b.find_in_shadow(&el, "#m"), "nope");
+    b.click(&b.find_in_shadow(&el, "#b"));
+    assert!(field_error(&b, &w, "m").contains("name@example.com"));
+    // The shopper picks another variant (here through the page's API): its form starts
+    // afresh, without the old error, and the address typed stays in the field.
+    b.eval(&format!("Restock.setSku(document.querySelector('{w}'), 'TEE-ORG-XL')"), vec![]);
+    let before = serde_json::to_string(&before).unwrap_or_default();
+    let js = shadow_js(&w, "g", &format!("e.textContent !== {before} && e.textContent"));
+    let after = b.wait_for("the other variant's form", &js, WAIT);
+    assert!(after.as_str().is_some_and(|g| g.starts_with("Get an email when")), "{after}");
+    assert!(!visible(&b, &w, "me"), "the old error is gone");
+    assert_eq!(b.eval(&shadow_js(&w, "m", "e.getAttribute('aria-invalid')"), vec![]), Value::Null);
+    assert_eq!(b.eval(&shadow_js(&w, "m", "e.value"), vec![]), "nope", "what was typed stays");
+}

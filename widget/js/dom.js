@@ -112,7 +112,10 @@ function draw(id, texts, focus) {
   const k = form(f), order = k == 'o', max = it && it.max_quantity > 1 ? it.max_quantity : 1;
   // A text by its index, its placeholder filled between Unicode isolates, so a
   // right-to-left page or a name in another script never reorders the words.
-  const say = (i, t) => { $(i).textContent = t ? texts[t[0]].replace(/\{\w+\}/, (h) => (t[1] == null ? h : '\u2068' + t[1] + '\u2069')) : ''; };
+  // Written only when it changed: a live region (the outcome, an alert) given its own
+  // words again would be announced again.
+  const put = (i, v) => { if ($(i).textContent !== v) $(i).textContent = v; };
+  const say = (i, t) => put(i, t ? texts[t[0]].replace(/\{\w+\}/, (h) => (t[1] == null ? h : '\u2068' + t[1] + '\u2069')) : '');
   const line = (i, t) => { say(i, t); $(i).hidden = !t; };
   const show = (i, v) => { $(i).hidden = !v; };
   const attr = (i, a, v) => (v ? $(i).setAttribute(a, v) : $(i).removeAttribute(a));
@@ -128,10 +131,10 @@ function draw(id, texts, focus) {
   $('q').max = max;
   show('mr', k && !(order && f.shop.backorder_mode == 'event'));
   show('kr', k == 'w');
-  $('kl').textContent = f.shop ? f.shop.consent_text : '';
+  put('kl', f.shop ? f.shop.consent_text : '');
   show('pr', sms);
   show('jr', sms);
-  $('jl').textContent = sms ? f.shop.sms_consent_text : '';
+  put('jl', sms ? f.shop.sms_consent_text : '');
   say('b', k && (f.st == 1 ? [T.Sending] : button));
   attr('b', 'aria-busy', k && f.st == 1 && 'true');
   line('sw', k && orderable(it) && it.waitlist && [order ? T.PreferWaitlist : T.PreferOrder]);
@@ -181,7 +184,8 @@ function submit(id) {
   // with its own box ticked; a ticked box needs a number.
   const text = f.shop.sms_consent_text, typed = $('p').value, box = $('j').checked;
   let phone;
-  if (text != null && (typed.trim() || box)) {
+  // (Typed: anything but ASCII white space, which the Worker's parser trims too.)
+  if (text != null && (/[^\t\n\f\r ]/.test(typed) || box)) {
     phone = c(R.Phone, typed);
     if (phone == null) return bad('p');
     if (!box) return bad('j');

@@ -217,12 +217,17 @@ async function boot() {
     Rule: glue.Rule,
     // A rule of the wasm's (`Rule` is Rust's definition): the text goes as UTF-8 into
     // the inbox it makes room for; the value comes back from its outbox, or null.
+    // (A trap, which only running out of memory could cause, refuses too.)
     check: (rule, text, n) => {
-      const bytes = encoder.encode(text);
-      const at = glue.inbox(bytes.length); // may grow the memory: its buffer is read after
-      new Uint8Array(x.memory.buffer, at, bytes.length).set(bytes);
-      const len = glue.check(rule, n || 0);
-      return len < 0 ? null : decoder.decode(new Uint8Array(x.memory.buffer, glue.outbox(), len));
+      try {
+        const bytes = encoder.encode(text);
+        const at = glue.inbox(bytes.length); // may grow the memory: its buffer is read after
+        new Uint8Array(x.memory.buffer, at, bytes.length).set(bytes);
+        const len = glue.check(rule, n || 0);
+        return len < 0 ? null : decoder.decode(new Uint8Array(x.memory.buffer, glue.outbox(), len));
+      } catch (_) {
+        return null;
+      }
     },
     // A language's texts: the download the loader started for its guess, or a new one
     // (another language, or a retry).

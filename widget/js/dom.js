@@ -115,7 +115,7 @@ function draw(id, texts, focus) {
   // Written only when it changed: a live region (the outcome, an alert) given its own
   // words again would be announced again.
   const put = (i, v) => { if ($(i).textContent !== v) $(i).textContent = v; };
-  const say = (i, t) => put(i, t ? texts[t[0]].replace(/\{\w+\}/, (h) => (t[1] == null ? h : '\u2068' + t[1] + '\u2069')) : '');
+  const say = (i, t) => put(i, t ? (texts[t[0]] || '').replace(/\{\w+\}/, (h) => (t[1] == null ? h : '\u2068' + t[1] + '\u2069')) : '');
   const line = (i, t) => { say(i, t); $(i).hidden = !t; };
   const show = (i, v) => { $(i).hidden = !v; };
   const attr = (i, a, v) => (v ? $(i).setAttribute(a, v) : $(i).removeAttribute(a));
@@ -225,7 +225,8 @@ function post(id) {
   fetch(url, { method: 'POST', headers, body: f.body, signal: ctl.signal, referrerPolicy: 'no-referrer-when-downgrade' })
     .then((r) => r.text().then((t) => { let j = {}; try { j = JSON.parse(t) || {}; } catch (_) {} return [r.status, j]; }))
     .catch(() => [0, {}])
-    .then(([status, j]) => { clearTimeout(timer); answer(id, status, j); });
+    .then(([status, j]) => { clearTimeout(timer); answer(id, status, j); })
+    .catch(() => { /* never into the page */ });
 }
 
 // What an answer to widget `id`'s request means (status 0: none came).

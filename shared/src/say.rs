@@ -3,8 +3,7 @@
 //! alternatives offered instead. Decided once, here, from the [`AvailabilityView`]:
 //! the Worker adds these lines to each item of the batch availability answer (rendered
 //! per request from the language-free snapshot), the widget's loader paints them the
-//! moment the answer arrives, and the wasm, which takes over for the forms, never
-//! rewrites them. So the first paint and everything after it read the same.
+//! moment the answer arrives, and the forms, which come after, never rewrite them. So the first paint and everything after it read the same.
 //!
 //! Dates and numbers are written here too, in the language's CLDR "medium" style (what
 //! `Intl.DateTimeFormat(lang, { dateStyle: 'medium' })` writes for the language

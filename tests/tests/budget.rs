@@ -7,21 +7,24 @@
 //!   [`FIRST_STATUS`] names those files, and together they stay within
 //!   `FIRST_STATUS_BROTLI` (issue 19: 8 KB);
 //! - what a page downloads for the widget (the loader, the main script, the wasm and
-//!   its language's texts, measured with the largest pack) stays within `PAGE_BROTLI`.
-//!   Issue 19 asks for 14 KB (10 KB as the goal): not reached yet, so this budget is
-//!   what the widget weighs now, with a little room, and only goes down; where it
-//!   stands against 14 KB is in docs/benchmarks.md, "Widget";
-//! - each part stays within its own budget, so a regression names its file.
+//!   its language's texts, measured with the largest pack) stays within `PAGE_BROTLI`,
+//!   and its JavaScript and wasm alone within `JS_AND_WASM_BROTLI` (issue 19: at most
+//!   14 KB, 10 KB as the goal; where it stands is in docs/benchmarks.md, "Widget");
+//! - each part stays within its own budget, so a regression names its file. Budgets
+//!   only go down, but for one move: when the form's state and painting left the wasm
+//!   for the main script (ARCHITECTURE.md, `widget/`), the main script's budget rose
+//!   by 0.8 KB as the wasm's fell by 6.8 KB.
 
 use restock_e2e::server::repo_root;
 use restock_e2e::sizes::{Sizes, WidgetFiles, measure};
 
 const LOADER_RAW: usize = 10_000;
 const FIRST_STATUS_BROTLI: usize = 8 * 1024;
-const PAGE_BROTLI: usize = 18_000;
+const PAGE_BROTLI: usize = 12_000;
+const JS_AND_WASM_BROTLI: usize = 11_400;
 const LOADER_BROTLI: usize = 3_400;
-const MAIN_BROTLI: usize = 3_600;
-const WASM_BROTLI: usize = 10_500;
+const MAIN_BROTLI: usize = 4_400;
+const WASM_BROTLI: usize = 3_700;
 const PACK_BROTLI: usize = 700;
 
 /// What the first status on screen needs: the loader alone (`widget/js/loader.js`
@@ -57,7 +60,16 @@ fn a_page_downloads_the_widget_within_its_brotli_budget() {
         .map(|(lang, p)| (lang.clone(), size(p)))
         .max_by_key(|(_, s)| s.brotli)
         .unwrap_or_else(|| panic!("no language packs"));
-    let page = loader + main + wasm + pack;
+    let code = loader + main + wasm;
+    assert!(
+        code.brotli <= JS_AND_WASM_BROTLI,
+        "JS and wasm are {} bytes brotli (loader {} + main {} + wasm {}), over {JS_AND_WASM_BROTLI}",
+        code.brotli,
+        loader.brotli,
+        main.brotli,
+        wasm.brotli
+    );
+    let page = code + pack;
     assert!(
         page.brotli <= PAGE_BROTLI,
         "a page downloads {} bytes brotli (loader {} + main {} + wasm {} + {lang} texts {}), over {PAGE_BROTLI}",
@@ -76,7 +88,7 @@ fn a_page_downloads_the_widget_within_its_brotli_budget() {
         assert!(s.raw > 500, "suspiciously small {lang} pack: {s:?}");
     }
     // A guard against measuring the wrong files (e.g. an empty build).
-    assert!(wasm.raw > 10_000 && main.raw > 1_000, "suspiciously small widget: {main:?} {wasm:?}");
+    assert!(wasm.raw > 4_000 && main.raw > 5_000, "suspiciously small widget: {main:?} {wasm:?}");
 }
 
 #[test]

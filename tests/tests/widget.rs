@@ -553,3 +553,112 @@ fn a_signed_customer_group_token_goes_with_reads_and_orders() {
     assert!(!asked[1].contains("group="), "{asked:?}");
     assert_eq!(b.eval("return window.__errors", vec![]), 0);
 }
+
+/// The error under field `id` (`qe`, `me`, ...) once shown, isolates removed; and
+/// whether its input is marked invalid and has the focus.
+#[track_caller]
+fn field_error(b: &Browser, host: &str, input: &str) -> String {
+    let shown = b.wait_for(
+        &format!("the error of #{input}"),
+        &shadow_js(host, &format!("{input}e"), "!e.hidden && e.textContent"),
+        WAIT,
+    );
+    let marked =
+        b.eval(&shadow_js(host, input, "e.getAttribute('aria-invalid') === 'true' && r.activeElement === e"), vec![]);
+    assert_eq!(marked, true, "#{input} is marked invalid and focused");
+    shown.as_str().unwrap_or_default().replace(['\u{2068}', '\u{2069}'], "")
+}
+
+#[test]
+fn the_form_checks_each_field_as_the_worker_does_and_says_what_the_worker_answered() {
+    // What the form decides in the browser (the wasm's rules from `shared`, the form's
+    // JavaScript), each field in turn, and two answers of the Worker's: places taken
+    // meanwhile (409) and a honeypot a bot filled in.
+    let sms = "Text me once when it's back. Reply STOP to opt out.";
+    let shop = shop_with("checks", json!({ "sms_enabled": true, "sms_consent_text": sms }));
+    shop.put_product("CAP", json!({ "name": "Cap", "policy": "backorder", "cap": 3 }));
+    shop.put_product("MUG", json!({ "name": "Mug", "policy": "deny" }));
+    let b = Browser::launch();
+    b.goto(&embed(&format!("shop={}&sku=CAP,MUG", shop.id)));
+    let (cap, mug) = (host("CAP"), host("MUG"));
+    assert_eq!(status(&b, &cap), "Available on backorder");
+    form(&b, &cap);
+    let el = b.find(&cap);
+    let (qty, email, submit) = (b.find_in_shadow(&el, "#q"), b.find_in_shadow(&el, "#m"), b.find_in_shadow(&el, "#b"));
+    b.type_into(&email, "ada@example.com");
+    for bad in ["4", "0", "1.5"] {
+        b.clear(&qty);
+        b.type_into(&qty, bad);
+        b.click(&submit);
+        assert_eq!(field_error(&b, &cap, "q"), "Choose a quantity from 1 to 3.", "{bad:?}");
+    }
+    b.clear(&qty);
+    b.type_into(&qty, "2");
+    assert!(!visible(&b, &cap, "qe"), "typing clears the error");
+    b.clear(&email);
+    b.type_into(&email, "ada@example");
+    b.click(&submit);
+    assert!(field_error(&b, &cap, "m").contains("name@example.com"));
+    assert!(shop.backorders("CAP").is_empty(), "nothing was sent");
+    // Two of the three places go while the shopper types: the Worker refuses 2, the
+    // widget says so and reads availability again, skipping caches.
+    let taken = shop.backorder("CAP", 2, "first@example.com", "203.0.113.7", None);
+    assert_eq!(taken.status, 201, "{}", taken.body);
+    b.clear(&email);
+    b.type_into(&email, &format!("late-{}@example.com", std::process::id()));
+    b.click(&submit);
+    let said = b.wait_for("the refusal", &shadow_js(&cap, "er", "!e.hidden && e.textContent"), WAIT);
+    assert_eq!(said, "Sorry, the last places were just taken.");
+    b.wait_for("a fresh read", "return performance.getEntriesByType('resource').some(e => e.name.includes('/availability?') && e.name.includes('fresh=1'))", WAIT);
+    assert_eq!(shop.backorders("CAP").len(), 1, "only the first order");
+
+    // The waitlist with texts: consent, a number needs its box, a box needs a number.
+    form(&b, &mug);
+    let el = b.find(&mug);
+    let (phone, submit) = (b.find_in_shadow(&el, "#p"), b.find_in_shadow(&el, "#b"));
+    b.type_into(&b.find_in_shadow(&el, "#m"), &format!("mug-{}@example.com", std::process::id()));
+    b.click(&submit);
+    assert_eq!(field_error(&b, &mug, "k"), "Please tick the box to agree.");
+    b.click(&b.find_in_shadow(&el, "#k"));
+    b.type_into(&phone, "+44 7700 900123");
+    b.click(&submit);
+    assert!(field_error(&b, &mug, "j").starts_with("Tick the box to get a text too"));
+    b.clear(&phone);
+    b.click(&b.find_in_shadow(&el, "#j"));
+    assert!(!visible(&b, &mug, "je"), "ticking the box clears its error");
+    b.click(&submit);
+    assert!(field_error(&b, &mug, "p").contains("country code"), "a ticked box needs a number");
+    b.click(&b.find_in_shadow(&el, "#j"));
+    assert!(shop.all_pages("/v1/admin/products/MUG/waitlist").is_empty(), "nothing was sent");
+    // A bot fills in the hidden honeypot: it goes along, the Worker answers as usual
+    // and keeps nothing.
+    b.eval(&shadow_js(&mug, "w", "(e.value = 'http://spam', true)"), vec![]);
+    b.click(&submit);
+    let note = b.wait_for("the outcome", &shadow_js(&mug, "n", "!e.hidden && e.textContent"), WAIT);
+    assert!(note.as_str().unwrap_or_default().starts_with("You're on the list"), "{note}");
+    assert!(shop.all_pages("/v1/admin/products/MUG/waitlist").is_empty(), "the Worker kept nothing");
+}
+
+#[test]
+fn another_variant_starts_its_form_afresh_and_keeps_what_was_typed() {
+    let b = Browser::launch();
+    b.goto(&embed("sku=MUG-STONE"));
+    let w = host("MUG-STONE");
+    assert_eq!(status(&b, &w), "Out of stock");
+    form(&b, &w);
+    let before = text(&b, &w, "g");
+    let el = b.find(&w);
+    b.type_into(&b.find_in_shadow(&el, "#m"), "nope");
+    b.click(&b.find_in_shadow(&el, "#b"));
+    assert!(field_error(&b, &w, "m").contains("name@example.com"));
+    // The shopper picks another variant (here through the page's API): its form starts
+    // afresh, without the old error, and the address typed stays in the field.
+    b.eval(&format!("Restock.setSku(document.querySelector('{w}'), 'TEE-ORG-XL')"), vec![]);
+    let before = serde_json::to_string(&before).unwrap_or_default();
+    let js = shadow_js(&w, "g", &format!("e.textContent !== {before} && e.textContent"));
+    let after = b.wait_for("the other variant's form", &js, WAIT);
+    assert!(after.as_str().is_some_and(|g| g.starts_with("Get an email when")), "{after}");
+    assert!(!visible(&b, &w, "me"), "the old error is gone");
+    assert_eq!(b.eval(&shadow_js(&w, "m", "e.getAttribute('aria-invalid')"), vec![]), Value::Null);
+    assert_eq!(b.eval(&shadow_js(&w, "m", "e.value"), vec![]), "nope", "what was typed stays");
+}

@@ -1,34 +1,19 @@
 // Restock widget, main script. Bundled by esbuild with the wasm-bindgen glue (its
-// `bundler` target: the import shims, no loader code) and `dom.js` into
+// `bundler` target: the exports' shims, no loader code) and `dom.js` (the forms) into
 // `www/widget/restock.<hash>.js`, which the loader (`widget.js`, the one tag a shop
 // pastes) adds to the page together with the downloads it started. The loader has
 // already mounted the widgets and painted their status; this script follows the
-// platforms' variant pickers, mounts what comes later, and starts the wasm, which
-// takes over the forms.
+// platforms' variant pickers, mounts what comes later, and starts the wasm (the
+// domain's rules, `widget/src/rules.rs`) and with it the forms (`dom.js`).
 // Mount points: <div data-restock-sku="SKU"></div>, <div data-restock-variant-id="ID">
 // (optionally data-restock-platform="shopify"), or <restock-availability sku="SKU">;
 // data-restock-mode="compact" for collection tiles.
 // It defines no globals but `Restock`, and never throws into the host page.
 import * as glue from './glue_bg.js';
-import * as dom from 'restock-dom';
-
-const { call: wasm, inbox, Event } = glue;
-const { on } = dom;
+import * as dom from './dom.js';
 
 const R = window.Restock || {};
 const B = R._boot;
-
-// One event for the wasm (`Event` is Rust's definition): its text's fields, separated
-// by \x1f, go as UTF-8 into the inbox the wasm makes room for.
-const encoder = new TextEncoder();
-const send = (event, n, m, ...fields) => {
-  try {
-    const bytes = encoder.encode(fields.join('\x1f'));
-    const at = inbox(bytes.length); // may grow the memory: its buffer is read after
-    new Uint8Array(on.memory.buffer, at, bytes.length).set(bytes);
-    wasm(event, n, m);
-  } catch (_) { /* never throw into the host page */ }
-};
 
 const WIDGETS = '[data-restock-sku],[data-restock-variant-id],restock-availability';
 const PLATFORM_SKU = '[data-product-sku]';
@@ -217,42 +202,45 @@ function adapters() {
 async function boot() {
   const src = B.script.src;
   let first = B.pack;
-  // A language's texts: the download the loader started for its guess, or a new one
-  // (another language, or a retry).
-  const pack = (tag) => {
-    const got = first[0] == tag ? first[1] : B.packs[tag] ? fetch(new URL(B.packs[tag], src)) : Promise.reject();
-    first = [];
-    return got.then((r) => (r.ok ? r.text() : Promise.reject()));
-  };
   // The loader started this download; it compiles while it streams (application/wasm).
-  // The wasm imports wasm-bindgen's shims (`./glue_bg.js`) and `dom.js` (the snippet's
-  // path), the two modules bundled here: what a bundler's wasm integration would do.
-  const imports = new Proxy({}, { get: (_, name) => (name == './glue_bg.js' ? glue : dom) });
+  // It imports only wasm-bindgen's shims (`./glue_bg.js`), bundled here.
   const response = await B.wasm;
+  const imports = { './glue_bg.js': glue };
   const { instance } = await (WebAssembly.instantiateStreaming
     ? WebAssembly.instantiateStreaming(response, imports)
     : response.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports)));
-  glue.__wbg_set_wasm(instance.exports);
-  instance.exports.__wbindgen_start();
-  Object.assign(on, {
-    memory: instance.exports.memory,
-    input: (id, el, value) => send(Event.Input, id, 0, el, value),
-    answer: (id, status, text) => send(Event.Answer, id, status, text),
-    read: () => B.read(1),
-    pack,
+  const x = instance.exports, encoder = new TextEncoder(), decoder = new TextDecoder();
+  glue.__wbg_set_wasm(x);
+  if (x.__wbindgen_start) x.__wbindgen_start();
+  Object.assign(dom.on, {
+    B,
+    Rule: glue.Rule,
+    // A rule of the wasm's (`Rule` is Rust's definition): the text goes as UTF-8 into
+    // the inbox it makes room for; the value comes back from its outbox, or null.
+    // (A trap, which only running out of memory could cause, refuses too.)
+    check: (rule, text, n) => {
+      try {
+        const bytes = encoder.encode(text);
+        const at = glue.inbox(bytes.length); // may grow the memory: its buffer is read after
+        new Uint8Array(x.memory.buffer, at, bytes.length).set(bytes);
+        const len = glue.check(rule, n || 0);
+        return len < 0 ? null : decoder.decode(new Uint8Array(x.memory.buffer, glue.outbox(), len));
+      } catch (_) {
+        return null;
+      }
+    },
+    // A language's texts: the download the loader started for its guess, or a new one
+    // (another language, or a retry).
+    pack: (tag) => {
+      const got = first[0] == tag ? first[1] : B.packs[tag] ? fetch(new URL(B.packs[tag], src)) : Promise.reject();
+      first = [];
+      return got.then((r) => (r.ok ? r.text() : Promise.reject()));
+    },
   });
-  send(Event.Start, 0, 0, B.shop, B.api);
   // Each widget, now and later: its form, and each answer the loader gets for it.
-  B.on.mount = (id) => {
-    const w = B.W[id];
-    dom.wire(id, w.root);
-    send(Event.Mount, id, w.compact ? 1 : 0, w.group);
-  };
-  B.on.item = (id) => {
-    const s = B.W[id].seen;
-    send(Event.Item, id, 0, s && s.item ? dom.flat({ ...s.item, shop: s.shop, lang: s.lang }) : '');
-  };
-  B.W.forEach((_, id) => { B.on.mount(id); B.on.item(id); });
+  B.on.mount = dom.mount;
+  B.on.item = dom.item;
+  B.W.forEach((_, id) => { dom.mount(id); dom.item(id); });
 }
 
 if (B && !B.main) {

@@ -1,52 +1,55 @@
-// The form's DOM mechanics, imported by the wasm (`widget/src/dom.rs`) and by
-// `boot.js`. Rust decides every state, text and request; this file only carries
-// decisions out: it forwards what the shopper does, applies Rust's paint operations
-// (with `textContent`, never as HTML) once the language's pack is in, runs `fetch`
-// and fires the shop's cart event. Widgets are numbered: `roots[id]` is the shadow
-// root the loader built, and the wasm only ever sees the number. Only numbers cross:
-// a text from the wasm is an address and a length in its memory (`on.memory`), fields
-// separated by \x1f. Each function returns normally whatever happens: an exception
-// would unwind through the wasm and leave it holding its lock.
+// The forms, bundled into the main script with `boot.js`. The loader built each
+// widget's shadow root (Rust's markup, `widget/src/view.rs`) and paints its status
+// from the Worker's words; this file runs the form in it: which form an answer offers
+// (waitlist, backorder, preorder, or none), what the shopper typed (it stays in the
+// fields, so it survives every repaint and every error), sending, what the answer
+// means, the outcome and errors, and focus. Whether an email address, a phone number
+// or a quantity is one the Worker takes, and what it becomes, is not decided here:
+// `on.check` asks the wasm, which runs `restock_shared`'s own parsers
+// (`widget/src/rules.rs`). Texts come from the language's pack by index: esbuild
+// replaces each `T.<Name>` with its index in Rust's table (`widget/src/i18n.rs`). Data
+// is only ever written with `textContent`. Nothing here throws into the host page.
 
 /**
- * Set by `boot.js` once the wasm runs: its `memory`, its entry points
- * `input(id, element, value)` and `answer(id, status, text)`, neither of which
- * throws, `pack(tag)`, a promise of the language's texts file, and `read()`, the
- * loader's fresh availability read.
+ * Set by `boot.js`: `B`, the loader's object (its widgets `W`, `api`, `shop`, `read`,
+ * its config `C`); `check(rule, text, n)`, the wasm's rules (the value, or null when
+ * refused); `Rule`, their numbers; `pack(tag)`, a promise of a language's texts.
  */
 export const on = {};
 
-const roots = [];
+// Each widget's form: `w` (the loader's widget), `it` (the item of its answer that a
+// form needs, or none), `shop` (the shop's settings), `lang`, `bad` (the input at
+// fault, or ''), `st` (0 idle, 1 sending, 2 done, 3 failed), `kind` of the request in
+// flight ('w' waitlist, 'b' order, 'c' the shop's cart), `note` and `err` ([text,
+// what fills it]), `prefer` (the waitlist over an order), `group` (the token orders
+// carry, emptied once refused), and the order's Idempotency-Key with what it was for.
+const F = [];
 // Language packs by tag: the texts, or a promise of them (or 0 while a failed one
-// waits to be asked for again). Paints wait here (the latest per widget) until their
-// language's texts are in.
+// waits to be asked for again). Paints wait here until their language's texts are in.
 const packs = {};
 const waiting = [];
-const decoder = new TextDecoder();
-const text = (at, len) => decoder.decode(new Uint8Array(on.memory.buffer, at, len));
 
-/** Widget `id`'s shadow root (the loader built it). */
-export function adopt(id, root) { roots[id] = root; }
-/** Test support: the object `boot.js` fills, for a test to fill. */
-export function hooks() { return on; }
+// Each input, the inputs whose error typing in it clears, and its error's text.
+const ERR = { q: T.ErrorQuantity, m: T.ErrorEmail, k: T.ErrorConsent, p: T.ErrorPhone, j: T.ErrorSms };
+const CLEARS = { q: 'q', m: 'm', k: 'k', p: 'pj', j: 'pj' };
+// The request fields the Worker may refuse, and their inputs.
+const FIELD = { quantity: 'q', email: 'm', consent: 'k', consent_text: 'k', phone: 'p', sms_consent_text: 'j' };
 
-// What the shopper did: the element's id and its value ('1' or '' for a checkbox).
-const send = (id, e) => on.input(id, e.id, e.type == 'checkbox' ? (e.checked ? '1' : '') : e.value);
-
-/** Forwards what the shopper does in widget `id` to the wasm, and runs compact mode's dialog. */
-export function wire(id, root) {
-  adopt(id, root);
-  const $ = (i) => root.getElementById(i);
-  root.addEventListener('input', (e) => send(id, e.target));
-  root.addEventListener('click', (e) => {
-    const b = e.target.closest('button');
-    if (b && b.type == 'button') on.input(id, b.id, '');
+/** Takes over widget `id` (the loader's `B.W[id]`): forwards what the shopper does. */
+export function mount(id) {
+  const w = on.B.W[id], r = w.root, $ = (i) => r.getElementById(i);
+  const f = (F[id] = { w, lang: 'en', bad: '', st: 0, group: w.group });
+  r.addEventListener('input', (e) => {
+    const c = CLEARS[e.target.id];
+    if (f.bad && c && c.includes(f.bad)) { f.bad = ''; paint(id); }
   });
-  // A submit sends every field's value first (autofill may not have said), then itself.
-  root.addEventListener('submit', (e) => {
+  r.addEventListener('click', (e) => {
+    const b = e.target.closest('button');
+    if (b && b.id == 'sw') { f.prefer = !f.prefer; f.bad = ''; f.st = 0; paint(id); }
+  });
+  r.addEventListener('submit', (e) => {
     e.preventDefault();
-    e.target.querySelectorAll('input').forEach((i) => send(id, i));
-    on.input(id, e.target.id, '');
+    try { submit(id); } catch (_) { /* never into the page */ }
   });
   const d = $('dl');
   if (d) {
@@ -58,20 +61,37 @@ export function wire(id, root) {
     d.onclose = () => ($('o').hidden ? $('s') : $('o')).focus();
     d.onkeydown = (e) => {
       if (e.key != 'Tab') return;
-      const f = focusable(), first = f[0], last = f[f.length - 1], at = root.activeElement;
+      const f = focusable(), first = f[0], last = f[f.length - 1], at = r.activeElement;
       if (e.shiftKey ? at == first : at == last) { e.preventDefault(); (e.shiftKey ? last : first)?.focus(); }
     };
   }
 }
 
-// Rust's operations (see `view::Ops`): `id \x1f key \x1f value`, separated by \x1e,
-// the first being the widget's language (`r lang <tag>`). A text is a reference to the
-// language's pack, \x01 index [\x01 value for its placeholder].
-export function paint(id, at, len) {
-  const ops = text(at, len).split('\x1e').map((op) => op.split('\x1f'));
-  const tag = ops[0][2], texts = packs[tag];
-  if (Array.isArray(texts)) return apply(id, ops, texts);
-  waiting[id] = [tag, ops];
+/** Widget `id` has a new answer (or none: a new variant's is on its way). */
+export function item(id) {
+  const f = F[id], s = f.w.seen || {}, it = s.item && s.shop && s.shop.consent_text != null ? s.item : 0;
+  // Another product: its form starts afresh; what was typed stays in the fields.
+  if ((it && it.sku) !== (f.it && f.it.sku)) { f.st = 0; f.bad = ''; f.prefer = 0; }
+  f.it = it;
+  if (it) f.shop = s.shop;
+  f.lang = s.lang || f.lang;
+  paint(id);
+}
+
+// Whether an order (backorder, preorder) is offered, and which form is shown.
+const orderable = (it) => it && /^(backorder|preorder)$/.test(it.status) && it.max_quantity > 0;
+const form = (f) => {
+  const it = f.it;
+  if (!it || f.st == 2) return '';
+  return orderable(it) && !(f.prefer && it.waitlist) ? 'o' : it.waitlist ? 'w' : '';
+};
+
+// Paints widget `id` once its language's texts are in; `focus` moves focus to the
+// field at fault or to the outcome (after the shopper's submit, or an outcome).
+function paint(id, focus) {
+  const tag = F[id].lang, texts = packs[tag];
+  if (Array.isArray(texts)) return draw(id, texts, focus);
+  waiting[id] = [tag, focus];
   if (texts == null) load(tag, 5e3);
 }
 
@@ -80,77 +100,192 @@ export function paint(id, at, len) {
 function load(tag, wait) {
   packs[tag] = on.pack(tag).then((t) => {
     packs[tag] = t.split('\x1f');
-    waiting.forEach((w, i) => { if (w && w[0] == tag) { waiting[i] = null; apply(i, w[1], packs[tag]); } });
+    waiting.forEach((w, id) => { if (w && w[0] == tag) { waiting[id] = 0; paint(id, w[1]); } });
   }, () => {
     packs[tag] = 0;
     setTimeout(() => load(tag, Math.min(wait * 3, 3e5)), wait);
   });
 }
 
-function apply(id, ops, texts) {
-  const root = roots[id];
-  const words = (_, t, fill) => (fill ? (texts[t] || '').replace(/\{\w+\}/, () => fill) : texts[t] || '');
-  for (const [i, k, v] of ops) {
-    const e = root && root.getElementById(i);
-    if (!e) continue;
-    if (k == 'focus') e.focus();
-    else if (k == 'close') { if (e.open) e.close(); }
-    else if (k.includes('-')) { if (v) e.setAttribute(k, v); else e.removeAttribute(k); }
-    else {
-      const x = k == 'hidden' ? !!v : v.replace(/^\x01(\d+)(?:\x01([^]*))?$/, words);
-      if (e[k] !== x) e[k] = x;
+function draw(id, texts, focus) {
+  const f = F[id], it = f.it, r = f.w.root, $ = (i) => r.getElementById(i);
+  const k = form(f), order = k == 'o', max = it && it.max_quantity > 1 ? it.max_quantity : 1;
+  // A text by its index, its placeholder filled between Unicode isolates, so a
+  // right-to-left page or a name in another script never reorders the words.
+  // Written only when it changed: a live region (the outcome, an alert) given its own
+  // words again would be announced again.
+  const put = (i, v) => { if ($(i).textContent !== v) $(i).textContent = v; };
+  const say = (i, t) => put(i, t ? (texts[t[0]] || '').replace(/\{\w+\}/, (h) => (t[1] == null ? h : '\u2068' + t[1] + '\u2069')) : '');
+  const line = (i, t) => { say(i, t); $(i).hidden = !t; };
+  const show = (i, v) => { $(i).hidden = !v; };
+  const attr = (i, a, v) => (v ? $(i).setAttribute(a, v) : $(i).removeAttribute(a));
+  const button = [order ? (it.status == 'preorder' ? T.PreorderButton : T.BackorderButton) : T.NotifyButton];
+  const sms = k == 'w' && f.shop.sms_consent_text != null;
+  $('r').lang = f.lang;
+  say('ql', [T.QuantityLabel]);
+  say('ml', [T.EmailLabel]);
+  say('pl', [T.PhoneLabel]);
+  show('f', k);
+  say('g', k && [order ? T.OrderHeading : T.WaitlistHeading, it.name || '']);
+  show('qr', order);
+  $('q').max = max;
+  show('mr', k && !(order && f.shop.backorder_mode == 'event'));
+  show('kr', k == 'w');
+  put('kl', f.shop ? f.shop.consent_text : '');
+  show('pr', sms);
+  show('jr', sms);
+  put('jl', sms ? f.shop.sms_consent_text : '');
+  say('b', k && (f.st == 1 ? [T.Sending] : button));
+  attr('b', 'aria-busy', k && f.st == 1 && 'true');
+  line('sw', k && orderable(it) && it.waitlist && [order ? T.PreferWaitlist : T.PreferOrder]);
+  const bad = k && f.bad;
+  for (const i in ERR) {
+    line(i + 'e', bad == i && [ERR[i], i == 'q' ? on.check(on.Rule.Number, f.lang, max) : null]);
+    attr(i, 'aria-invalid', bad == i && 'true');
+  }
+  line('n', it && f.st == 2 && f.note);
+  line('er', it && f.st == 3 && f.err);
+  if ($('o')) {
+    line('o', k && button);
+    say('x', [T.Close]);
+    if (!it && $('dl').open) $('dl').close();
+  }
+  const target = bad || (it && f.st == 2 ? 'n' : '');
+  if (focus && target) $(target).focus();
+}
+
+// The shopper submitted widget `id`'s form: each field checked by the Worker's own
+// rules (the first at fault takes focus), then the request.
+function submit(id) {
+  const f = F[id], k = form(f), it = f.it, r = f.w.root, $ = (i) => r.getElementById(i), c = on.check, R = on.Rule;
+  if (!k || f.st == 1) return;
+  const bad = (i) => { f.bad = i; paint(id, 1); };
+  f.bad = '';
+  if (k == 'o') {
+    const q = c(R.Quantity, $('q').value, it.max_quantity);
+    if (q == null) return bad('q');
+    const quantity = +q;
+    if (f.shop.backorder_mode == 'event') return send(id, 'c', () => fire(id, it.sku, quantity));
+    const email = c(R.Email, $('m').value);
+    if (email == null) return bad('m');
+    const what = [it.sku, quantity, email] + '';
+    // A retry of the same order (after a timeout) keeps its key: never placed twice.
+    if (f.what != what) {
+      f.what = what;
+      f.key = [...crypto.getRandomValues(new Uint32Array(4))].map((n) => n.toString(16).padStart(8, 0)).join('');
     }
+    f.body = JSON.stringify({ sku: it.sku, quantity, email, locale: f.lang });
+    return send(id, 'b', () => post(id));
   }
+  const email = c(R.Email, $('m').value);
+  if (email == null) return bad('m');
+  if (!$('k').checked) return bad('k');
+  // Texts are optional, but a number must be one the Worker takes (E.164) and come
+  // with its own box ticked; a ticked box needs a number.
+  const text = f.shop.sms_consent_text, typed = $('p').value, box = $('j').checked;
+  let phone;
+  // (Typed: anything but ASCII white space, which the Worker's parser trims too.)
+  if (text != null && (/[^\t\n\f\r ]/.test(typed) || box)) {
+    phone = c(R.Phone, typed);
+    if (phone == null) return bad('p');
+    if (!box) return bad('j');
+  }
+  f.body = JSON.stringify({
+    sku: it.sku,
+    email,
+    locale: f.lang,
+    consent: true,
+    consent_text: f.shop.consent_text,
+    website: $('w').value || undefined, // the honeypot: bots fill it in
+    phone,
+    sms_consent_text: phone && text,
+  });
+  send(id, 'w', () => post(id));
 }
 
-// A JSON value as the wasm reads it (`widget/src/flat.rs`): one `path \x1f value \x1e`
-// per value, the path's keys and indexes joined by '.'; null gives nothing.
-export const flat = (v, path = '') => v !== null && typeof v == 'object'
-  ? Object.keys(v).map((k) => flat(v[k], path + k + '.')).join('')
-  : v == null ? '' : path.slice(0, -1) + '\x1f' + String(v).replace(/[\x1e\x1f]/g, '\ufffd') + '\x1e';
+// Widget `id` is now waiting for `kind`'s answer, which `go` asks for.
+function send(id, kind, go) {
+  const f = F[id];
+  f.st = 1;
+  f.kind = kind;
+  paint(id);
+  go();
+}
 
-// Widget `id`'s request: the URL, the body (empty: GET; else POST JSON), then header
-// names and values. Gives up after 8 s; always answers exactly once, status 0 for no
-// answer.
-export function request(id, at, len) {
-  const [url, body, ...h] = text(at, len).split('\x1f');
-  const ctl = new AbortController();
+// Posts widget `id`'s request (`f.body`) to the API: a signup, or an order with its
+// Idempotency-Key and the customer-group token. Gives up after 8 s; answers once.
+function post(id) {
+  const f = F[id], B = on.B, order = f.kind == 'b', ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), 8000);
-  const init = { signal: ctl.signal, headers: {} };
-  if (body) {
-    init.method = 'POST';
-    // The page's URL goes with a signup (the consent record names the page it was shown on).
-    init.referrerPolicy = 'no-referrer-when-downgrade';
-    init.headers['content-type'] = 'application/json';
-    init.body = body;
-  }
-  for (let i = 0; i < h.length; i += 2) init.headers[h[i]] = h[i + 1];
-  let over = false;
-  const done = (status, answer) => { if (!over) { over = true; clearTimeout(timer); on.answer(id, status, answer); } };
-  fetch(url, init)
-    .then((r) => r.text().then((t) => { let v = null; try { v = JSON.parse(t); } catch (_) {} done(r.status, flat(v)); }))
-    .catch(() => done(0, ''));
+  const headers = { 'content-type': 'application/json' };
+  if (order) headers['idempotency-key'] = f.key;
+  let url = B.api + '/v1/shops/' + encodeURIComponent(B.shop) + (order ? '/backorders' : '/waitlist');
+  if (order && f.group) url += '?group=' + encodeURIComponent(f.group);
+  // The page's URL goes with a signup (the consent record names the page it was shown on).
+  fetch(url, { method: 'POST', headers, body: f.body, signal: ctl.signal, referrerPolicy: 'no-referrer-when-downgrade' })
+    .then((r) => r.text().then((t) => { let j = {}; try { j = JSON.parse(t) || {}; } catch (_) {} return [r.status, j]; }))
+    .catch(() => [0, {}])
+    .then(([status, j]) => { clearTimeout(timer); answer(id, status, j); })
+    .catch(() => { /* never into the page */ });
 }
 
-export function random() { return crypto.getRandomValues(new Uint32Array(1))[0]; }
+// What an answer to widget `id`'s request means (status 0: none came).
+function answer(id, status, j) {
+  const f = F[id], code = j.code, field = FIELD[j.field];
+  if (f.st != 1) return;
+  if (f.kind == 'c') return status == 200 ? done(id, [T.HandedToCart], 1) : refuse(id, T.CartFailed);
+  // A group token the Worker refused (expired, altered): once more without it, as a
+  // shopper of no group.
+  if (f.kind == 'b' && status == 400 && f.group && on.B.C.codes.includes(code)) {
+    f.group = '';
+    return post(id);
+  }
+  if (status > 199 && status < 300) {
+    return f.kind == 'w'
+      ? done(id, [j.status == 'subscribed' ? T.Joined : T.CheckInbox])
+      : done(id, [T.Ordered, j.position == null ? null : on.check(on.Rule.Number, f.lang, j.position)], 1);
+  }
+  if (status == 429) return refuse(id, T.ErrorRateLimited);
+  // The answer changed under the shopper (places ran out, the group's rules, texts
+  // switched off): say so and show what is true now.
+  const again = status == 409 ? T.ErrorSoldOut
+    : status == 403 && code == 'group_not_allowed' ? T.NotForGroup
+    : j.field == 'phone' && code == 'sms_not_offered' ? T.SmsOff : 0;
+  if (again) { refuse(id, again); return on.B.read(1); }
+  // A field the Worker refused (it passed our own check, so rare).
+  if ((status == 400 || status == 422) && field) { f.bad = field; return refuse(id); }
+  refuse(id, T.ErrorNetwork);
+}
 
-/** Every widget's availability again, skipping caches (after an order). */
-export function refresh() { on.read(); }
+function done(id, note, ordered) {
+  const f = F[id];
+  f.st = 2;
+  f.note = note;
+  paint(id, 1);
+  if (ordered) on.B.read(1);
+}
+
+function refuse(id, err) {
+  const f = F[id];
+  f.st = 3;
+  f.err = err != null && [err];
+  paint(id);
+}
 
 // `restock:backorder` for the shop's own cart. Its handler takes the order with
 // `event.detail.respondWith(promise)`: fulfilled (with anything but false) means the
 // cart has it. Without a handler, `Restock.cart` (the Shopify adapter) may take it;
 // with neither, or after 15 s, the shopper is told it did not work. Answers once,
-// always later than now (the caller holds no state across it).
-export function fire(id, quantity, at, len) {
-  const sku = text(at, len), host = (roots[id] && roots[id].host) || document;
+// always later than now.
+export function fire(id, sku, quantity) {
+  const host = F[id].w.el;
   let waiting = null, answered = false;
-  const answer = (ok) => { if (!answered) { answered = true; setTimeout(() => on.answer(id, ok ? 200 : 0, '')); } };
+  const reply = (ok) => { if (!answered) { answered = true; setTimeout(() => answer(id, ok ? 200 : 0, {})); } };
   const detail = { sku, quantity, respondWith: (p) => { if (!waiting) waiting = Promise.resolve(p); } };
   host.dispatchEvent(new CustomEvent('restock:backorder', { bubbles: true, composed: true, detail }));
   const fallback = window.Restock && window.Restock.cart;
   if (!waiting && fallback) { try { waiting = Promise.resolve(fallback(sku, quantity, host)); } catch (_) {} }
-  if (!waiting) return answer(false);
-  setTimeout(() => answer(false), 15000);
-  waiting.then((ok) => answer(ok !== false), () => answer(false));
+  if (!waiting) return reply(false);
+  setTimeout(() => reply(false), 15000);
+  waiting.then((ok) => reply(ok !== false), () => reply(false));
 }

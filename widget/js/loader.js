@@ -4,7 +4,8 @@
 // It paints the first status by itself (`page.js`: the mounts, their shadow roots, the
 // batched availability read, the Worker's words as text) and meanwhile starts the wasm
 // download and the page's language's texts, and adds the main script beside itself
-// (the platform adapters and the wasm, which takes over the forms). Those are named
+// (the platform adapters and the forms, which check fields with the wasm's domain
+// rules). Those are named
 // by their content hash at build time (esbuild replaces MAIN, WASM and PACKS; RUST is
 // what Rust decides for the loader), so they are cached for a year and a deploy never
 // mixes versions. This file stays under Shopify theme-check's 10,000 bytes.

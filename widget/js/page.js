@@ -9,9 +9,9 @@
 // a request) and paints each status block from the Worker's words (`say`: status
 // line, tone, date, places left, alternatives) the moment the answer arrives: the
 // first status needs nothing else. The main script joins through the object this
-// returns (`B`): its platform adapters call `attach`, and the wasm, once loaded, gets
-// each widget (`on.mount`) and each answer (`on.item`) for its forms, and asks for
-// `read(1)` after an order. Never throws into the host page.
+// returns (`B`): its platform adapters call `attach`, and its forms, once the wasm is
+// in, get each widget (`on.mount`) and each answer (`on.item`), read `C.codes`, and
+// ask for `read(1)` after an order. Never throws into the host page.
 
 export function loader(C, script) {
   const d = script.dataset;
@@ -179,5 +179,5 @@ export function loader(C, script) {
   }
 
   const mounts = '[data-restock-sku],[data-restock-variant-id],restock-availability';
-  return { W, on, api, lang, shop: d.shop || '', mounts, attach, read, show, build };
+  return { C, W, on, api, lang, shop: d.shop || '', mounts, attach, read, show, build };
 }

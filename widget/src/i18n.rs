@@ -1,13 +1,12 @@
 //! The widget's form texts in each language Restock speaks (`Lang`), with `{n}` and
-//! `{name}` placeholders, and number formatting without `core::fmt` (the widget's bytes
-//! are a feature). The status lines (and their dates) are not here: the Worker says
+//! `{name}` placeholders. The status lines (and their dates) are not here: the Worker says
 //! them (`restock_shared::say`), so the loader can paint them before the wasm arrives.
 //!
 //! This table is the only source of the texts, but the wasm does not carry it: the
 //! build writes one file per language (`pack`, content-hashed next to the wasm), the
-//! page downloads only its own language's, and `view` refers to a text by its `T`.
-//! Which text a widget shows, and what fills its placeholder, is decided in Rust;
-//! `dom.js` only looks the words up.
+//! page downloads only its own language's, and the main script (`js/dom.js`) refers to
+//! a text by its `T`: the build defines `T.<Name>` as its index there
+//! (`build::text_defines`), so both sides take the indexes from this table.
 
 use alloc::string::String;
 
@@ -21,6 +20,8 @@ macro_rules! texts {
 
         impl T {
             pub const ALL: &'static [T] = &[$(T::$name),*];
+            /// Each text's name, in `ALL` order (the main script's `T.<Name>`).
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),*];
         }
 
         /// The text of `t` in `lang`.
@@ -85,26 +86,9 @@ pub fn pack(lang: Lang) -> String {
     out
 }
 
-/// Appends the decimal digits of `n` to `out`.
-pub fn push_digits(out: &mut String, n: u32) {
-    if n >= 10 {
-        push_digits(out, n / 10);
-    }
-    out.push(char::from(b'0' + (n % 10) as u8));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digits_without_fmt() {
-        for n in [0, 7, 10, 409, u32::MAX] {
-            let mut out = String::new();
-            push_digits(&mut out, n);
-            assert_eq!(out, n.to_string());
-        }
-    }
 
     #[test]
     fn every_language_has_every_text_with_the_same_placeholders() {

@@ -54,7 +54,8 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
     std::fs::create_dir_all(&glue).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(glue.join("snippets"));
-    // The `bundler` target: import shims only; `boot.js` instantiates the wasm itself.
+    // The `bundler` target: the exports' shims only; `boot.js` instantiates the wasm
+    // itself.
     run(Command::new(&tools.wasm_bindgen)
         .args(["--target", "bundler", "--no-typescript", "--out-name", "glue", "--out-dir"])
         .arg(&glue)
@@ -64,11 +65,10 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
         .arg(glue.join("glue_bg.wasm"))
         .arg("-o")
         .arg(glue.join("widget.wasm")))?;
-    std::fs::copy(root.join("widget/js/boot.js"), glue.join("boot.js")).map_err(|e| format!("boot.js: {e}"))?;
-    // `boot.js` and the glue share one `dom.js` (its widget registry): the copy
-    // wasm-bindgen made for the glue, under a directory named by a hash of its own.
-    let dom = snippet(&glue, "js/dom.js")?;
-    esbuild(tools, &glue.join("boot.js"), &glue.join("main.js"), &[format!("--alias:restock-dom={}", dom.display())])?;
+    for js in ["boot.js", "dom.js"] {
+        std::fs::copy(root.join("widget/js").join(js), glue.join(js)).map_err(|e| format!("{js}: {e}"))?;
+    }
+    esbuild(tools, &glue.join("boot.js"), &glue.join("main.js"), &text_defines())?;
     // The main script, the wasm and the language packs are named by their content, so
     // they can be cached for a year (`www/_headers`); the loader at the stable URL names
     // them.
@@ -118,15 +118,23 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
 /// in the language's direction, the most SKUs and variants a read asks for, the
 /// group-token codes the Worker refuses a token with, and the SKU rule.
 pub fn loader_config() -> serde_json::Value {
-    use restock_widget::{api, view};
+    use restock_widget::view;
     serde_json::json!({
         "style": view::STYLE,
         "parts": view::PARTS,
         "texts": view::TEXTS,
-        "batch": api::BATCH,
+        "batch": restock_widget::BATCH,
         "codes": restock_shared::groups::TokenError::CODES,
         "sku": restock_shared::Sku::PATTERN,
     })
+}
+
+/// The main script's `T.<Name>`: each form text's index in the language packs
+/// (`restock_widget::i18n::T`), replaced by esbuild with the number, so `dom.js` and the
+/// packs take the indexes from the one table.
+pub fn text_defines() -> Vec<String> {
+    use restock_widget::i18n::T;
+    T::NAMES.iter().enumerate().map(|(i, name)| format!("--define:T.{name}={i}")).collect()
 }
 
 /// wasm-opt for the widget: smallest code (`-Oz`), no names, producers or features
@@ -144,17 +152,6 @@ pub const WASM_OPT: &[&str] = &[
     "--enable-reference-types",
     "--enable-multivalue",
 ];
-
-/// The file `rel` that wasm-bindgen copied into `glue/snippets/<crate>-<hash>/`.
-fn snippet(glue: &Path, rel: &str) -> Result<PathBuf, String> {
-    let dir = glue.join("snippets");
-    std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .flatten()
-        .map(|e| e.path().join(rel))
-        .find(|p| p.exists())
-        .ok_or_else(|| format!("wasm-bindgen wrote no {rel} under {}", dir.display()))
-}
 
 /// Bundles `entry` into one minified IIFE at `out`.
 fn esbuild(tools: &Tools, entry: &Path, out: &Path, extra: &[String]) -> Result<(), String> {

@@ -776,7 +776,11 @@ mod tests {
         assert_eq!((b["variables"]["first"].as_u64(), b["variables"]["after"].as_str()), (Some(50), Some("abc")));
         let (_, body) = variants_request("https://acme.myshopify.com/", "2025-10", 500, None);
         let b: Value = serde_json::from_str(&body).expect("json");
-        assert_eq!((b["variables"]["first"].as_u64(), b["variables"]["after"].as_str()), (Some(50), None), "at most 50");
+        assert_eq!(
+            (b["variables"]["first"].as_u64(), b["variables"]["after"].as_str()),
+            (Some(50), None),
+            "at most 50"
+        );
         let ok = Reply {
             status: 200,
             headers: Vec::new(),

@@ -258,10 +258,11 @@ pub async fn step(ctx: &Ctx, shop: &ShopRow, c: &ConnectionRow) -> Result<u32, A
     }
     let all_planned = planned.len() == cursor.plan.len();
     let pages_due = c.next_sync_at <= now && c.sync_retry_at.is_none_or(|t| t <= now);
-    if !all_planned || !pages_due || (cursor.end && all_planned) {
-        if !planned.is_empty() || cursor.end {
-            // The pass ends once its last page's plans are done.
-            let position = (!(cursor.end && all_planned)).then(|| cursor.position());
+    if !all_planned || !pages_due || cursor.end {
+        // The pass ends once its last page's plans are done.
+        let ends = cursor.end && all_planned;
+        if !planned.is_empty() || ends {
+            let position = (!ends).then(|| cursor.position());
             save(ctx, c, position.as_ref(), None, &[], &planned).await?;
         }
         return Ok(0);
@@ -271,6 +272,10 @@ pub async fn step(ctx: &Ctx, shop: &ShopRow, c: &ConnectionRow) -> Result<u32, A
     while pages < PAGES_PER_RUN {
         let first = budget::page_size(platform, ctx.meter.remaining().saturating_sub(budget::AFTER_SYNC));
         if first == 0 {
+            // No page fits after the plans made: they are taken off the cursor.
+            if !planned.is_empty() {
+                save(ctx, c, Some(&cursor), None, &[], &planned).await?;
+            }
             break;
         }
         let (variants, next) = match page(ctx, c, &cursor, first).await {
@@ -387,12 +392,8 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_compactly() {
-        let c = Cursor {
-            page: Some(3),
-            variable: vec![("732".into(), "Tee".into())],
-            vpage: Some(2),
-            ..Cursor::default()
-        };
+        let c =
+            Cursor { page: Some(3), variable: vec![("732".into(), "Tee".into())], vpage: Some(2), ..Cursor::default() };
         let text = cursor_json(&c).to_string();
         assert_eq!(text, r#"{"page":3,"variable":[["732","Tee"]],"vpage":2}"#);
         assert_eq!(serde_json::from_str::<Cursor>(&text).ok(), Some(c));

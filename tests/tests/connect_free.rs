@@ -6,13 +6,15 @@
 //! several scheduled runs, each within the limit (the Meter refused nothing: see
 //! `GET /dev/d1`), each moving the pass on, and ends with Restock's counts equal to
 //! the platform's. The same catalog at 1,000 (Paid) gives the figures to compare;
-//! WooCommerce's pages at 50 too. The figures measured are printed (README quotes
-//! them).
+//! WooCommerce's pages at 50 too; and a BigCommerce product webhook whose plans do
+//! not all fit leaves the rest to the next scheduled run. The figures measured are
+//! printed (README quotes them).
 
 use restock_e2e::client::{Client, Shop, ip};
 use restock_e2e::platforms::{
-    Item, Kind, PlatformServer, SHOPIFY_SECRET, SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET, WOO_WEBHOOK_SECRET, deliver,
-    shopify_hook, shopify_level, shopify_order, shopify_product,
+    BC_CLIENT_SECRET, BC_STORE, BC_TOKEN, Item, Kind, PlatformServer, SHOPIFY_SECRET, SHOPIFY_TOKEN, WOO_KEY,
+    WOO_SECRET, WOO_WEBHOOK_SECRET, bc_hook, deliver, now_secs, shopify_hook, shopify_level, shopify_order,
+    shopify_product,
 };
 use restock_e2e::server::{DevServer, query_sql, start_own};
 use serde_json::{Value, json};
@@ -277,4 +279,70 @@ fn at_fifty_a_woocommerce_catalog_is_reconciled_over_runs_each_within_the_limit(
     eprintln!("measured at 50: WooCommerce, 250 simple products {pass:?}");
     assert!(pass.runs >= 2 && pass.most <= 50, "{pass:?}");
     on_hand_equals_the_platforms(&shop, &items);
+}
+
+/// A BigCommerce product webhook whose variants' counts all changed, at 50: the
+/// invocation plans what fits, stores every count, and leaves the other SKUs to the
+/// next scheduled run (its outcome says how many), which plans them first; a resync
+/// meanwhile keeps them. Each count ends equal to the store's.
+#[test]
+fn at_fifty_a_webhooks_plans_that_do_not_fit_are_made_by_the_next_run() {
+    let (server, client, shop) = own("freebc", "50");
+    let api = PlatformServer::start(Kind::BigCommerce);
+    let sizes = ["XS", "S", "M", "L", "XL"];
+    let items = |level: i64| -> Vec<Item> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(k, size)| {
+                let mut i = Item::simple(600 + k as u64, &format!("BC-{size}"), "Shirt", level, "2027-01-01T00:00:00Z");
+                i.product_id = 177;
+                i.variant_name = Some((*size).into());
+                i
+            })
+            .collect()
+    };
+    api.set_items(items(2));
+    let body = json!({ "platform": "bigcommerce", "store": BC_STORE, "webhook_secret": BC_CLIENT_SECRET,
+        "api_token": BC_TOKEN, "api_base": api.base });
+    let r = shop.admin("POST", "/v1/admin/connections", Some(&body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap_or_default().to_owned();
+    let hook = |n: u32| {
+        let data = json!({ "type": "product", "id": 177,
+            "inventory": { "product_id": 177, "method": "absolute", "value": 9 } });
+        let d = bc_hook(BC_CLIENT_SECRET, "store/product/inventory/updated", data, &format!("msg_{n}"), now_secs());
+        let r = deliver(&client, "bigcommerce", &shop.id, &d);
+        assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("applied")), "{}", r.body);
+        r
+    };
+    hook(1);
+    for size in sizes {
+        assert_eq!(product(&shop, &format!("BC-{size}"))["on_hand"], 2, "created with the store's count");
+    }
+
+    api.set_items(items(9));
+    let r = hook(2);
+    let detail = r.json()["detail"].as_str().unwrap_or_default().to_owned();
+    eprintln!(
+        "measured at 50: a BigCommerce product webhook of 5 changed variants: {} subrequests: {detail}",
+        subrequests(&r)
+    );
+    assert!(
+        detail.contains("1 SKU(s) planned again") && detail.contains("4 left to the next scheduled run"),
+        "{detail}"
+    );
+    let planned: Vec<i64> =
+        sizes.iter().filter_map(|s| product(&shop, &format!("BC-{s}"))["on_hand"].as_i64()).collect();
+    assert_eq!(planned.iter().filter(|&&n| n == 9).count(), 1, "{planned:?}");
+    // A resync now keeps them (their counts are stored: the pass would not see them
+    // change), and its own step plans what it can.
+    let r = shop.admin("POST", &format!("/v1/admin/connections/{id}/resync"), None);
+    assert_eq!(r.status, 202, "{}", r.body);
+    let pass = run_pass(&server, &client, &shop, &api, &id, 10);
+    eprintln!("measured at 50: after the webhook and a resync {pass:?}");
+    for size in sizes {
+        assert_eq!(product(&shop, &format!("BC-{size}"))["on_hand"], 9, "BC-{size}");
+    }
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
 }

@@ -812,6 +812,16 @@ mod tests {
             json!({ "hasNextPage": true, "endCursor": "lv10" });
         let page = variants_page(&Reply { status: 200, headers: Vec::new(), body: more.to_string() }).expect("page");
         assert_eq!(page.more_levels, [(0, "271878346596884015".to_owned(), "lv10".to_owned())]);
+        // Each variant comes with its own cursor (the page can end before it), or the
+        // answer is not one Restock can page through.
+        let mut uncursored = more.clone();
+        uncursored["data"]["productVariants"]["edges"][0]["cursor"] = Value::Null;
+        let answer = Reply { status: 200, headers: Vec::new(), body: uncursored.to_string() };
+        assert!(matches!(variants_page(&answer), Err(CallError::Broken(_))));
+        let mut nodes_only = more.clone();
+        nodes_only["data"]["productVariants"] = json!({ "nodes": [], "pageInfo": { "hasNextPage": false } });
+        let answer = Reply { status: 200, headers: Vec::new(), body: nodes_only.to_string() };
+        assert!(matches!(variants_page(&answer), Err(CallError::Broken(_))));
         let (url, body) = levels_request("https://acme.myshopify.com", "2025-10", "271878346596884015", "lv10");
         assert!(url.ends_with("/admin/api/2025-10/graphql.json"));
         let b: Value = serde_json::from_str(&body).expect("json");

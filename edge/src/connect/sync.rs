@@ -332,7 +332,9 @@ pub async fn step(ctx: &Ctx, shop: &ShopRow, c: &ConnectionRow) -> Result<u32, A
 /// Stores a run's progress in one statement: where the pass is (`None`: it is done,
 /// and its totals become the last sync), a page's counters (variants seen, drift),
 /// and the SKUs left to plan, merged with those the cursor holds: `pending` added,
-/// `planned` taken off (`store::merged_plans`: a webhook's SKUs noted meanwhile stay).
+/// `planned` taken off (`store::merged_plans`: a webhook's SKUs noted meanwhile stay,
+/// and a pass that ends with some keeps the connection due, so they never wait for
+/// the next pass).
 async fn save(
     ctx: &Ctx,
     c: &ConnectionRow,
@@ -368,7 +370,9 @@ async fn save(
             "UPDATE connections SET {cursor}, sync_started_at = NULL, sync_pages = 0, sync_seen = 0, \
                sync_drift_units = 0, sync_drift_skus = 0, sync_retry_at = NULL, last_sync_at = ?3, \
                last_sync_seen = sync_seen + ?4, last_sync_drift_units = sync_drift_units + ?5, \
-               last_sync_drift_skus = sync_drift_skus + ?6, next_sync_at = ?3 + ?10, updated_at = ?3 WHERE id = ?1"
+               last_sync_drift_skus = sync_drift_skus + ?6, updated_at = ?3, \
+               next_sync_at = ?3 + CASE WHEN EXISTS ({}) THEN 0 ELSE ?10 END WHERE id = ?1",
+            crate::connect::store::merged_plans(8, Some(9))
         ),
     };
     let position = next.map(|n| json!(n.position()).to_string());

@@ -29,7 +29,7 @@ pub const AFTER_HOOK: u32 = 3;
 
 /// What the scheduled run does after the reconciliation, kept for it: the rate-limit
 /// prune, the retention purge, the delivery sweep (a batch of 2 and its queue sends).
-/// Measured 5 (README); kept at 12. A resync from the dashboard keeps the same for
+/// Measured 5 to 10 (README); kept at 12. A resync from the dashboard keeps the same for
 /// its answer (three reads and the audit).
 pub const AFTER_SYNC: u32 = 12;
 

@@ -44,13 +44,15 @@ pub const KV_WRITE_INTERVAL_MS: i64 = 1000;
 pub struct Meter {
     used: Cell<u32>,
     limit: u32,
+    /// Charges refused (each would have thrown "Too many subrequests" in production).
+    refused: Cell<u32>,
     rows_read: Cell<u64>,
     rows_written: Cell<u64>,
 }
 
 impl Meter {
     pub fn new(limit: u32) -> Meter {
-        Meter { used: Cell::new(0), limit, rows_read: Cell::new(0), rows_written: Cell::new(0) }
+        Meter { used: Cell::new(0), limit, refused: Cell::new(0), rows_read: Cell::new(0), rows_written: Cell::new(0) }
     }
 
     pub fn used(&self) -> u32 {
@@ -67,6 +69,7 @@ impl Meter {
     pub fn charge(&self, what: &'static str, n: u32) -> Result<(), ApiError> {
         let used = self.used.get();
         if used.saturating_add(n) > self.limit {
+            self.refused.set(self.refused.get().saturating_add(1));
             return Err(ApiError::Limit {
                 code: "subrequest_limit",
                 cause: format!(
@@ -77,6 +80,11 @@ impl Meter {
         }
         self.used.set(used + n);
         Ok(())
+    }
+
+    /// Charges refused so far: work that a production invocation could not have done.
+    pub fn refused(&self) -> u32 {
+        self.refused.get()
     }
 
     /// Adds one D1 result's `rows_read` and `rows_written`.
@@ -100,6 +108,11 @@ pub struct Tally {
     pub rows_read: u64,
     pub rows_written: u64,
     pub subrequests: u64,
+    /// Subrequests refused by the Meter (`subrequest_limit`): an invocation that met
+    /// its limit, which production would have failed.
+    pub refused: u64,
+    /// The most subrequests one invocation of this kind made.
+    pub most: u64,
 }
 
 thread_local! {
@@ -123,6 +136,8 @@ pub fn tally(kind: &'static str, meter: &Meter) {
         entry.rows_read += read;
         entry.rows_written += written;
         entry.subrequests += u64::from(meter.used());
+        entry.refused += u64::from(meter.refused());
+        entry.most = entry.most.max(u64::from(meter.used()));
     });
 }
 
@@ -246,6 +261,7 @@ mod tests {
         let refused = meter.charge("D1 batch", 2).err().map(|e| e.code());
         assert_eq!(refused, Some("subrequest_limit"), "2 more would make 4 of 3");
         assert_eq!(meter.used(), 2, "a refused charge counts nothing");
+        assert_eq!(meter.refused(), 1, "but is counted as refused");
         assert!(meter.charge("KV get", 1).is_ok());
         assert_eq!(meter.charge("fetch", 1).err().map(|e| e.code()), Some("subrequest_limit"));
     }

@@ -351,6 +351,21 @@ fn shopify(req: &Request, s: &State) -> Result<Answer, (u16, String)> {
         })
         .collect();
     let end = from + items.len();
+    // `edges { cursor node { ... } }` (Relay's connection, which Shopify's Admin API
+    // offers beside `nodes`): each variant with the cursor after it.
+    if query.contains("edges { cursor node {") {
+        let edges: Vec<Value> = nodes
+            .into_iter()
+            .enumerate()
+            .map(|(k, node)| json!({ "cursor": format!("cursor-{}", from + k + 1), "node": node }))
+            .collect();
+        return Ok(json_answer(&json!({
+            "data": { "productVariants": { "edges": edges,
+                "pageInfo": { "hasNextPage": end < total, "endCursor": format!("cursor-{end}") } } },
+            "extensions": { "cost": { "requestedQueryCost": 352, "actualQueryCost": 120,
+                "throttleStatus": { "maximumAvailable": 2000.0, "currentlyAvailable": 1880, "restoreRate": 100.0 } } }
+        })));
+    }
     Ok(json_answer(&json!({
         "data": { "productVariants": { "nodes": nodes,
             "pageInfo": { "hasNextPage": end < total, "endCursor": format!("cursor-{end}") } } },

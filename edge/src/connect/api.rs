@@ -423,9 +423,13 @@ pub async fn delete(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiE
 pub async fn resync(ctx: &Ctx, req: &Request, id: &str) -> Result<Response, ApiError> {
     let shop = auth::shop(ctx, req).await?;
     let c = store::by_id(ctx, &shop.id, id).await?;
+    // SKUs left to plan stay on the cursor: their counts are stored, so the new pass
+    // would not find them changed.
     db::run(db::stmt(
         &ctx.db,
-        "UPDATE connections SET sync_cursor = NULL, sync_started_at = NULL, sync_pages = 0, sync_seen = 0, \
+        "UPDATE connections SET sync_cursor = CASE WHEN json_array_length(sync_cursor, '$.plan') > 0 \
+           THEN json_object('plan', json(json_extract(sync_cursor, '$.plan'))) END, \
+           sync_started_at = NULL, sync_pages = 0, sync_seen = 0, \
            sync_drift_units = 0, sync_drift_skus = 0, sync_retry_at = NULL, next_sync_at = 0, updated_at = ?3 \
          WHERE shop_id = ?1 AND id = ?2",
         crate::args![shop.id.as_str(), c.id.as_str(), ctx.now.millis()],

@@ -43,7 +43,7 @@ use crate::attribution::{Sale, record_sale};
 use crate::backorders::place::{PlatformLine, PlatformPlaced, place_platform, platform_key};
 use crate::connect::model::{CallError, Fetch, Incoming, Level, Order, Variant};
 use crate::connect::store::ConnectionRow;
-use crate::connect::{Platform, bigcommerce, fetch, woocommerce};
+use crate::connect::{Platform, bigcommerce, budget, fetch, woocommerce};
 use crate::ctx::Ctx;
 use crate::db;
 use crate::error::ApiError;
@@ -95,10 +95,17 @@ pub async fn apply(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, incoming: In
     Ok(match incoming {
         Incoming::Levels(levels) => {
             let stats = levels_changed(ctx, shop, conn, &levels).await?;
-            Outcome::applied(format!("stock: {} count(s), {} SKU(s) planned again", levels.len(), stats.synced))
+            leave_to_reconciliation(ctx, conn, &stats.pending).await?;
+            Outcome::applied(format!(
+                "stock: {} count(s), {} SKU(s) planned again{}",
+                levels.len(),
+                stats.synced,
+                stats.left_note()
+            ))
         }
         Incoming::Catalog(variants) => {
             let stats = catalog(ctx, shop, conn, &variants, Via::Webhook).await?;
+            leave_to_reconciliation(ctx, conn, &stats.levels.pending).await?;
             Outcome::applied(stats.summary())
         }
         Incoming::Order(mut order) => {
@@ -116,6 +123,7 @@ pub async fn apply(ctx: &Ctx, shop: &ShopRow, conn: &ConnectionRow, incoming: In
                         fetch::call(ctx, Method::Get, &bigcommerce::product_url(&base, &product_id), &h, None).await?;
                     let variants = bigcommerce::product(&reply, ctx.now)?;
                     let stats = catalog(ctx, shop, conn, &variants, Via::Webhook).await?;
+                    leave_to_reconciliation(ctx, conn, &stats.levels.pending).await?;
                     Outcome::applied(stats.summary())
                 }
                 Fetch::Order { order_id } => {
@@ -213,9 +221,9 @@ async fn customer_groups(
 }
 
 /// SKU parameters per statement (two bound parameters besides).
-const IN_CHUNK: usize = 98;
+pub const IN_CHUNK: usize = 98;
 /// Rows per JSON array in one statement (well under D1's 2 MB per value).
-const JSON_CHUNK: usize = 500;
+pub const JSON_CHUNK: usize = 500;
 
 #[derive(Deserialize)]
 struct Existing {
@@ -239,6 +247,7 @@ impl CatalogStats {
             "catalog: {} variant(s) mapped, {} product(s) created, {} policy change(s), {} SKU(s) planned again",
             self.mapped, self.created, self.policies, self.levels.synced
         );
+        s.push_str(&self.levels.left_note());
         if !self.skipped.is_empty() {
             let shown: Vec<&str> = self.skipped.iter().take(5).map(String::as_str).collect();
             s.push_str(&format!("; {} without a usable SKU (variant {})", self.skipped.len(), shown.join(", ")));
@@ -261,6 +270,26 @@ fn product_name(v: &Variant, sku: &Sku) -> String {
 pub enum Via {
     Webhook,
     Reconciliation,
+}
+
+impl Via {
+    /// Subrequests kept for what the invocation does after the SKUs' plans.
+    fn keep(self) -> u32 {
+        match self {
+            Via::Webhook => budget::AFTER_HOOK,
+            Via::Reconciliation => budget::AFTER_SYNC + budget::SAVE,
+        }
+    }
+}
+
+/// A webhook's SKUs whose counts were stored but whose plans did not fit its
+/// invocation: noted on the connection's cursor (`sync::Cursor::plan`), and the
+/// connection is made due, so the next scheduled run plans them first.
+async fn leave_to_reconciliation(ctx: &Ctx, conn: &ConnectionRow, skus: &[String]) -> Result<(), ApiError> {
+    if skus.is_empty() {
+        return Ok(());
+    }
+    crate::connect::store::add_plans(ctx, conn, skus).await
 }
 
 /// Maps `variants` to SKUs, creates the products Restock lacks, moves policies, and
@@ -374,7 +403,8 @@ pub async fn catalog(
             (Some(false), "backorder") => "deny",
             _ => continue,
         };
-        if ctx.meter.remaining() < SYNC_RESERVE {
+        // Not now if it does not fit: the next pass finds the policy still to move.
+        if budget::plans(ctx.meter.remaining(), via.keep()) == 0 {
             break;
         }
         set_policy(ctx, shop, sku, wanted).await?;
@@ -395,8 +425,8 @@ pub async fn catalog(
         .map(|(_, sku)| sku)
         .collect();
     for sku in remapped {
-        if ctx.meter.remaining() < SYNC_RESERVE * 2 {
-            stats.levels.deferred += 1;
+        if budget::plans(ctx.meter.remaining(), via.keep()) == 0 {
+            stats.levels.pending.push(sku.as_str().to_owned());
             continue;
         }
         if sync_sku(ctx, shop, conn, sku).await?.is_some() {
@@ -431,7 +461,7 @@ async fn set_policy(ctx: &Ctx, shop: &ShopRow, sku: &Sku, policy: &'static str) 
 }
 
 /// What storing counts did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LevelStats {
     /// SKUs planned again.
     pub synced: usize,
@@ -439,8 +469,19 @@ pub struct LevelStats {
     pub drift_units: u64,
     /// SKUs whose stored count differed.
     pub drift_skus: usize,
-    /// SKUs left for later (the invocation's budget ran low).
-    pub deferred: usize,
+    /// SKUs whose counts are stored but whose plans did not fit this invocation's
+    /// budget: planned by the next scheduled run (`sync::Cursor::plan`).
+    pub pending: Vec<String>,
+}
+
+impl LevelStats {
+    /// What was left to the next scheduled run, for a delivery's outcome.
+    fn left_note(&self) -> String {
+        match self.pending.len() {
+            0 => String::new(),
+            n => format!(", {n} left to the next scheduled run (this invocation's subrequests)"),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -457,10 +498,6 @@ struct SkuOf {
     sku: String,
 }
 
-/// Subrequests kept back per SKU planned again: a commit (its read, its write, the
-/// availability refresh) and two reads of the counts, about 17 measured.
-pub const SYNC_RESERVE: u32 = 25;
-
 /// A webhook's counts: stored (newer only), then their SKUs planned again.
 pub async fn levels_changed(
     ctx: &Ctx,
@@ -473,8 +510,10 @@ pub async fn levels_changed(
 
 /// Stores `levels` (a newer count only; another location than the connection follows
 /// is left out) and plans again each SKU whose counts changed, except `fresh` ones
-/// (created from these very counts). Bounded: SKUs past the invocation's budget are
-/// left to the next delivery or reconciliation (`deferred`).
+/// (created from these very counts). Bounded: the SKUs whose plans do not fit the
+/// invocation's budget (`connect::budget`, keeping what `via` does after) are
+/// returned as `pending`, their counts stored, for the caller to leave to the next
+/// scheduled run; a plan is never started that the Meter would cut short.
 pub async fn store_levels(
     ctx: &Ctx,
     shop: &ShopRow,
@@ -546,20 +585,11 @@ pub async fn store_levels(
             to_sync.insert(&s.sku);
         }
     }
-    // As many SKUs as this invocation can plan; the others' counts are not stored yet,
-    // so the next delivery or reconciliation still sees them as news (and counts their
-    // drift then, once).
-    let fits = usize::try_from(ctx.meter.remaining().saturating_sub(SYNC_RESERVE) / SYNC_RESERVE).unwrap_or(0);
-    let deferred: BTreeSet<&str> = to_sync.iter().skip(fits).copied().collect();
-    stats.deferred = deferred.len();
-    let counted = |s: &&SkuOf| drift.contains_key(s.item_id.as_str()) && !deferred.contains(s.sku.as_str());
+    let counted = |s: &&SkuOf| drift.contains_key(s.item_id.as_str());
     stats.drift_units = sku_of.iter().filter(counted).filter_map(|s| drift.get(s.item_id.as_str())).sum();
     stats.drift_skus = sku_of.iter().filter(counted).map(|s| &s.sku).collect::<BTreeSet<_>>().len();
-    let held_back: BTreeSet<&str> =
-        sku_of.iter().filter(|s| deferred.contains(s.sku.as_str())).map(|s| s.item_id.as_str()).collect();
     let rows: Vec<Value> = levels
         .iter()
-        .filter(|l| !held_back.contains(l.item_id.as_str()))
         .map(|l| json!({ "i": l.item_id, "l": l.location_id, "a": l.available, "t": l.counted_at.millis() }))
         .collect();
     let mut writes = Vec::new();
@@ -576,7 +606,12 @@ pub async fn store_levels(
         )?);
     }
     db::batches(&ctx.db, writes).await?;
-    for sku in to_sync.iter().filter(|s| !deferred.contains(*s)) {
+    // As many plans as fit, each whole (a commit is one batch); the rest are pending.
+    for sku in to_sync {
+        if budget::plans(ctx.meter.remaining(), via.keep()) == 0 {
+            stats.pending.push(sku.to_owned());
+            continue;
+        }
         let Ok(sku) = Sku::parse(sku) else { continue };
         sync_sku(ctx, shop, conn, &sku).await?;
         stats.synced += 1;

@@ -17,8 +17,9 @@
 //!   signature (401 otherwise), deduplication by the platform's webhook or event id
 //!   (`hook_events`), then `apply`;
 //! - [`sync`] is the scheduled reconciliation: a page of the platform's catalog at a
-//!   time, bounded per invocation by the subrequest `Meter`, resuming from its cursor;
-//!   it records the drift it corrected;
+//!   time, bounded per invocation by [`budget`] (measured costs against the
+//!   invocation's `SUBREQUEST_LIMIT`, 50 to 1,000) and the subrequest `Meter`,
+//!   resuming from its cursor; it records the drift it corrected;
 //! - [`api`] is the merchant's `/v1/admin/connections...` (secrets write-only), and
 //!   [`import`] the generic CSV/JSON import with `?preview=1`;
 //! - [`mount`] resolves platform variant ids for the widget's batch read;
@@ -28,6 +29,7 @@
 pub mod api;
 pub mod apply;
 pub mod bigcommerce;
+pub mod budget;
 pub mod fetch;
 pub mod hooks;
 pub mod import;

@@ -374,14 +374,15 @@ pub fn read(topic: &str, store: &str, body: &[u8]) -> Result<Incoming, ApiError>
     })
 }
 
-/// The GraphQL query of one reconciliation page: each variant with its first
-/// [`LEVELS_FIRST`] locations' counts (and whether it has more, read by
-/// [`LEVELS_QUERY`]).
+/// The GraphQL query of one reconciliation page: each variant (an edge, with its own
+/// cursor, so a page can end before a variant whose other locations the invocation
+/// cannot afford to read) with its first [`LEVELS_FIRST`] locations' counts (and
+/// whether it has more, read by [`LEVELS_QUERY`]).
 pub const VARIANTS_QUERY: &str = "query RestockVariants($first: Int!, $after: String) { \
 productVariants(first: $first, after: $after) { pageInfo { hasNextPage endCursor } \
-nodes { id sku title price inventoryPolicy product { id title } \
+edges { cursor node { id sku title price inventoryPolicy product { id title } \
 inventoryItem { id tracked inventoryLevels(first: 10) { pageInfo { hasNextPage endCursor } \
-nodes { location { id } updatedAt quantities(names: [\"available\"]) { name quantity } } } } } } }";
+nodes { location { id } updatedAt quantities(names: [\"available\"]) { name quantity } } } } } } } }";
 
 /// Locations read with each variant of a page (a query cost well within Shopify's
 /// 1,000 points for 50 variants).
@@ -399,13 +400,14 @@ nodes { location { id } updatedAt quantities(names: [\"available\"]) { name quan
 pub const LEVELS_PAGE: u32 = 250;
 pub const LEVELS_PAGES: u32 = 4;
 
-/// Variants per reconciliation page (a query cost well under Shopify's 1,000 points).
+/// Variants per reconciliation page at most (a query cost well under Shopify's 1,000
+/// points); `connect::budget` may ask for fewer.
 pub const PAGE_SIZE: u32 = 50;
 
-/// The URL and body of a reconciliation page after `cursor`.
-pub fn variants_request(base: &str, version: &str, cursor: Option<&str>) -> (String, String) {
+/// The URL and body of a reconciliation page of `first` variants after `cursor`.
+pub fn variants_request(base: &str, version: &str, first: u32, cursor: Option<&str>) -> (String, String) {
     let url = format!("{}/admin/api/{version}/graphql.json", base.trim_end_matches('/'));
-    let body = json!({ "query": VARIANTS_QUERY, "variables": { "first": PAGE_SIZE, "after": cursor } });
+    let body = json!({ "query": VARIANTS_QUERY, "variables": { "first": first.clamp(1, PAGE_SIZE), "after": cursor } });
     (url, body.to_string())
 }
 
@@ -434,12 +436,14 @@ pub fn gid_number(gid: &str) -> Option<String> {
     (!tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit())).then(|| tail.to_owned())
 }
 
-/// One reconciliation page: the variants and the cursor after them (`None`: the last),
-/// and the variants with more locations than the page read (the variant's index, its
-/// inventory item, the cursor after its levels read so far).
+/// One reconciliation page: the variants, the cursor after each of them, and the
+/// cursor after the page (`None`: the last), and the variants with more locations
+/// than the page read (the variant's index, its inventory item, the cursor after its
+/// levels read so far).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Page {
     pub variants: Vec<Variant>,
+    pub cursors: Vec<String>,
     pub next: Option<String>,
     pub more_levels: Vec<(usize, String, String)>,
 }
@@ -505,12 +509,18 @@ pub fn levels_page(reply: &Reply, item: &str) -> Result<(Vec<Level>, Option<Stri
 pub fn variants_page(reply: &Reply) -> Result<Page, CallError> {
     let v = graphql("Shopify productVariants", reply)?;
     let conn = &v["data"]["productVariants"];
-    let nodes = conn["nodes"]
+    let edges = conn["edges"]
         .as_array()
-        .ok_or_else(|| CallError::Broken("Shopify's answer has no productVariants.nodes".into()))?;
-    let mut variants = Vec::with_capacity(nodes.len());
+        .ok_or_else(|| CallError::Broken("Shopify's answer has no productVariants.edges".into()))?;
+    let mut variants = Vec::with_capacity(edges.len());
+    let mut cursors = Vec::with_capacity(edges.len());
     let mut more_levels = Vec::new();
-    for n in nodes {
+    for e in edges {
+        let n = &e["node"];
+        let cursor = e["cursor"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| CallError::Broken("a variant edge without a cursor in Shopify's answer".into()))?;
         let (Some(id), Some(item)) =
             (n["id"].as_str().and_then(gid_number), n["inventoryItem"]["id"].as_str().and_then(gid_number))
         else {
@@ -533,10 +543,11 @@ pub fn variants_page(reply: &Reply) -> Result<Page, CallError> {
             total: Some(levels.iter().map(|l| l.available).sum()),
             levels,
         });
+        cursors.push(cursor.to_owned());
     }
     let more = conn["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false);
     let next = if more { conn["pageInfo"]["endCursor"].as_str().map(str::to_owned) } else { None };
-    Ok(Page { variants, next, more_levels })
+    Ok(Page { variants, cursors, next, more_levels })
 }
 
 #[cfg(test)]
@@ -759,28 +770,35 @@ mod tests {
 
     #[test]
     fn graphql_pages_and_throttling() {
-        let (url, body) = variants_request("https://acme.myshopify.com/", "2025-10", Some("abc"));
+        let (url, body) = variants_request("https://acme.myshopify.com/", "2025-10", 50, Some("abc"));
         assert_eq!(url, "https://acme.myshopify.com/admin/api/2025-10/graphql.json");
         let b: Value = serde_json::from_str(&body).expect("json");
         assert_eq!((b["variables"]["first"].as_u64(), b["variables"]["after"].as_str()), (Some(50), Some("abc")));
+        let (_, body) = variants_request("https://acme.myshopify.com/", "2025-10", 500, None);
+        let b: Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(
+            (b["variables"]["first"].as_u64(), b["variables"]["after"].as_str()),
+            (Some(50), None),
+            "at most 50"
+        );
         let ok = Reply {
             status: 200,
             headers: Vec::new(),
             body: json!({ "data": { "productVariants": {
                 "pageInfo": { "hasNextPage": true, "endCursor": "c2" },
-                "nodes": [{ "id": "gid://shopify/ProductVariant/44001003", "sku": "TEE-ORG-XL", "title": "XL", "price": "29.00",
+                "edges": [{ "cursor": "c1", "node": { "id": "gid://shopify/ProductVariant/44001003", "sku": "TEE-ORG-XL", "title": "XL", "price": "29.00",
                     "inventoryPolicy": "CONTINUE", "product": { "id": "gid://shopify/Product/7", "title": "Organic tee" },
                     "inventoryItem": { "id": "gid://shopify/InventoryItem/271878346596884015", "tracked": true,
                         "inventoryLevels": { "nodes": [
                             { "location": { "id": "gid://shopify/Location/1" }, "updatedAt": "2027-01-01T00:00:00Z",
                               "quantities": [{ "name": "available", "quantity": 4 }] },
                             { "location": { "id": "gid://shopify/Location/2" }, "updatedAt": "2027-01-02T00:00:00Z",
-                              "quantities": [{ "name": "available", "quantity": -1 }] } ] } } }] } },
+                              "quantities": [{ "name": "available", "quantity": -1 }] } ] } } } }] } },
                 "extensions": { "cost": { "requestedQueryCost": 352 } } })
             .to_string(),
         };
         let page = variants_page(&ok).expect("page");
-        assert_eq!(page.next.as_deref(), Some("c2"));
+        assert_eq!((page.next.as_deref(), page.cursors.as_slice()), (Some("c2"), &["c1".to_owned()][..]));
         let v = &page.variants[0];
         assert_eq!(
             (v.variant_id.as_str(), v.item_id.as_str(), v.total, v.backorders),
@@ -790,10 +808,20 @@ mod tests {
         assert!(page.more_levels.is_empty());
         // More locations than the page reads: the rest is asked for by item.
         let mut more: Value = serde_json::from_str(&ok.body).expect("json");
-        more["data"]["productVariants"]["nodes"][0]["inventoryItem"]["inventoryLevels"]["pageInfo"] =
+        more["data"]["productVariants"]["edges"][0]["node"]["inventoryItem"]["inventoryLevels"]["pageInfo"] =
             json!({ "hasNextPage": true, "endCursor": "lv10" });
         let page = variants_page(&Reply { status: 200, headers: Vec::new(), body: more.to_string() }).expect("page");
         assert_eq!(page.more_levels, [(0, "271878346596884015".to_owned(), "lv10".to_owned())]);
+        // Each variant comes with its own cursor (the page can end before it), or the
+        // answer is not one Restock can page through.
+        let mut uncursored = more.clone();
+        uncursored["data"]["productVariants"]["edges"][0]["cursor"] = Value::Null;
+        let answer = Reply { status: 200, headers: Vec::new(), body: uncursored.to_string() };
+        assert!(matches!(variants_page(&answer), Err(CallError::Broken(_))));
+        let mut nodes_only = more.clone();
+        nodes_only["data"]["productVariants"] = json!({ "nodes": [], "pageInfo": { "hasNextPage": false } });
+        let answer = Reply { status: 200, headers: Vec::new(), body: nodes_only.to_string() };
+        assert!(matches!(variants_page(&answer), Err(CallError::Broken(_))));
         let (url, body) = levels_request("https://acme.myshopify.com", "2025-10", "271878346596884015", "lv10");
         assert!(url.ends_with("/admin/api/2025-10/graphql.json"));
         let b: Value = serde_json::from_str(&body).expect("json");

@@ -146,7 +146,8 @@ impl ConnectionView {
             last_error: c.last_error.clone(),
             last_error_at: c.last_error_at,
             sync: json!({
-                "running": c.sync_cursor.is_some(),
+                // A pass is under way (a cursor may also hold only SKUs to plan).
+                "running": c.sync_started_at.is_some(),
                 "started_at": c.sync_started_at,
                 "pages": c.sync_pages,
                 "seen": c.sync_seen,
@@ -181,6 +182,33 @@ pub async fn by_id(ctx: &Ctx, shop: &str, id: &str) -> Result<ConnectionRow, Api
     db::first(s)
         .await?
         .ok_or_else(|| ApiError::not_found("connection_not_found", "this shop has no connection with this id"))
+}
+
+/// The SQL of the plan list merged on a connection's cursor: the SKUs of the JSON
+/// array `?{new}` and those it already holds less the JSON array `?{done}` (planned
+/// since it was read), as one JSON array, or no row when none is left. One statement,
+/// so a webhook's SKUs and a run's are never lost to each other's write.
+pub fn merged_plans(new: u32, done: Option<u32>) -> String {
+    let minus = done.map(|d| format!(" WHERE value NOT IN (SELECT value FROM json_each(?{d}))")).unwrap_or_default();
+    format!(
+        "SELECT value FROM json_each(?{new}) \
+         UNION SELECT value FROM json_each(COALESCE(connections.sync_cursor, '{{}}'), '$.plan'){minus}"
+    )
+}
+
+/// Leaves `skus` (their counts stored, their plans not made: a webhook's budget ran
+/// out) on the connection's cursor (`sync::Cursor::plan`) and makes the connection
+/// due, so the next scheduled run plans them before it reads anything.
+pub async fn add_plans(ctx: &Ctx, c: &ConnectionRow, skus: &[String]) -> Result<(), ApiError> {
+    let list = serde_json::to_string(skus).map_err(|e| ApiError::Internal(format!("plan list: {e}")))?;
+    let sql = format!(
+        "UPDATE connections SET sync_cursor = json_set(COALESCE(sync_cursor, '{{}}'), '$.plan', \
+           json((SELECT json_group_array(value) FROM ({})))), next_sync_at = MIN(next_sync_at, ?3), updated_at = ?3 \
+         WHERE id = ?1",
+        merged_plans(2, None)
+    );
+    db::run(db::stmt(&ctx.db, &sql, crate::args![c.id.as_str(), list, ctx.now.millis()])?).await?;
+    Ok(())
 }
 
 /// Records an error of the connection (shown on the Connections page). The message is

@@ -5,14 +5,22 @@
 //! counted per pass (units and SKUs) and shown on the Connections page with the time
 //! the last pass finished.
 //!
-//! Bounded: at most [`PAGES_PER_RUN`] pages per connection per run (the platforms'
-//! API rate limits), and never past the invocation's subrequest budget (a page is
-//! taken only while [`PAGE_RESERVE`] subrequests are left; a SKU is planned only while
-//! its reserve is left, else the page is read again next run). The cursor is stored
-//! after every page, so the next run resumes where this one stopped. A platform that
-//! asks us to wait (429, Shopify's THROTTLED) is left alone until its `Retry-After`;
-//! one that refuses (401, 404) is noted and tried again in an hour. A finished pass
-//! starts again [`EVERY_MS`] later (or at once with "Resync"). The webhook log keeps
+//! Bounded by the invocation's `SUBREQUEST_LIMIT` (50 on the Free plan to 1,000 on
+//! Paid), through `connect::budget`'s measured costs, and by [`PAGES_PER_RUN`] pages
+//! per connection per run (the platforms' API rate limits):
+//! - a page is asked for only if it fits what is left (Shopify: with its first
+//!   variant's other locations; a variant whose other locations no longer fit ends
+//!   the page before it, through its edge's cursor, and is read by the next run);
+//! - its counts are all stored, and its SKUs planned while a whole plan fits; the
+//!   others are kept on the cursor ([`Cursor::plan`], where webhooks leave theirs too)
+//!   and planned first by the next run, which reads no page before they are done.
+//!
+//! So every run moves the pass on: it plans at least one SKU left to it, or reads a
+//! page past the cursor, or finishes the pass. The cursor is stored after every page,
+//! so the next run resumes where this one stopped. A platform that asks us to wait
+//! (429, Shopify's THROTTLED) is left alone until its `Retry-After`; one that refuses
+//! (401, 404) is noted and tried again in an hour. A finished pass starts again
+//! [`EVERY_MS`] later (or at once with "Resync"). The webhook log keeps
 //! [`EVENTS_KEPT_MS`], pruned here a bounded number of rows per run.
 
 use serde::Deserialize;
@@ -22,16 +30,15 @@ use worker::Method;
 use crate::connect::apply::{self, Failure};
 use crate::connect::model::{CallError, Variant};
 use crate::connect::store::{self, ConnectionRow};
-use crate::connect::{Platform, bigcommerce, fetch, shopify, woocommerce};
+use crate::connect::{Platform, bigcommerce, budget, fetch, shopify, woocommerce};
 use crate::ctx::Ctx;
 use crate::db;
 use crate::error::ApiError;
 use crate::shops::{ShopRow, load_shop};
+use restock_shared::Sku;
 
 /// Pages one run reads per connection.
 pub const PAGES_PER_RUN: u32 = 10;
-/// Subrequests a page needs besides its SKUs' plans (the call, reads and writes).
-pub const PAGE_RESERVE: u32 = 80;
 /// A finished pass starts again this much later.
 pub const EVERY_MS: i64 = 6 * 3_600_000;
 /// Connections one run visits (per database).
@@ -63,7 +70,8 @@ pub async fn run(ctx: &Ctx) -> Result<u32, ApiError> {
     let due: Vec<ConnectionRow> = db::all(s).await?;
     let mut pages = 0;
     for c in &due {
-        if ctx.meter.remaining() < PAGE_RESERVE {
+        // The shop's row, then a plan or a page: neither fits, the run is done.
+        if ctx.meter.remaining() < 1 + budget::AFTER_SYNC + budget::PLAN.min(budget::page_cost(Platform::Shopify, 1)) {
             break;
         }
         let Ok(shop_id) = restock_shared::ShopId::parse(&c.shop_id) else { continue };
@@ -100,22 +108,58 @@ pub struct Cursor {
     pub variable: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpage: Option<u32>,
+    /// The pass has read its last page: once [`Cursor::plan`] is done, it ends.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub end: bool,
+    /// SKUs whose platform counts are stored but whose plans did not fit the run (or
+    /// the webhook) that stored them: the next run plans them before anything else.
+    /// Stored by merging (`store::merged_plans`), never by overwriting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<String>,
 }
 
-/// One page of the platform's catalog after `cursor`, and the cursor after it (`None`:
-/// the pass is done).
-pub async fn page(ctx: &Ctx, c: &ConnectionRow, cursor: &Cursor) -> Result<(Vec<Variant>, Option<Cursor>), CallError> {
+impl Cursor {
+    /// Where the pass is, without the SKUs to plan.
+    fn position(&self) -> Cursor {
+        Cursor { plan: Vec::new(), ..self.clone() }
+    }
+}
+
+/// One page of the platform's catalog after `cursor`, of `first` variants at most
+/// (Shopify; the others' pages keep the platform's size, `budget::page_size`), and
+/// the cursor after it (`None`: the pass is done).
+pub async fn page(
+    ctx: &Ctx,
+    c: &ConnectionRow,
+    cursor: &Cursor,
+    first: u32,
+) -> Result<(Vec<Variant>, Option<Cursor>), CallError> {
     let base = c.api_base();
     match c.platform().map_err(|e| CallError::Broken(e.problem().detail))? {
         Platform::Shopify => {
             let version = c.api_version.as_deref().unwrap_or(shopify::API_VERSION);
-            let (url, body) = shopify::variants_request(&base, version, cursor.after.as_deref());
+            let (url, body) = shopify::variants_request(&base, version, first, cursor.after.as_deref());
             let h = shopify::headers(&c.api_token);
             let reply = fetch::call(ctx, Method::Post, &url, &h, Some(&body)).await?;
             let mut p = shopify::variants_page(&reply)?;
+            // What the rest of the page costs once the call is made (its D1 work and
+            // the cursor), whatever extra locations are read.
+            let page_rest = budget::page_cost(Platform::Shopify, u32::try_from(p.variants.len()).unwrap_or(u32::MAX))
+                .saturating_sub(1);
             // Variants at more locations than the page read: the rest of their
-            // counts, or none (never a partial sum).
+            // counts, or none (never a partial sum). A variant whose reads may not fit
+            // what is left ends the page before it: the next run starts at its edge.
             for (i, item, cursor) in std::mem::take(&mut p.more_levels) {
+                // The page started only with its first variant's locations affordable
+                // (`budget::page_size`), so a cut page still moves the cursor on.
+                let before = i.checked_sub(1).and_then(|b| p.cursors.get(b));
+                if let Some(before) = before
+                    && !budget::extra_fits(ctx.meter.remaining(), page_rest, budget::AFTER_SYNC)
+                {
+                    p.next = Some(before.clone());
+                    p.variants.truncate(i);
+                    break;
+                }
                 let mut after = Some(cursor);
                 let mut pages = 0;
                 while let Some(cursor) = after.take() {
@@ -180,24 +224,61 @@ pub async fn page(ctx: &Ctx, c: &ConnectionRow, cursor: &Cursor) -> Result<(Vec<
             let reply = fetch::call(ctx, Method::Get, &woocommerce::products_url(&base, n), &h, None).await?;
             let p = woocommerce::products_page(&reply)?;
             let next_page = (n < p.total_pages).then_some(n + 1);
-            let next = Cursor { after: None, page: next_page, variable: p.variable, vpage: None };
+            let next = Cursor { page: next_page, variable: p.variable, ..Cursor::default() };
             let done = next.variable.is_empty() && next.page.is_none();
             Ok((p.variants, (!done).then_some(next)))
         }
     }
 }
 
-/// Reads up to [`PAGES_PER_RUN`] pages for connection `c` (while the budget lasts),
-/// applying each, and stores where it got. Returns the pages read.
+/// One run's step for connection `c`: first the SKUs left to plan ([`Cursor::plan`]),
+/// then, if they are all done and a pass is due, up to [`PAGES_PER_RUN`] pages while
+/// the budget lasts (`connect::budget`), each applied and its progress stored. A page
+/// whose plans do not all fit leaves them on the cursor, and no page is read after
+/// it in this run. Returns the pages read.
 pub async fn step(ctx: &Ctx, shop: &ShopRow, c: &ConnectionRow) -> Result<u32, ApiError> {
+    let platform = c.platform()?;
     let mut cursor: Cursor = match &c.sync_cursor {
         Some(text) => serde_json::from_str(text)
             .map_err(|e| ApiError::Internal(format!("connection {} has an unreadable cursor: {e}", c.id)))?,
         None => Cursor::default(),
     };
+    let now = ctx.now.millis();
+    let keep = budget::AFTER_SYNC + budget::SAVE;
+    // What earlier runs and webhooks left: planned first, each whole.
+    let mut planned: Vec<String> = Vec::new();
+    for sku in &cursor.plan {
+        if budget::plans(ctx.meter.remaining(), keep) == 0 {
+            break;
+        }
+        if let Ok(parsed) = Sku::parse(sku) {
+            apply::sync_sku(ctx, shop, c, &parsed).await?;
+        }
+        planned.push(sku.clone());
+    }
+    let all_planned = planned.len() == cursor.plan.len();
+    let pages_due = c.next_sync_at <= now && c.sync_retry_at.is_none_or(|t| t <= now);
+    if !all_planned || !pages_due || cursor.end {
+        // The pass ends once its last page's plans are done.
+        let ends = cursor.end && all_planned;
+        if !planned.is_empty() || ends {
+            let position = (!ends).then(|| cursor.position());
+            save(ctx, c, position.as_ref(), None, &[], &planned).await?;
+        }
+        return Ok(0);
+    }
+    cursor.plan.clear();
     let mut pages = 0;
-    while pages < PAGES_PER_RUN && ctx.meter.remaining() >= PAGE_RESERVE {
-        let (variants, next) = match page(ctx, c, &cursor).await {
+    while pages < PAGES_PER_RUN {
+        let first = budget::page_size(platform, ctx.meter.remaining().saturating_sub(budget::AFTER_SYNC));
+        if first == 0 {
+            // No page fits after the plans made: they are taken off the cursor.
+            if !planned.is_empty() {
+                save(ctx, c, Some(&cursor), None, &[], &planned).await?;
+            }
+            break;
+        }
+        let (variants, next) = match page(ctx, c, &cursor, first).await {
             Ok(p) => p,
             Err(e) => {
                 let now = ctx.now.millis();
@@ -207,6 +288,9 @@ pub async fn step(ctx: &Ctx, shop: &ShopRow, c: &ConnectionRow) -> Result<u32, A
                     }
                     CallError::Broken(_) => (None, Some(now + 3_600_000)),
                 };
+                if !planned.is_empty() {
+                    save(ctx, c, Some(&cursor), None, &[], &planned).await?;
+                }
                 db::run(db::stmt(
                     &ctx.db,
                     "UPDATE connections SET sync_retry_at = ?2, next_sync_at = COALESCE(?3, next_sync_at), \
@@ -229,52 +313,75 @@ pub async fn step(ctx: &Ctx, shop: &ShopRow, c: &ConnectionRow) -> Result<u32, A
             Err(Failure::Platform(e)) => return Err(ApiError::Internal(e.message().to_owned())),
         };
         pages += 1;
-        // SKUs left unplanned: read this page again next run (their counts were not
-        // stored, so they are still news then); its variants count as seen once, when
-        // the pass moves past it.
-        let again = stats.levels.deferred > 0;
-        let next = if again { Some(cursor.clone()) } else { next };
-        save(ctx, c, next.as_ref(), if again { 0 } else { variants.len() }, &stats.levels).await?;
+        let pending = &stats.levels.pending;
+        // The last page with plans still to make: the pass ends after them.
+        let next = match next {
+            None if !pending.is_empty() => Some(Cursor { end: true, ..Cursor::default() }),
+            other => other,
+        };
+        save(ctx, c, next.as_ref(), Some((variants.len(), &stats.levels)), pending, &planned).await?;
+        planned.clear();
         match next {
-            Some(n) if stats.levels.deferred == 0 => cursor = n,
+            Some(n) if pending.is_empty() => cursor = n,
             _ => break,
         }
     }
     Ok(pages)
 }
 
-/// Stores a page's progress: the cursor and the pass's counters, or, at the end of a
-/// pass, its totals as the last sync.
+/// Stores a run's progress in one statement: where the pass is (`None`: it is done,
+/// and its totals become the last sync), a page's counters (variants seen, drift),
+/// and the SKUs left to plan, merged with those the cursor holds: `pending` added,
+/// `planned` taken off (`store::merged_plans`: a webhook's SKUs noted meanwhile stay,
+/// and a pass that ends with some keeps the connection due, so they never wait for
+/// the next pass).
 async fn save(
     ctx: &Ctx,
     c: &ConnectionRow,
     next: Option<&Cursor>,
-    seen: usize,
-    levels: &apply::LevelStats,
+    page: Option<(usize, &apply::LevelStats)>,
+    pending: &[String],
+    planned: &[String],
 ) -> Result<(), ApiError> {
     let now = ctx.now.millis();
-    let drift_units = i64::try_from(levels.drift_units).unwrap_or(i64::MAX);
-    let drift_skus = i64::try_from(levels.drift_skus).unwrap_or(i64::MAX);
-    let seen = i64::try_from(seen).unwrap_or(i64::MAX);
+    let (seen, drift_units, drift_skus, pages) = match page {
+        Some((seen, levels)) => (
+            i64::try_from(seen).unwrap_or(i64::MAX),
+            i64::try_from(levels.drift_units).unwrap_or(i64::MAX),
+            i64::try_from(levels.drift_skus).unwrap_or(i64::MAX),
+            1_i64,
+        ),
+        None => (0, 0, 0, 0),
+    };
+    let list = |l: &[String]| serde_json::to_string(l).unwrap_or_else(|_| "[]".into());
+    // ?2 the position (NULL: none), ?8 SKUs added, ?9 SKUs planned.
+    let cursor = format!(
+        "sync_cursor = (SELECT CASE WHEN COUNT(*) = 0 THEN ?2 \
+           ELSE json_set(COALESCE(?2, '{{}}'), '$.plan', json(json_group_array(value))) END FROM ({}))",
+        crate::connect::store::merged_plans(8, Some(9))
+    );
     let sql = match next {
-        Some(_) => {
-            "UPDATE connections SET sync_cursor = ?2, sync_started_at = COALESCE(sync_started_at, ?3), \
-               sync_pages = sync_pages + 1, sync_seen = sync_seen + ?4, sync_drift_units = sync_drift_units + ?5, \
+        Some(_) => format!(
+            "UPDATE connections SET {cursor}, sync_started_at = COALESCE(sync_started_at, ?3), \
+               sync_pages = sync_pages + ?7, sync_seen = sync_seen + ?4, sync_drift_units = sync_drift_units + ?5, \
                sync_drift_skus = sync_drift_skus + ?6, sync_retry_at = NULL, updated_at = ?3 WHERE id = ?1"
-        }
-        None => {
-            "UPDATE connections SET sync_cursor = NULL, sync_started_at = NULL, sync_pages = 0, sync_seen = 0, \
+        ),
+        None => format!(
+            "UPDATE connections SET {cursor}, sync_started_at = NULL, sync_pages = 0, sync_seen = 0, \
                sync_drift_units = 0, sync_drift_skus = 0, sync_retry_at = NULL, last_sync_at = ?3, \
                last_sync_seen = sync_seen + ?4, last_sync_drift_units = sync_drift_units + ?5, \
-               last_sync_drift_skus = sync_drift_skus + ?6, next_sync_at = ?3 + ?7, updated_at = ?3 WHERE id = ?1"
-        }
+               last_sync_drift_skus = sync_drift_skus + ?6, updated_at = ?3, \
+               next_sync_at = ?3 + CASE WHEN EXISTS ({}) THEN 0 ELSE ?10 END WHERE id = ?1",
+            crate::connect::store::merged_plans(8, Some(9))
+        ),
     };
-    let cursor = next.map(|n| json!(n).to_string());
-    let params = match next {
-        Some(_) => crate::args![c.id.as_str(), cursor, now, seen, drift_units, drift_skus],
-        None => crate::args![c.id.as_str(), cursor, now, seen, drift_units, drift_skus, EVERY_MS],
-    };
-    db::run(db::stmt(&ctx.db, sql, params)?).await?;
+    let position = next.map(|n| json!(n.position()).to_string());
+    let mut params =
+        crate::args![c.id.as_str(), position, now, seen, drift_units, drift_skus, pages, list(pending), list(planned)];
+    if next.is_none() {
+        params.extend(crate::args![EVERY_MS]);
+    }
+    db::run(db::stmt(&ctx.db, &sql, params)?).await?;
     Ok(())
 }
 
@@ -289,10 +396,17 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_compactly() {
-        let c = Cursor { after: None, page: Some(3), variable: vec![("732".into(), "Tee".into())], vpage: Some(2) };
+        let c =
+            Cursor { page: Some(3), variable: vec![("732".into(), "Tee".into())], vpage: Some(2), ..Cursor::default() };
         let text = cursor_json(&c).to_string();
         assert_eq!(text, r#"{"page":3,"variable":[["732","Tee"]],"vpage":2}"#);
         assert_eq!(serde_json::from_str::<Cursor>(&text).ok(), Some(c));
         assert_eq!(cursor_json(&Cursor::default()).to_string(), "{}");
+        // SKUs left to plan are stored apart from where the pass is.
+        let left = Cursor { end: true, plan: vec!["TEE-1".into()], ..Cursor::default() };
+        assert_eq!(cursor_json(&left).to_string(), r#"{"end":true,"plan":["TEE-1"]}"#);
+        assert_eq!(cursor_json(&left.position()).to_string(), r#"{"end":true}"#);
+        let webhook: Cursor = serde_json::from_str(r#"{"plan":["A","B"]}"#).unwrap_or_default();
+        assert_eq!((webhook.plan.len(), webhook.end, webhook.after), (2, false, None));
     }
 }

@@ -40,8 +40,15 @@ fn duration(quick: bool) -> &'static str {
 const SECTIONS: [&str; 6] = ["widget", "reads", "writes", "fanout", "scale", "cpu"];
 
 /// `cargo xtask bench [--quick] [section ...]`: every section into a new report, or
-/// only the named ones, merged into the last report (`docs/benchmarks.json`).
+/// only the named ones, merged into the last report (`docs/benchmarks.json`);
+/// `--markdown` writes docs/benchmarks.md from that report and measures nothing.
 pub fn run(args: &[String]) -> Result<(), String> {
+    if args.iter().any(|a| a == "--markdown") {
+        // docs/benchmarks.md again from docs/benchmarks.json, measuring nothing.
+        let root = repo_root();
+        let md = markdown(&last_report()?);
+        return std::fs::write(root.join("docs/benchmarks.md"), md).map_err(|e| format!("docs/benchmarks.md: {e}"));
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let named: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).collect();
     if let Some(bad) = named.iter().find(|n| !SECTIONS.contains(n)) {
@@ -695,6 +702,24 @@ fn markdown(r: &Value) -> String {
         r["machine"]["cores"]
     ));
     line(String::new());
+    // Sections may come from different runs (`cargo xtask bench <section>…` merges into
+    // the last report): say which run measured each.
+    let mut by = Vec::new();
+    for s in SECTIONS {
+        let m = &r["measured_by"][s];
+        match (m["command"].as_str(), m["at"].as_i64()) {
+            (Some(command), Some(at)) => {
+                let day = restock_shared::Timestamp::from_millis(at).date();
+                by.push(format!("{s}: `{command}`, {day}"));
+            }
+            _ if !r[s].is_null() => by.push(format!("{s}: an earlier full `cargo xtask bench`")),
+            _ => {}
+        }
+    }
+    if !by.is_empty() {
+        line(format!("Which run measured each section: {}.", by.join("; ")));
+        line(String::new());
+    }
     widget::markdown(&r["widget"], &mut line);
     line(format!(
         "The Worker's own bundle: {} brotli ({} raw).",

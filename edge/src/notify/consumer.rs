@@ -46,15 +46,35 @@ pub fn lease_ms(ctx: &Ctx) -> i64 {
 }
 /// Attempts before a delivery is given up on (the queue's own retries stop earlier).
 pub const MAX_ATTEMPTS: i64 = 10;
-/// Deliveries claimed per statement (D1 allows 100 bound parameters).
+/// Deliveries claimed per statement, at most (D1 allows 100 bound parameters); fewer
+/// when the invocation's subrequests would not last for 50 ([`chunk_fits`]).
 pub const CLAIM_CHUNK: usize = 50;
 /// What a claim returns: the columns of a `Claimed`.
 pub const CLAIMED_COLUMNS: &str =
     "id, shop_id, dedupe_key, channel, kind, recipient, locale, sku, subject_id, payload, attempts";
-/// Subrequests one claimed chunk may take at most: the claim, the render reads, one
-/// `fetch` per delivery, and the write batch (a few statements over JSON lists) with
-/// what the sends learned (a 410, an opt-out: up to two statements each).
-pub const CHUNK_COST: u32 = 12 + 3 * CLAIM_CHUNK as u32;
+/// Subrequests a claimed chunk takes at most besides its deliveries: the claim, the
+/// render reads and the write batch (a few statements over JSON lists).
+const CHUNK_BASE: u32 = 12;
+/// And per delivery: its `fetch`, and what the send learned (a 410, an opt-out: up to
+/// two statements).
+const PER_DELIVERY: u32 = 3;
+
+/// Subrequests a chunk of `n` deliveries may take at most.
+pub const fn chunk_cost(n: usize) -> u32 {
+    CHUNK_BASE + PER_DELIVERY * n as u32
+}
+
+/// Subrequests a full chunk ([`CLAIM_CHUNK`]) may take at most.
+pub const CHUNK_COST: u32 = chunk_cost(CLAIM_CHUNK);
+
+/// How many deliveries the next chunk may hold with `remaining` subrequests left and
+/// `keep` kept for after it: at most [`CLAIM_CHUNK`], 0 when not even one fits. At the
+/// Free plan's 50 a fresh invocation sends 12 (`SUBREQUEST_LIMIT`), at 1,000 all 100
+/// of a queue batch.
+pub fn chunk_fits(remaining: u32, keep: u32) -> usize {
+    let n = remaining.saturating_sub(CHUNK_BASE + keep) / PER_DELIVERY;
+    usize::try_from(n).unwrap_or(usize::MAX).min(CLAIM_CHUNK)
+}
 
 /// A job on the notification queue.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +112,10 @@ pub struct Claimed {
 pub enum Verdict {
     Done,
     RetryAfter(u32),
+    /// Not tried: the invocation's subrequests ran out first. Put back on the queue as
+    /// a new message (a retry would count as a failed attempt, and could dead-letter a
+    /// delivery that never failed).
+    Later,
 }
 
 /// What travels on the queue: a job and the database (`shard.rs`) it is about, when
@@ -221,12 +245,25 @@ async fn consume_jobs(ctx: &Ctx, jobs: Vec<Incoming<'_>>, dead_letters: bool) {
         let ids: Vec<String> = sends.iter().map(|(d, _)| d.clone()).collect();
         match deliver(ctx, &ids).await {
             Ok(verdicts) => {
+                let mut later = Vec::new();
                 for (id, m) in sends {
                     match verdicts.get(&id) {
                         Some(Verdict::RetryAfter(secs)) => {
                             m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(*secs).build());
                         }
+                        Some(Verdict::Later) => later.push((id, m)),
                         _ => m.ack(),
+                    }
+                }
+                // Not tried for lack of subrequests: new messages, as for release jobs.
+                if !later.is_empty() {
+                    let again = later.iter().map(|(d, _)| Job::Send { d: d.clone() }).collect();
+                    match enqueue(ctx, again).await {
+                        Ok(()) => later.iter().for_each(|(_, m)| m.ack()),
+                        Err(e) => {
+                            worker::console_error!("putting back send jobs failed: {e:?}");
+                            later.iter().for_each(|(_, m)| m.retry());
+                        }
                     }
                 }
             }
@@ -366,13 +403,17 @@ pub async fn sweep(ctx: &Ctx) -> Result<usize, ApiError> {
 /// Claims, renders and sends the deliveries `ids`; says per id whether to retry.
 pub async fn deliver(ctx: &Ctx, ids: &[String]) -> Result<HashMap<String, Verdict>, ApiError> {
     let mut verdicts = HashMap::new();
-    for chunk in ids.chunks(CLAIM_CHUNK) {
-        if ctx.meter.remaining() < CHUNK_COST {
-            // Not enough subrequests left for this chunk: its messages come back at once.
-            verdicts.extend(chunk.iter().map(|id| (id.clone(), Verdict::RetryAfter(0))));
-            continue;
+    let mut rest = ids;
+    while !rest.is_empty() {
+        // One subrequest kept for putting back on the queue what cannot go now.
+        let n = chunk_fits(ctx.meter.remaining(), 1).min(rest.len());
+        if n == 0 {
+            verdicts.extend(rest.iter().map(|id| (id.clone(), Verdict::Later)));
+            break;
         }
+        let (chunk, tail) = rest.split_at(n);
         deliver_chunk(ctx, chunk, &mut verdicts).await?;
+        rest = tail;
     }
     Ok(verdicts)
 }
@@ -476,14 +517,19 @@ async fn deliver_chunk(ctx: &Ctx, ids: &[String], verdicts: &mut HashMap<String,
 pub async fn deliver_claimed(ctx: &Ctx, claimed: &[Claimed]) -> Result<HashMap<String, Verdict>, ApiError> {
     let mut verdicts = HashMap::new();
     let mut back: Vec<&str> = Vec::new();
-    for chunk in claimed.chunks(CLAIM_CHUNK) {
-        // One subrequest kept for giving back what cannot go.
-        if ctx.meter.remaining() < CHUNK_COST + 1 {
-            back.extend(chunk.iter().map(|d| d.id.as_str()));
-            continue;
+    let mut rest = claimed;
+    while !rest.is_empty() {
+        // Two subrequests kept: giving back what cannot go, and the caller's send jobs
+        // for it.
+        let n = chunk_fits(ctx.meter.remaining(), 2).min(rest.len());
+        if n == 0 {
+            back.extend(rest.iter().map(|d| d.id.as_str()));
+            break;
         }
+        let (chunk, tail) = rest.split_at(n);
         verdicts.extend(chunk.iter().map(|d| (d.id.clone(), Verdict::Done)));
         send_claimed(ctx, chunk, &mut verdicts).await?;
+        rest = tail;
     }
     if !back.is_empty() {
         db::run(db::stmt(
@@ -1162,6 +1208,22 @@ mod queue_limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chunk_holds_what_the_subrequests_left_last_for() {
+        assert_eq!(chunk_fits(1_000, 1), CLAIM_CHUNK);
+        assert_eq!(chunk_fits(50, 1), 12, "the Free plan's limit sends 12 a fresh invocation");
+        assert_eq!((chunk_fits(15, 1), chunk_fits(16, 1)), (0, 1));
+        for remaining in 0..=1_000 {
+            for keep in 0..=2 {
+                let n = chunk_fits(remaining, keep);
+                if n > 0 {
+                    assert!(chunk_cost(n) + keep <= remaining, "{n} deliveries with {remaining} left, {keep} kept");
+                }
+                assert!(n == CLAIM_CHUNK || chunk_cost(n + 1) + keep > remaining, "one more would fit: {remaining}");
+            }
+        }
+    }
 
     #[test]
     fn json_lists_are_cut_to_what_one_statement_binds() {

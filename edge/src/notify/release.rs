@@ -167,6 +167,7 @@ pub async fn chunk(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
             .into_iter()
             .filter_map(|d| match verdicts.get(&d.id) {
                 Some(Verdict::RetryAfter(secs)) => Some((Job::Send { d: d.id }, *secs)),
+                Some(Verdict::Later) => Some((Job::Send { d: d.id }, 0)),
                 _ => None,
             })
             .collect(),

@@ -243,6 +243,22 @@ impl Shop {
         }
     }
 
+    /// The admin view of one product (`GET /v1/admin/products/{sku}`), asserted 200.
+    #[track_caller]
+    pub fn product(&self, sku: &str) -> Value {
+        let r = self.admin("GET", &format!("/v1/admin/products/{sku}"), None);
+        assert_eq!(r.status, 200, "{sku}: {}", r.body);
+        r.json()
+    }
+
+    /// One platform connection (`GET /v1/admin/connections/{id}`), asserted 200.
+    #[track_caller]
+    pub fn connection(&self, id: &str) -> Value {
+        let r = self.admin("GET", &format!("/v1/admin/connections/{id}"), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    }
+
     /// Open backorders of a SKU, oldest first.
     pub fn backorders(&self, sku: &str) -> Vec<Value> {
         self.all_pages(&format!("/v1/admin/backorders?sku={sku}"))

@@ -22,12 +22,6 @@ fn hook(shop: &Shop, scope: &str, data: Value, id: &str) -> Reply {
     deliver(&shop.client, "bigcommerce", &shop.id, &bc_hook(BC_CLIENT_SECRET, scope, data, id, now_secs()))
 }
 
-fn product(shop: &Shop, sku: &str) -> Value {
-    let r = shop.admin("GET", &format!("/v1/admin/products/{sku}"), None);
-    assert_eq!(r.status, 200, "{sku}: {}", r.body);
-    r.json()
-}
-
 fn tee(level_m: i64) -> Vec<Item> {
     let mut m = Item::simple(509, "TEE-M", "Tee", level_m, "2027-01-01T00:00:00Z");
     m.product_id = 167;
@@ -57,7 +51,7 @@ fn standard_webhooks_are_verified_and_light_payloads_fetched() {
     let r = hook(&shop, "store/sku/inventory/updated", sku_data(509), "msg_1");
     assert_eq!(r.json()["status"], "applied", "{}", r.body);
     assert_eq!(api.requests(), ["GET /stores/abc123/v3/catalog/products/167?include=variants"]);
-    let m = product(&shop, "TEE-M");
+    let m = shop.product("TEE-M");
     assert_eq!((m["name"].as_str(), m["on_hand"].as_i64()), (Some("Tee – M"), Some(3)));
     assert_eq!(hook(&shop, "store/sku/inventory/updated", sku_data(509), "msg_1").json()["status"], "duplicate");
     assert_eq!(api.requests().len(), 1, "a replay fetches nothing");
@@ -73,7 +67,7 @@ fn standard_webhooks_are_verified_and_light_payloads_fetched() {
         .json()["status"],
         "applied"
     );
-    assert_eq!(product(&shop, "TEE-M")["on_hand"], 8);
+    assert_eq!(shop.product("TEE-M")["on_hand"], 8);
     let p = hook(&shop, "store/order/created", json!({ "type": "order" }), "msg_3").assert_problem(400, "invalid_body");
     assert_eq!(p["field"], "data.id");
     assert!(api.violations().is_empty(), "{:?}", api.violations());
@@ -136,7 +130,7 @@ fn reconciliation_pages_the_catalog_and_waits_for_the_rate_limit() {
     let r = shop.admin("POST", &format!("/v1/admin/connections/{id}/resync"), None);
     let s = r.json()["sync"].clone();
     assert_eq!((s["last_seen"].as_i64(), s["running"].as_bool()), (Some(62), Some(false)), "{s}");
-    assert_eq!(product(&shop, "BC-42")["on_hand"], 42);
+    assert_eq!(shop.product("BC-42")["on_hand"], 42);
     let requests = api.requests();
     assert_eq!(requests.len(), 2, "62 variants in one page of 250, then their 61 products: {requests:?}");
     assert!(requests[0].starts_with("GET /stores/abc123/v3/catalog/variants?limit=250&page=1&include_fields="));
@@ -189,7 +183,7 @@ fn products_with_many_variants_are_reconciled_in_bounded_pages() {
     }
     let c = shop.admin("GET", &format!("/v1/admin/connections/{id}"), None).json();
     assert_eq!((c["sync"]["running"].as_bool(), c["sync"]["last_seen"].as_i64()), (Some(false), Some(5000)), "{c}");
-    assert_eq!(product(&shop, "W49-099")["name"], "Wide 49 – V99");
+    assert_eq!(shop.product("W49-099")["name"], "Wide 49 – V99");
     let pages = api.requests().iter().filter(|r| r.contains("/v3/catalog/variants?limit=250&")).count();
     assert_eq!(pages, 20, "{:?}", api.requests());
     assert!(api.violations().is_empty(), "{:?}", api.violations());

@@ -38,18 +38,6 @@ fn connect_shopify(shop: &Shop, api: &PlatformServer) -> String {
     r.json()["id"].as_str().unwrap_or_default().to_owned()
 }
 
-fn product(shop: &Shop, sku: &str) -> Value {
-    let r = shop.admin("GET", &format!("/v1/admin/products/{sku}"), None);
-    assert_eq!(r.status, 200, "{sku}: {}", r.body);
-    r.json()
-}
-
-fn connection(shop: &Shop, id: &str) -> Value {
-    let r = shop.admin("GET", &format!("/v1/admin/connections/{id}"), None);
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json()
-}
-
 /// Subrequests one answer made (`x-restock-d1`, development only).
 fn subrequests(r: &restock_e2e::client::Reply) -> u64 {
     let cost = r.header("x-restock-d1").unwrap_or_default().to_owned();
@@ -103,13 +91,13 @@ fn at_fifty_a_stock_webhook_is_planned_in_its_own_invocation() {
     // An older count than the one stored: stored nothing, planned nothing.
     let old = level(50, "2026-12-01T00:00:00Z", "l-old");
     assert!(old.json()["detail"].as_str().is_some_and(|d| d.contains("0 SKU(s) planned again")), "{}", old.body);
-    assert_eq!(product(&shop, "TEE")["on_hand"], 0);
+    assert_eq!(shop.product("TEE")["on_hand"], 0);
 
     // Ten arrive (-3 after the orders, then 7): planned in this very invocation.
     let r = level(7, "2027-01-03T09:00:00Z", "l-1");
     let detail = r.json()["detail"].as_str().unwrap_or_default().to_owned();
     assert!(detail.contains("1 SKU(s) planned again") && !detail.contains("left to"), "{detail}");
-    let p = product(&shop, "TEE");
+    let p = shop.product("TEE");
     assert_eq!((p["on_hand"].as_i64(), p["availability"]["status"].as_str()), (Some(7), Some("in_stock")), "{p}");
     let queue = shop.all_pages("/v1/admin/backorders?sku=TEE");
     let statuses: Vec<&str> = queue.iter().filter_map(|q| q["status"].as_str()).collect();
@@ -163,7 +151,7 @@ fn run_pass(server: &DevServer, client: &Client, shop: &Shop, api: &PlatformServ
             .unwrap_or_else(|e| panic!("{e}"));
         v[0]["results"][0]["sync_cursor"].clone()
     };
-    let c = connection(shop, id);
+    let c = shop.connection(id);
     if c["sync"]["last_at"] != Value::Null && c["sync"]["running"] == false && cursor() == Value::Null {
         return Pass::default();
     }
@@ -181,7 +169,7 @@ fn run_pass(server: &DevServer, client: &Client, shop: &Shop, api: &PlatformServ
         pass.each.push(n(&t, "subrequests") - spent);
         spent = n(&t, "subrequests");
         assert_eq!(n(&t, "refused"), 0, "run {}: the Meter refused a subrequest: {t}", pass.runs);
-        let c = connection(shop, id);
+        let c = shop.connection(id);
         assert_eq!(c["last_error"], Value::Null, "run {}: {c}", pass.runs);
         if c["sync"]["last_at"] != last_at && c["sync"]["running"] == false {
             pass.most = n(&t, "most");
@@ -217,7 +205,7 @@ fn reconcile_shopify(name: &str, limit: &str) -> (Pass, Pass) {
     let id = connect_shopify(&shop, &api);
     let first = run_pass(&server, &client, &shop, &api, &id, 40);
     on_hand_equals_the_platforms(&shop, &items);
-    let s = connection(&shop, &id)["sync"].clone();
+    let s = shop.connection(&id)["sync"].clone();
     assert_eq!((s["last_seen"].as_i64(), s["last_drift_units"].as_i64()), (Some(300), Some(0)), "{s}");
 
     // Six counts drift (two of them at a twelfth location) while webhooks are lost.
@@ -235,7 +223,7 @@ fn reconcile_shopify(name: &str, limit: &str) -> (Pass, Pass) {
     assert!(subrequests(&r) <= limit.parse().unwrap_or(0));
     let second = run_pass(&server, &client, &shop, &api, &id, 60);
     on_hand_equals_the_platforms(&shop, &items);
-    let s = connection(&shop, &id)["sync"].clone();
+    let s = shop.connection(&id)["sync"].clone();
     assert_eq!(s["last_drift_skus"].as_i64(), Some(6), "{s}");
     assert!(api.violations().is_empty(), "{:?}", api.violations());
     (first, second)
@@ -318,7 +306,7 @@ fn at_fifty_a_webhooks_plans_that_do_not_fit_are_made_by_the_next_run() {
     };
     hook(1);
     for size in sizes {
-        assert_eq!(product(&shop, &format!("BC-{size}"))["on_hand"], 2, "created with the store's count");
+        assert_eq!(shop.product(&format!("BC-{size}"))["on_hand"], 2, "created with the store's count");
     }
 
     api.set_items(items(9));
@@ -332,8 +320,7 @@ fn at_fifty_a_webhooks_plans_that_do_not_fit_are_made_by_the_next_run() {
         detail.contains("1 SKU(s) planned again") && detail.contains("4 left to the next scheduled run"),
         "{detail}"
     );
-    let planned: Vec<i64> =
-        sizes.iter().filter_map(|s| product(&shop, &format!("BC-{s}"))["on_hand"].as_i64()).collect();
+    let planned: Vec<i64> = sizes.iter().filter_map(|s| shop.product(&format!("BC-{s}"))["on_hand"].as_i64()).collect();
     assert_eq!(planned.iter().filter(|&&n| n == 9).count(), 1, "{planned:?}");
     // A resync now keeps them (their counts are stored: the pass would not see them
     // change), and its own step plans what it can.
@@ -342,7 +329,7 @@ fn at_fifty_a_webhooks_plans_that_do_not_fit_are_made_by_the_next_run() {
     let pass = run_pass(&server, &client, &shop, &api, &id, 10);
     eprintln!("measured at 50: after the webhook and a resync {pass:?}");
     for size in sizes {
-        assert_eq!(product(&shop, &format!("BC-{size}"))["on_hand"], 9, "BC-{size}");
+        assert_eq!(shop.product(&format!("BC-{size}"))["on_hand"], 9, "BC-{size}");
     }
     assert!(api.violations().is_empty(), "{:?}", api.violations());
 }

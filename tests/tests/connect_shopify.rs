@@ -29,18 +29,6 @@ fn hook(shop: &Shop, topic: &str, body: &Value, id: &str) -> restock_e2e::client
     deliver(&shop.client, "shopify", &shop.id, &shopify_hook(SHOPIFY_SECRET, topic, body, id, false))
 }
 
-fn product(shop: &Shop, sku: &str) -> Value {
-    let r = shop.admin("GET", &format!("/v1/admin/products/{sku}"), None);
-    assert_eq!(r.status, 200, "{sku}: {}", r.body);
-    r.json()
-}
-
-fn connection(shop: &Shop, id: &str) -> Value {
-    let r = shop.admin("GET", &format!("/v1/admin/connections/{id}"), None);
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json()
-}
-
 #[test]
 fn connections_keep_their_secrets_and_refuse_bad_input() {
     let shop = Shop::create("shc");
@@ -135,12 +123,12 @@ fn product_webhooks_map_the_catalog_and_the_widget_mounts_by_variant() {
 
     let r = hook(&shop, "products/create", &payload, "wh-1");
     assert_eq!((r.status, r.json()["status"].as_str()), (200, Some("applied")), "{}", r.body);
-    let tee_m = product(&shop, "TEE-ORG-M");
+    let tee_m = shop.product("TEE-ORG-M");
     assert_eq!(
         (tee_m["name"].as_str(), tee_m["policy"].as_str(), tee_m["on_hand"].as_i64()),
         (Some("Organic tee – M"), Some("backorder"), Some(0))
     );
-    let tee_xl = product(&shop, "TEE-ORG-XL");
+    let tee_xl = shop.product("TEE-ORG-XL");
     assert_eq!(
         (tee_xl["policy"].as_str(), tee_xl["on_hand"].as_i64(), tee_xl["price_cents"].as_i64()),
         (Some("deny"), Some(4), Some(2950))
@@ -158,14 +146,14 @@ fn product_webhooks_map_the_catalog_and_the_widget_mounts_by_variant() {
         &shopify_hook(SHOPIFY_SECRET, "products/update", &update, "ev-2", true),
     );
     assert_eq!(r.json()["status"], "applied", "{}", r.body);
-    assert_eq!(product(&shop, "TEE-ORG-XL")["policy"], "backorder", "Shopify's continue moves deny to backorder");
+    assert_eq!(shop.product("TEE-ORG-XL")["policy"], "backorder", "Shopify's continue moves deny to backorder");
 
     // A malformed payload is refused naming the field, and the log says so.
     let broken = json!({ "id": 7002, "title": "Broken", "variants": [{ "id": 1, "sku": "B-1" }] });
     let p = hook(&shop, "products/create", &broken, "wh-3").assert_problem(400, "invalid_body");
     assert_eq!(p["field"], "variants[0].inventory_item_id");
     let id = c["id"].as_str().unwrap_or_default();
-    let events = connection(&shop, id)["events"].clone();
+    let events = shop.connection(id)["events"].clone();
     assert_eq!(events[0]["status"], "failed", "{events}");
     assert_eq!(events.as_array().map(Vec::len), Some(3), "three verified deliveries, the forged one not logged");
 
@@ -216,13 +204,13 @@ fn platform_orders_queue_first_come_and_counts_allocate_to_them() {
 
     // Shopify's count goes to -3 with those orders: nothing on hand.
     level(-3, "2027-01-02T12:00:00Z", "l-1");
-    assert_eq!(product(&shop, "TEE")["on_hand"], 0);
+    assert_eq!(shop.product("TEE")["on_hand"], 0);
     // An older count arriving late changes nothing.
     level(50, "2027-01-01T12:00:00Z", "l-old");
-    assert_eq!(product(&shop, "TEE")["on_hand"], 0);
+    assert_eq!(shop.product("TEE")["on_hand"], 0);
     // Ten arrive: -3 becomes 7. The three owed go to the queue, seven are on sale.
     level(7, "2027-01-03T09:00:00Z", "l-2");
-    let p = product(&shop, "TEE");
+    let p = shop.product("TEE");
     assert_eq!((p["on_hand"].as_i64(), p["availability"]["status"].as_str()), (Some(7), Some("in_stock")), "{p}");
     let all = shop.all_pages("/v1/admin/backorders?sku=TEE");
     let statuses: Vec<&str> = all.iter().filter_map(|q| q["status"].as_str()).collect();
@@ -253,18 +241,18 @@ fn an_order_for_more_than_is_left_gets_what_is_left_at_once_and_the_rest_later()
         assert_eq!(r.status, 200, "{}", r.body);
     };
     level(2, "2027-01-01T00:00:00Z", "pl-0");
-    assert_eq!(product(&shop, "MUG")["on_hand"], 2);
+    assert_eq!(shop.product("MUG")["on_hand"], 2);
     // Five ordered while two were left: a backorder of five, the two set aside for it now.
     let o = shopify_order(9301, "2027-01-02T10:00:00Z", "dee@example.com", "", &[(31, 551, "MUG", 5, false)], false);
     assert_eq!(hook(&shop, "orders/create", &o, "po-1").json()["status"], "applied");
     let queue = shop.backorders("MUG");
     assert_eq!((queue[0]["quantity"].as_i64(), queue[0]["allocated"].as_i64()), (Some(5), Some(2)), "{queue:?}");
-    assert_eq!(product(&shop, "MUG")["on_hand"], 0);
+    assert_eq!(shop.product("MUG")["on_hand"], 0);
     // Shopify's count: 2 - 5 = -3. Nothing changes; then 10 arrive (-3 + 10 = 7).
     level(-3, "2027-01-02T10:00:01Z", "pl-1");
-    assert_eq!(product(&shop, "MUG")["on_hand"], 0);
+    assert_eq!(shop.product("MUG")["on_hand"], 0);
     level(7, "2027-01-03T09:00:00Z", "pl-2");
-    assert_eq!(product(&shop, "MUG")["on_hand"], 7, "three more to the order, seven on sale, as Shopify says");
+    assert_eq!(shop.product("MUG")["on_hand"], 7, "three more to the order, seven on sale, as Shopify says");
     assert_eq!(shop.all_pages("/v1/admin/backorders?sku=MUG")[0]["status"], "allocated");
 }
 
@@ -289,9 +277,7 @@ fn a_cap_holds_for_platform_orders_and_a_cancellation_frees_the_place() {
     assert_eq!(out["status"], "failed", "over the cap: {out}");
     assert!(out["detail"].as_str().is_some_and(|d| d.contains("cap_reached")), "{out}");
     assert_eq!(
-        connection(&shop, c["id"].as_str().unwrap_or_default())["last_error"]
-            .as_str()
-            .map(|e| e.contains("cap_reached")),
+        shop.connection(c["id"].as_str().unwrap_or_default())["last_error"].as_str().map(|e| e.contains("cap_reached")),
         Some(true)
     );
     assert_eq!(shop.availability("LAMP").json()["left"], 1);
@@ -350,7 +336,7 @@ fn a_line_sold_from_stock_stays_a_sale_whatever_later_updates_say() {
         assert_eq!(r.status, 200, "{}", r.body);
     };
     level(2, "2027-01-01T00:00:00Z", "n-l0");
-    assert_eq!(product(&shop, "ONCE")["on_hand"], 2);
+    assert_eq!(shop.product("ONCE")["on_hand"], 2);
     // O1 buys the two in stock: a sale.
     let o1 = shopify_order(9401, "2027-01-02T10:00:00Z", "o1@example.com", "", &[(41, 521, "ONCE", 2, false)], false);
     let r = hook(&shop, "orders/create", &o1, "n-o1").json();
@@ -362,7 +348,7 @@ fn a_line_sold_from_stock_stays_a_sale_whatever_later_updates_say() {
     assert_eq!(hook(&shop, "orders/create", &b2, "n-b2").json()["status"], "applied");
     assert_eq!(hook(&shop, "orders/create", &b3, "n-b3").json()["status"], "applied");
     level(-3, "2027-01-02T12:00:01Z", "n-l2");
-    assert_eq!(product(&shop, "ONCE")["on_hand"], 0);
+    assert_eq!(shop.product("ONCE")["on_hand"], 0);
     // O1 is fulfilled and Shopify sends orders/updated (and orders/paid): nothing to
     // decide again.
     let mut updated = o1.clone();
@@ -380,7 +366,7 @@ fn a_line_sold_from_stock_stays_a_sale_whatever_later_updates_say() {
     assert_eq!(emails, ["b2@example.com", "b3@example.com"], "O1 is no backorder: {queue:?}");
     // The next count puts no phantom units on hand, and B2 gets none.
     level(-3, "2027-01-02T13:00:00Z", "n-l3");
-    assert_eq!(product(&shop, "ONCE")["on_hand"], 0);
+    assert_eq!(shop.product("ONCE")["on_hand"], 0);
     let queue = shop.backorders("ONCE");
     assert_eq!((queue[0]["status"].as_str(), queue[0]["allocated"].as_i64()), (Some("open"), Some(0)), "{queue:?}");
     // A line the platform had fulfilled when it came (a point-of-sale order) is a sale,
@@ -567,14 +553,14 @@ fn reconciliation_corrects_drift_and_waits_when_the_api_asks() {
         (Some(false), Some(120), Some(0)),
         "{s}"
     );
-    assert_eq!(product(&shop, "REC-007")["on_hand"], 5);
+    assert_eq!(shop.product("REC-007")["on_hand"], 5);
     assert!(api.violations().is_empty(), "{:?}", api.violations());
 
     // A count whose webhook got lost: the next pass corrects it and says so.
     api.set_level("REC-007", 1, 9, "2027-01-02T00:00:00Z");
     let s = resync(&shop)["sync"].clone();
     assert_eq!((s["last_drift_units"].as_i64(), s["last_drift_skus"].as_i64()), (Some(4), Some(1)), "{s}");
-    assert_eq!(product(&shop, "REC-007")["on_hand"], 9);
+    assert_eq!(shop.product("REC-007")["on_hand"], 9);
 
     // The API asks us to wait: we do, and resume from the same place.
     for (fault, wait) in [(Fault::RateLimited(30), 30), (Fault::Throttled, 3), (Fault::ServerError, 60)] {
@@ -622,7 +608,7 @@ fn a_fifty_thousand_variant_catalog_is_reconciled_in_bounded_steps_that_resume()
     let mut calls = 0;
     for run in 1..=3 {
         run_cron(&client);
-        let c = connection(&shop, &id);
+        let c = shop.connection(&id);
         let s = &c["sync"];
         let now_calls = api.requests().len();
         let pages = now_calls - calls;
@@ -670,16 +656,16 @@ fn a_followed_location_is_the_only_one_counted() {
     let one = Shop::create("shloc1");
     let id = connect_at(&one, &api, Some("1"));
     resync(&one, &id);
-    assert_eq!(product(&one, "LOC-1")["on_hand"], 5, "created from location 1's count only");
+    assert_eq!(one.product("LOC-1")["on_hand"], 5, "created from location 1's count only");
 
     let all = Shop::create("shloc2");
     let id = connect_at(&all, &api, None);
     resync(&all, &id);
-    assert_eq!(product(&all, "LOC-1")["on_hand"], 105, "every location");
+    assert_eq!(all.product("LOC-1")["on_hand"], 105, "every location");
     let r = all.admin("PATCH", &format!("/v1/admin/connections/{id}"), Some(&json!({ "location_id": "1" })));
     assert_eq!((r.status, r.json()["location_id"].as_str()), (200, Some("1")), "{}", r.body);
     resync(&all, &id);
-    assert_eq!(product(&all, "LOC-1")["on_hand"], 5, "location 1 only, once the location changed");
+    assert_eq!(all.product("LOC-1")["on_hand"], 5, "location 1 only, once the location changed");
     let level = |location: u64, available: i64, at: &str, hook_id: &str| {
         let d = shopify_hook(
             SHOPIFY_SECRET,
@@ -691,9 +677,9 @@ fn a_followed_location_is_the_only_one_counted() {
         assert_eq!(deliver(&all.client, "shopify", &all.id, &d).status, 200);
     };
     level(2, 200, "2027-01-02T00:00:00Z", "loc-a");
-    assert_eq!(product(&all, "LOC-1")["on_hand"], 5, "another location's count changes nothing");
+    assert_eq!(all.product("LOC-1")["on_hand"], 5, "another location's count changes nothing");
     level(1, 6, "2027-01-02T00:00:00Z", "loc-b");
-    assert_eq!(product(&all, "LOC-1")["on_hand"], 6);
+    assert_eq!(all.product("LOC-1")["on_hand"], 6);
 }
 
 /// A variant counted at more locations than a reconciliation page reads with it (10)
@@ -710,7 +696,7 @@ fn every_location_is_counted_past_the_first_ten() {
     let id = connect_at(&shop, &api, None);
     let c = resync(&shop, &id);
     assert_eq!(c["last_error"], Value::Null, "{c}");
-    assert_eq!(product(&shop, "LOC-12")["on_hand"], 16, "11 × 1 + 5");
+    assert_eq!(shop.product("LOC-12")["on_hand"], 16, "11 × 1 + 5");
     assert_eq!(api.requests().len(), 2, "the page, then the item's other locations: {:?}", api.requests());
     assert!(api.violations().is_empty(), "{:?}", api.violations());
 }

@@ -28,12 +28,6 @@ fn hook(shop: &Shop, topic: &str, body: &Value, delivery: &str) -> Reply {
     deliver(&shop.client, "woocommerce", &shop.id, &woo_hook(WOO_WEBHOOK_SECRET, topic, body, delivery))
 }
 
-fn product(shop: &Shop, sku: &str) -> Value {
-    let r = shop.admin("GET", &format!("/v1/admin/products/{sku}"), None);
-    assert_eq!(r.status, 200, "{sku}: {}", r.body);
-    r.json()
-}
-
 #[test]
 fn the_ping_is_answered_and_deliveries_are_verified() {
     let shop = Shop::create("woo");
@@ -61,7 +55,7 @@ fn the_ping_is_answered_and_deliveries_are_verified() {
 
     let r = hook(&shop, "product.updated", &body, "d-1");
     assert_eq!(r.json()["status"], "applied", "{}", r.body);
-    let p = product(&shop, "MUG-STONE");
+    let p = shop.product("MUG-STONE");
     assert_eq!(
         (p["policy"].as_str(), p["on_hand"].as_i64(), p["price_cents"].as_i64()),
         (Some("backorder"), Some(0), Some(1250))
@@ -70,7 +64,7 @@ fn the_ping_is_answered_and_deliveries_are_verified() {
     // Stock arrives: -2 becomes 6.
     mug.levels = vec![(1, 6, "2027-01-06T10:00:00Z".into())];
     assert_eq!(hook(&shop, "product.updated", &woo_product(&mug), "d-2").json()["status"], "applied");
-    assert_eq!(product(&shop, "MUG-STONE")["on_hand"], 6);
+    assert_eq!(shop.product("MUG-STONE")["on_hand"], 6);
     let mut broken = woo_product(&mug);
     broken["stock_quantity"] = json!("many");
     let p = hook(&shop, "product.updated", &broken, "d-3").assert_problem(400, "invalid_body");
@@ -165,13 +159,13 @@ fn reconciliation_reads_products_then_variations_and_waits_when_asked() {
     assert_eq!(r.status, 202, "{}", r.body);
     let s = r.json()["sync"].clone();
     assert_eq!((s["last_seen"].as_i64(), s["running"].as_bool()), (Some(3), Some(false)), "{s}");
-    assert_eq!(product(&shop, "MUG")["on_hand"], 4);
-    let tee_m = product(&shop, "TEE-M");
+    assert_eq!(shop.product("MUG")["on_hand"], 4);
+    let tee_m = shop.product("TEE-M");
     assert_eq!(
         (tee_m["name"].as_str(), tee_m["on_hand"].as_i64(), tee_m["policy"].as_str()),
         (Some("Tee – M"), Some(2), Some("deny"))
     );
-    assert_eq!(product(&shop, "TEE-L")["policy"], "backorder");
+    assert_eq!(shop.product("TEE-L")["policy"], "backorder");
     assert_eq!(
         api.requests(),
         [
@@ -271,7 +265,7 @@ fn a_delivery_still_being_processed_is_answered_409_and_processed_once_stale() {
     .unwrap_or_else(|e| panic!("{e}"));
     let r = hook(&shop, "product.updated", &woo_product(&mug), "d-stuck");
     assert_eq!(r.json()["status"], "applied", "{}", r.body);
-    assert_eq!(product(&shop, "MUG-PROC")["on_hand"], 4);
+    assert_eq!(shop.product("MUG-PROC")["on_hand"], 4);
     assert_eq!(hook(&shop, "product.updated", &woo_product(&mug), "d-stuck").json()["status"], "duplicate");
 }
 
@@ -330,7 +324,7 @@ fn reconciliation_pages_stay_small_whatever_the_products_carry() {
     let c = r.json();
     assert_eq!(c["last_error"], Value::Null, "{c}");
     assert_eq!((c["sync"]["last_seen"].as_i64(), c["sync"]["running"].as_bool()), (Some(100), Some(false)), "{c}");
-    assert_eq!(product(&shop, "BIG-099")["on_hand"], 3);
+    assert_eq!(shop.product("BIG-099")["on_hand"], 3);
     assert!(api.violations().is_empty(), "{:?}", api.violations());
 }
 
@@ -345,7 +339,7 @@ fn an_order_updated_again_and_again_decides_each_line_once() {
     connect(&shop, &api, json!({}));
     let cup = Item::simple(951, "CUP-ONCE", "Cup", 2, "2027-01-05T09:00:00Z");
     assert_eq!(hook(&shop, "product.created", &woo_product(&cup), "u-p").json()["status"], "applied");
-    assert_eq!(product(&shop, "CUP-ONCE")["on_hand"], 2);
+    assert_eq!(shop.product("CUP-ONCE")["on_hand"], 2);
     // A buys the two in stock (a sale); B orders two more on backorder.
     let a = woo_order(961, "processing", "2027-01-05T10:00:00", "a@example.com", 0, &[(1, 951, "CUP-ONCE", 2, false)]);
     let r = hook(&shop, "order.created", &a, "u-a").json();

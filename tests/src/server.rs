@@ -295,15 +295,7 @@ pub fn start_own_with(
     ];
     vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let options = Options {
-        port: free_port(),
-        persist,
-        vars,
-        log: Some(dir.join("wrangler.log")),
-        config: None,
-        log_level: "info",
-    };
-    DevServer::start(options, Duration::from_secs(90))
+    start_in(&dir, persist, vars, None)
 }
 
 /// A Worker of the test's own with more D1 databases than `DB`: `edge/wrangler.toml`
@@ -339,15 +331,7 @@ pub fn start_sharded(name: &str, operator: &str, extra_dbs: &[&str], shards: &st
         ("TOKEN_SECRET".to_owned(), format!("{operator}-links")),
         ("D1_SHARDS".to_owned(), shards.to_owned()),
     ];
-    let options = Options {
-        port: free_port(),
-        persist,
-        vars,
-        log: Some(dir.join("wrangler.log")),
-        config: Some(file),
-        log_level: "info",
-    };
-    DevServer::start(options, Duration::from_secs(90))
+    start_in(&dir, persist, vars, Some(file))
 }
 
 /// A Worker of the test's own whose configuration is `edge/wrangler.toml` plus
@@ -374,14 +358,19 @@ pub fn start_configured(
     ];
     vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let options = Options {
-        port: free_port(),
-        persist,
-        vars,
-        log: Some(dir.join("wrangler.log")),
-        config: Some(file),
-        log_level: "info",
-    };
+    start_in(&dir, persist, vars, Some(file))
+}
+
+/// Starts a test's own Worker on a free port with state in `persist`, its log in
+/// `dir/wrangler.log`, and `config` (a file in `edge/`) or `edge/wrangler.toml`.
+fn start_in(
+    dir: &Path,
+    persist: PathBuf,
+    vars: Vec<(String, String)>,
+    config: Option<String>,
+) -> Result<DevServer, String> {
+    let log = Some(dir.join("wrangler.log"));
+    let options = Options { port: free_port(), persist, vars, log, config, log_level: "info" };
     DevServer::start(options, Duration::from_secs(90))
 }
 

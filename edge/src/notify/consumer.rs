@@ -205,9 +205,10 @@ async fn consume_jobs(ctx: &Ctx, jobs: Vec<Incoming<'_>>, dead_letters: bool) {
     for (job, m) in jobs {
         match job {
             Job::Send { d } => sends.push((d, m)),
-            // Out of subrequests for one more chunk: put back on the queue (a retry would
-            // count as a failed attempt and could dead-letter a job that never failed).
-            Job::Release { r } if ctx.meter.remaining() < release::CHUNK_COST + 1 => deferred.push((r, m)),
+            // Out of subrequests for one more chunk: back on the queue (`put_back`).
+            Job::Release { r } if ctx.meter.remaining() < release::CHUNK_COST + 1 => {
+                deferred.push((Job::Release { r }, m));
+            }
             Job::Release { r } => match release::chunk(ctx, &r).await {
                 Ok(()) => m.ack(),
                 Err(e) => {
@@ -228,16 +229,7 @@ async fn consume_jobs(ctx: &Ctx, jobs: Vec<Incoming<'_>>, dead_letters: bool) {
             },
         }
     }
-    if !deferred.is_empty() {
-        let again = deferred.iter().map(|(r, _)| Job::Release { r: r.clone() }).collect();
-        match enqueue(ctx, again).await {
-            Ok(()) => deferred.iter().for_each(|(_, m)| m.ack()),
-            Err(e) => {
-                worker::console_error!("deferring release jobs failed: {e:?}");
-                deferred.iter().for_each(|(_, m)| m.retry());
-            }
-        }
-    }
+    put_back(ctx, deferred, "release").await;
     if sweep_requested && let Err(e) = sweep(ctx).await {
         worker::console_error!("sweep failed: {e:?}");
     }
@@ -251,21 +243,11 @@ async fn consume_jobs(ctx: &Ctx, jobs: Vec<Incoming<'_>>, dead_letters: bool) {
                         Some(Verdict::RetryAfter(secs)) => {
                             m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(*secs).build());
                         }
-                        Some(Verdict::Later) => later.push((id, m)),
+                        Some(Verdict::Later) => later.push((Job::Send { d: id }, m)),
                         _ => m.ack(),
                     }
                 }
-                // Not tried for lack of subrequests: new messages, as for release jobs.
-                if !later.is_empty() {
-                    let again = later.iter().map(|(d, _)| Job::Send { d: d.clone() }).collect();
-                    match enqueue(ctx, again).await {
-                        Ok(()) => later.iter().for_each(|(_, m)| m.ack()),
-                        Err(e) => {
-                            worker::console_error!("putting back send jobs failed: {e:?}");
-                            later.iter().for_each(|(_, m)| m.retry());
-                        }
-                    }
-                }
+                put_back(ctx, later, "send").await;
             }
             Err(e) => {
                 worker::console_error!("delivery batch failed: {e:?}");
@@ -273,6 +255,23 @@ async fn consume_jobs(ctx: &Ctx, jobs: Vec<Incoming<'_>>, dead_letters: bool) {
                     m.retry();
                 }
             }
+        }
+    }
+}
+
+/// Puts jobs this invocation had no subrequests for back on the queue as new messages
+/// and acks theirs: a retry would count as a failed attempt, and could dead-letter a
+/// job that never failed. Should the queue refuse them, they are retried after all.
+async fn put_back(ctx: &Ctx, jobs: Vec<Incoming<'_>>, what: &str) {
+    if jobs.is_empty() {
+        return;
+    }
+    let again = jobs.iter().map(|(job, _)| job.clone()).collect();
+    match enqueue(ctx, again).await {
+        Ok(()) => jobs.iter().for_each(|(_, m)| m.ack()),
+        Err(e) => {
+            worker::console_error!("putting back {what} jobs failed: {e:?}");
+            jobs.iter().for_each(|(_, m)| m.retry());
         }
     }
 }

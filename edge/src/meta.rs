@@ -70,8 +70,8 @@ pub fn secure(resp: &mut Response, deployed: bool) {
 /// which serves `www/` with its `_headers` rules. The API Worker has no `[assets]` of its
 /// own, so an API request does not pass through the assets router first (issue 19: that
 /// hop cost a fifth of the read throughput). On the deployed origin the headers are
-/// copied into a response we may change (a fetched response's are immutable) to add
-/// HSTS; locally the answer passes through as it is.
+/// copied into a response we may change (a fetched response's are immutable), for the
+/// caller's HSTS ([`secure`]); locally the answer passes through as it is.
 pub async fn asset(env: &worker::Env, req: Request, deployed: bool) -> Result<Response, ApiError> {
     let fetched = env.service("WWW")?.fetch_request(req).await?;
     if !deployed {
@@ -83,9 +83,7 @@ pub async fn asset(env: &worker::Env, req: Request, deployed: bool) -> Result<Re
         let _ = headers.append(&name, &value);
     }
     let (_, body) = fetched.into_parts();
-    let mut resp = Response::from_body(body)?.with_status(status).with_headers(headers);
-    secure(&mut resp, deployed);
-    Ok(resp)
+    Ok(Response::from_body(body)?.with_status(status).with_headers(headers))
 }
 
 #[cfg(test)]

@@ -22,13 +22,12 @@ pub async fn handle(req: Request, env: worker::Env, runtime: worker::Context) ->
         return ApiError::bad_request("invalid_url", "the request URL could not be parsed").into_response();
     };
     let deployed = meta::is_deployed_origin(&url);
-    if !is_api(url.path()) {
-        return meta::asset(&env, req, deployed).await.unwrap_or_else(|e| e.into_response());
-    }
-    let mut resp = match dispatch(req, env, runtime).await {
-        Ok(resp) => resp,
-        Err(e) => e.into_response(),
+    let result = if is_api(url.path()) {
+        dispatch(req, url, env, runtime).await
+    } else {
+        meta::asset(&env, req, deployed).await
     };
+    let mut resp = result.unwrap_or_else(|e| e.into_response());
     meta::secure(&mut resp, deployed);
     resp
 }
@@ -43,8 +42,13 @@ fn not_allowed(allow: &'static str) -> Result<Response, ApiError> {
     Err(ApiError::MethodNotAllowed { allow })
 }
 
-async fn dispatch(mut req: Request, env: worker::Env, runtime: worker::Context) -> Result<Response, ApiError> {
-    let url = req.url().map_err(|_| ApiError::bad_request("invalid_url", "the request URL could not be parsed"))?;
+/// An API request (`url` is `req`'s, parsed once by `handle`).
+async fn dispatch(
+    mut req: Request,
+    url: worker::Url,
+    env: worker::Env,
+    runtime: worker::Context,
+) -> Result<Response, ApiError> {
     let self_origin = url.origin().ascii_serialization();
     let path = url.path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
